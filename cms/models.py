@@ -1,0 +1,74 @@
+"""Editorial pages. They show marketplace data through marche's selectors and own none."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Page
+from wagtail.search import index
+
+from cms.blocks import BodyBlock
+from cms.maps import project
+from marche.producers.selectors import producer_list_public
+from marche.relays.selectors import relay_point_list_public
+from marche.territories.models import Territory
+from marche.territories.selectors import territory_get_default
+
+
+class HomePage(Page):
+    """A territory's home page: its producers and relay points, and editorial content."""
+
+    territory = models.ForeignKey(
+        Territory, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("territoire"),
+        help_text=_("Territoire présenté ; vide : le territoire par défaut."),
+    )
+    intro = RichTextField(_("introduction"), blank=True, features=["bold", "italic", "link"])
+    body = StreamField(BodyBlock(), verbose_name=_("contenu"), blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("territory"), FieldPanel("intro"), FieldPanel("body")]
+    search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
+    parent_page_types = ["wagtailcore.Page"]
+    subpage_types = ["cms.ContentPage"]
+    max_count_per_parent = 1
+
+    class Meta:
+        verbose_name = _("page d'accueil")
+
+    def get_territory(self) -> Territory | None:
+        return self.territory or territory_get_default()
+
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context(request, *args, **kwargs)
+        territory = self.get_territory()
+        context["territory"] = territory
+        if territory is not None:
+            producers = list(producer_list_public(territory=territory))
+            relay_points = list(relay_point_list_public(territory=territory))
+            context["producers"] = producers
+            context["relay_points"] = relay_points
+            context["map_points"] = project(
+                [(r.latitude, r.longitude, r.name, "relay") for r in relay_points]
+                + [(p.latitude, p.longitude, p.name, "producer") for p in producers]
+            )
+        return context
+
+
+class ContentPage(Page):
+    """A free editorial page (about, how it works, the local currency...)."""
+
+    intro = models.CharField(_("chapeau"), max_length=300, blank=True)
+    body = StreamField(BodyBlock(), verbose_name=_("contenu"), blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("body")]
+    search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
+    parent_page_types = ["cms.HomePage", "cms.ContentPage"]
+    subpage_types = ["cms.ContentPage"]
+
+    class Meta:
+        verbose_name = _("page de contenu")

@@ -1,0 +1,80 @@
+"""People: one user model, logging in by e-mail, with the role the product serves them in."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractUser, UserManager as DjangoUserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    HOUSEHOLD = "household", _("Foyer")
+    FARMER = "farmer", _("Producteur")
+    CANTEEN_MANAGER = "canteen_manager", _("Gestionnaire de cantine")
+    DRIVER = "driver", _("Livreur")
+    COORDINATOR = "coordinator", _("Coordinateur")
+
+
+class UserManager(DjangoUserManager):  # type: ignore[type-arg]
+    """Users are identified by their e-mail address, stored lower-cased."""
+
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra: Any) -> "User":
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(  # type: ignore[override]
+        self, email: str, password: str | None = None, **extra: Any
+    ) -> "User":
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(  # type: ignore[override]
+        self, email: str, password: str | None = None, **extra: Any
+    ) -> "User":
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        extra.setdefault("role", Role.COORDINATOR)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person using the product; ``role`` decides which dashboard and rights they get.
+
+    Links to what a role acts on live with that thing: a farmer is a member of a producer
+    (``producers.ProducerMembership``), a canteen manager is named on the canteen.
+    """
+
+    username = None  # type: ignore[assignment]
+    email = models.EmailField(_("adresse e-mail"), unique=True)
+    role = models.CharField(_("rôle"), max_length=20, choices=Role.choices, default=Role.HOUSEHOLD)
+    phone = models.CharField(_("téléphone"), max_length=30, blank=True)
+    territory = models.ForeignKey(
+        "territories.Territory",
+        verbose_name=_("territoire"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    objects = UserManager()  # type: ignore[misc]
+
+    class Meta:
+        verbose_name = _("utilisateur")
+        verbose_name_plural = _("utilisateurs")
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email

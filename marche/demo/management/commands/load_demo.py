@@ -1,0 +1,45 @@
+"""manage.py load_demo: builds (or refreshes) a demo territory, safe to rerun."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.utils.module_loading import import_string
+
+from marche.demo.loaders import DEMO_PASSWORD, demo_load_marketplace
+from marche.demo.spec import DEFAULT_SPEC, DemoSpec, DemoSpecError
+
+
+class Command(BaseCommand):
+    help = "Charge le territoire de démonstration (Loos-en-Gohelle par défaut). Idempotent."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help="fichier TOML du territoire")
+        parser.add_argument("--force", action="store_true", help="autoriser hors développement")
+
+    def handle(self, *args: Any, spec: Path, force: bool, **options: Any) -> None:
+        if not (settings.MARCHE_DEMO_ALLOWED or force):
+            raise CommandError(
+                "Les données de démonstration sont désactivées dans ces réglages "
+                "(MARCHE_DEMO_ALLOWED) : relancez avec --force si c'est bien voulu."
+            )
+        try:
+            demo = DemoSpec.load(spec)
+            with transaction.atomic():
+                territory = demo_load_marketplace(spec=demo)
+                for path in settings.MARCHE_DEMO_EXTRA_LOADERS:
+                    import_string(path)(spec=demo, territory=territory)
+        except DemoSpecError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(self.style.SUCCESS(f"Territoire de démonstration prêt : {territory.name}"))
+        self.stdout.write(
+            f"  {territory.producers.count()} producteurs, {territory.relay_points.count()} points "
+            f"relais, {territory.canteens.count()} cantines, {territory.vehicles.count()} véhicules"
+        )
+        self.stdout.write("Comptes de démonstration (mot de passe : " + DEMO_PASSWORD + ") :")
+        for account in demo.section("accounts"):
+            self.stdout.write(f"  {account['role']:<16} {account['email']}")

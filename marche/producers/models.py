@@ -1,0 +1,71 @@
+"""Producers: farms, collectives of farms (such as Bioloos) and micro-farms."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from marche.core.models import LocatedModel, TimeStampedModel
+
+
+class ProducerKind(models.TextChoices):
+    FARM = "farm", _("Ferme")
+    COLLECTIVE = "collective", _("Collectif de producteurs")
+    MICRO_FARM = "micro_farm", _("Micro-ferme")
+
+
+class Producer(LocatedModel, TimeStampedModel):
+    """A producer selling on a territory's market; a farm may belong to a collective."""
+
+    territory = models.ForeignKey(
+        "territories.Territory", on_delete=models.PROTECT, related_name="producers",
+        verbose_name=_("territoire"),
+    )
+    name = models.CharField(_("nom"), max_length=150)
+    slug = models.SlugField(_("identifiant"), max_length=80)
+    kind = models.CharField(_("type"), max_length=20, choices=ProducerKind.choices)
+    collective = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="member_farms",
+        limit_choices_to={"kind": ProducerKind.COLLECTIVE}, verbose_name=_("collectif"),
+    )
+    description = models.TextField(_("présentation"), blank=True)
+    production = models.CharField(_("productions"), max_length=255, blank=True)
+    website = models.URLField(_("site web"), blank=True)
+    accepts_local_currency = models.BooleanField(_("accepte la monnaie locale"), default=False)
+    is_active = models.BooleanField(_("actif"), default=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="ProducerMembership", related_name="producers",
+        blank=True, verbose_name=_("membres"),
+    )
+
+    class Meta:
+        verbose_name = _("producteur")
+        verbose_name_plural = _("producteurs")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["territory", "slug"], name="producer_slug_per_territory")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProducerMembership(TimeStampedModel):
+    """A farmer's membership of a producer: what lets them publish its stock."""
+
+    producer = models.ForeignKey(Producer, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="producer_memberships"
+    )
+    is_manager = models.BooleanField(_("gérant"), default=False)
+
+    class Meta:
+        verbose_name = _("adhésion à un producteur")
+        verbose_name_plural = _("adhésions à un producteur")
+        constraints = [
+            models.UniqueConstraint(fields=["producer", "user"], name="one_membership_per_producer")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.producer}"
