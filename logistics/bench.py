@@ -1,0 +1,171 @@
+"""Benchmark the routing core on public instances against their best-known solutions.
+
+    python -m logistics.bench PATH... --time-limit SECONDS [--bks FILE] [--csv]
+        [--write-solutions DIR] [--compare pyvrp] [--workers N] [--seed N]
+
+PATH may be instance files (.txt Solomon/Gehring-Homberger VRPTW, .vrp CVRPLIB) or folders
+holding them. Every solution is verified by the independent checker before it is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from logistics.vrp.benchmarks import Instance, format_sol, load_instance
+from logistics.vrp.checker import check_routes
+from logistics.vrp.model import SolveOptions
+from logistics.vrp.solver import solve
+
+COLUMNS = ["instance", "n", "bks", "cost", "gap_pct", "vehicles", "seconds", "feasible"]
+
+
+def find_instances(paths: list[str]) -> list[Path]:
+    """Instance files named by ``paths`` (folders are searched, sorted by size then name)."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(
+                sorted(p for p in path.iterdir() if p.suffix in (".txt", ".vrp"))
+            )
+        elif path.suffix in (".txt", ".vrp") and path.exists():
+            found.append(path)
+        else:
+            raise SystemExit(f"pas d'instance à {raw}")
+    return found
+
+
+def read_bks(path: Path | None) -> dict[str, float]:
+    """Best-known distances by instance name from a ``bks.csv`` file."""
+    if path is None or not path.exists():
+        return {}
+    with path.open(newline="") as fh:
+        return {
+            row["instance"]: float(row["bks_distance"]) for row in csv.DictReader(fh)
+        }
+
+
+def run_one(
+    inst: Instance, args: argparse.Namespace
+) -> tuple[float, int, float, bool, list]:
+    """Solve and check one instance: (cost, vehicles, seconds, feasible, routes by label)."""
+    started = time.monotonic()
+    options = SolveOptions(
+        time_limit_s=args.time_limit, seed=args.seed, workers=args.workers
+    )
+    solution = solve(inst.problem, inst.provider, options)
+    seconds = time.monotonic() - started
+    routes = [
+        (r.vehicle_id, r.copy, [v.stop_id for v in r.visits]) for r in solution.routes
+    ]
+    report = check_routes(
+        inst.problem,
+        routes,
+        inst.provider,
+        unserved=[u.stop_id for u in solution.unserved],
+    )
+    feasible = report.ok and not solution.unserved
+    labelled = [[inst.customer_label[s] for s in stops] for _, _, stops in routes]
+    return report.distance_m / inst.scale, report.vehicles_used, seconds, feasible, labelled
+
+
+def run_pyvrp(path: Path, kind: str, seconds: float, seed: int) -> float:
+    """Cost found by PyVRP (development-only dependency) under the same budget."""
+    import pyvrp  # noqa: PLC0415  (optional, development only)
+    from pyvrp.stop import MaxRuntime  # noqa: PLC0415
+
+    if kind == "vrptw":
+        data = pyvrp.read(str(path), round_func="trunc1")
+        scale = 10.0
+    else:
+        data = pyvrp.read(str(path), round_func="round")
+        scale = 1.0
+    result = pyvrp.solve(data, stop=MaxRuntime(seconds), seed=seed, display=False)
+    return float(result.cost()) / scale if result.is_feasible() else float("inf")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m logistics.bench``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m logistics.bench", description=__doc__
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH")
+    parser.add_argument("--time-limit", type=float, required=True, metavar="SECONDS")
+    parser.add_argument("--bks", type=Path, default=None, metavar="FILE")
+    parser.add_argument("--csv", action="store_true", help="CSV output only")
+    parser.add_argument("--write-solutions", type=Path, default=None, metavar="DIR")
+    parser.add_argument("--compare", choices=["pyvrp"], default=None)
+    parser.add_argument(
+        "--workers", type=int, default=2, help="search processes (default 2)"
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    files = find_instances(args.paths)
+    bks_file = args.bks
+    if bks_file is None:
+        guess = files[0].parent.parent / "bks.csv" if files else None
+        bks_file = guess if guess is not None and guess.exists() else None
+    bks = read_bks(bks_file)
+    if args.write_solutions:
+        args.write_solutions.mkdir(parents=True, exist_ok=True)
+
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    header = COLUMNS + (["pyvrp_cost", "ratio"] if args.compare else [])
+    if args.csv:
+        out.writerow(header)
+    else:
+        print(" ".join(f"{c:>12}" for c in header))
+    gaps: list[float] = []
+    ratios: list[float] = []
+    infeasible = 0
+    for path in files:
+        inst = load_instance(path)
+        n = len(inst.problem.stops)
+        cost, vehicles, seconds, feasible, labelled = run_one(inst, args)
+        ref = bks.get(inst.name)
+        gap = (cost - ref) / ref * 100 if ref else None
+        if gap is not None and feasible:
+            gaps.append(gap)
+        infeasible += not feasible
+        row: list[object] = [
+            inst.name,
+            n,
+            "" if ref is None else f"{ref:g}",
+            f"{cost:.1f}" if inst.kind == "vrptw" else f"{cost:.0f}",
+            "" if gap is None else f"{gap:.2f}",
+            vehicles,
+            f"{seconds:.1f}",
+            "yes" if feasible else "no",
+        ]
+        if args.compare:
+            theirs = run_pyvrp(path, inst.kind, args.time_limit, args.seed)
+            row += [f"{theirs:.1f}", f"{cost / theirs:.4f}"]
+            ratios.append(cost / theirs)
+        if args.write_solutions:
+            (args.write_solutions / f"{inst.name}.sol").write_text(
+                format_sol(labelled, cost, inst.kind)
+            )
+        if args.csv:
+            out.writerow(row)
+        else:
+            print(" ".join(f"{str(c):>12}" for c in row))
+        sys.stdout.flush()
+    if gaps:
+        print(
+            f"mean gap {statistics.fmean(gaps):.2f} % over {len(gaps)} instances",
+            end="",
+        )
+        print(f", {infeasible} infeasible")
+    if ratios:
+        print(f"mean cost ratio to pyvrp {statistics.fmean(ratios):.4f}")
+    return 1 if infeasible else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

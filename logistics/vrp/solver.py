@@ -1,0 +1,856 @@
+"""Solve a routing problem with OR-Tools.
+
+The pipeline: validate, ask the provider for matrices, set aside the stops no vehicle can
+serve (with their reason), size unlimited fleets, then run one or several searches (a
+portfolio of processes when ``workers > 1``) under a wall-clock guard, and turn the best
+routes into a schedule with costs.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import multiprocessing.connection
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from logistics.vrp.errors import InvalidProblem
+from logistics.vrp.model import (
+    Problem,
+    Route,
+    SearchStats,
+    Solution,
+    SolveOptions,
+    SpeedProfile,
+    Stop,
+    Unserved,
+    Vehicle,
+    Visit,
+)
+from logistics.vrp.providers import GreatCircleProvider, Point, TravelProvider
+from logistics.vrp.schedule import forward_schedule
+from logistics.vrp.validation import validate_options, validate_problem
+
+IntMatrix = npt.NDArray[np.int64]
+Progress = Callable[[float, float], None]
+"""Called with (best cost so far in euros or distance units, seconds elapsed)."""
+
+# Internal cost unit: one millionth of the euro, so that per-second and per-metre costs
+# stay integers with negligible rounding; everything is divided by the gcd afterwards.
+_MICRO = 1_000_000
+
+FIRST_SOLUTIONS = {
+    name: value
+    for name, value in routing_enums_pb2.FirstSolutionStrategy.Value.items()
+    if name not in ("UNSET",)
+}
+METAHEURISTICS = {
+    name: value
+    for name, value in routing_enums_pb2.LocalSearchMetaheuristic.Value.items()
+    if name not in ("UNSET",)
+}
+
+UNSERVED_MESSAGES = {
+    "no_compatible_vehicle": "Aucun véhicule n'a l'équipement requis (ex. chaîne du froid).",
+    "exceeds_capacity": "La quantité dépasse la capacité de tous les véhicules compatibles.",
+    "out_of_range": "Hors d'autonomie pour tous les véhicules compatibles (aller-retour).",
+    "time_window_unreachable": "Aucun véhicule ne peut arriver dans la fenêtre horaire "
+    "et rentrer avant la fin de son service.",
+    "pair_partner_unserved": "L'étape associée (enlèvement ou livraison) ne peut être servie.",
+    "not_routed": "La flotte ne suffit pas (capacité, horaires ou autonomie) pour cette étape.",
+}
+
+
+@dataclass(slots=True)
+class _Data:
+    """Everything a search needs, as plain arrays (picklable, no OR-Tools objects)."""
+
+    node_ids: list[str]
+    n_depots: int
+    dist: list[IntMatrix]
+    time: list[IntMatrix]  # travel time plus service time of the "from" node
+    service: list[int]
+    windows: list[list[tuple[int, int]]]
+    dims: list[str]
+    transit: list[list[int]]
+    signed_loads: bool
+    base_vehicles: list[Vehicle]
+    base_profile: list[int]
+    base_km: list[int]
+    base_hour: list[int]
+    base_fixed: list[int]
+    allowed: list[list[int] | None]
+    pairs: list[tuple[int, int]]
+    penalty: int
+    horizon: int
+    copies: list[int | None]
+    need_time: bool = True
+
+
+@dataclass(slots=True)
+class _Config:
+    first_solution: str
+    metaheuristic: str
+    seed: int
+    max_solutions: int | None
+    iterated: bool = False
+
+
+@dataclass(slots=True)
+class _Result:
+    cost: int
+    routes: list[tuple[int, int, list[int]]]  # (base vehicle, copy, nodes)
+    solutions: int = 0
+    first_cost: int | None = None
+    stopped_by: str = "completed"
+    fleet: int = 0
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+def default_portfolio(n_stops: int, workers: int, seed: int) -> list[_Config]:
+    """Search configurations run side by side, one per worker (chosen by measurement)."""
+    configs = [
+        _Config("PARALLEL_CHEAPEST_INSERTION", "GUIDED_LOCAL_SEARCH", seed, None),
+        _Config("SAVINGS", "GUIDED_LOCAL_SEARCH", seed + 1, None),
+    ]
+    return [configs[i % len(configs)] for i in range(workers)]
+
+
+def solve(
+    problem: Problem,
+    provider: TravelProvider | None = None,
+    options: SolveOptions | None = None,
+    progress: Progress | None = None,
+) -> Solution:
+    """Plan routes for ``problem``; unserved stops are listed with their reason."""
+    started = time.monotonic()
+    options = options or SolveOptions()
+    provider = provider or GreatCircleProvider()
+    validate_options(options)
+    validate_problem(problem, requires_coordinates=provider.requires_coordinates)
+    deadline = started + options.time_limit_s
+
+    data, unserved, scale = _compile(problem, provider, options)
+    if len(data.node_ids) == data.n_depots:
+        result = _Result(cost=0, routes=[])
+    else:
+        configs = default_portfolio(
+            len(data.node_ids) - data.n_depots, options.workers, 0
+        )
+        if options.first_solution or options.metaheuristic:
+            configs = [
+                _Config(
+                    options.first_solution or c.first_solution,
+                    options.metaheuristic or c.metaheuristic,
+                    c.seed,
+                    None,
+                )
+                for c in configs
+            ]
+        configs = [
+            _Config(
+                c.first_solution,
+                c.metaheuristic,
+                c.seed + options.seed,
+                options.max_solutions,
+                c.iterated,
+            )
+            for c in configs
+        ]
+
+        def report(cost: int) -> None:
+            if progress is not None:
+                progress(cost / scale, time.monotonic() - started)
+
+        if options.workers == 1:
+            result = run_search(data, configs[0], deadline, on_improve=report)
+        else:
+            result = _run_portfolio(data, configs, deadline, report)
+    return _solution(problem, data, result, unserved, started, options, scale)
+
+
+def _compile(
+    problem: Problem, provider: TravelProvider, options: SolveOptions
+) -> tuple[_Data, list[Unserved], float]:
+    depots = list(problem.depots)
+    stops = list(problem.stops)
+    points = [Point(d.id, d.lat, d.lon) for d in depots] + [
+        Point(s.id, s.lat, s.lon) for s in stops
+    ]
+    profiles: list[SpeedProfile] = []
+    for vehicle in problem.vehicles:
+        if vehicle.profile not in profiles:
+            profiles.append(vehicle.profile)
+    dist_all: list[IntMatrix] = []
+    time_all: list[IntMatrix] = []
+    for profile in profiles:
+        tm = provider.matrix(points, profile)
+        dist_all.append(np.asarray(tm.distance_m, dtype=np.int64))
+        time_all.append(np.asarray(tm.duration_s, dtype=np.int64))
+    n_depots = len(depots)
+    depot_index = {d.id: i for i, d in enumerate(depots)}
+    vehicles = list(problem.vehicles)
+    v_profile = [profiles.index(v.profile) for v in vehicles]
+    dims = list(problem.dimensions())
+
+    def travel_t(p: int, a: int, b: int) -> int:
+        return int(time_all[p][a, b])
+
+    def travel_d(p: int, a: int, b: int) -> int:
+        return int(dist_all[p][a, b])
+
+    partner: dict[str, str] = {}
+    for pair in problem.pairs:
+        partner[pair.pickup] = pair.delivery
+        partner[pair.delivery] = pair.pickup
+    stop_node = {s.id: n_depots + i for i, s in enumerate(stops)}
+
+    def window_ok(stop: Stop, node: int, vi: int) -> bool:
+        v = vehicles[vi]
+        p = v_profile[vi]
+        s_node, e_node = depot_index[v.start_depot], depot_index[v.end]
+        arrive = v.shift.start + travel_t(p, s_node, node)
+        spans = [(w.start, w.end) for w in stop.windows] or [(0, v.shift.end)]
+        for lo, hi in spans:
+            if arrive <= hi:
+                begin = max(arrive, lo)
+                if begin + stop.service_s + travel_t(p, node, e_node) <= v.shift.end:
+                    return True
+        return False
+
+    allowed_by_stop: dict[str, list[int]] = {}
+    reason: dict[str, str] = {}
+    for stop in stops:
+        node = stop_node[stop.id]
+        cands = [i for i, v in enumerate(vehicles) if stop.requires <= v.features]
+        if not cands:
+            reason[stop.id] = "no_compatible_vehicle"
+            continue
+        cands = [
+            i
+            for i in cands
+            if all(q <= vehicles[i].capacity.get(d, 0) for d, q in stop.demand.items())
+        ]
+        if not cands:
+            reason[stop.id] = "exceeds_capacity"
+            continue
+        in_range = []
+        for i in cands:
+            v = vehicles[i]
+            if v.max_distance_m is None:
+                in_range.append(i)
+                continue
+            p = v_profile[i]
+            s_node, e_node = depot_index[v.start_depot], depot_index[v.end]
+            if stop.id in partner:
+                other = stop_node[partner[stop.id]]
+                a, b = (node, other) if stop.kind == "pickup" else (other, node)
+                trip = (
+                    travel_d(p, s_node, a) + travel_d(p, a, b) + travel_d(p, b, e_node)
+                )
+            else:
+                trip = travel_d(p, s_node, node) + travel_d(p, node, e_node)
+            if trip <= v.max_distance_m:
+                in_range.append(i)
+        if not in_range:
+            reason[stop.id] = "out_of_range"
+            continue
+        cands = [i for i in in_range if window_ok(stop, node, i)]
+        if not cands:
+            reason[stop.id] = "time_window_unreachable"
+            continue
+        allowed_by_stop[stop.id] = cands
+    for pair in problem.pairs:
+        a, b = pair.pickup, pair.delivery
+        if a in reason or b in reason:
+            for sid in (a, b):
+                reason.setdefault(sid, "pair_partner_unserved")
+            continue
+        common = [i for i in allowed_by_stop[a] if i in allowed_by_stop[b]]
+        if not common:
+            reason[a] = reason[b] = "no_compatible_vehicle"
+            continue
+        allowed_by_stop[a] = allowed_by_stop[b] = common
+    for sid in reason:
+        allowed_by_stop.pop(sid, None)
+
+    kept = [s for s in stops if s.id not in reason]
+    keep_idx = list(range(n_depots)) + [stop_node[s.id] for s in kept]
+    if len(keep_idx) != len(points):
+        sel = np.asarray(keep_idx)
+        dist_all = [m[np.ix_(sel, sel)] for m in dist_all]
+        time_all = [m[np.ix_(sel, sel)] for m in time_all]
+    service = [0] * n_depots + [s.service_s for s in kept]
+    svc = np.asarray(service, dtype=np.int64)[:, None]
+    time_svc = [m + svc for m in time_all]
+    signed = any(s.kind == "pickup" for s in kept)
+    transit: list[list[int]] = []
+    for d in dims:
+        row = [0] * n_depots
+        for s in kept:
+            q = s.demand.get(d, 0)
+            if signed and s.kind == "delivery":
+                q = -q
+            row.append(q)
+        transit.append(row)
+    # with pickups on board, loads are signed: paired deliveries drop what their pickup
+    # loaded and unpaired deliveries what the depot loaded; the start load is then left
+    # free so that it equals what the route delivers from the depot (see _build_model)
+    windows = [[] for _ in range(n_depots)] + [
+        sorted((w.start, w.end) for w in s.windows) for s in kept
+    ]
+    windows = [_merge(ws) for ws in windows]
+    node_ids = [d.id for d in depots] + [s.id for s in kept]
+    index_of = {sid: i for i, sid in enumerate(node_ids)}
+    allowed: list[list[int] | None] = [None] * n_depots
+    for s in kept:
+        cands = allowed_by_stop[s.id]
+        allowed.append(None if len(cands) == len(vehicles) else cands)
+    pairs = [
+        (index_of[p.pickup], index_of[p.delivery])
+        for p in problem.pairs
+        if p.pickup in index_of and p.delivery in index_of
+    ]
+
+    km = [round(v.cost_per_km * _MICRO / 1000) for v in vehicles]
+    hour = [round(v.cost_per_hour * _MICRO / 3600) for v in vehicles]
+    fixed = [round(v.fixed_cost * _MICRO) for v in vehicles]
+    if not any(km) and not any(hour):
+        # nothing priced: minimise distance
+        km = [1] * len(vehicles)
+        scale = 1.0
+    else:
+        scale = float(_MICRO)
+    g = 0
+    for c in km + hour + fixed:
+        g = math.gcd(g, c)
+    g = max(g, 1)
+    km, hour, fixed = (
+        [c // g for c in km],
+        [c // g for c in hour],
+        [c // g for c in fixed],
+    )
+    scale /= g
+    horizon = max(v.shift.end for v in vehicles)
+    max_arc = max((int(m.max()) for m in dist_all), default=0) if kept else 0
+    max_time = max((int(m.max()) for m in time_svc), default=0) if kept else 0
+    penalty = options.unserved_penalty or (
+        10 * (2 * max_arc * max(km) + 2 * max_time * max(hour) + max(fixed)) + 1
+    )
+    longest = [int(m.max(axis=1).sum()) for m in time_svc] if kept else [0]
+    need_time = (
+        any(windows)
+        or any(hour)
+        or any(
+            v.shift.end - v.shift.start < longest[v_profile[i]]
+            for i, v in enumerate(vehicles)
+        )
+    )
+    data = _Data(
+        need_time=need_time,
+        node_ids=node_ids,
+        n_depots=n_depots,
+        dist=dist_all,
+        time=time_svc,
+        service=service,
+        windows=windows,
+        dims=dims,
+        transit=transit,
+        signed_loads=signed,
+        base_vehicles=vehicles,
+        base_profile=v_profile,
+        base_km=km,
+        base_hour=hour,
+        base_fixed=fixed,
+        allowed=allowed,
+        pairs=pairs,
+        penalty=penalty,
+        horizon=horizon,
+        copies=[v.copies for v in vehicles],
+    )
+    unserved = [
+        Unserved(s.id, reason[s.id], UNSERVED_MESSAGES[reason[s.id]])
+        for s in stops
+        if s.id in reason
+    ]
+    return data, unserved, scale
+
+
+def _merge(ws: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for lo, hi in ws:
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def _fleet_lower_bound(data: _Data, base: int) -> int:
+    n_stops = len(data.node_ids) - data.n_depots
+    vehicle = data.base_vehicles[base]
+    lb = 1
+    for d, name in enumerate(data.dims):
+        cap = vehicle.capacity.get(name, 0)
+        total = sum(abs(q) for q in data.transit[d][data.n_depots :])
+        if cap > 0:
+            lb = max(lb, math.ceil(total / cap))
+    return min(lb, n_stops)
+
+
+@dataclass(slots=True)
+class _Built:
+    manager: pywrapcp.RoutingIndexManager
+    routing: pywrapcp.RoutingModel
+    slots: list[tuple[int, int]]
+    perm: list[int]  # model node -> data node
+
+
+def _build_model(data: _Data, fleet: list[int], seed: int) -> _Built:
+    n = len(data.node_ids)
+    perm = list(range(n))
+    if seed:
+        tail = perm[data.n_depots :]
+        random.Random(seed).shuffle(tail)
+        perm = perm[: data.n_depots] + tail
+    inv = [0] * n
+    for model_node, data_node in enumerate(perm):
+        inv[data_node] = model_node
+    sel = np.asarray(perm)
+    identity = not seed
+
+    def mat(m: IntMatrix) -> list[list[int]]:
+        out: list[list[int]] = (m if identity else m[np.ix_(sel, sel)]).tolist()
+        return out
+
+    def vec(v: Sequence[int]) -> list[int]:
+        return [int(v[d]) for d in perm]
+
+    slots = [(b, c) for b, count in enumerate(fleet) for c in range(count)]
+    starts = [inv[data_node_of_depot(data, b, True)] for b, _ in slots]
+    ends = [inv[data_node_of_depot(data, b, False)] for b, _ in slots]
+    manager = pywrapcp.RoutingIndexManager(n, len(slots), starts, ends)
+    routing = pywrapcp.RoutingModel(manager)
+
+    dist_cb = [routing.RegisterTransitMatrix(mat(m)) for m in data.dist]
+    time_cb = (
+        [routing.RegisterTransitMatrix(mat(m)) for m in data.time]
+        if data.need_time
+        else []
+    )
+    cost_cb: dict[tuple[int, int], int] = {}
+    for v, (b, _) in enumerate(slots):
+        p, km = data.base_profile[b], data.base_km[b]
+        key = (p, km)
+        if key not in cost_cb:
+            cost_cb[key] = (
+                dist_cb[p]
+                if km == 1
+                else routing.RegisterTransitMatrix(mat(data.dist[p] * km))
+            )
+        routing.SetArcCostEvaluatorOfVehicle(cost_cb[key], v)
+        if data.base_fixed[b]:
+            routing.SetFixedCostOfVehicle(data.base_fixed[b], v)
+
+    time_dim = None
+    if data.need_time:
+        horizon = data.horizon
+        routing.AddDimensionWithVehicleTransits(
+            [time_cb[data.base_profile[b]] for b, _ in slots],
+            horizon,
+            horizon,
+            False,
+            "time",
+        )
+        time_dim = routing.GetDimensionOrDie("time")
+        for v, (b, _) in enumerate(slots):
+            shift = data.base_vehicles[b].shift
+            time_dim.CumulVar(routing.Start(v)).SetRange(shift.start, shift.end)
+            time_dim.CumulVar(routing.End(v)).SetRange(shift.start, shift.end)
+            if data.base_hour[b]:
+                time_dim.SetSpanCostCoefficientForVehicle(data.base_hour[b], v)
+        for node in range(data.n_depots, n):
+            ws = data.windows[perm[node]]
+            if not ws:
+                continue
+            var = time_dim.CumulVar(manager.NodeToIndex(node))
+            var.SetRange(ws[0][0], ws[-1][1])
+            for (_, hi), (lo, _) in zip(ws, ws[1:], strict=False):
+                if lo - hi > 1:
+                    var.RemoveInterval(hi + 1, lo - 1)
+        if any(data.base_hour[b] for b, _ in slots):
+            for v in range(len(slots)):
+                routing.AddVariableMaximizedByFinalizer(
+                    time_dim.CumulVar(routing.Start(v))
+                )
+                routing.AddVariableMinimizedByFinalizer(
+                    time_dim.CumulVar(routing.End(v))
+                )
+
+    for d, name in enumerate(data.dims):
+        cb = routing.RegisterUnaryTransitVector(vec(data.transit[d]))
+        caps = [data.base_vehicles[b].capacity.get(name, 0) for b, _ in slots]
+        routing.AddDimensionWithVehicleCapacity(
+            cb, 0, caps, not data.signed_loads, f"load:{name}"
+        )
+
+    ranges = [data.base_vehicles[b].max_distance_m for b, _ in slots]
+    if any(r is not None for r in ranges):
+        big = int(max(int(m.sum()) for m in data.dist)) + 1
+        routing.AddDimensionWithVehicleTransitAndCapacity(
+            [dist_cb[data.base_profile[b]] for b, _ in slots],
+            0,
+            [r if r is not None else big for r in ranges],
+            True,
+            "distance",
+        )
+
+    by_base: dict[int, list[int]] = {}
+    for v, (b, _) in enumerate(slots):
+        by_base.setdefault(b, []).append(v)
+    for node in range(data.n_depots, n):
+        index = manager.NodeToIndex(node)
+        routing.AddDisjunction([index], data.penalty)
+        allowed = data.allowed[perm[node]]
+        if allowed is not None:
+            routing.SetAllowedVehiclesForIndex(
+                [v for b in allowed for v in by_base.get(b, [])], index
+            )
+    solver = routing.solver()
+    for p_node, d_node in data.pairs:
+        pi, di = manager.NodeToIndex(inv[p_node]), manager.NodeToIndex(inv[d_node])
+        routing.AddPickupAndDelivery(pi, di)
+        solver.Add(routing.VehicleVar(pi) == routing.VehicleVar(di))
+        if time_dim is not None:
+            solver.Add(time_dim.CumulVar(pi) <= time_dim.CumulVar(di))
+    return _Built(manager, routing, slots, perm)
+
+
+def data_node_of_depot(data: _Data, base: int, start: bool) -> int:
+    """Node index of a base vehicle's start (or end) depot."""
+    vehicle = data.base_vehicles[base]
+    depot = vehicle.start_depot if start else vehicle.end
+    return data.node_ids.index(depot)
+
+
+def _params(cfg: _Config, seconds: float, first_only: bool) -> object:
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = FIRST_SOLUTIONS[cfg.first_solution]
+    if first_only:
+        params.solution_limit = 1
+    else:
+        params.local_search_metaheuristic = METAHEURISTICS[cfg.metaheuristic]
+        params.use_iterated_local_search = cfg.iterated
+        if cfg.max_solutions is not None:
+            params.solution_limit = cfg.max_solutions
+    params.time_limit.FromMilliseconds(max(1, int(seconds * 1000)))
+    return params
+
+
+def _extract(
+    built: _Built, assignment: object | None
+) -> list[tuple[int, int, list[int]]]:
+    routing, manager = built.routing, built.manager
+    routes = []
+    for v, (b, c) in enumerate(built.slots):
+        index = routing.Start(v)
+        nodes: list[int] = []
+        while True:
+            index = (
+                assignment.Value(routing.NextVar(index))  # type: ignore[attr-defined]
+                if assignment is not None
+                else routing.NextVar(index).Value()
+            )
+            if routing.IsEnd(index):
+                break
+            nodes.append(built.perm[manager.IndexToNode(index)])
+        if nodes:
+            routes.append((b, c, nodes))
+    return routes
+
+
+def run_search(
+    data: _Data,
+    cfg: _Config,
+    deadline: float,
+    on_improve: Callable[[int], None] | None = None,
+    on_routes: Callable[[int, list[tuple[int, int, list[int]]]], None] | None = None,
+) -> _Result:
+    """One search: fleet sizing when a vehicle is unlimited, then the metaheuristic."""
+    fleet = [c if c is not None else 0 for c in data.copies]
+    unlimited = [b for b, c in enumerate(data.copies) if c is None]
+    n_stops = len(data.node_ids) - data.n_depots
+    initial: list[tuple[int, int, list[int]]] | None = None
+    first_cost: int | None = None
+    if unlimited:
+        for b in unlimited:
+            fleet[b] = min(n_stops, 2 * _fleet_lower_bound(data, b) + 4)
+        while True:
+            built = _build_model(data, fleet, cfg.seed)
+            left = max(0.05, deadline - time.monotonic())
+            assignment = built.routing.SolveWithParameters(
+                _params(cfg, left * 0.5, True)
+            )
+            routes = _extract(built, assignment) if assignment is not None else []
+            served = sum(len(r[2]) for r in routes)
+            grow = [b for b in unlimited if fleet[b] < n_stops]
+            if served == n_stops or not grow or time.monotonic() > deadline:
+                break
+            for b in grow:
+                fleet[b] = min(n_stops, fleet[b] * 2)
+        if assignment is not None:
+            first_cost = int(assignment.ObjectiveValue())
+        used = {b: sum(1 for r in routes if r[0] == b) for b in unlimited}
+        for b in unlimited:
+            fleet[b] = min(max(fleet[b], 1), used[b] + max(2, math.ceil(0.1 * used[b])))
+        # renumber copies so the initial routes fit the trimmed fleet
+        counter: dict[int, int] = {}
+        initial = []
+        for b, _, nodes in routes:
+            k = counter.get(b, 0)
+            counter[b] = k + 1
+            initial.append((b, k, nodes))
+    built = _build_model(data, fleet, cfg.seed)
+    routing = built.routing
+    state = {"best": math.inf, "count": 0, "last_send": 0.0, "pending": 0}
+    finish_at = deadline
+
+    def at_solution() -> None:
+        cost = routing.CostVar().Value()
+        state["count"] += 1
+        now = time.monotonic()
+        if cost < state["best"]:
+            state["best"] = cost
+            if on_improve is not None:
+                on_improve(cost)
+            state["pending"] = 1
+        if (
+            on_routes is not None
+            and state["pending"]
+            and now - state["last_send"] > 0.2
+        ):
+            on_routes(
+                cost if cost == state["best"] else int(state["best"]),
+                _extract(built, None),
+            )
+            state["last_send"], state["pending"] = now, 0
+        if now > finish_at:
+            routing.solver().FinishCurrentSearch()
+
+    routing.AddAtSolutionCallback(at_solution)
+    left = deadline - time.monotonic()
+    # OR-Tools overshoots its own limit; keep a margin and let the callback stop it
+    params = _params(cfg, max(0.05, left - min(0.5, 0.05 * left)), False)
+    if initial is not None:
+        slot_of = {bc: v for v, bc in enumerate(built.slots)}
+        inv = {data_node: model_node for model_node, data_node in enumerate(built.perm)}
+        rows: list[list[int]] = [[] for _ in built.slots]
+        for b, c, nodes in initial:
+            rows[slot_of[(b, c)]] = [built.manager.NodeToIndex(inv[x]) for x in nodes]
+        start = routing.ReadAssignmentFromRoutes(rows, True)
+        solution = routing.SolveFromAssignmentWithParameters(start, params)
+    else:
+        solution = routing.SolveWithParameters(params)
+    if solution is None:
+        return _Result(
+            cost=2**62, routes=[], solutions=state["count"], stopped_by="no_solution"
+        )
+    stopped = "completed"
+    if cfg.max_solutions is not None and state["count"] >= cfg.max_solutions:
+        stopped = "solution_limit"
+    elif time.monotonic() >= deadline - min(0.5, 0.05 * (deadline - time.monotonic())):
+        stopped = "time_limit"
+    return _Result(
+        cost=int(solution.ObjectiveValue()),
+        routes=_extract(built, solution),
+        solutions=state["count"],
+        first_cost=first_cost,
+        stopped_by=stopped,
+        fleet=len(built.slots),
+    )
+
+
+def _worker(
+    data: _Data,
+    cfg: _Config,
+    deadline: float,
+    conn: multiprocessing.connection.Connection,
+) -> None:
+    def send_routes(cost: int, routes: list[tuple[int, int, list[int]]]) -> None:
+        conn.send(("routes", cost, routes))
+
+    def send_cost(cost: int) -> None:
+        conn.send(("cost", cost))
+
+    result = run_search(
+        data, cfg, deadline, on_improve=send_cost, on_routes=send_routes
+    )
+    conn.send(("done", result))
+    conn.close()
+
+
+def _run_portfolio(
+    data: _Data, configs: list[_Config], deadline: float, report: Callable[[int], None]
+) -> _Result:
+    # fork shares the matrices without pickling them; the searches hold no threads here
+    ctx = multiprocessing.get_context("fork")
+    procs = []
+    conns = []
+    for cfg in configs:
+        parent, child = ctx.Pipe(duplex=False)
+        proc = ctx.Process(
+            target=_worker, args=(data, cfg, deadline, child), daemon=True
+        )
+        proc.start()
+        child.close()
+        procs.append(proc)
+        conns.append(parent)
+    best_partial: list[_Result | None] = [None] * len(configs)
+    done: list[_Result | None] = [None] * len(configs)
+    best_cost = math.inf
+    open_conns = {id(c): i for i, c in enumerate(conns)}
+    while open_conns and time.monotonic() < deadline + 0.05:
+        ready = multiprocessing.connection.wait(
+            [conns[i] for i in open_conns.values()],
+            timeout=max(0.0, deadline + 0.05 - time.monotonic()),
+        )
+        for conn in ready:
+            i = open_conns[id(conn)]
+            try:
+                msg = conn.recv()  # type: ignore[union-attr]
+            except EOFError:
+                del open_conns[id(conn)]
+                continue
+            if msg[0] == "cost" and msg[1] < best_cost:
+                best_cost = msg[1]
+                report(msg[1])
+            elif msg[0] == "routes":
+                best_partial[i] = _Result(
+                    cost=msg[1], routes=msg[2], stopped_by="guard"
+                )
+            elif msg[0] == "done":
+                done[i] = msg[1]
+                del open_conns[id(conn)]
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in procs:
+        proc.join(1.0)
+    candidates = [
+        d if d is not None else p for d, p in zip(done, best_partial, strict=True)
+    ]
+    found = [c for c in candidates if c is not None]
+    if not found:
+        raise InvalidProblem(
+            "Aucune solution trouvée dans le temps imparti.", code="no_solution"
+        )
+    best = min(found, key=lambda r: r.cost)
+    best.solutions = sum(c.solutions for c in found)
+    firsts = [c.first_cost for c in found if c.first_cost is not None]
+    best.first_cost = min(firsts) if firsts else None
+    return best
+
+
+def _solution(
+    problem: Problem,
+    data: _Data,
+    result: _Result,
+    unserved: list[Unserved],
+    started: float,
+    options: SolveOptions,
+    scale: float,
+) -> Solution:
+    routes: list[Route] = []
+    served: set[str] = set()
+    stops = {s.id: s for s in problem.stops}
+    paired = {p.delivery for p in problem.pairs}
+    for b, c, nodes in sorted(result.routes, key=lambda r: (r[0], r[1])):
+        vehicle = data.base_vehicles[b]
+        p = data.base_profile[b]
+        start = data_node_of_depot(data, b, True)
+        end = data_node_of_depot(data, b, False)
+        path = [start, *nodes, end]
+        dist = data.dist[p]
+        travel = [
+            int(data.time[p][a, z]) - data.service[a]
+            for a, z in zip(path, path[1:], strict=False)
+        ]
+        sched = forward_schedule(
+            travel,
+            [data.service[x] for x in nodes],
+            [data.windows[x] for x in nodes],
+            (vehicle.shift.start, vehicle.shift.end),
+        )
+        load = {d: 0 for d in data.dims}
+        if data.signed_loads:
+            for x in nodes:
+                s = stops[data.node_ids[x]]
+                if s.kind == "delivery" and s.id not in paired:
+                    for d in data.dims:
+                        load[d] += s.demand.get(d, 0)
+        visits = []
+        for k, x in enumerate(nodes):
+            s = stops[data.node_ids[x]]
+            for d in data.dims:
+                q = s.demand.get(d, 0)
+                if data.signed_loads:
+                    load[d] += q if s.kind == "pickup" else -q
+                else:
+                    load[d] += q
+            arrival, begin = sched.arrivals[k], sched.starts[k]
+            visits.append(
+                Visit(
+                    s.id,
+                    arrival,
+                    begin,
+                    begin + s.service_s,
+                    {d: load[d] for d in data.dims},
+                )
+            )
+            served.add(s.id)
+        meters = sum(int(dist[a, z]) for a, z in zip(path, path[1:], strict=False))
+        cost = (
+            vehicle.fixed_cost
+            + meters / 1000 * vehicle.cost_per_km
+            + (sched.end - sched.departure) / 3600 * vehicle.cost_per_hour
+        )
+        routes.append(
+            Route(
+                vehicle.id, c, tuple(visits), sched.departure, sched.end, meters, cost
+            )
+        )
+    unserved = list(unserved)
+    for sid in data.node_ids[data.n_depots :]:
+        if sid not in served:
+            unserved.append(
+                Unserved(sid, "not_routed", UNSERVED_MESSAGES["not_routed"])
+            )
+    priced = any(
+        v.cost_per_km or v.cost_per_hour or v.fixed_cost for v in problem.vehicles
+    )
+    total = (
+        sum(r.cost for r in routes)
+        if priced
+        else float(sum(r.distance_m for r in routes))
+    )
+    stats = SearchStats(
+        seconds=time.monotonic() - started,
+        solutions=result.solutions,
+        first_cost=None if result.first_cost is None else result.first_cost / scale,
+        stopped_by=result.stopped_by,
+        workers=options.workers,
+        fleet_size=result.fleet,
+    )
+    return Solution(
+        tuple(routes),
+        tuple(sorted(unserved, key=lambda u: u.stop_id)),
+        total,
+        sum(r.distance_m for r in routes),
+        stats,
+    )
