@@ -17,7 +17,11 @@ class CallToActionBlock(blocks.StructBlock):
 
 
 class BodyBlock(blocks.StreamBlock):
-    heading = blocks.CharBlock(label=_("intertitre"), form_classname="title", template="cms/blocks/heading.html")
-    paragraph = blocks.RichTextBlock(label=_("paragraphe"), features=["bold", "italic", "link", "ol", "ul"])
+    heading = blocks.CharBlock(
+        label=_("intertitre"), form_classname="title", template="cms/blocks/heading.html"
+    )
+    paragraph = blocks.RichTextBlock(
+        label=_("paragraphe"), features=["bold", "italic", "link", "ol", "ul"]
+    )
     image = ImageBlock(label=_("image"))
     call_to_action = CallToActionBlock(label=_("appel à l'action"))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from marche.demo.spec import DemoSpec
-from marche.territories.models import Territory
 from wagtail.models import Site
 
 from cms.models import HomePage
+from marche.demo.spec import DemoSpec
+from marche.territories.models import Territory
 
 DEMO_INTRO = (
     "<p>Des légumes, des fruits et des produits de l'atelier, cultivés en bio à "

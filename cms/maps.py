@@ -22,7 +22,10 @@ class MapPoint:
 
 
 def project(
-    places: Iterable[tuple[Decimal, Decimal, str, str]], *, width: int = 600, height: int = 420,
+    places: Iterable[tuple[Decimal, Decimal, str, str]],
+    *,
+    width: int = 600,
+    height: int = 420,
     margin: int = 30,
 ) -> list[MapPoint]:
     """Project (latitude, longitude, label, kind) tuples into a width x height viewport."""

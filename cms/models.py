@@ -24,14 +24,23 @@ class HomePage(Page):
     """A territory's home page: its producers and relay points, and editorial content."""
 
     territory = models.ForeignKey(
-        Territory, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        Territory,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("territoire"),
         help_text=_("Territoire présenté ; vide : le territoire par défaut."),
     )
     intro = RichTextField(_("introduction"), blank=True, features=["bold", "italic", "link"])
     body = StreamField(BodyBlock(), verbose_name=_("contenu"), blank=True)
 
-    content_panels = [*Page.content_panels, FieldPanel("territory"), FieldPanel("intro"), FieldPanel("body")]
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("territory"),
+        FieldPanel("intro"),
+        FieldPanel("body"),
+    ]
     search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
     parent_page_types = ["wagtailcore.Page"]
     subpage_types = ["cms.ContentPage"]

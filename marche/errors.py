@@ -19,7 +19,11 @@ class DomainError(Exception):
 
     def as_dict(self) -> dict[str, object]:
         """The error as the API returns it."""
-        return {"code": self.code, "message": self.message, **({"params": self.params} if self.params else {})}
+        return {
+            "code": self.code,
+            "message": self.message,
+            **({"params": self.params} if self.params else {}),
+        }
 
 
 class NotFound(DomainError):

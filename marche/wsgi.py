@@ -4,6 +4,6 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marche.settings.production")
 
-from marche.core.startup import build_application  # noqa: E402
+from marche.core.startup import build_application
 
 application = build_application("wsgi")

@@ -18,4 +18,6 @@ class LoginView(auth_views.LoginView):
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The account page: who you are and what your role lets you do."""
-    return render(request, "accounts/dashboard.html", {"dashboard": user_dashboard(user=request.user)})
+    return render(
+        request, "accounts/dashboard.html", {"dashboard": user_dashboard(user=request.user)}
+    )

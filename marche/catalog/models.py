@@ -58,7 +58,9 @@ class Product(TimeStampedModel):
     """A product of one producer. ``unit_price`` is in euros, VAT included, per ``unit``."""
 
     producer = models.ForeignKey(
-        "producers.Producer", on_delete=models.CASCADE, related_name="products",
+        "producers.Producer",
+        on_delete=models.CASCADE,
+        related_name="products",
         verbose_name=_("producteur"),
     )
     category = models.ForeignKey(
@@ -67,19 +69,29 @@ class Product(TimeStampedModel):
     name = models.CharField(_("nom"), max_length=150)
     slug = models.SlugField(_("identifiant"), max_length=80)
     description = models.TextField(_("description"), blank=True)
-    family = models.CharField(_("famille de produits"), max_length=20, choices=ProductFamily.choices)
+    family = models.CharField(
+        _("famille de produits"), max_length=20, choices=ProductFamily.choices
+    )
     unit = models.CharField(_("unité"), max_length=10, choices=Unit.choices)
     unit_price = models.DecimalField(
-        _("prix TTC par unité (€)"), max_digits=8, decimal_places=2,
+        _("prix TTC par unité (€)"),
+        max_digits=8,
+        decimal_places=2,
         validators=[MinValueValidator(Decimal("0.01"))],
     )
     vat_rate = models.DecimalField(
-        _("taux de TVA (%)"), max_digits=4, decimal_places=2, default=Decimal("5.50"),
+        _("taux de TVA (%)"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("5.50"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("20"))],
     )
     is_organic = models.BooleanField(_("bio"), default=False)
     season_months = models.JSONField(
-        _("mois de saison"), default=list, blank=True, validators=[validate_months],
+        _("mois de saison"),
+        default=list,
+        blank=True,
+        validators=[validate_months],
         help_text=_("Mois de disponibilité, de 1 (janvier) à 12 ; vide : toute l'année."),
     )
     is_active = models.BooleanField(_("actif"), default=True)
@@ -90,7 +102,9 @@ class Product(TimeStampedModel):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["producer", "slug"], name="product_slug_per_producer"),
-            models.CheckConstraint(condition=models.Q(unit_price__gt=0), name="product_price_positive"),
+            models.CheckConstraint(
+                condition=models.Q(unit_price__gt=0), name="product_price_positive"
+            ),
         ]
 
     def __str__(self) -> str:

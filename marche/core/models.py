@@ -41,4 +41,6 @@ class LocatedModel(models.Model):
 
     @property
     def full_address(self) -> str:
-        return ", ".join(part for part in (self.address, f"{self.postcode} {self.city}".strip()) if part)
+        return ", ".join(
+            part for part in (self.address, f"{self.postcode} {self.city}".strip()) if part
+        )

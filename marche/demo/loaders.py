@@ -19,10 +19,18 @@ from marche.territories.models import Territory
 DEMO_PASSWORD = "demo-loos-2026"  # noqa: S105 (printed on purpose: demo accounts only)
 
 TERRITORY_FIELDS = (
-    "name", "insee_code", "timezone", "contact_email", "local_currency_enabled",
-    "local_currency_name", "local_currency_plural", "local_currency_code",
-    "local_currency_euro_rate", "local_currency_reconversion_allowed",
-    "local_currency_reconversion_fee_percent", "local_currency_expiry_months",
+    "name",
+    "insee_code",
+    "timezone",
+    "contact_email",
+    "local_currency_enabled",
+    "local_currency_name",
+    "local_currency_plural",
+    "local_currency_code",
+    "local_currency_euro_rate",
+    "local_currency_reconversion_allowed",
+    "local_currency_reconversion_fee_percent",
+    "local_currency_expiry_months",
     "routing_detour_factor",
 )
 
@@ -113,7 +121,9 @@ def _load_relays(*, spec: DemoSpec, territory: Territory) -> None:
         relay.opening_hours.all().delete()
         RelayOpeningHours.objects.bulk_create(
             RelayOpeningHours(
-                relay_point=relay, weekday=weekday, opens_at=parse_time(start),
+                relay_point=relay,
+                weekday=weekday,
+                opens_at=parse_time(start),
                 closes_at=parse_time(end),
             )
             for weekday, start, end in item.get("hours", default_hours)
@@ -128,7 +138,8 @@ def _load_canteens(*, spec: DemoSpec, territory: Territory) -> None:
             territory=territory,
             slug=item["slug"],
             defaults={
-                "name": item.get("name") or f"Cantine du {location.name}".replace("du Collège", "du collège"),
+                "name": item.get("name")
+                or f"Cantine du {location.name}".replace("du Collège", "du collège"),
                 "kind": item["kind"],
                 "meals_per_day": item["meals_per_day"],
                 "organic_target_percent": Decimal(item["organic_target_percent"]),

@@ -11,7 +11,14 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Producer)
 class ProducerAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "collective", "territory", "accepts_local_currency", "is_active")
+    list_display = (
+        "name",
+        "kind",
+        "collective",
+        "territory",
+        "accepts_local_currency",
+        "is_active",
+    )
     list_filter = ("territory", "kind", "accepts_local_currency", "is_active")
     search_fields = ("name", "city")
     prepopulated_fields = {"slug": ("name",)}

@@ -19,15 +19,22 @@ class Producer(LocatedModel, TimeStampedModel):
     """A producer selling on a territory's market; a farm may belong to a collective."""
 
     territory = models.ForeignKey(
-        "territories.Territory", on_delete=models.PROTECT, related_name="producers",
+        "territories.Territory",
+        on_delete=models.PROTECT,
+        related_name="producers",
         verbose_name=_("territoire"),
     )
     name = models.CharField(_("nom"), max_length=150)
     slug = models.SlugField(_("identifiant"), max_length=80)
     kind = models.CharField(_("type"), max_length=20, choices=ProducerKind.choices)
     collective = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="member_farms",
-        limit_choices_to={"kind": ProducerKind.COLLECTIVE}, verbose_name=_("collectif"),
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="member_farms",
+        limit_choices_to={"kind": ProducerKind.COLLECTIVE},
+        verbose_name=_("collectif"),
     )
     description = models.TextField(_("présentation"), blank=True)
     production = models.CharField(_("productions"), max_length=255, blank=True)
@@ -35,8 +42,11 @@ class Producer(LocatedModel, TimeStampedModel):
     accepts_local_currency = models.BooleanField(_("accepte la monnaie locale"), default=False)
     is_active = models.BooleanField(_("actif"), default=True)
     members = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, through="ProducerMembership", related_name="producers",
-        blank=True, verbose_name=_("membres"),
+        settings.AUTH_USER_MODEL,
+        through="ProducerMembership",
+        related_name="producers",
+        blank=True,
+        verbose_name=_("membres"),
     )
 
     class Meta:
@@ -44,7 +54,9 @@ class Producer(LocatedModel, TimeStampedModel):
         verbose_name_plural = _("producteurs")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["territory", "slug"], name="producer_slug_per_territory")
+            models.UniqueConstraint(
+                fields=["territory", "slug"], name="producer_slug_per_territory"
+            )
         ]
 
     def __str__(self) -> str:

@@ -30,7 +30,9 @@ class RelayPoint(LocatedModel, TimeStampedModel):
     """A pickup point with opening hours and room for a limited number of baskets a day."""
 
     territory = models.ForeignKey(
-        "territories.Territory", on_delete=models.PROTECT, related_name="relay_points",
+        "territories.Territory",
+        on_delete=models.PROTECT,
+        related_name="relay_points",
         verbose_name=_("territoire"),
     )
     name = models.CharField(_("nom"), max_length=150)
@@ -50,7 +52,9 @@ class RelayPoint(LocatedModel, TimeStampedModel):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["territory", "slug"], name="relay_slug_per_territory"),
-            models.CheckConstraint(condition=models.Q(capacity_per_day__gte=1), name="relay_capacity_positive"),
+            models.CheckConstraint(
+                condition=models.Q(capacity_per_day__gte=1), name="relay_capacity_positive"
+            ),
         ]
 
     def __str__(self) -> str:

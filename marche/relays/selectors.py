@@ -13,7 +13,9 @@ def relay_point_list_public(*, territory: Territory) -> QuerySet[RelayPoint]:
     return (
         RelayPoint.objects.filter(territory=territory, is_active=True)
         .prefetch_related(
-            Prefetch("opening_hours", queryset=RelayOpeningHours.objects.order_by("weekday", "opens_at"))
+            Prefetch(
+                "opening_hours", queryset=RelayOpeningHours.objects.order_by("weekday", "opens_at")
+            )
         )
         .order_by("city", "name")
     )

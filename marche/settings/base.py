@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from marche.settings.env import BASE_DIR, database_config, env, redis_url
+from marche.settings.env import BASE_DIR, database_config, env, mailer_config, redis_url
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
@@ -17,6 +17,7 @@ ALLOWED_HOSTS: list[str] = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    "django.contrib.postgres",
     "marche.core",
     "marche.accounts",
     "marche.territories",
@@ -153,12 +154,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-# E-mail: console by default, SMTP when EMAIL_URL is set. ------------------------------------
-_email_url = env.str("EMAIL_URL", default="")
-if _email_url:
-    globals().update(env.email_url_config(_email_url))
-else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# E-mail: console by default, SMTP when EMAIL_URL is set (smtp://user:pass@host:587). -----
+MAILERS = {"default": mailer_config(env.str("EMAIL_URL", default=""))}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Marché local <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

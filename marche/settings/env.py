@@ -74,6 +74,28 @@ def redis_url(url: str | None) -> str | None:
     return url
 
 
+def mailer_config(url: str | None) -> dict[str, object]:
+    """Django's MAILERS entry: the console without EMAIL_URL, else SMTP from the URL."""
+    if not url:
+        return {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if urlsplit(url).scheme not in {"smtp", "smtps", "submission", "submit"}:
+        raise ImproperlyConfigured(f"EMAIL_URL invalide ({redact(url)}) : attendu smtp://…")
+    parsed = env.email_url_config(url)
+    options = {
+        "host": parsed.get("EMAIL_HOST"),
+        "port": parsed.get("EMAIL_PORT"),
+        "username": parsed.get("EMAIL_HOST_USER") or None,
+        "password": parsed.get("EMAIL_HOST_PASSWORD") or None,
+        "use_tls": bool(parsed.get("EMAIL_USE_TLS")),
+        "use_ssl": bool(parsed.get("EMAIL_USE_SSL")),
+        "timeout": 10,
+    }
+    return {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {key: value for key, value in options.items() if value is not None},
+    }
+
+
 def require(*names: str) -> None:
     """Refuse to start when one of the named environment variables is missing or empty."""
     missing = [name for name in names if not os.environ.get(name, "").strip()]

@@ -42,9 +42,7 @@ class Territory(LocatedModel, TimeStampedModel):
     local_currency_plural = models.CharField(
         _("nom de la monnaie locale au pluriel"), max_length=40, blank=True
     )
-    local_currency_code = models.CharField(
-        _("code de la monnaie locale"), max_length=8, blank=True
-    )
+    local_currency_code = models.CharField(_("code de la monnaie locale"), max_length=8, blank=True)
     local_currency_euro_rate = models.DecimalField(
         _("valeur d'une unité en euros (pour les prix)"),
         max_digits=8,

@@ -18,7 +18,9 @@ class Command(BaseCommand):
     help = "Charge le territoire de démonstration (Loos-en-Gohelle par défaut). Idempotent."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help="fichier TOML du territoire")
+        parser.add_argument(
+            "--spec", type=Path, default=DEFAULT_SPEC, help="fichier TOML du territoire"
+        )
         parser.add_argument("--force", action="store_true", help="autoriser hors développement")
 
     def handle(self, *args: Any, spec: Path, force: bool, **options: Any) -> None:
@@ -35,7 +37,9 @@ class Command(BaseCommand):
                     import_string(path)(spec=demo, territory=territory)
         except DemoSpecError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(self.style.SUCCESS(f"Territoire de démonstration prêt : {territory.name}"))
+        self.stdout.write(
+            self.style.SUCCESS(f"Territoire de démonstration prêt : {territory.name}")
+        )
         self.stdout.write(
             f"  {territory.producers.count()} producteurs, {territory.relay_points.count()} points "
             f"relais, {territory.canteens.count()} cantines, {territory.vehicles.count()} véhicules"

@@ -1,0 +1,53 @@
+"""Shared fixtures and the rules that skip tests whose services are missing (locally only)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+CHROMIUM = Path("/usr/bin/chromium")
+ON_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip, saying why, the tests whose service is missing; in CI nothing may be skipped."""
+    skips = {
+        "postgres": (
+            settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+            "PostgreSQL injoignable : test réservé à PostgreSQL ignoré (SQLite)",
+        ),
+        "concurrency": (
+            settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+            "PostgreSQL injoignable : test de concurrence ignoré (SQLite)",
+        ),
+        "redis": (not os.environ.get("TEST_REDIS_URL"), "Redis injoignable : test ignoré"),
+        "browser": (not CHROMIUM.exists(), "Chromium absent (/usr/bin/chromium) : test ignoré"),
+    }
+    for item in items:
+        for marker, (missing, reason) in skips.items():
+            if missing and item.get_closest_marker(marker):
+                if ON_CI:
+                    raise pytest.UsageError(f"CI : {reason} ({item.nodeid})")
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture
+def demo(db: None) -> None:
+    """The Loos-en-Gohelle demo territory, loaded by the real command."""
+    call_command("load_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
+@pytest.fixture
+def redis_url() -> str:
+    return os.environ["TEST_REDIS_URL"]
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    path = Path(settings.BASE_DIR) / "test-artifacts"
+    path.mkdir(exist_ok=True)
+    return path
