@@ -30,9 +30,7 @@ def find_instances(paths: list[str]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found.extend(
-                sorted(p for p in path.iterdir() if p.suffix in (".txt", ".vrp"))
-            )
+            found.extend(sorted(p for p in path.iterdir() if p.suffix in (".txt", ".vrp")))
         elif path.suffix in (".txt", ".vrp") and path.exists():
             found.append(path)
         else:
@@ -45,24 +43,16 @@ def read_bks(path: Path | None) -> dict[str, float]:
     if path is None or not path.exists():
         return {}
     with path.open(newline="") as fh:
-        return {
-            row["instance"]: float(row["bks_distance"]) for row in csv.DictReader(fh)
-        }
+        return {row["instance"]: float(row["bks_distance"]) for row in csv.DictReader(fh)}
 
 
-def run_one(
-    inst: Instance, args: argparse.Namespace
-) -> tuple[float, int, float, bool, list]:
+def run_one(inst: Instance, args: argparse.Namespace) -> tuple[float, int, float, bool, list]:
     """Solve and check one instance: (cost, vehicles, seconds, feasible, routes by label)."""
     started = time.monotonic()
-    options = SolveOptions(
-        time_limit_s=args.time_limit, seed=args.seed, workers=args.workers
-    )
+    options = SolveOptions(time_limit_s=args.time_limit, seed=args.seed, workers=args.workers)
     solution = solve(inst.problem, inst.provider, options)
     seconds = time.monotonic() - started
-    routes = [
-        (r.vehicle_id, r.copy, [v.stop_id for v in r.visits]) for r in solution.routes
-    ]
+    routes = [(r.vehicle_id, r.copy, [v.stop_id for v in r.visits]) for r in solution.routes]
     report = check_routes(
         inst.problem,
         routes,
@@ -76,8 +66,8 @@ def run_one(
 
 def run_pyvrp(path: Path, kind: str, seconds: float, seed: int) -> float:
     """Cost found by PyVRP (development-only dependency) under the same budget."""
-    import pyvrp  # noqa: PLC0415  (optional, development only)
-    from pyvrp.stop import MaxRuntime  # noqa: PLC0415
+    import pyvrp
+    from pyvrp.stop import MaxRuntime
 
     if kind == "vrptw":
         data = pyvrp.read(str(path), round_func="trunc1")
@@ -91,18 +81,14 @@ def run_pyvrp(path: Path, kind: str, seconds: float, seed: int) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m logistics.bench``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m logistics.bench", description=__doc__
-    )
+    parser = argparse.ArgumentParser(prog="python -m logistics.bench", description=__doc__)
     parser.add_argument("paths", nargs="+", metavar="PATH")
     parser.add_argument("--time-limit", type=float, required=True, metavar="SECONDS")
     parser.add_argument("--bks", type=Path, default=None, metavar="FILE")
     parser.add_argument("--csv", action="store_true", help="CSV output only")
     parser.add_argument("--write-solutions", type=Path, default=None, metavar="DIR")
     parser.add_argument("--compare", choices=["pyvrp"], default=None)
-    parser.add_argument(
-        "--workers", type=int, default=2, help="search processes (default 2)"
-    )
+    parser.add_argument("--workers", type=int, default=2, help="search processes (default 2)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
@@ -154,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.csv:
             out.writerow(row)
         else:
-            print(" ".join(f"{str(c):>12}" for c in row))
+            print(" ".join(f"{c!s:>12}" for c in row))
         sys.stdout.flush()
     if gaps:
         print(

@@ -56,10 +56,7 @@ def parse_solomon(text: str, name: str = "instance") -> Instance:
     ys = [r[2] for r in rows]
     n = len(rows)
     dist = [
-        [
-            math.isqrt(100 * ((xs[i] - xs[j]) ** 2 + (ys[i] - ys[j]) ** 2))
-            for j in range(n)
-        ]
+        [math.isqrt(100 * ((xs[i] - xs[j]) ** 2 + (ys[i] - ys[j]) ** 2)) for j in range(n)]
         for i in range(n)
     ]
     ids = ["depot"] + [f"c{r[0]}" for r in customers]
@@ -114,28 +111,21 @@ def parse_cvrplib(text: str, name: str = "instance") -> Instance:
         elif section == "DEMAND_SECTION":
             demand[int(parts[0])] = int(parts[1])
         elif section == "DEPOT_SECTION":
-            value = int(parts[0])
-            if value != -1:
-                depots.append(value)
+            depot_no = int(parts[0])
+            if depot_no != -1:
+                depots.append(depot_no)
     if header.get("EDGE_WEIGHT_TYPE", "EUC_2D") != "EUC_2D":
         raise _fail(name, "seul EDGE_WEIGHT_TYPE EUC_2D est pris en charge.")
     if "CAPACITY" not in header or not coords or len(depots) != 1:
-        raise _fail(
-            name, "format CVRPLIB non reconnu (capacité, coordonnées ou dépôt)."
-        )
+        raise _fail(name, "format CVRPLIB non reconnu (capacité, coordonnées ou dépôt).")
     depot = depots[0]
     nodes = [depot] + sorted(k for k in coords if k != depot)
     pts = [coords[k] for k in nodes]
     # TSPLIB nint: floor(x + 0.5)
-    dist = [
-        [int(math.floor(math.hypot(a[0] - b[0], a[1] - b[1]) + 0.5)) for b in pts]
-        for a in pts
-    ]
+    dist = [[int(math.floor(math.hypot(a[0] - b[0], a[1] - b[1]) + 0.5)) for b in pts] for a in pts]
     zeros = [[0] * len(pts) for _ in pts]
     ids = ["depot"] + [f"c{k}" for k in nodes[1:]]
-    stops = tuple(
-        Stop(id=f"c{k}", demand={"load": demand.get(k, 0)}) for k in nodes[1:]
-    )
+    stops = tuple(Stop(id=f"c{k}", demand={"load": demand.get(k, 0)}) for k in nodes[1:])
     vehicle = Vehicle(
         id="v",
         start_depot="depot",

@@ -77,9 +77,7 @@ class _Matrices:
         return self.cache[profile]
 
 
-def check_solution(
-    problem: Problem, solution: Solution, provider: TravelProvider
-) -> CheckReport:
+def check_solution(problem: Problem, solution: Solution, provider: TravelProvider) -> CheckReport:
     """Validate a solution including its reported times, loads' feasibility and cost."""
     plans = [
         _Plan(
@@ -130,38 +128,28 @@ def _check(
     pickup_of = {p.delivery: p.pickup for p in problem.pairs}
     delivery_of = {p.pickup: p.delivery for p in problem.pairs}
     matrices = _Matrices(problem, provider)
-    priced = any(
-        v.cost_per_km or v.cost_per_hour or v.fixed_cost for v in problem.vehicles
-    )
+    priced = any(v.cost_per_km or v.cost_per_hour or v.fixed_cost for v in problem.vehicles)
 
     seen: dict[str, tuple[int, int]] = {}
     used: set[tuple[str, int]] = set()
     for r_index, plan in enumerate(plans):
         vehicle = vehicles.get(plan.vehicle_id)
         if vehicle is None:
-            bad.append(
-                Violation("unknown_vehicle", f"Véhicule inconnu « {plan.vehicle_id} ».")
-            )
+            bad.append(Violation("unknown_vehicle", f"Véhicule inconnu « {plan.vehicle_id} »."))
             continue
         key = (plan.vehicle_id, plan.copy)
         label = f"{plan.vehicle_id}#{plan.copy}"
         if key in used:
-            bad.append(
-                Violation("vehicle_reused", f"Le véhicule {label} a deux tournées.")
-            )
+            bad.append(Violation("vehicle_reused", f"Le véhicule {label} a deux tournées."))
         used.add(key)
-        if plan.copy < 0 or (
-            vehicle.copies is not None and plan.copy >= vehicle.copies
-        ):
+        if plan.copy < 0 or (vehicle.copies is not None and plan.copy >= vehicle.copies):
             bad.append(Violation("unknown_vehicle", f"Exemplaire {label} inexistant."))
         if not plan.visits:
             continue
         report.vehicles_used += 1
         for position, visit in enumerate(plan.visits):
             if visit.stop_id not in stops:
-                bad.append(
-                    Violation("unknown_stop", f"Étape inconnue « {visit.stop_id} ».")
-                )
+                bad.append(Violation("unknown_stop", f"Étape inconnue « {visit.stop_id} »."))
                 continue
             if visit.stop_id in seen:
                 bad.append(
@@ -172,9 +160,7 @@ def _check(
                 )
             seen[visit.stop_id] = (r_index, position)
         known = [v for v in plan.visits if v.stop_id in stops]
-        distance, duration = _route(
-            problem, vehicle, label, plan, known, stops, matrices, bad
-        )
+        distance, duration = _route(problem, vehicle, label, plan, known, stops, matrices, bad)
         report.distance_m += distance
         if plan.reported_distance is not None and plan.reported_distance != distance:
             bad.append(
@@ -199,10 +185,7 @@ def _check(
         else:
             cost = float(distance)
         report.cost += cost
-        if (
-            plan.reported_cost is not None
-            and abs(plan.reported_cost - cost) > COST_TOLERANCE
-        ):
+        if plan.reported_cost is not None and abs(plan.reported_cost - cost) > COST_TOLERANCE:
             bad.append(
                 Violation(
                     "cost_mismatch",
@@ -221,21 +204,13 @@ def _check(
                 )
     for sid in unserved:
         if sid in seen:
-            bad.append(
-                Violation("served_and_unserved", f"« {sid} » servie et non servie.")
-            )
+            bad.append(Violation("served_and_unserved", f"« {sid} » servie et non servie."))
         if sid not in stops:
-            bad.append(
-                Violation("unknown_stop", f"Étape non servie inconnue « {sid} ».")
-            )
+            bad.append(Violation("unknown_stop", f"Étape non servie inconnue « {sid} »."))
     listed = set(unserved)
     for sid in stops:
         if sid not in seen and sid not in listed:
-            bad.append(
-                Violation(
-                    "stop_missing", f"L'étape « {sid} » n'est ni servie ni listée."
-                )
-            )
+            bad.append(Violation("stop_missing", f"L'étape « {sid} » n'est ni servie ni listée."))
     for delivery, pickup in pickup_of.items():
         a, b = seen.get(pickup), seen.get(delivery)
         if (a is None) != (b is None):
@@ -278,9 +253,7 @@ def _route(
     tm = matrices.get(vehicle.profile)
     idx = matrices.index
     path = [vehicle.start_depot, *(v.stop_id for v in visits), vehicle.end]
-    distance = sum(
-        tm.distance_m[idx[a]][idx[b]] for a, b in zip(path, path[1:], strict=False)
-    )
+    distance = sum(tm.distance_m[idx[a]][idx[b]] for a, b in zip(path, path[1:], strict=False))
 
     paired_deliveries = {p.delivery for p in problem.pairs}
     dims = set(vehicle.capacity)
@@ -304,9 +277,7 @@ def _route(
     depart = vehicle.shift.start if earliest else plan.start_time
     assert depart is not None
     if depart < vehicle.shift.start:
-        bad.append(
-            Violation("shift_violated", f"{label} part avant le début de son service.")
-        )
+        bad.append(Violation("shift_violated", f"{label} part avant le début de son service."))
     here, t = vehicle.start_depot, depart
     for v in visits:
         stop = stops[v.stop_id]
@@ -320,21 +291,11 @@ def _route(
             v.arrival, v.start, v.departure = arrive, begin, begin + stop.service_s
         assert v.arrival is not None and v.start is not None and v.departure is not None
         if v.arrival < arrive:
-            bad.append(
-                Violation(
-                    "travel_too_fast", f"{label} arrive à « {stop.id} » trop tôt."
-                )
-            )
+            bad.append(Violation("travel_too_fast", f"{label} arrive à « {stop.id} » trop tôt."))
         if v.start < v.arrival:
-            bad.append(
-                Violation(
-                    "service_before_arrival", f"« {stop.id} » servie avant arrivée."
-                )
-            )
+            bad.append(Violation("service_before_arrival", f"« {stop.id} » servie avant arrivée."))
         if v.departure < v.start + stop.service_s:
-            bad.append(
-                Violation("service_too_short", f"« {stop.id} » : service écourté.")
-            )
+            bad.append(Violation("service_too_short", f"« {stop.id} » : service écourté."))
         if stop.windows and not any(w.start <= v.start <= w.end for w in stop.windows):
             bad.append(
                 Violation(

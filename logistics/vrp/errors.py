@@ -8,9 +8,7 @@ class VrpError(Exception):
 
     code = "vrp_error"
 
-    def __init__(
-        self, message: str, *, code: str | None = None, culprit: str | None = None
-    ):
+    def __init__(self, message: str, *, code: str | None = None, culprit: str | None = None):
         super().__init__(message)
         if code is not None:
             self.code = code

@@ -130,15 +130,11 @@ class MatrixProvider:
         self.ids = list(ids)
         self.index = {pid: i for i, pid in enumerate(self.ids)}
         if len(self.index) != len(self.ids):
-            raise ProviderError(
-                "Identifiants en double dans la matrice.", code="duplicate_ids"
-            )
+            raise ProviderError("Identifiants en double dans la matrice.", code="duplicate_ids")
         for name, m in [("distance", distance), ("duration", duration)] + [
             (f"durations[{k}]", v) for k, v in (durations or {}).items()
         ]:
-            if m is not None and (
-                len(m) != len(self.ids) or any(len(r) != len(m) for r in m)
-            ):
+            if m is not None and (len(m) != len(self.ids) or any(len(r) != len(m) for r in m)):
                 raise ProviderError(
                     f"La matrice {name} n'est pas carrée de taille {len(self.ids)}.",
                     code="matrix_shape",
@@ -224,9 +220,7 @@ def parse_osrm_table(data: Any, n: int) -> TravelMatrix:
     for key in ("distances", "durations"):
         m = data.get(key)
         if not isinstance(m, list) or len(m) != n or any(len(r) != n for r in m):
-            raise ProviderError(
-                f"Réponse OSRM sans matrice « {key} » complète.", code="osrm_error"
-            )
+            raise ProviderError(f"Réponse OSRM sans matrice « {key} » complète.", code="osrm_error")
         out.append([[UNREACHABLE if v is None else round(v) for v in row] for row in m])
     return TravelMatrix(out[0], out[1])
 
@@ -245,7 +239,7 @@ class OsrmBindingsProvider:
 
     def matrix(self, points: Sequence[Point], profile: SpeedProfile) -> TravelMatrix:
         """Matrices between every pair of ``points`` (the engine's single profile)."""
-        import osrm  # type: ignore[import-not-found]  # optional dependency
+        import osrm  # optional dependency, imported only when used
 
         coords = _coords(points)
         params = osrm.TableParameters(

@@ -15,6 +15,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +41,11 @@ from logistics.vrp.validation import validate_options, validate_problem
 IntMatrix = npt.NDArray[np.int64]
 Progress = Callable[[float, float], None]
 """Called with (best cost so far in euros or distance units, seconds elapsed)."""
+
+# The search stops when this many work units (calls of the OR-Tools limit check, a
+# deterministic measure of effort) per stop have passed without improvement: small
+# problems then end on their own, in a reproducible way, long before the time limit.
+STALL_WORK_PER_STOP = 50_000
 
 # Internal cost unit: one millionth of the euro, so that per-second and per-metre costs
 # stay integers with negligible rounding; everything is divided by the gcd afterwards.
@@ -79,6 +85,7 @@ class _Data:
     windows: list[list[tuple[int, int]]]
     dims: list[str]
     transit: list[list[int]]
+    from_depot: list[list[int]]
     signed_loads: bool
     base_vehicles: list[Vehicle]
     base_profile: list[int]
@@ -140,9 +147,7 @@ def solve(
     if len(data.node_ids) == data.n_depots:
         result = _Result(cost=0, routes=[])
     else:
-        configs = default_portfolio(
-            len(data.node_ids) - data.n_depots, options.workers, 0
-        )
+        configs = default_portfolio(len(data.node_ids) - data.n_depots, options.workers, 0)
         if options.first_solution or options.metaheuristic:
             configs = [
                 _Config(
@@ -251,9 +256,7 @@ def _compile(
             if stop.id in partner:
                 other = stop_node[partner[stop.id]]
                 a, b = (node, other) if stop.kind == "pickup" else (other, node)
-                trip = (
-                    travel_d(p, s_node, a) + travel_d(p, a, b) + travel_d(p, b, e_node)
-                )
+                trip = travel_d(p, s_node, a) + travel_d(p, a, b) + travel_d(p, b, e_node)
             else:
                 trip = travel_d(p, s_node, node) + travel_d(p, node, e_node)
             if trip <= v.max_distance_m:
@@ -267,16 +270,16 @@ def _compile(
             continue
         allowed_by_stop[stop.id] = cands
     for pair in problem.pairs:
-        a, b = pair.pickup, pair.delivery
-        if a in reason or b in reason:
-            for sid in (a, b):
+        pk, dl = pair.pickup, pair.delivery
+        if pk in reason or dl in reason:
+            for sid in (pk, dl):
                 reason.setdefault(sid, "pair_partner_unserved")
             continue
-        common = [i for i in allowed_by_stop[a] if i in allowed_by_stop[b]]
+        common = [i for i in allowed_by_stop[pk] if i in allowed_by_stop[dl]]
         if not common:
-            reason[a] = reason[b] = "no_compatible_vehicle"
+            reason[pk] = reason[dl] = "no_compatible_vehicle"
             continue
-        allowed_by_stop[a] = allowed_by_stop[b] = common
+        allowed_by_stop[pk] = allowed_by_stop[dl] = common
     for sid in reason:
         allowed_by_stop.pop(sid, None)
 
@@ -290,19 +293,23 @@ def _compile(
     svc = np.asarray(service, dtype=np.int64)[:, None]
     time_svc = [m + svc for m in time_all]
     signed = any(s.kind == "pickup" for s in kept)
+    paired_deliveries = {p.delivery for p in problem.pairs}
     transit: list[list[int]] = []
+    from_depot: list[list[int]] = []
     for d in dims:
         row = [0] * n_depots
+        depot_row = [0] * n_depots
         for s in kept:
             q = s.demand.get(d, 0)
-            if signed and s.kind == "delivery":
-                q = -q
-            row.append(q)
+            unpaired_delivery = s.kind == "delivery" and s.id not in paired_deliveries
+            depot_row.append(q if unpaired_delivery else 0)
+            row.append(-q if signed and s.kind == "delivery" else q)
         transit.append(row)
+        from_depot.append(depot_row)
     # with pickups on board, loads are signed: paired deliveries drop what their pickup
     # loaded and unpaired deliveries what the depot loaded; the start load is then left
     # free so that it equals what the route delivers from the depot (see _build_model)
-    windows = [[] for _ in range(n_depots)] + [
+    windows: list[list[tuple[int, int]]] = [[] for _ in range(n_depots)] + [
         sorted((w.start, w.end) for w in s.windows) for s in kept
     ]
     windows = [_merge(ws) for ws in windows]
@@ -347,10 +354,7 @@ def _compile(
     need_time = (
         any(windows)
         or any(hour)
-        or any(
-            v.shift.end - v.shift.start < longest[v_profile[i]]
-            for i, v in enumerate(vehicles)
-        )
+        or any(v.shift.end - v.shift.start < longest[v_profile[i]] for i, v in enumerate(vehicles))
     )
     data = _Data(
         need_time=need_time,
@@ -362,6 +366,7 @@ def _compile(
         windows=windows,
         dims=dims,
         transit=transit,
+        from_depot=from_depot,
         signed_loads=signed,
         base_vehicles=vehicles,
         base_profile=v_profile,
@@ -405,6 +410,18 @@ def _fleet_lower_bound(data: _Data, base: int) -> int:
 
 
 @dataclass(slots=True)
+class _State:
+    best: float = math.inf
+    count: int = 0
+    last_send: float = 0.0
+    pending: bool = False
+    work: int = 0
+    work_at_best: int = 0
+    stopped: str = "completed"
+    best_routes: list[tuple[int, int, list[int]]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class _Built:
     manager: pywrapcp.RoutingIndexManager
     routing: pywrapcp.RoutingModel
@@ -439,20 +456,14 @@ def _build_model(data: _Data, fleet: list[int], seed: int) -> _Built:
     routing = pywrapcp.RoutingModel(manager)
 
     dist_cb = [routing.RegisterTransitMatrix(mat(m)) for m in data.dist]
-    time_cb = (
-        [routing.RegisterTransitMatrix(mat(m)) for m in data.time]
-        if data.need_time
-        else []
-    )
+    time_cb = [routing.RegisterTransitMatrix(mat(m)) for m in data.time] if data.need_time else []
     cost_cb: dict[tuple[int, int], int] = {}
     for v, (b, _) in enumerate(slots):
         p, km = data.base_profile[b], data.base_km[b]
         key = (p, km)
         if key not in cost_cb:
             cost_cb[key] = (
-                dist_cb[p]
-                if km == 1
-                else routing.RegisterTransitMatrix(mat(data.dist[p] * km))
+                dist_cb[p] if km == 1 else routing.RegisterTransitMatrix(mat(data.dist[p] * km))
             )
         routing.SetArcCostEvaluatorOfVehicle(cost_cb[key], v)
         if data.base_fixed[b]:
@@ -486,19 +497,24 @@ def _build_model(data: _Data, fleet: list[int], seed: int) -> _Built:
                     var.RemoveInterval(hi + 1, lo - 1)
         if any(data.base_hour[b] for b, _ in slots):
             for v in range(len(slots)):
-                routing.AddVariableMaximizedByFinalizer(
-                    time_dim.CumulVar(routing.Start(v))
-                )
-                routing.AddVariableMinimizedByFinalizer(
-                    time_dim.CumulVar(routing.End(v))
-                )
+                routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(v)))
+                routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(v)))
 
     for d, name in enumerate(data.dims):
         cb = routing.RegisterUnaryTransitVector(vec(data.transit[d]))
         caps = [data.base_vehicles[b].capacity.get(name, 0) for b, _ in slots]
-        routing.AddDimensionWithVehicleCapacity(
-            cb, 0, caps, not data.signed_loads, f"load:{name}"
-        )
+        routing.AddDimensionWithVehicleCapacity(cb, 0, caps, not data.signed_loads, f"load:{name}")
+        if data.signed_loads:
+            # the load leaving the depot is exactly what the route delivers from the depot:
+            # a second dimension counts it, and ties it to the start of the load dimension
+            load = routing.GetDimensionOrDie(f"load:{name}")
+            dcb = routing.RegisterUnaryTransitVector(vec(data.from_depot[d]))
+            routing.AddDimensionWithVehicleCapacity(dcb, 0, caps, True, f"from_depot:{name}")
+            from_depot = routing.GetDimensionOrDie(f"from_depot:{name}")
+            for v in range(len(slots)):
+                routing.solver().Add(
+                    load.CumulVar(routing.Start(v)) == from_depot.CumulVar(routing.End(v))
+                )
 
     ranges = [data.base_vehicles[b].max_distance_m for b, _ in slots]
     if any(r is not None for r in ranges):
@@ -519,8 +535,10 @@ def _build_model(data: _Data, fleet: list[int], seed: int) -> _Built:
         routing.AddDisjunction([index], data.penalty)
         allowed = data.allowed[perm[node]]
         if allowed is not None:
-            routing.SetAllowedVehiclesForIndex(
-                [v for b in allowed for v in by_base.get(b, [])], index
+            # SetAllowedVehiclesForIndex is not usable from Python in 9.15 (Span typemap);
+            # restricting the vehicle variable is equivalent, -1 keeps "unperformed" open
+            routing.VehicleVar(index).SetValues(
+                [-1] + [v for b in allowed for v in by_base.get(b, [])]
             )
     solver = routing.solver()
     for p_node, d_node in data.pairs:
@@ -553,9 +571,7 @@ def _params(cfg: _Config, seconds: float, first_only: bool) -> object:
     return params
 
 
-def _extract(
-    built: _Built, assignment: object | None
-) -> list[tuple[int, int, list[int]]]:
+def _extract(built: _Built, assignment: object | None) -> list[tuple[int, int, list[int]]]:
     routing, manager = built.routing, built.manager
     routes = []
     for v, (b, c) in enumerate(built.slots):
@@ -594,9 +610,7 @@ def run_search(
         while True:
             built = _build_model(data, fleet, cfg.seed)
             left = max(0.05, deadline - time.monotonic())
-            assignment = built.routing.SolveWithParameters(
-                _params(cfg, left * 0.5, True)
-            )
+            assignment = built.routing.SolveWithParameters(_params(cfg, left * 0.5, True))
             routes = _extract(built, assignment) if assignment is not None else []
             served = sum(len(r[2]) for r in routes)
             grow = [b for b in unlimited if fleet[b] < n_stops]
@@ -606,6 +620,10 @@ def run_search(
                 fleet[b] = min(n_stops, fleet[b] * 2)
         if assignment is not None:
             first_cost = int(assignment.ObjectiveValue())
+            if on_improve is not None:
+                on_improve(first_cost)
+            if on_routes is not None:
+                on_routes(first_cost, routes)
         used = {b: sum(1 for r in routes if r[0] == b) for b in unlimited}
         for b in unlimited:
             fleet[b] = min(max(fleet[b], 1), used[b] + max(2, math.ceil(0.1 * used[b])))
@@ -618,32 +636,40 @@ def run_search(
             initial.append((b, k, nodes))
     built = _build_model(data, fleet, cfg.seed)
     routing = built.routing
-    state = {"best": math.inf, "count": 0, "last_send": 0.0, "pending": 0}
-    finish_at = deadline
+    state = _State()
+    finish_at = deadline - 0.02
+    stall_work = STALL_WORK_PER_STOP * max(1, n_stops)
 
     def at_solution() -> None:
         cost = routing.CostVar().Value()
-        state["count"] += 1
-        now = time.monotonic()
-        if cost < state["best"]:
-            state["best"] = cost
+        state.count += 1
+        if cost < state.best:
+            state.best = cost
+            state.work_at_best = state.work
             if on_improve is not None:
                 on_improve(cost)
-            state["pending"] = 1
-        if (
-            on_routes is not None
-            and state["pending"]
-            and now - state["last_send"] > 0.2
-        ):
-            on_routes(
-                cost if cost == state["best"] else int(state["best"]),
-                _extract(built, None),
-            )
-            state["last_send"], state["pending"] = now, 0
-        if now > finish_at:
-            routing.solver().FinishCurrentSearch()
+            if on_routes is not None:
+                state.best_routes = _extract(built, None)
+                state.pending = True
+        if state.pending and on_routes is not None:
+            now = time.monotonic()
+            if now - state.last_send > 0.2:
+                on_routes(int(state.best), state.best_routes)
+                state.last_send, state.pending = now, False
+
+    def limit() -> bool:
+        # called by OR-Tools many times per move evaluation: a deterministic work counter
+        state.work += 1
+        if state.work - state.work_at_best > stall_work:
+            state.stopped = "stall"
+            return True
+        if state.work % 256 == 0 and time.monotonic() > finish_at:
+            state.stopped = "time_limit"
+            return True
+        return False
 
     routing.AddAtSolutionCallback(at_solution)
+    routing.AddSearchMonitor(routing.solver().CustomLimit(limit))
     left = deadline - time.monotonic()
     # OR-Tools overshoots its own limit; keep a margin and let the callback stop it
     params = _params(cfg, max(0.05, left - min(0.5, 0.05 * left)), False)
@@ -658,18 +684,16 @@ def run_search(
     else:
         solution = routing.SolveWithParameters(params)
     if solution is None:
-        return _Result(
-            cost=2**62, routes=[], solutions=state["count"], stopped_by="no_solution"
-        )
-    stopped = "completed"
-    if cfg.max_solutions is not None and state["count"] >= cfg.max_solutions:
+        return _Result(cost=2**62, routes=[], solutions=state.count, stopped_by="no_solution")
+    stopped = state.stopped
+    if cfg.max_solutions is not None and state.count >= cfg.max_solutions:
         stopped = "solution_limit"
-    elif time.monotonic() >= deadline - min(0.5, 0.05 * (deadline - time.monotonic())):
+    elif stopped == "completed" and time.monotonic() >= finish_at - 0.5:
         stopped = "time_limit"
     return _Result(
         cost=int(solution.ObjectiveValue()),
         routes=_extract(built, solution),
-        solutions=state["count"],
+        solutions=state.count,
         first_cost=first_cost,
         stopped_by=stopped,
         fleet=len(built.slots),
@@ -688,9 +712,7 @@ def _worker(
     def send_cost(cost: int) -> None:
         conn.send(("cost", cost))
 
-    result = run_search(
-        data, cfg, deadline, on_improve=send_cost, on_routes=send_routes
-    )
+    result = run_search(data, cfg, deadline, on_improve=send_cost, on_routes=send_routes)
     conn.send(("done", result))
     conn.close()
 
@@ -704,9 +726,7 @@ def _run_portfolio(
     conns = []
     for cfg in configs:
         parent, child = ctx.Pipe(duplex=False)
-        proc = ctx.Process(
-            target=_worker, args=(data, cfg, deadline, child), daemon=True
-        )
+        proc = ctx.Process(target=_worker, args=(data, cfg, deadline, child), daemon=True)
         proc.start()
         child.close()
         procs.append(proc)
@@ -715,15 +735,22 @@ def _run_portfolio(
     done: list[_Result | None] = [None] * len(configs)
     best_cost = math.inf
     open_conns = {id(c): i for i, c in enumerate(conns)}
-    while open_conns and time.monotonic() < deadline + 0.05:
+    # the guard: at the deadline, searches still running are stopped and their last
+    # reported routes used; only when none has reported anything yet do we wait longer
+    # (up to twice the budget) rather than return no plan at all
+    budget = deadline - time.monotonic()
+    while open_conns:
+        have = any(r is not None for r in done + best_partial)
+        until = deadline + 0.05 if have else deadline + max(budget, 1.0)
+        if time.monotonic() >= until:
+            break
         ready = multiprocessing.connection.wait(
-            [conns[i] for i in open_conns.values()],
-            timeout=max(0.0, deadline + 0.05 - time.monotonic()),
+            [conns[i] for i in open_conns.values()], timeout=max(0.0, until - time.monotonic())
         )
         for conn in ready:
             i = open_conns[id(conn)]
             try:
-                msg = conn.recv()  # type: ignore[union-attr]
+                msg: Any = cast(multiprocessing.connection.Connection, conn).recv()
             except EOFError:
                 del open_conns[id(conn)]
                 continue
@@ -731,9 +758,7 @@ def _run_portfolio(
                 best_cost = msg[1]
                 report(msg[1])
             elif msg[0] == "routes":
-                best_partial[i] = _Result(
-                    cost=msg[1], routes=msg[2], stopped_by="guard"
-                )
+                best_partial[i] = _Result(cost=msg[1], routes=msg[2], stopped_by="guard")
             elif msg[0] == "done":
                 done[i] = msg[1]
                 del open_conns[id(conn)]
@@ -742,14 +767,10 @@ def _run_portfolio(
             proc.terminate()
     for proc in procs:
         proc.join(1.0)
-    candidates = [
-        d if d is not None else p for d, p in zip(done, best_partial, strict=True)
-    ]
+    candidates = [d if d is not None else p for d, p in zip(done, best_partial, strict=True)]
     found = [c for c in candidates if c is not None]
     if not found:
-        raise InvalidProblem(
-            "Aucune solution trouvée dans le temps imparti.", code="no_solution"
-        )
+        raise InvalidProblem("Aucune solution trouvée dans le temps imparti.", code="no_solution")
     best = min(found, key=lambda r: r.cost)
     best.solutions = sum(c.solutions for c in found)
     firsts = [c.first_cost for c in found if c.first_cost is not None]
@@ -770,6 +791,7 @@ def _solution(
     served: set[str] = set()
     stops = {s.id: s for s in problem.stops}
     paired = {p.delivery for p in problem.pairs}
+    priced = any(v.cost_per_km or v.cost_per_hour or v.fixed_cost for v in problem.vehicles)
     for b, c, nodes in sorted(result.routes, key=lambda r: (r[0], r[1])):
         vehicle = data.base_vehicles[b]
         p = data.base_profile[b]
@@ -778,8 +800,7 @@ def _solution(
         path = [start, *nodes, end]
         dist = data.dist[p]
         travel = [
-            int(data.time[p][a, z]) - data.service[a]
-            for a, z in zip(path, path[1:], strict=False)
+            int(data.time[p][a, z]) - data.service[a] for a, z in zip(path, path[1:], strict=False)
         ]
         sched = forward_schedule(
             travel,
@@ -819,26 +840,16 @@ def _solution(
             vehicle.fixed_cost
             + meters / 1000 * vehicle.cost_per_km
             + (sched.end - sched.departure) / 3600 * vehicle.cost_per_hour
+            if priced
+            else float(meters)
         )
-        routes.append(
-            Route(
-                vehicle.id, c, tuple(visits), sched.departure, sched.end, meters, cost
-            )
-        )
+        routes.append(Route(vehicle.id, c, tuple(visits), sched.departure, sched.end, meters, cost))
     unserved = list(unserved)
     for sid in data.node_ids[data.n_depots :]:
         if sid not in served:
-            unserved.append(
-                Unserved(sid, "not_routed", UNSERVED_MESSAGES["not_routed"])
-            )
-    priced = any(
-        v.cost_per_km or v.cost_per_hour or v.fixed_cost for v in problem.vehicles
-    )
-    total = (
-        sum(r.cost for r in routes)
-        if priced
-        else float(sum(r.distance_m for r in routes))
-    )
+            unserved.append(Unserved(sid, "not_routed", UNSERVED_MESSAGES["not_routed"]))
+    priced = any(v.cost_per_km or v.cost_per_hour or v.fixed_cost for v in problem.vehicles)
+    total = sum(r.cost for r in routes) if priced else float(sum(r.distance_m for r in routes))
     stats = SearchStats(
         seconds=time.monotonic() - started,
         solutions=result.solutions,

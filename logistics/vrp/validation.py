@@ -26,9 +26,7 @@ def _check_window(window: TimeWindow, what: str, culprit: str) -> None:
         )
 
 
-def _check_coords(
-    lat: float | None, lon: float | None, what: str, culprit: str
-) -> None:
+def _check_coords(lat: float | None, lon: float | None, what: str, culprit: str) -> None:
     if lat is None or lon is None:
         raise _fail(
             "missing_coordinates",
@@ -73,17 +71,11 @@ def validate_problem(problem: Problem, *, requires_coordinates: bool) -> None:
                 )
         _check_window(vehicle.shift, "Le véhicule", vid)
         if any(q < 0 for q in vehicle.capacity.values()):
-            raise _fail(
-                "negative_capacity", f"Véhicule « {vid} » : capacité négative.", vid
-            )
+            raise _fail("negative_capacity", f"Véhicule « {vid} » : capacité négative.", vid)
         if not any(q > 0 for q in vehicle.capacity.values()):
-            raise _fail(
-                "no_capacity", f"Le véhicule « {vid} » n'a aucune capacité.", vid
-            )
+            raise _fail("no_capacity", f"Le véhicule « {vid} » n'a aucune capacité.", vid)
         if vehicle.profile.speed_kmh <= 0:
-            raise _fail(
-                "invalid_speed", f"Véhicule « {vid} » : vitesse nulle ou négative.", vid
-            )
+            raise _fail("invalid_speed", f"Véhicule « {vid} » : vitesse nulle ou négative.", vid)
         if min(vehicle.cost_per_km, vehicle.cost_per_hour, vehicle.fixed_cost) < 0:
             raise _fail("negative_cost", f"Véhicule « {vid} » : coût négatif.", vid)
         if vehicle.max_distance_m is not None and vehicle.max_distance_m <= 0:
@@ -93,9 +85,7 @@ def validate_problem(problem: Problem, *, requires_coordinates: bool) -> None:
                 vid,
             )
         if vehicle.copies is not None and vehicle.copies < 1:
-            raise _fail(
-                "invalid_copies", f"Véhicule « {vid} » : nombre d'exemplaires < 1.", vid
-            )
+            raise _fail("invalid_copies", f"Véhicule « {vid} » : nombre d'exemplaires < 1.", vid)
     stop_ids: set[str] = set()
     for stop in problem.stops:
         sid = stop.id
@@ -114,13 +104,9 @@ def validate_problem(problem: Problem, *, requires_coordinates: bool) -> None:
                     sid,
                 )
         if stop.service_s < 0:
-            raise _fail(
-                "negative_service_time", f"Étape « {sid} » : durée négative.", sid
-            )
+            raise _fail("negative_service_time", f"Étape « {sid} » : durée négative.", sid)
         if stop.kind not in ("delivery", "pickup"):
-            raise _fail(
-                "invalid_kind", f"Étape « {sid} » : type inconnu « {stop.kind} ».", sid
-            )
+            raise _fail("invalid_kind", f"Étape « {sid} » : type inconnu « {stop.kind} ».", sid)
         for window in stop.windows:
             _check_window(window, "L'étape", sid)
     by_id = {s.id: s for s in problem.stops}
@@ -129,9 +115,7 @@ def validate_problem(problem: Problem, *, requires_coordinates: bool) -> None:
         culprit = f"{pair.pickup}->{pair.delivery}"
         for sid, kind in ((pair.pickup, "pickup"), (pair.delivery, "delivery")):
             if sid not in by_id:
-                raise _fail(
-                    "invalid_pair", f"Paire {culprit} : étape inconnue « {sid} ».", sid
-                )
+                raise _fail("invalid_pair", f"Paire {culprit} : étape inconnue « {sid} ».", sid)
             if by_id[sid].kind != kind:
                 raise _fail(
                     "invalid_pair",
@@ -139,9 +123,7 @@ def validate_problem(problem: Problem, *, requires_coordinates: bool) -> None:
                     sid,
                 )
             if sid in paired:
-                raise _fail(
-                    "invalid_pair", f"« {sid} » appartient à plusieurs paires.", sid
-                )
+                raise _fail("invalid_pair", f"« {sid} » appartient à plusieurs paires.", sid)
             paired.add(sid)
         if dict(by_id[pair.pickup].demand) != dict(by_id[pair.delivery].demand):
             raise _fail(
@@ -160,10 +142,6 @@ def validate_options(options: SolveOptions) -> None:
             "time_limit_s",
         )
     if options.workers < 1:
-        raise _fail(
-            "invalid_workers", "Il faut au moins un processus de recherche.", "workers"
-        )
+        raise _fail("invalid_workers", "Il faut au moins un processus de recherche.", "workers")
     if options.max_solutions is not None and options.max_solutions < 1:
-        raise _fail(
-            "invalid_max_solutions", "max_solutions doit être >= 1.", "max_solutions"
-        )
+        raise _fail("invalid_max_solutions", "max_solutions doit être >= 1.", "max_solutions")

@@ -1,0 +1,91 @@
+"""Shared builders for the routing-core tests (exposed as fixtures: tests/ has no packages)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+from logistics.vrp.model import (
+    Depot,
+    PickupDelivery,
+    Problem,
+    SpeedProfile,
+    Stop,
+    TimeWindow,
+    Vehicle,
+)
+from logistics.vrp.providers import MatrixProvider
+
+DATA = Path(__file__).parent / "data"
+SHARED_INSTANCES = Path("/work/shared/bench/vrp/instances")
+
+PlaneProvider = Callable[..., MatrixProvider]
+
+
+def plane_provider(
+    places: Mapping[str, tuple[float, float]], slowness: Mapping[str, int] | None = None
+) -> MatrixProvider:
+    """Euclidean metres between (x, y) places; a profile's time is distance x its slowness."""
+    ids = list(places)
+    dist = [[round(math.dist(places[a], places[b])) for b in ids] for a in ids]
+    durations = {
+        name: [[d * factor for d in row] for row in dist]
+        for name, factor in (slowness or {}).items()
+    }
+    return MatrixProvider(ids, dist, duration=dist, durations=durations)
+
+
+@pytest.fixture
+def plane() -> PlaneProvider:
+    """Factory of explicit-matrix providers over points of a plane (1 m/s unless told)."""
+    return plane_provider
+
+
+def load_demo() -> Problem:
+    """The demo territory of tests/logistics/vrp/data/lensois_demo.json as a Problem."""
+    raw = json.loads((DATA / "lensois_demo.json").read_text(encoding="utf-8"))
+    depot = raw["depot"]
+    vehicles = tuple(
+        Vehicle(
+            id=v["id"],
+            start_depot=depot["id"],
+            capacity=v["capacity"],
+            shift=TimeWindow(*v["shift"]),
+            profile=SpeedProfile(v["profile"], v["speed_kmh"]),
+            cost_per_km=v["cost_per_km"],
+            cost_per_hour=v["cost_per_hour"],
+            max_distance_m=v["max_distance_m"],
+            features=frozenset(v["features"]),
+        )
+        for v in raw["vehicles"]
+    )
+    stops = tuple(
+        Stop(
+            id=s["id"],
+            lat=s["lat"],
+            lon=s["lon"],
+            demand=s["demand"],
+            windows=tuple(TimeWindow(*w) for w in s["windows"]),
+            service_s=s["service_s"],
+            kind=s["kind"],
+            requires=frozenset(s["requires"]),
+        )
+        for s in raw["stops"]
+    )
+    pairs = tuple(PickupDelivery(p["pickup"], p["delivery"]) for p in raw["pairs"])
+    return Problem(
+        depots=(Depot(depot["id"], depot["lat"], depot["lon"]),),
+        vehicles=vehicles,
+        stops=stops,
+        pairs=pairs,
+    )
+
+
+@pytest.fixture
+def demo_problem() -> Problem:
+    """The Loos-en-Gohelle demo: 10 relay points, canteens, 2 farms, 2 vans, 2 tricycles."""
+    return load_demo()
