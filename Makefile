@@ -55,7 +55,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 messages: install
-	cd marche && ../$(MANAGE) makemessages -l en --no-obsolete
+	$(MANAGE) makemessages -l en --no-location --no-obsolete --ignore=.venv --ignore=var --ignore=tests --ignore=logistics/vrp
 	$(MANAGE) compilemessages --ignore=.venv
 
 # The full suite. PostgreSQL and Redis are found by infra/scripts/probe_services.py: in CI

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+from wagtail.models import Site
+
+from cms.models import HomePage
+from marche.producers.models import Producer
+from marche.relays.models import RelayOpeningHours, RelayPoint
+
+pytestmark = pytest.mark.django_db
+
+
+def text(response) -> str:  # type: ignore[no-untyped-def]
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+def test_the_default_site_root_is_a_home_page() -> None:
+    root = Site.objects.get(is_default_site=True).root_page.specific
+    assert isinstance(root, HomePage)
+
+
+def test_home_page_without_territory_says_what_to_do(client: Client) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "Aucun territoire n'est encore configuré" in text(response)
+
+
+def test_home_page_lists_every_producer_and_relay_point_in_french(client: Client, demo) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/")
+    assert response.status_code == 200
+    page = text(response)
+    assert '<html lang="fr">' in page
+    assert "Marché local de Loos-en-Gohelle" in page
+    assert "Nos producteurs" in page and "Points relais" in page
+    for name in Producer.objects.values_list("name", flat=True):
+        assert name.replace("'", "&#x27;") in page
+    for name in RelayPoint.objects.values_list("name", flat=True):
+        assert name in page
+    assert "Vendredi 16h30–19h00 · Samedi 09h30–12h30" in page
+    assert page.count('class="pin relay"') == 10
+    assert page.count('class="pin producer"') == 5
+    assert "accepte les mannes" in page
+    assert "Paiement par carte non configuré." in page
+
+
+def test_home_page_in_english(client: Client, demo) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/en/")
+    assert response.status_code == 200
+    page = text(response)
+    assert '<html lang="en">' in page
+    assert "Our producers" in page and "Relay points" in page
+    assert "Friday 16h30–19h00" in page
+
+
+def test_home_page_query_count_does_not_grow_with_relays(
+    client: Client,
+    demo,
+    django_assert_max_num_queries,  # type: ignore[no-untyped-def]
+) -> None:
+    client.get("/")  # warm caches (site root, locales)
+    with django_assert_max_num_queries(12) as baseline:
+        client.get("/")
+    relay = RelayPoint.objects.first()
+    assert relay is not None
+    for index in range(5):
+        clone = RelayPoint.objects.get(pk=relay.pk)
+        clone.pk = None
+        clone.slug = f"copie-{index}"
+        clone.save()
+        RelayOpeningHours.objects.create(
+            relay_point=clone, weekday=4, opens_at="17:00", closes_at="18:00"
+        )
+    with django_assert_max_num_queries(len(baseline.captured_queries)):
+        response = client.get("/")
+    assert text(response).count('class="relay"') == 15
