@@ -76,3 +76,16 @@ def test_home_page_query_count_does_not_grow_with_relays(
     with django_assert_max_num_queries(len(baseline.captured_queries)):
         response = client.get("/")
     assert text(response).count('class="relay"') == 15
+
+
+def test_load_demo_rebuilds_a_missing_site_root(client: Client) -> None:
+    from django.core.management import call_command
+    from wagtail.models import Page
+
+    Site.objects.all().delete()
+    Page.objects.filter(depth__gt=1).delete()
+    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    site = Site.objects.get(is_default_site=True)
+    assert isinstance(site.root_page.specific, HomePage)
+    assert client.get("/").status_code == 200
+    assert HomePage.objects.count() == 1
