@@ -11,6 +11,13 @@ class DepotAdmin(admin.ModelAdmin):
 
 @admin.register(Vehicle)
 class VehicleAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "capacity_kg", "cold_volume_litres", "max_range_km", "depot")
+    list_display = (
+        "name",
+        "kind",
+        "capacity_kg",
+        "cold_volume_litres",
+        "max_range_km",
+        "depot",
+    )
     list_filter = ("territory", "kind")
     prepopulated_fields = {"slug": ("name",)}

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from logistics.models import Depot, Vehicle
 from marche.demo.loaders import parse_time
 from marche.demo.spec import DemoSpec, DemoSpecError
 from marche.territories.models import Territory
-
-from logistics.models import Depot, Vehicle
 
 
 def demo_load_fleet(*, spec: DemoSpec, territory: Territory) -> None:

@@ -15,7 +15,9 @@ class Depot(LocatedModel, TimeStampedModel):
     """A place where rounds start and end: a logistics hub or a farm."""
 
     territory = models.ForeignKey(
-        "territories.Territory", on_delete=models.PROTECT, related_name="depots",
+        "territories.Territory",
+        on_delete=models.PROTECT,
+        related_name="depots",
         verbose_name=_("territoire"),
     )
     name = models.CharField(_("nom"), max_length=150)
@@ -43,20 +45,29 @@ class Vehicle(TimeStampedModel):
     """A vehicle of the fleet with its capacities, speed, range and costs."""
 
     territory = models.ForeignKey(
-        "territories.Territory", on_delete=models.PROTECT, related_name="vehicles",
+        "territories.Territory",
+        on_delete=models.PROTECT,
+        related_name="vehicles",
         verbose_name=_("territoire"),
     )
     depot = models.ForeignKey(
-        Depot, on_delete=models.PROTECT, related_name="vehicles", verbose_name=_("dépôt")
+        Depot,
+        on_delete=models.PROTECT,
+        related_name="vehicles",
+        verbose_name=_("dépôt"),
     )
     name = models.CharField(_("nom"), max_length=100)
     slug = models.SlugField(_("identifiant"), max_length=80)
     kind = models.CharField(_("type"), max_length=20, choices=VehicleKind.choices)
-    capacity_kg = models.PositiveIntegerField(_("charge utile (kg)"), validators=[MinValueValidator(1)])
+    capacity_kg = models.PositiveIntegerField(
+        _("charge utile (kg)"), validators=[MinValueValidator(1)]
+    )
     capacity_crates = models.PositiveIntegerField(_("caisses"), validators=[MinValueValidator(1)])
     cold_volume_litres = models.PositiveIntegerField(_("volume réfrigéré (L)"), default=0)
     average_speed_kmh = models.DecimalField(
-        _("vitesse moyenne (km/h)"), max_digits=5, decimal_places=1,
+        _("vitesse moyenne (km/h)"),
+        max_digits=5,
+        decimal_places=1,
         validators=[MinValueValidator(Decimal("1"))],
     )
     max_range_km = models.PositiveIntegerField(_("autonomie (km)"), null=True, blank=True)
@@ -71,7 +82,9 @@ class Vehicle(TimeStampedModel):
         verbose_name_plural = _("véhicules")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["territory", "slug"], name="vehicle_slug_per_territory"),
+            models.UniqueConstraint(
+                fields=["territory", "slug"], name="vehicle_slug_per_territory"
+            ),
             models.CheckConstraint(
                 condition=models.Q(shift_end__gt=models.F("shift_start")),
                 name="vehicle_shift_ends_after_start",

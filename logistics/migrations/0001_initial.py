@@ -7,73 +7,221 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('territories', '0001_initial'),
+        ("territories", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Depot',
+            name="Depot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='créé le')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='modifié le')),
-                ('address', models.CharField(blank=True, max_length=255, verbose_name='adresse')),
-                ('postcode', models.CharField(blank=True, max_length=10, verbose_name='code postal')),
-                ('city', models.CharField(blank=True, max_length=120, verbose_name='commune')),
-                ('latitude', models.DecimalField(decimal_places=6, max_digits=9, validators=[django.core.validators.MinValueValidator(Decimal('-90')), django.core.validators.MaxValueValidator(Decimal('90'))], verbose_name='latitude')),
-                ('longitude', models.DecimalField(decimal_places=6, max_digits=9, validators=[django.core.validators.MinValueValidator(Decimal('-180')), django.core.validators.MaxValueValidator(Decimal('180'))], verbose_name='longitude')),
-                ('name', models.CharField(max_length=150, verbose_name='nom')),
-                ('slug', models.SlugField(max_length=80, verbose_name='identifiant')),
-                ('territory', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='depots', to='territories.territory', verbose_name='territoire')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="créé le"),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(auto_now=True, verbose_name="modifié le"),
+                ),
+                (
+                    "address",
+                    models.CharField(
+                        blank=True, max_length=255, verbose_name="adresse"
+                    ),
+                ),
+                (
+                    "postcode",
+                    models.CharField(
+                        blank=True, max_length=10, verbose_name="code postal"
+                    ),
+                ),
+                (
+                    "city",
+                    models.CharField(
+                        blank=True, max_length=120, verbose_name="commune"
+                    ),
+                ),
+                (
+                    "latitude",
+                    models.DecimalField(
+                        decimal_places=6,
+                        max_digits=9,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("-90")),
+                            django.core.validators.MaxValueValidator(Decimal("90")),
+                        ],
+                        verbose_name="latitude",
+                    ),
+                ),
+                (
+                    "longitude",
+                    models.DecimalField(
+                        decimal_places=6,
+                        max_digits=9,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("-180")),
+                            django.core.validators.MaxValueValidator(Decimal("180")),
+                        ],
+                        verbose_name="longitude",
+                    ),
+                ),
+                ("name", models.CharField(max_length=150, verbose_name="nom")),
+                ("slug", models.SlugField(max_length=80, verbose_name="identifiant")),
+                (
+                    "territory",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="depots",
+                        to="territories.territory",
+                        verbose_name="territoire",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'dépôt',
-                'verbose_name_plural': 'dépôts',
-                'ordering': ['name'],
+                "verbose_name": "dépôt",
+                "verbose_name_plural": "dépôts",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Vehicle',
+            name="Vehicle",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='créé le')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='modifié le')),
-                ('name', models.CharField(max_length=100, verbose_name='nom')),
-                ('slug', models.SlugField(max_length=80, verbose_name='identifiant')),
-                ('kind', models.CharField(choices=[('van', 'Utilitaire'), ('cargo_tricycle', 'Triporteur électrique'), ('assisted_bike', 'Vélo à assistance électrique')], max_length=20, verbose_name='type')),
-                ('capacity_kg', models.PositiveIntegerField(validators=[django.core.validators.MinValueValidator(1)], verbose_name='charge utile (kg)')),
-                ('capacity_crates', models.PositiveIntegerField(validators=[django.core.validators.MinValueValidator(1)], verbose_name='caisses')),
-                ('cold_volume_litres', models.PositiveIntegerField(default=0, verbose_name='volume réfrigéré (L)')),
-                ('average_speed_kmh', models.DecimalField(decimal_places=1, max_digits=5, validators=[django.core.validators.MinValueValidator(Decimal('1'))], verbose_name='vitesse moyenne (km/h)')),
-                ('max_range_km', models.PositiveIntegerField(blank=True, null=True, verbose_name='autonomie (km)')),
-                ('cost_per_km', models.DecimalField(decimal_places=3, max_digits=6, verbose_name='coût par km (€)')),
-                ('cost_per_hour', models.DecimalField(decimal_places=2, max_digits=6, verbose_name='coût horaire (€)')),
-                ('shift_start', models.TimeField(verbose_name='début de service')),
-                ('shift_end', models.TimeField(verbose_name='fin de service')),
-                ('is_active', models.BooleanField(default=True, verbose_name='actif')),
-                ('depot', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='vehicles', to='logistics.depot', verbose_name='dépôt')),
-                ('territory', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='vehicles', to='territories.territory', verbose_name='territoire')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="créé le"),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(auto_now=True, verbose_name="modifié le"),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="nom")),
+                ("slug", models.SlugField(max_length=80, verbose_name="identifiant")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("van", "Utilitaire"),
+                            ("cargo_tricycle", "Triporteur électrique"),
+                            ("assisted_bike", "Vélo à assistance électrique"),
+                        ],
+                        max_length=20,
+                        verbose_name="type",
+                    ),
+                ),
+                (
+                    "capacity_kg",
+                    models.PositiveIntegerField(
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="charge utile (kg)",
+                    ),
+                ),
+                (
+                    "capacity_crates",
+                    models.PositiveIntegerField(
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="caisses",
+                    ),
+                ),
+                (
+                    "cold_volume_litres",
+                    models.PositiveIntegerField(
+                        default=0, verbose_name="volume réfrigéré (L)"
+                    ),
+                ),
+                (
+                    "average_speed_kmh",
+                    models.DecimalField(
+                        decimal_places=1,
+                        max_digits=5,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("1"))
+                        ],
+                        verbose_name="vitesse moyenne (km/h)",
+                    ),
+                ),
+                (
+                    "max_range_km",
+                    models.PositiveIntegerField(
+                        blank=True, null=True, verbose_name="autonomie (km)"
+                    ),
+                ),
+                (
+                    "cost_per_km",
+                    models.DecimalField(
+                        decimal_places=3, max_digits=6, verbose_name="coût par km (€)"
+                    ),
+                ),
+                (
+                    "cost_per_hour",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=6, verbose_name="coût horaire (€)"
+                    ),
+                ),
+                ("shift_start", models.TimeField(verbose_name="début de service")),
+                ("shift_end", models.TimeField(verbose_name="fin de service")),
+                ("is_active", models.BooleanField(default=True, verbose_name="actif")),
+                (
+                    "depot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="vehicles",
+                        to="logistics.depot",
+                        verbose_name="dépôt",
+                    ),
+                ),
+                (
+                    "territory",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="vehicles",
+                        to="territories.territory",
+                        verbose_name="territoire",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'véhicule',
-                'verbose_name_plural': 'véhicules',
-                'ordering': ['name'],
+                "verbose_name": "véhicule",
+                "verbose_name_plural": "véhicules",
+                "ordering": ["name"],
             },
         ),
         migrations.AddConstraint(
-            model_name='depot',
-            constraint=models.UniqueConstraint(fields=('territory', 'slug'), name='depot_slug_per_territory'),
+            model_name="depot",
+            constraint=models.UniqueConstraint(
+                fields=("territory", "slug"), name="depot_slug_per_territory"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='vehicle',
-            constraint=models.UniqueConstraint(fields=('territory', 'slug'), name='vehicle_slug_per_territory'),
+            model_name="vehicle",
+            constraint=models.UniqueConstraint(
+                fields=("territory", "slug"), name="vehicle_slug_per_territory"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='vehicle',
-            constraint=models.CheckConstraint(condition=models.Q(('shift_end__gt', models.F('shift_start'))), name='vehicle_shift_ends_after_start'),
+            model_name="vehicle",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("shift_end__gt", models.F("shift_start"))),
+                name="vehicle_shift_ends_after_start",
+            ),
         ),
     ]
