@@ -1,0 +1,12 @@
+"""gunicorn settings for marche.wsgi (production)."""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+timeout = 60
+graceful_timeout = 30
+accesslog = "-"
+errorlog = "-"
+forwarded_allow_ips = "127.0.0.1"
