@@ -47,6 +47,9 @@ Progress = Callable[[float, float], None]
 # problems then end on their own, in a reproducible way, long before the time limit.
 STALL_WORK_PER_STOP = 50_000
 
+# Measured on the benchmark (logistics/README.md): kept off, it did not help there.
+MANDATORY_AFTER_FIRST = False
+
 # Internal cost unit: one millionth of the euro, so that per-second and per-metre costs
 # stay integers with negligible rounding; everything is divided by the gcd afterwards.
 _MICRO = 1_000_000
@@ -107,6 +110,15 @@ class _Config:
     seed: int
     max_solutions: int | None
     iterated: bool = False
+    neighbors: int | None = None  # local-search moves only towards this many nearest nodes
+    lambda_coefficient: float | None = None
+    sisr_sequence: int = 10
+    sisr_removed: int = 10
+    recreate: str = "LOCAL_CHEAPEST_INSERTION"
+    improve_perturbed: bool = True
+    auto_temperature: bool = True
+    t0: float = 100.0
+    t1: float = 0.01
 
 
 @dataclass(slots=True)
@@ -429,7 +441,7 @@ class _Built:
     perm: list[int]  # model node -> data node
 
 
-def _build_model(data: _Data, fleet: list[int], seed: int) -> _Built:
+def _build_model(data: _Data, fleet: list[int], seed: int, optional: bool = True) -> _Built:
     n = len(data.node_ids)
     perm = list(range(n))
     if seed:
@@ -532,7 +544,8 @@ def _build_model(data: _Data, fleet: list[int], seed: int) -> _Built:
         by_base.setdefault(b, []).append(v)
     for node in range(data.n_depots, n):
         index = manager.NodeToIndex(node)
-        routing.AddDisjunction([index], data.penalty)
+        if optional:
+            routing.AddDisjunction([index], data.penalty)
         allowed = data.allowed[perm[node]]
         if allowed is not None:
             # SetAllowedVehiclesForIndex is not usable from Python in 9.15 (Span typemap);
@@ -557,18 +570,45 @@ def data_node_of_depot(data: _Data, base: int, start: bool) -> int:
     return data.node_ids.index(depot)
 
 
-def _params(cfg: _Config, seconds: float, first_only: bool) -> object:
+def _params(cfg: _Config, seconds: float, first_only: bool, n_nodes: int = 0) -> object:
     params = pywrapcp.DefaultRoutingSearchParameters()
+    if cfg.neighbors is not None and n_nodes > cfg.neighbors:
+        params.ls_operator_neighbors_ratio = cfg.neighbors / n_nodes
+        params.ls_operator_min_neighbors = cfg.neighbors
+    if cfg.lambda_coefficient is not None:
+        params.guided_local_search_lambda_coefficient = cfg.lambda_coefficient
     params.first_solution_strategy = FIRST_SOLUTIONS[cfg.first_solution]
     if first_only:
         params.solution_limit = 1
     else:
         params.local_search_metaheuristic = METAHEURISTICS[cfg.metaheuristic]
-        params.use_iterated_local_search = cfg.iterated
+        if cfg.iterated:
+            _iterated_local_search(params, cfg)
         if cfg.max_solutions is not None:
             params.solution_limit = cfg.max_solutions
     params.time_limit.FromMilliseconds(max(1, int(seconds * 1000)))
     return params
+
+
+def _iterated_local_search(params: Any, cfg: _Config) -> None:
+    """Ruin (string removals, SISR) and recreate, accepted by simulated annealing."""
+    params.use_iterated_local_search = True
+    ils = params.iterated_local_search_parameters
+    ils.perturbation_strategy = ils.RUIN_AND_RECREATE if hasattr(ils, "RUIN_AND_RECREATE") else 1
+    rr = ils.ruin_recreate_parameters
+    del rr.ruin_strategies[:]
+    sisr = rr.ruin_strategies.add().sisr
+    sisr.max_removed_sequence_size = cfg.sisr_sequence
+    sisr.avg_num_removed_visits = cfg.sisr_removed
+    sisr.bypass_factor = 0.01
+    rr.recreate_strategy.heuristic = FIRST_SOLUTIONS[cfg.recreate]
+    ils.improve_perturbed_solution = cfg.improve_perturbed
+    sa = ils.reference_solution_acceptance_strategy.simulated_annealing
+    sa.cooling_schedule_strategy = 1  # exponential
+    sa.automatic_temperatures = cfg.auto_temperature
+    if not cfg.auto_temperature:
+        sa.initial_temperature = cfg.t0
+        sa.final_temperature = cfg.t1
 
 
 def _extract(built: _Built, assignment: object | None) -> list[tuple[int, int, list[int]]]:
@@ -634,7 +674,10 @@ def run_search(
             k = counter.get(b, 0)
             counter[b] = k + 1
             initial.append((b, k, nodes))
-    built = _build_model(data, fleet, cfg.seed)
+    # once a first solution serves every stop, the search need not consider dropping any:
+    # mandatory stops remove the make-(in)active moves from every neighbourhood
+    mandatory = initial is not None and sum(len(r[2]) for r in initial) == n_stops
+    built = _build_model(data, fleet, cfg.seed, optional=not (mandatory and MANDATORY_AFTER_FIRST))
     routing = built.routing
     state = _State()
     finish_at = deadline - 0.02
@@ -672,7 +715,7 @@ def run_search(
     routing.AddSearchMonitor(routing.solver().CustomLimit(limit))
     left = deadline - time.monotonic()
     # OR-Tools overshoots its own limit; keep a margin and let the callback stop it
-    params = _params(cfg, max(0.05, left - min(0.5, 0.05 * left)), False)
+    params = _params(cfg, max(0.05, left - min(0.5, 0.05 * left)), False, len(data.node_ids))
     if initial is not None:
         slot_of = {bc: v for v, bc in enumerate(built.slots)}
         inv = {data_node: model_node for model_node, data_node in enumerate(built.perm)}
@@ -684,7 +727,17 @@ def run_search(
     else:
         solution = routing.SolveWithParameters(params)
     if solution is None:
-        return _Result(cost=2**62, routes=[], solutions=state.count, stopped_by="no_solution")
+        # nothing better than the fleet-sizing solution (or nothing at all) within the time
+        fallback = state.best_routes or initial or []
+        cost = int(state.best) if state.best_routes else (first_cost or 2**62)
+        return _Result(
+            cost=cost if fallback else 2**62,
+            routes=fallback,
+            solutions=state.count,
+            first_cost=first_cost,
+            stopped_by="no_solution" if not fallback else "time_limit",
+            fleet=len(built.slots),
+        )
     stopped = state.stopped
     if cfg.max_solutions is not None and state.count >= cfg.max_solutions:
         stopped = "solution_limit"
@@ -767,8 +820,7 @@ def _run_portfolio(
             proc.terminate()
     for proc in procs:
         proc.join(1.0)
-    candidates = [d if d is not None else p for d, p in zip(done, best_partial, strict=True)]
-    found = [c for c in candidates if c is not None]
+    found = [c for c in done + best_partial if c is not None and c.cost < 2**62]
     if not found:
         raise InvalidProblem("Aucune solution trouvée dans le temps imparti.", code="no_solution")
     best = min(found, key=lambda r: r.cost)

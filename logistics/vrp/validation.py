@@ -44,7 +44,9 @@ def _check_coords(lat: float | None, lon: float | None, what: str, culprit: str)
 def validate_problem(problem: Problem, *, requires_coordinates: bool) -> None:
     """Raise ``InvalidProblem`` on the first malformed object; return None when all is well."""
     if not problem.vehicles:
-        raise _fail("no_vehicle", "Aucun véhicule n'est disponible.", "vehicles")
+        raise _fail(
+            "no_vehicle", "Aucun véhicule n'est disponible (liste vehicles vide).", "vehicles"
+        )
     depot_ids: set[str] = set()
     for depot in problem.depots:
         if not depot.id:
