@@ -43,9 +43,10 @@ Progress = Callable[[float, float], None]
 """Called with (best cost so far in euros or distance units, seconds elapsed)."""
 
 # The search stops when this many work units (calls of the OR-Tools limit check, a
-# deterministic measure of effort) per stop have passed without improvement: small
+# deterministic measure of effort) have passed without improvement (20k n + 2k n^2): small
 # problems then end on their own, in a reproducible way, long before the time limit.
-STALL_WORK_PER_STOP = 50_000
+STALL_WORK_PER_STOP = 20_000
+STALL_WORK_PER_STOP_SQUARED = 2_000
 
 # Measured on the benchmark (logistics/README.md): kept off, it did not help there.
 MANDATORY_AFTER_FIRST = False
@@ -646,34 +647,38 @@ def run_search(
     first_cost: int | None = None
     if unlimited:
         for b in unlimited:
-            fleet[b] = min(n_stops, 2 * _fleet_lower_bound(data, b) + 4)
+            # generous: unused vehicles cost the first-solution heuristics little, and a
+            # second attempt with more vehicles costs a whole first solution
+            fleet[b] = min(n_stops, 3 * _fleet_lower_bound(data, b) + 10)
+        routes: list[tuple[int, int, list[int]]] = []
         while True:
             built = _build_model(data, fleet, cfg.seed)
             left = max(0.05, deadline - time.monotonic())
-            assignment = built.routing.SolveWithParameters(_params(cfg, left * 0.5, True))
-            routes = _extract(built, assignment) if assignment is not None else []
+            assignment = built.routing.SolveWithParameters(_params(cfg, left * 0.6, True))
+            if assignment is not None:
+                routes = _extract(built, assignment)
+                first_cost = int(assignment.ObjectiveValue())
             served = sum(len(r[2]) for r in routes)
             grow = [b for b in unlimited if fleet[b] < n_stops]
             if served == n_stops or not grow or time.monotonic() > deadline:
                 break
             for b in grow:
                 fleet[b] = min(n_stops, fleet[b] * 2)
-        if assignment is not None:
-            first_cost = int(assignment.ObjectiveValue())
+        if routes and first_cost is not None:
             if on_improve is not None:
                 on_improve(first_cost)
             if on_routes is not None:
                 on_routes(first_cost, routes)
-        used = {b: sum(1 for r in routes if r[0] == b) for b in unlimited}
-        for b in unlimited:
-            fleet[b] = min(max(fleet[b], 1), used[b] + max(2, math.ceil(0.1 * used[b])))
-        # renumber copies so the initial routes fit the trimmed fleet
-        counter: dict[int, int] = {}
-        initial = []
-        for b, _, nodes in routes:
-            k = counter.get(b, 0)
-            counter[b] = k + 1
-            initial.append((b, k, nodes))
+            used = {b: sum(1 for r in routes if r[0] == b) for b in unlimited}
+            for b in unlimited:
+                fleet[b] = min(fleet[b], used[b] + max(2, math.ceil(0.1 * used[b])))
+            # renumber copies so the initial routes fit the trimmed fleet
+            counter: dict[int, int] = {}
+            initial = []
+            for b, _, nodes in routes:
+                k = counter.get(b, 0)
+                counter[b] = k + 1
+                initial.append((b, k, nodes))
     # once a first solution serves every stop, the search need not consider dropping any:
     # mandatory stops remove the make-(in)active moves from every neighbourhood
     mandatory = initial is not None and sum(len(r[2]) for r in initial) == n_stops
@@ -681,7 +686,7 @@ def run_search(
     routing = built.routing
     state = _State()
     finish_at = deadline - 0.02
-    stall_work = STALL_WORK_PER_STOP * max(1, n_stops)
+    stall_work = STALL_WORK_PER_STOP * max(1, n_stops) + STALL_WORK_PER_STOP_SQUARED * n_stops**2
 
     def at_solution() -> None:
         cost = routing.CostVar().Value()

@@ -130,7 +130,11 @@ def osrm_url() -> Iterator[str]:
     server.server_close()
 
 
-PLACES = [Point("base", 50.446, 2.793), Point("loos", 50.456204, 2.793448), Point("lens", 50.4296, 2.8347)]
+PLACES = [
+    Point("base", 50.446, 2.793),
+    Point("loos", 50.456204, 2.793448),
+    Point("lens", 50.4296, 2.8347),
+]
 
 
 def test_osrm_http_builds_the_table_request_and_reads_both_matrices(osrm_url: str):

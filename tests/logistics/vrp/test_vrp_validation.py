@@ -40,39 +40,92 @@ def test_good_problem_is_accepted():
 @pytest.mark.parametrize(
     ("problem", "code", "culprit"),
     [
-        (dataclasses.replace(GOOD, stops=(dataclasses.replace(STOP, lat=None),)),
-         "missing_coordinates", "relay"),
+        (
+            dataclasses.replace(GOOD, stops=(dataclasses.replace(STOP, lat=None),)),
+            "missing_coordinates",
+            "relay",
+        ),
         (dataclasses.replace(GOOD, depots=(Depot("base"),)), "missing_coordinates", "base"),
-        (dataclasses.replace(GOOD, stops=(dataclasses.replace(STOP, lat=123.0),)),
-         "invalid_coordinates", "relay"),
-        (dataclasses.replace(GOOD, stops=(dataclasses.replace(STOP, demand={"kg": -1}),)),
-         "negative_demand", "relay"),
-        (dataclasses.replace(GOOD, stops=(dataclasses.replace(STOP, windows=(TimeWindow(7200, 3600),)),)),
-         "invalid_window", "relay"),
-        (dataclasses.replace(GOOD, vehicles=(dataclasses.replace(VAN, shift=TimeWindow(10, 5)),)),
-         "invalid_window", "van"),
+        (
+            dataclasses.replace(GOOD, stops=(dataclasses.replace(STOP, lat=123.0),)),
+            "invalid_coordinates",
+            "relay",
+        ),
+        (
+            dataclasses.replace(GOOD, stops=(dataclasses.replace(STOP, demand={"kg": -1}),)),
+            "negative_demand",
+            "relay",
+        ),
+        (
+            dataclasses.replace(
+                GOOD, stops=(dataclasses.replace(STOP, windows=(TimeWindow(7200, 3600),)),)
+            ),
+            "invalid_window",
+            "relay",
+        ),
+        (
+            dataclasses.replace(
+                GOOD, vehicles=(dataclasses.replace(VAN, shift=TimeWindow(10, 5)),)
+            ),
+            "invalid_window",
+            "van",
+        ),
         (dataclasses.replace(GOOD, vehicles=(Vehicle("van", "base", {}),)), "no_capacity", "van"),
-        (dataclasses.replace(GOOD, vehicles=(Vehicle("van", "base", {"kg": 0, "crates": 0}),)),
-         "no_capacity", "van"),
-        (dataclasses.replace(GOOD, vehicles=(Vehicle("van", "base", {"kg": -5}),)),
-         "negative_capacity", "van"),
-        (dataclasses.replace(GOOD, vehicles=(Vehicle("van", "hangar", {"kg": 5}),)),
-         "unknown_depot", "van"),
+        (
+            dataclasses.replace(GOOD, vehicles=(Vehicle("van", "base", {"kg": 0, "crates": 0}),)),
+            "no_capacity",
+            "van",
+        ),
+        (
+            dataclasses.replace(GOOD, vehicles=(Vehicle("van", "base", {"kg": -5}),)),
+            "negative_capacity",
+            "van",
+        ),
+        (
+            dataclasses.replace(GOOD, vehicles=(Vehicle("van", "hangar", {"kg": 5}),)),
+            "unknown_depot",
+            "van",
+        ),
         (dataclasses.replace(GOOD, vehicles=()), "no_vehicle", "vehicles"),
         (dataclasses.replace(GOOD, vehicles=(VAN, VAN)), "duplicate_id", "van"),
         (dataclasses.replace(GOOD, stops=(STOP, STOP)), "duplicate_id", "relay"),
-        (dataclasses.replace(GOOD, stops=(dataclasses.replace(STOP, service_s=-1),)),
-         "negative_service_time", "relay"),
-        (dataclasses.replace(GOOD, vehicles=(dataclasses.replace(VAN, profile=SpeedProfile("x", 0)),)),
-         "invalid_speed", "van"),
-        (dataclasses.replace(GOOD, vehicles=(dataclasses.replace(VAN, cost_per_km=-1.0),)),
-         "negative_cost", "van"),
-        (dataclasses.replace(GOOD, vehicles=(dataclasses.replace(VAN, max_distance_m=0),)),
-         "invalid_range", "van"),
-        (dataclasses.replace(GOOD, vehicles=(dataclasses.replace(VAN, copies=0),)),
-         "invalid_copies", "van"),
-        (dataclasses.replace(GOOD, pairs=(PickupDelivery("farm", "relay"),)), "invalid_pair", "farm"),
-        (dataclasses.replace(GOOD, pairs=(PickupDelivery("relay", "relay"),)), "invalid_pair", "relay"),
+        (
+            dataclasses.replace(GOOD, stops=(dataclasses.replace(STOP, service_s=-1),)),
+            "negative_service_time",
+            "relay",
+        ),
+        (
+            dataclasses.replace(
+                GOOD, vehicles=(dataclasses.replace(VAN, profile=SpeedProfile("x", 0)),)
+            ),
+            "invalid_speed",
+            "van",
+        ),
+        (
+            dataclasses.replace(GOOD, vehicles=(dataclasses.replace(VAN, cost_per_km=-1.0),)),
+            "negative_cost",
+            "van",
+        ),
+        (
+            dataclasses.replace(GOOD, vehicles=(dataclasses.replace(VAN, max_distance_m=0),)),
+            "invalid_range",
+            "van",
+        ),
+        (
+            dataclasses.replace(GOOD, vehicles=(dataclasses.replace(VAN, copies=0),)),
+            "invalid_copies",
+            "van",
+        ),
+        (
+            dataclasses.replace(GOOD, pairs=(PickupDelivery("farm", "relay"),)),
+            "invalid_pair",
+            "farm",
+        ),
+        (
+            dataclasses.replace(GOOD, pairs=(PickupDelivery("relay", "relay"),)),
+            "invalid_pair",
+            "relay",
+        ),
     ],
 )
 def test_bad_input_is_refused_naming_the_culprit(problem: Problem, code: str, culprit: str):

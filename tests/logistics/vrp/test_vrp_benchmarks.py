@@ -1,0 +1,99 @@
+"""Readers and writers of the benchmark formats, on small inline files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from logistics.vrp.benchmarks import (
+    format_sol,
+    load_instance,
+    parse_cvrplib,
+    parse_sol,
+    parse_solomon,
+)
+from logistics.vrp.errors import InvalidProblem
+from logistics.vrp.providers import Point
+
+SOLOMON = """R999
+
+VEHICLE
+NUMBER     CAPACITY
+  25         200
+
+CUSTOMER
+CUST NO.  XCOORD.   YCOORD.    DEMAND   READY TIME  DUE DATE   SERVICE   TIME
+
+    0      35         35          0          0        230          0
+    1      41         49         10        161        171         10
+    2      35         17          7         50         60         10
+"""
+
+CVRP = """NAME : tiny-n3
+COMMENT : (inline test)
+TYPE : CVRP
+DIMENSION : 3
+EDGE_WEIGHT_TYPE : EUC_2D
+CAPACITY : 100
+NODE_COORD_SECTION
+ 1 0 0
+ 2 3 4
+ 3 1 1
+DEMAND_SECTION
+1 0
+2 30
+3 40
+DEPOT_SECTION
+ 1
+ -1
+EOF
+"""
+
+
+def test_solomon_scales_times_and_truncates_distances_to_one_decimal():
+    inst = parse_solomon(SOLOMON, "R999")
+    assert inst.kind == "vrptw" and inst.scale == 10
+    (vehicle,) = inst.problem.vehicles
+    assert (vehicle.capacity["load"], vehicle.copies) == (200, None)
+    assert (vehicle.shift.start, vehicle.shift.end) == (0, 2300)
+    c1, c2 = inst.problem.stops
+    assert (c1.id, dict(c1.demand), c1.service_s) == ("c1", {"load": 10}, 100)
+    assert (c1.windows[0].start, c1.windows[0].end) == (1610, 1710)
+    m = inst.provider.matrix([Point(i, None, None) for i in ("depot", "c1", "c2")], vehicle.profile)
+    # depot-c1: sqrt(36 + 196) = 15.231... -> 15.2; c1-c2: sqrt(36 + 1024) = 32.557 -> 32.5
+    assert m.distance_m[0][1] == 152 and m.distance_m[1][2] == 325 and m.distance_m[0][2] == 180
+    assert m.duration_s == m.distance_m
+    assert inst.customer_label == {"c1": "1", "c2": "2"}
+
+
+def test_cvrplib_rounds_distances_to_nearest_integer():
+    inst = parse_cvrplib(CVRP, "tiny-n3")
+    assert inst.kind == "cvrp" and inst.scale == 1
+    assert [dict(s.demand) for s in inst.problem.stops] == [{"load": 30}, {"load": 40}]
+    m = inst.provider.matrix(
+        [Point(i, None, None) for i in ("depot", "c2", "c3")], inst.problem.vehicles[0].profile
+    )
+    # 5.0 -> 5, sqrt(2) = 1.41 -> 1, sqrt(4 + 9) = 3.61 -> 4
+    assert m.distance_m == [[0, 5, 1], [5, 0, 4], [1, 4, 0]]
+    # customers are numbered from 1 in .sol files: file node 2 is customer 1
+    assert inst.customer_label == {"c2": "1", "c3": "2"}
+
+
+def test_malformed_files_are_refused(tmp_path: Path):
+    with pytest.raises(InvalidProblem) as info:
+        parse_solomon("nothing here", "x")
+    assert info.value.code == "invalid_instance"
+    with pytest.raises(InvalidProblem):
+        parse_cvrplib(CVRP.replace("EUC_2D", "GEO"), "geo")
+    other = tmp_path / "a.json"
+    other.write_text("{}")
+    with pytest.raises(InvalidProblem):
+        load_instance(other)
+
+
+def test_sol_round_trip():
+    text = format_sol([["5", "3", "7"], ["1"]], 827.3, "vrptw")
+    assert text == "Route #1: 5 3 7\nRoute #2: 1\nCost 827.3\n"
+    assert parse_sol(text) == ([["5", "3", "7"], ["1"]], 827.3)
+    assert format_sol([["2"]], 784.0, "cvrp").endswith("Cost 784\n")

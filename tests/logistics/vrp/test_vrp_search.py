@@ -1,0 +1,169 @@
+"""Search behaviour: optimality on small instances, determinism, time guard, progress, demo."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+import time
+
+import pytest
+
+from logistics.vrp.checker import check_solution
+from logistics.vrp.model import Depot, Problem, Solution, SolveOptions, Stop, TimeWindow, Vehicle
+from logistics.vrp.providers import GreatCircleProvider, MatrixProvider
+from logistics.vrp.solver import solve
+
+
+def random_instance(
+    n: int, seed: int, capacity: int, windows: bool, horizon: int = 1000
+) -> tuple[Problem, MatrixProvider]:
+    rng = random.Random(seed)
+    pts = [(50, 50)] + [(rng.randint(0, 100), rng.randint(0, 100)) for _ in range(n)]
+    ids = ["d"] + [f"s{i}" for i in range(1, n + 1)]
+    dist = [[round(math.dist(a, b)) for b in pts] for a in pts]
+    stops = []
+    for i in range(1, n + 1):
+        tw: tuple[TimeWindow, ...] = ()
+        if windows:
+            start = rng.randint(0, horizon // 2)
+            tw = (TimeWindow(start, start + rng.randint(60, 250)),)
+        stops.append(Stop(ids[i], demand={"kg": rng.randint(1, 9)}, windows=tw, service_s=10))
+    vehicle = Vehicle("v", "d", {"kg": capacity}, shift=TimeWindow(0, horizon), copies=None)
+    return Problem((Depot("d"),), (vehicle,), tuple(stops)), MatrixProvider(ids, dist)
+
+
+def brute_force(problem: Problem, provider: MatrixProvider) -> int:
+    """Optimal total distance: every order of the stops, cut optimally into feasible routes."""
+    stops = list(problem.stops)
+    vehicle = problem.vehicles[0]
+    index = {pid: i for i, pid in enumerate(provider.ids)}
+    d = provider.distance
+
+    def route_cost(seq: tuple[Stop, ...]) -> int | None:
+        if sum(s.demand["kg"] for s in seq) > vehicle.capacity["kg"]:
+            return None
+        t, here, total = vehicle.shift.start, 0, 0
+        for s in seq:
+            j = index[s.id]
+            t += d[here][j]
+            total += d[here][j]
+            if s.windows:
+                if t > s.windows[0].end:
+                    return None
+                t = max(t, s.windows[0].start)
+            t += s.service_s
+            here = j
+        t += d[here][0]
+        if t > vehicle.shift.end:
+            return None
+        return total + d[here][0]
+
+    cache: dict[tuple[str, ...], int | None] = {}
+    best = math.inf
+    for perm in itertools.permutations(stops):
+        # best split of this order into consecutive feasible routes
+        f = [0.0] + [math.inf] * len(perm)
+        for j in range(1, len(perm) + 1):
+            for i in range(j):
+                key = tuple(s.id for s in perm[i:j])
+                if key not in cache:
+                    cache[key] = route_cost(perm[i:j])
+                c = cache[key]
+                if c is not None and f[i] + c < f[j]:
+                    f[j] = f[i] + c
+        best = min(best, f[-1])
+    return int(best)
+
+
+@pytest.mark.solver
+@pytest.mark.parametrize(
+    ("n", "seed", "capacity", "windows"),
+    [(7, 1, 15, False), (7, 2, 20, True), (7, 3, 12, True), (6, 4, 100, False)],
+)
+def test_small_instances_reach_the_exhaustive_optimum(
+    n: int, seed: int, capacity: int, windows: bool
+):
+    problem, provider = random_instance(n, seed, capacity, windows)
+    optimum = brute_force(problem, provider)
+    solution = solve(problem, provider, SolveOptions(time_limit_s=10))
+    assert not solution.unserved
+    assert check_solution(problem, solution, provider).ok
+    assert solution.distance_m == optimum
+
+
+def test_brute_force_itself_on_a_hand_computed_case():
+    ids = ["d", "a", "b"]
+    provider = MatrixProvider(ids, [[0, 3, 4], [3, 0, 5], [4, 5, 0]])
+    both = Vehicle("v", "d", {"kg": 10}, copies=None)
+    stops = (Stop("a", demand={"kg": 6}), Stop("b", demand={"kg": 6}))
+    problem = Problem((Depot("d"),), (both,), stops)
+    assert brute_force(problem, provider) == 14  # capacity forces 2 round trips: 6 + 8
+    roomy = Problem((Depot("d"),), (Vehicle("v", "d", {"kg": 12}, copies=None),), stops)
+    assert brute_force(roomy, provider) == 12  # one tour: 3 + 5 + 4
+
+
+def _routes(solution: Solution) -> list[tuple[str, int, list[str]]]:
+    return [(r.vehicle_id, r.copy, [v.stop_id for v in r.visits]) for r in solution.routes]
+
+
+@pytest.mark.solver
+@pytest.mark.parametrize("workers", [1, 2])
+def test_same_input_seed_and_solution_limit_give_the_same_plan(workers: int):
+    problem, provider = random_instance(40, 7, 40, True)
+    options = SolveOptions(time_limit_s=60, seed=3, max_solutions=1500, workers=workers)
+    first = solve(problem, provider, options)
+    second = solve(problem, provider, options)
+    assert first.stats.stopped_by in ("solution_limit", "stall")
+    assert _routes(first) == _routes(second)
+    assert first.cost == second.cost
+
+
+@pytest.mark.solver
+@pytest.mark.parametrize("workers", [1, 2])
+def test_time_limit_is_kept(workers: int):
+    problem, provider = random_instance(300, 11, 60, True, horizon=3000)
+    started = time.monotonic()
+    solution = solve(problem, provider, SolveOptions(time_limit_s=1.5, workers=workers))
+    elapsed = time.monotonic() - started
+    assert elapsed < 1.5 + 0.4
+    assert solution.stats.seconds <= elapsed
+    assert check_solution(problem, solution, provider).ok
+
+
+def test_progress_reports_decreasing_best_costs():
+    problem, provider = random_instance(25, 5, 30, False)
+    seen: list[tuple[float, float]] = []
+    solution = solve(
+        problem,
+        provider,
+        SolveOptions(time_limit_s=10, max_solutions=300),
+        progress=lambda cost, seconds: seen.append((cost, seconds)),
+    )
+    costs = [c for c, _ in seen]
+    assert len(costs) >= 2
+    assert costs == sorted(costs, reverse=True) and len(set(costs)) == len(costs)
+    assert costs[-1] == solution.cost
+
+
+def test_empty_problem_gives_an_empty_plan():
+    problem = Problem((Depot("d", 50.0, 2.0),), (Vehicle("v", "d", {"kg": 1}),), ())
+    solution = solve(problem, GreatCircleProvider(), SolveOptions(time_limit_s=1))
+    assert (solution.routes, solution.unserved, solution.cost) == ((), (), 0.0)
+
+
+def test_demo_territory_is_planned_in_under_two_seconds(demo_problem: Problem):
+    provider = GreatCircleProvider(detour_factor=1.3)
+    started = time.monotonic()
+    solution = solve(demo_problem, provider, SolveOptions(time_limit_s=1.5))
+    elapsed = time.monotonic() - started
+    assert elapsed < 2.0
+    assert check_solution(demo_problem, solution, provider).violations == []
+    assert solution.unserved == ()
+    by_stop = {v.stop_id: r.vehicle_id for r in solution.routes for v in r.visits}
+    # cold-chain stops ride in the vans only; each farm pickup travels with its canteen
+    cold = [s.id for s in demo_problem.stops if "cold" in s.requires]
+    assert {by_stop[s] for s in cold} <= {"van-1", "van-2"}
+    for pair in demo_problem.pairs:
+        assert by_stop[pair.pickup] == by_stop[pair.delivery]
+    assert len(by_stop) == 19
