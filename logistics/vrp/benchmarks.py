@@ -119,10 +119,10 @@ def parse_cvrplib(text: str, name: str = "instance") -> Instance:
     if "CAPACITY" not in header or not coords or len(depots) != 1:
         raise _fail(name, "format CVRPLIB non reconnu (capacité, coordonnées ou dépôt).")
     depot = depots[0]
-    nodes = [depot] + sorted(k for k in coords if k != depot)
+    nodes = [depot, *sorted(k for k in coords if k != depot)]
     pts = [coords[k] for k in nodes]
     # TSPLIB nint: floor(x + 0.5)
-    dist = [[int(math.floor(math.hypot(a[0] - b[0], a[1] - b[1]) + 0.5)) for b in pts] for a in pts]
+    dist = [[math.floor(math.hypot(a[0] - b[0], a[1] - b[1]) + 0.5) for b in pts] for a in pts]
     zeros = [[0] * len(pts) for _ in pts]
     ids = ["depot"] + [f"c{k}" for k in nodes[1:]]
     stops = tuple(Stop(id=f"c{k}", demand={"load": demand.get(k, 0)}) for k in nodes[1:])

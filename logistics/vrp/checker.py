@@ -7,6 +7,7 @@ the same bug in the verification.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -253,7 +254,7 @@ def _route(
     tm = matrices.get(vehicle.profile)
     idx = matrices.index
     path = [vehicle.start_depot, *(v.stop_id for v in visits), vehicle.end]
-    distance = sum(tm.distance_m[idx[a]][idx[b]] for a, b in zip(path, path[1:], strict=False))
+    distance = sum(tm.distance_m[idx[a]][idx[b]] for a, b in itertools.pairwise(path))
 
     paired_deliveries = {p.delivery for p in problem.pairs}
     dims = set(vehicle.capacity)

@@ -8,6 +8,7 @@ routes into a schedule with costs.
 
 from __future__ import annotations
 
+import itertools
 import math
 import multiprocessing
 import multiprocessing.connection
@@ -447,7 +448,7 @@ def _build_model(data: _Data, fleet: list[int], seed: int, optional: bool = True
     perm = list(range(n))
     if seed:
         tail = perm[data.n_depots :]
-        random.Random(seed).shuffle(tail)
+        random.Random(seed).shuffle(tail)  # noqa: S311 (reproducible, not secret)
         perm = perm[: data.n_depots] + tail
     inv = [0] * n
     for model_node, data_node in enumerate(perm):
@@ -505,7 +506,7 @@ def _build_model(data: _Data, fleet: list[int], seed: int, optional: bool = True
                 continue
             var = time_dim.CumulVar(manager.NodeToIndex(node))
             var.SetRange(ws[0][0], ws[-1][1])
-            for (_, hi), (lo, _) in zip(ws, ws[1:], strict=False):
+            for (_, hi), (lo, _) in itertools.pairwise(ws):
                 if lo - hi > 1:
                     var.RemoveInterval(hi + 1, lo - 1)
         if any(data.base_hour[b] for b, _ in slots):
@@ -685,6 +686,9 @@ def run_search(
     built = _build_model(data, fleet, cfg.seed, optional=not (mandatory and MANDATORY_AFTER_FIRST))
     routing = built.routing
     state = _State()
+    if initial is not None and first_cost is not None:
+        # already reported by the fleet-sizing step
+        state.best, state.best_routes = first_cost, initial
     finish_at = deadline - 0.02
     stall_work = STALL_WORK_PER_STOP * max(1, n_stops) + STALL_WORK_PER_STOP_SQUARED * n_stops**2
 
@@ -856,9 +860,7 @@ def _solution(
         end = data_node_of_depot(data, b, False)
         path = [start, *nodes, end]
         dist = data.dist[p]
-        travel = [
-            int(data.time[p][a, z]) - data.service[a] for a, z in zip(path, path[1:], strict=False)
-        ]
+        travel = [int(data.time[p][a, z]) - data.service[a] for a, z in itertools.pairwise(path)]
         sched = forward_schedule(
             travel,
             [data.service[x] for x in nodes],
@@ -892,7 +894,7 @@ def _solution(
                 )
             )
             served.add(s.id)
-        meters = sum(int(dist[a, z]) for a, z in zip(path, path[1:], strict=False))
+        meters = sum(int(dist[a, z]) for a, z in itertools.pairwise(path))
         cost = (
             vehicle.fixed_cost
             + meters / 1000 * vehicle.cost_per_km

@@ -57,7 +57,7 @@ def test_solomon_scales_times_and_truncates_distances_to_one_decimal():
     (vehicle,) = inst.problem.vehicles
     assert (vehicle.capacity["load"], vehicle.copies) == (200, None)
     assert (vehicle.shift.start, vehicle.shift.end) == (0, 2300)
-    c1, c2 = inst.problem.stops
+    c1, _c2 = inst.problem.stops
     assert (c1.id, dict(c1.demand), c1.service_s) == ("c1", {"load": 10}, 100)
     assert (c1.windows[0].start, c1.windows[0].end) == (1610, 1710)
     m = inst.provider.matrix([Point(i, None, None) for i in ("depot", "c1", "c2")], vehicle.profile)

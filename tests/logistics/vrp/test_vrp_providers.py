@@ -89,7 +89,7 @@ class _FakeOsrm(BaseHTTPRequestHandler):
     table = {"distances": [[0, 1200, 2500], [1300, 0, 900], [2600, 950, 0]]}
     seen: list[str] = []
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server API)
+    def do_GET(self) -> None:
         self.seen.append(self.path)
         n = self.path.split("?")[0].rsplit("/", 1)[-1].count(";") + 1
         if "/table/v1/broken/" in self.path:
@@ -115,7 +115,7 @@ class _FakeOsrm(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         return
 
 
@@ -193,7 +193,7 @@ _OSM = """<?xml version="1.0" encoding="UTF-8"?>
 def test_osrm_bindings_in_process_on_a_network_built_by_the_test(tmp_path: Path):
     if importlib.util.find_spec("osrm") is None:
         pytest.skip("osrm-bindings is not installed (optional: pip install osrm-bindings)")
-    import osrm  # noqa: PLC0415
+    import osrm
 
     package = Path(osrm.__file__).parent
     extract = package / "bin" / "osrm-extract"

@@ -110,8 +110,8 @@ def _routes(solution: Solution) -> list[tuple[str, int, list[str]]]:
 @pytest.mark.solver
 @pytest.mark.parametrize("workers", [1, 2])
 def test_same_input_seed_and_solution_limit_give_the_same_plan(workers: int):
-    problem, provider = random_instance(40, 7, 40, True)
-    options = SolveOptions(time_limit_s=60, seed=3, max_solutions=1500, workers=workers)
+    problem, provider = random_instance(30, 7, 40, True)
+    options = SolveOptions(time_limit_s=60, seed=3, max_solutions=300, workers=workers)
     first = solve(problem, provider, options)
     second = solve(problem, provider, options)
     assert first.stats.stopped_by in ("solution_limit", "stall")
