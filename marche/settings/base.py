@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "marche.catalog",
     "marche.relays",
     "marche.canteens",
+    "marche.cycles",
     "marche.demo",
     "logistics",
     "cms",
@@ -120,7 +121,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Europe/Paris"
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "expire-stock-holds": {"task": "cycles.expire_stock_holds", "schedule": 60.0},
+}
 
 # Auth ---------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,0 +1,140 @@
+"""Order cycles, the offers producers publish in them, and the stock holds of buyers.
+
+An offer's stock is three counters: ``quantity_available`` (published; NULL for "on
+demand"), ``quantity_held`` (in carts, until the hold expires) and ``quantity_sold``
+(confirmed). The database itself refuses held + sold > available, and services only move
+the counters with conditional UPDATEs, so no interleaving of buyers can oversell.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from marche.core.models import TimeStampedModel
+
+QUANTITY = {"max_digits": 10, "decimal_places": 3}
+
+
+class OrderCycle(TimeStampedModel):
+    """A period in which households order: it opens, closes at a cutoff, then is delivered."""
+
+    territory = models.ForeignKey(
+        "territories.Territory",
+        on_delete=models.PROTECT,
+        related_name="order_cycles",
+        verbose_name=_("territoire"),
+    )
+    name = models.CharField(_("nom"), max_length=120)
+    opens_at = models.DateTimeField(_("ouverture"))
+    closes_at = models.DateTimeField(_("clôture des commandes"))
+    delivery_date = models.DateField(_("jour de livraison"))
+    minimum_order_amount = models.DecimalField(
+        _("montant minimum de commande (€)"),
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+
+    class Meta:
+        verbose_name = _("cycle de commande")
+        verbose_name_plural = _("cycles de commande")
+        ordering = ["-opens_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=F("opens_at")), name="cycle_closes_after_opening"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def is_open(self, at: datetime) -> bool:
+        return self.opens_at <= at < self.closes_at
+
+
+class Offer(TimeStampedModel):
+    """A product offered in a cycle at a price, with its stock counters."""
+
+    cycle = models.ForeignKey(OrderCycle, on_delete=models.CASCADE, related_name="offers")
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="offers")
+    unit_price = models.DecimalField(
+        _("prix TTC par unité (€)"),
+        max_digits=8,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    quantity_available = models.DecimalField(
+        _("quantité disponible"),
+        **QUANTITY,
+        null=True,
+        blank=True,
+        help_text=_("Vide : à la demande, sans limite."),
+    )
+    quantity_held = models.DecimalField(_("quantité réservée"), **QUANTITY, default=Decimal("0"))
+    quantity_sold = models.DecimalField(_("quantité vendue"), **QUANTITY, default=Decimal("0"))
+
+    class Meta:
+        verbose_name = _("offre")
+        verbose_name_plural = _("offres")
+        ordering = ["product__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "product"], name="one_offer_per_product"),
+            models.CheckConstraint(
+                condition=Q(quantity_held__gte=0) & Q(quantity_sold__gte=0),
+                name="offer_counters_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_available__isnull=True)
+                | Q(quantity_available__gte=F("quantity_held") + F("quantity_sold")),
+                name="offer_never_oversold",
+            ),
+            models.CheckConstraint(condition=Q(unit_price__gt=0), name="offer_price_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} — {self.cycle}"
+
+    @property
+    def quantity_remaining(self) -> Decimal | None:
+        if self.quantity_available is None:
+            return None
+        return self.quantity_available - self.quantity_held - self.quantity_sold
+
+
+class HoldStatus(models.TextChoices):
+    HELD = "held", _("réservé")
+    CONFIRMED = "confirmed", _("confirmé")
+    RELEASED = "released", _("libéré")
+
+
+class StockHold(TimeStampedModel):
+    """A quantity of an offer set aside for one buyer until ``expires_at``.
+
+    ``key`` is the caller's idempotency key: replaying a hold returns the first one.
+    """
+
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="holds")
+    key = models.CharField(_("clé d'idempotence"), max_length=100, unique=True)
+    quantity = models.DecimalField(_("quantité"), **QUANTITY)
+    status = models.CharField(
+        _("état"), max_length=10, choices=HoldStatus.choices, default=HoldStatus.HELD
+    )
+    expires_at = models.DateTimeField(_("expire le"))
+
+    class Meta:
+        verbose_name = _("réservation de stock")
+        verbose_name_plural = _("réservations de stock")
+        indexes = [models.Index(fields=["status", "expires_at"], name="hold_expiry_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="hold_quantity_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.offer_id} ({self.status})"
