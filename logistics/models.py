@@ -93,7 +93,3 @@ class Vehicle(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
-
-    @property
-    def has_cold_chain(self) -> bool:
-        return self.cold_volume_litres > 0

@@ -30,9 +30,3 @@ class NotFound(DomainError):
     code = "not_found"
     status = 404
     default_message = _("Introuvable.")
-
-
-class PermissionDenied(DomainError):
-    code = "permission_denied"
-    status = 403
-    default_message = _("Vous n'avez pas le droit de faire cela.")

@@ -109,6 +109,3 @@ class Product(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
-
-    def in_season(self, month: int) -> bool:
-        return not self.season_months or month in self.season_months
