@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser
@@ -58,6 +59,12 @@ class User(AbstractUser):
     email = models.EmailField(_("adresse e-mail"), unique=True)
     role = models.CharField(_("rôle"), max_length=20, choices=Role.choices, default=Role.HOUSEHOLD)
     phone = models.CharField(_("téléphone"), max_length=30, blank=True)
+    solidarity_until = models.DateField(
+        _("tarif solidaire jusqu'au"),
+        null=True,
+        blank=True,
+        help_text=_("Fixé par la coordination après vérification ; vide : tarif normal."),
+    )
     territory = models.ForeignKey(
         "territories.Territory",
         verbose_name=_("territoire"),
@@ -76,6 +83,10 @@ class User(AbstractUser):
         verbose_name = _("utilisateur")
         verbose_name_plural = _("utilisateurs")
         ordering = ["email"]
+
+    def is_solidarity_eligible(self, on: date) -> bool:
+        """Whether the solidarity price applies to this household on ``on``."""
+        return self.solidarity_until is not None and self.solidarity_until >= on
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +19,61 @@ from django.utils.translation import gettext_lazy as _
 from marche.core.models import TimeStampedModel
 
 QUANTITY = {"max_digits": 10, "decimal_places": 3}
+WEEKDAYS = [
+    (0, _("lundi")),
+    (1, _("mardi")),
+    (2, _("mercredi")),
+    (3, _("jeudi")),
+    (4, _("vendredi")),
+    (5, _("samedi")),
+    (6, _("dimanche")),
+]
+
+
+class CycleSchedule(TimeStampedModel):
+    """A weekly rhythm from which order cycles are generated ahead of time.
+
+    Weekdays count from 0 (Monday); the cycle of a delivery day D opens on the
+    ``opens_weekday`` before D and closes on the ``closes_weekday`` before D, local time.
+    """
+
+    territory = models.ForeignKey(
+        "territories.Territory",
+        on_delete=models.PROTECT,
+        related_name="cycle_schedules",
+        verbose_name=_("territoire"),
+    )
+    name = models.CharField(_("nom"), max_length=120, default=_("Cycle hebdomadaire"))
+    delivery_weekday = models.PositiveSmallIntegerField(
+        _("jour de livraison"), choices=WEEKDAYS, validators=[MaxValueValidator(6)]
+    )
+    opens_weekday = models.PositiveSmallIntegerField(
+        _("jour d'ouverture"), choices=WEEKDAYS, validators=[MaxValueValidator(6)]
+    )
+    opens_time = models.TimeField(_("heure d'ouverture"))
+    closes_weekday = models.PositiveSmallIntegerField(
+        _("jour de clôture"), choices=WEEKDAYS, validators=[MaxValueValidator(6)]
+    )
+    closes_time = models.TimeField(_("heure de clôture"))
+    minimum_order_amount = models.DecimalField(
+        _("montant minimum de commande (€)"),
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    weeks_ahead = models.PositiveSmallIntegerField(
+        _("semaines générées à l'avance"), default=2, validators=[MaxValueValidator(12)]
+    )
+    is_active = models.BooleanField(_("actif"), default=True)
+
+    class Meta:
+        verbose_name = _("calendrier hebdomadaire")
+        verbose_name_plural = _("calendriers hebdomadaires")
+        ordering = ["territory", "delivery_weekday"]
+
+    def __str__(self) -> str:
+        return str(self.name)
 
 
 class OrderCycle(TimeStampedModel):
@@ -29,6 +84,14 @@ class OrderCycle(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="order_cycles",
         verbose_name=_("territoire"),
+    )
+    schedule = models.ForeignKey(
+        CycleSchedule,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="cycles",
+        verbose_name=_("calendrier"),
     )
     name = models.CharField(_("nom"), max_length=120)
     opens_at = models.DateTimeField(_("ouverture"))
@@ -49,6 +112,9 @@ class OrderCycle(TimeStampedModel):
         constraints = [
             models.CheckConstraint(
                 condition=Q(closes_at__gt=F("opens_at")), name="cycle_closes_after_opening"
+            ),
+            models.UniqueConstraint(
+                fields=["schedule", "delivery_date"], name="one_cycle_per_schedule_day"
             ),
         ]
 
@@ -108,10 +174,78 @@ class Offer(TimeStampedModel):
         return self.quantity_available - self.quantity_held - self.quantity_sold
 
 
+class Basket(TimeStampedModel):
+    """A composed basket (panier composé) of a cycle: a fixed price, content set from offers.
+
+    Households eligible for the solidarity price pay ``solidarity_price`` instead. The
+    basket has no stock of its own: ordering one holds each component's offer.
+    """
+
+    cycle = models.ForeignKey(OrderCycle, on_delete=models.CASCADE, related_name="baskets")
+    name = models.CharField(_("nom"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    price = models.DecimalField(
+        _("prix TTC (€)"),
+        max_digits=8,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    solidarity_price = models.DecimalField(
+        _("prix solidaire TTC (€)"),
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    vat_rate = models.DecimalField(
+        _("taux de TVA (%)"), max_digits=4, decimal_places=2, default=Decimal("5.50")
+    )
+    is_active = models.BooleanField(_("actif"), default=True)
+
+    class Meta:
+        verbose_name = _("panier composé")
+        verbose_name_plural = _("paniers composés")
+        ordering = ["cycle", "price"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "name"], name="basket_name_per_cycle"),
+            models.CheckConstraint(condition=Q(price__gt=0), name="basket_price_positive"),
+            models.CheckConstraint(
+                condition=Q(solidarity_price__isnull=True)
+                | Q(solidarity_price__gt=0, solidarity_price__lt=F("price")),
+                name="basket_solidarity_below_price",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BasketItem(models.Model):
+    """One component of a composed basket: a quantity of an offer of the same cycle."""
+
+    basket = models.ForeignKey(Basket, on_delete=models.CASCADE, related_name="items")
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="basket_items")
+    quantity = models.DecimalField(_("quantité"), **QUANTITY)
+
+    class Meta:
+        verbose_name = _("contenu du panier")
+        verbose_name_plural = _("contenus des paniers")
+        ordering = ["basket", "offer__product__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["basket", "offer"], name="basket_item_once"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="basket_item_qty_pos"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.offer.product}"
+
+
 class HoldStatus(models.TextChoices):
     HELD = "held", _("réservé")
     CONFIRMED = "confirmed", _("confirmé")
     RELEASED = "released", _("libéré")
+    RETURNED = "returned", _("rendu au stock")
 
 
 class StockHold(TimeStampedModel):

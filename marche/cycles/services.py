@@ -124,6 +124,25 @@ def stock_release(*, hold_id: int) -> StockHold:
     return hold
 
 
+@transaction.atomic
+def stock_return(*, hold_id: int) -> StockHold:
+    """Put a confirmed (sold) quantity back on sale: an order cancelled before the cutoff.
+
+    Also releases a hold that was still only held. Idempotent.
+    """
+    hold = StockHold.objects.select_for_update().get(pk=hold_id)
+    if hold.status == HoldStatus.HELD:
+        return stock_release(hold_id=hold_id)
+    if hold.status != HoldStatus.CONFIRMED:
+        return hold
+    Offer.objects.filter(pk=hold.offer_id).update(
+        quantity_sold=F("quantity_sold") - hold.quantity, updated_at=timezone.now()
+    )
+    hold.status = HoldStatus.RETURNED
+    hold.save(update_fields=["status", "updated_at"])
+    return hold
+
+
 def stock_holds_expire(*, now: datetime | None = None) -> int:
     """Release every hold past its expiry; returns how many were released."""
     now = now or timezone.now()

@@ -42,6 +42,14 @@ class RelayPoint(LocatedModel, TimeStampedModel):
     capacity_per_day = models.PositiveIntegerField(
         _("paniers par jour de livraison"), default=30, validators=[MinValueValidator(1)]
     )
+    slot_minutes = models.PositiveSmallIntegerField(
+        _("durée d'un créneau de retrait (minutes)"),
+        default=60,
+        validators=[MinValueValidator(15)],
+    )
+    slot_capacity = models.PositiveIntegerField(
+        _("paniers par créneau"), default=10, validators=[MinValueValidator(1)]
+    )
     has_fridge = models.BooleanField(_("dispose d'un réfrigérateur"), default=False)
     source_ref = models.CharField(_("référence source"), max_length=40, blank=True)
     is_active = models.BooleanField(_("actif"), default=True)
@@ -84,3 +92,62 @@ class RelayOpeningHours(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.opens_at:%H:%M}–{self.closes_at:%H:%M}"
+
+
+class RelayDay(models.Model):
+    """A relay point's room on one delivery day: ``booked`` never exceeds ``capacity``."""
+
+    relay_point = models.ForeignKey(RelayPoint, on_delete=models.CASCADE, related_name="days")
+    date = models.DateField(_("date"))
+    capacity = models.PositiveIntegerField(_("capacité (paniers)"))
+    booked = models.PositiveIntegerField(_("paniers réservés"), default=0)
+
+    class Meta:
+        verbose_name = _("jour de retrait")
+        verbose_name_plural = _("jours de retrait")
+        ordering = ["date", "relay_point"]
+        constraints = [
+            models.UniqueConstraint(fields=["relay_point", "date"], name="one_relay_day"),
+            models.CheckConstraint(
+                condition=models.Q(booked__lte=models.F("capacity")), name="relay_day_not_overbooked"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.relay_point} {self.date:%d/%m/%Y} ({self.booked}/{self.capacity})"
+
+
+class PickupSlot(models.Model):
+    """A pickup time slot at a relay point on a delivery day, with its own capacity."""
+
+    relay_point = models.ForeignKey(
+        RelayPoint, on_delete=models.CASCADE, related_name="pickup_slots"
+    )
+    date = models.DateField(_("date"))
+    starts_at = models.TimeField(_("début"))
+    ends_at = models.TimeField(_("fin"))
+    capacity = models.PositiveIntegerField(_("capacité (paniers)"))
+    booked = models.PositiveIntegerField(_("paniers réservés"), default=0)
+
+    class Meta:
+        verbose_name = _("créneau de retrait")
+        verbose_name_plural = _("créneaux de retrait")
+        ordering = ["date", "relay_point", "starts_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["relay_point", "date", "starts_at"], name="one_slot_per_start"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(booked__lte=models.F("capacity")), name="slot_not_overbooked"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="slot_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%d/%m/%Y} {self.starts_at:%H:%M}–{self.ends_at:%H:%M}"
+
+    @property
+    def remaining(self) -> int:
+        return self.capacity - self.booked

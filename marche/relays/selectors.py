@@ -19,3 +19,4 @@ def relay_point_list_public(*, territory: Territory) -> QuerySet[RelayPoint]:
         )
         .order_by("city", "name")
     )
+

@@ -26,6 +26,8 @@ INSTALLED_APPS = [
     "marche.relays",
     "marche.canteens",
     "marche.cycles",
+    "marche.orders",
+    "marche.payments",
     "marche.demo",
     "logistics",
     "cms",
@@ -123,6 +125,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Europe/Paris"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "expire-stock-holds": {"task": "cycles.expire_stock_holds", "schedule": 60.0},
+    "expire-pending-orders": {"task": "orders.expire_pending", "schedule": 60.0},
 }
 
 # Auth ---------------------------------------------------------------------------------
@@ -197,3 +200,8 @@ LOGGING = {
         "django.tasks": {"level": "WARNING"},
     },
 }
+
+# Payment methods offered at checkout, in order (see marche/payments/methods.py).
+MARCHE_PAYMENT_METHODS = ["marche.payments.methods.PayAtPickup"]
+# How long stock stays held for an order that waits for its payment.
+MARCHE_ORDER_HOLD_MINUTES = 30

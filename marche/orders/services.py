@@ -1,0 +1,531 @@
+"""Cart and order services: fill a cart, place, confirm, cancel and expire orders.
+
+Placing an order is one transaction: the order and its lines are written, every line's
+stock is held (conditional UPDATEs, see ``marche.cycles.services``) and a pickup slot is
+booked; any refusal (out of stock, full relay point or slot) rolls all of it back, so a
+refused checkout changes nothing. The payment method is started only after the commit.
+Confirming, cancelling and expiring lock the order row first, so they never both apply.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from marche.accounts.models import User
+from marche.catalog.models import ProductVariant, Unit
+from marche.cycles.errors import CycleClosed, InvalidQuantity, OfferNotFound, OutOfStock
+from marche.cycles.models import Basket, Offer, OrderCycle
+from marche.cycles.services import stock_confirm, stock_hold, stock_release, stock_return
+from marche.money import round_money
+from marche.orders.errors import (
+    BasketNotFound,
+    CancellationTooLate,
+    CartEmpty,
+    MinimumOrderNotReached,
+    OrderNotCancellable,
+    OrderNotFound,
+    OrderNotPending,
+    VariantNotFound,
+    WholeNumberRequired,
+)
+from marche.orders.models import Cart, CartItem, LineKind, Order, OrderLine, OrderStatus
+from marche.payments.methods import PaymentStart, payment_method_find, payment_method_get
+from marche.relays.errors import RelayPointNotFound
+from marche.relays.models import RelayPoint
+from marche.relays.services import pickup_slot_book, pickup_slot_release
+
+HUNDRED = Decimal("100")
+DIVISIBLE_UNITS = {Unit.KG, Unit.LITRE}
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+# --- pricing ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteComponent:
+    offer: Offer
+    quantity: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteLine:
+    """One priced line of a cart, as it would be ordered now."""
+
+    kind: str
+    name: str
+    count: Decimal
+    quantity: Decimal
+    unit_price: Decimal
+    total: Decimal
+    vat_rate: Decimal
+    unit: str = ""
+    offer: Offer | None = None
+    variant: ProductVariant | None = None
+    basket: Basket | None = None
+    is_solidarity_price: bool = False
+    price_per_kg: Decimal | None = None
+    estimated_weight_kg: Decimal | None = None
+    components: tuple[QuoteComponent, ...] = ()
+    cart_item_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    lines: list[QuoteLine] = field(default_factory=list)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.total for line in self.lines), Decimal("0"))
+
+    @property
+    def has_estimates(self) -> bool:
+        return any(line.price_per_kg is not None for line in self.lines)
+
+
+def _check_count(count: Decimal, *, divisible: bool) -> None:
+    if not isinstance(count, Decimal) or not count.is_finite() or count <= 0:
+        raise InvalidQuantity()
+    if not divisible and count != count.to_integral_value():
+        raise WholeNumberRequired()
+
+
+def variant_item_price(*, offer: Offer, variant: ProductVariant) -> Decimal:
+    """Price of one item of a variant: the offer's unit price times content, less discount."""
+    gross = offer.unit_price * variant.content
+    return round_money(gross * (HUNDRED - variant.discount_percent) / HUNDRED)
+
+
+def _quote_offer(
+    *, offer: Offer, variant: ProductVariant | None, count: Decimal, item_id: int | None
+) -> QuoteLine:
+    product = offer.product
+    if variant is not None:
+        _check_count(count, divisible=False)
+        price = variant_item_price(offer=offer, variant=variant)
+        return QuoteLine(
+            kind=LineKind.ITEM,
+            name=f"{product.name} — {variant.name}",
+            count=count,
+            quantity=count * variant.content,
+            unit_price=price,
+            total=round_money(count * price),
+            vat_rate=product.vat_rate,
+            unit=product.unit,
+            offer=offer,
+            variant=variant,
+            cart_item_id=item_id,
+        )
+    if product.is_variable_weight:
+        _check_count(count, divisible=False)
+        assert product.estimated_weight_kg is not None  # guaranteed by a CHECK constraint
+        weight = count * product.estimated_weight_kg
+        return QuoteLine(
+            kind=LineKind.ITEM,
+            name=str(product.name),
+            count=count,
+            quantity=count,
+            unit_price=round_money(product.estimated_weight_kg * offer.unit_price),
+            total=round_money(weight * offer.unit_price),
+            vat_rate=product.vat_rate,
+            unit=product.unit,
+            offer=offer,
+            price_per_kg=offer.unit_price,
+            estimated_weight_kg=weight,
+            cart_item_id=item_id,
+        )
+    _check_count(count, divisible=product.unit in DIVISIBLE_UNITS)
+    return QuoteLine(
+        kind=LineKind.ITEM,
+        name=str(product.name),
+        count=count,
+        quantity=count,
+        unit_price=offer.unit_price,
+        total=round_money(count * offer.unit_price),
+        vat_rate=product.vat_rate,
+        unit=product.unit,
+        offer=offer,
+        cart_item_id=item_id,
+    )
+
+
+def _quote_basket(
+    *, basket: Basket, count: Decimal, customer: User, item_id: int | None
+) -> QuoteLine:
+    _check_count(count, divisible=False)
+    solidarity = basket.solidarity_price is not None and customer.is_solidarity_eligible(
+        basket.cycle.delivery_date
+    )
+    price = basket.solidarity_price if solidarity and basket.solidarity_price else basket.price
+    return QuoteLine(
+        kind=LineKind.BASKET,
+        name=basket.name,
+        count=count,
+        quantity=count,
+        unit_price=price,
+        total=round_money(count * price),
+        vat_rate=basket.vat_rate,
+        basket=basket,
+        is_solidarity_price=solidarity,
+        components=tuple(
+            QuoteComponent(offer=item.offer, quantity=item.quantity * count)
+            for item in basket.items.all()
+        ),
+        cart_item_id=item_id,
+    )
+
+
+def cart_quote(*, cart: Cart) -> Quote:
+    """Price every item of a cart at today's offer prices (round each line, then sum)."""
+    items = cart.items.select_related(
+        "offer__product__producer", "variant", "basket__cycle"
+    ).prefetch_related("basket__items__offer__product__producer")
+    lines: list[QuoteLine] = []
+    for item in items:
+        if item.basket is not None:
+            lines.append(
+                _quote_basket(
+                    basket=item.basket, count=item.count, customer=cart.customer, item_id=item.pk
+                )
+            )
+        else:
+            assert item.offer is not None  # guaranteed by a CHECK constraint
+            lines.append(
+                _quote_offer(
+                    offer=item.offer, variant=item.variant, count=item.count, item_id=item.pk
+                )
+            )
+    return Quote(lines=lines)
+
+
+# --- cart -----------------------------------------------------------------------------------
+
+
+def _open_cycle(*, cycle_id: int, now: datetime) -> OrderCycle:
+    cycle = OrderCycle.objects.filter(pk=cycle_id).first()
+    if cycle is None or not cycle.is_open(now):
+        raise CycleClosed()
+    return cycle
+
+
+def cart_get(*, customer: User, cycle: OrderCycle) -> Cart:
+    """The household's cart for a cycle, created empty the first time."""
+    cart, _created = Cart.objects.get_or_create(customer=customer, cycle=cycle)
+    return cart
+
+
+def cart_set_item(
+    *,
+    customer: User,
+    cycle_id: int,
+    count: Decimal,
+    offer_id: int | None = None,
+    variant_id: int | None = None,
+    basket_id: int | None = None,
+    now: datetime | None = None,
+) -> CartItem | None:
+    """Put ``count`` of an offer (or variant) or a basket in the cart; 0 removes it.
+
+    The cart holds no stock, but a count beyond what is left now is refused at once so the
+    household is not surprised at checkout.
+    """
+    now = now or timezone.now()
+    cycle = _open_cycle(cycle_id=cycle_id, now=now)
+    if (offer_id is None) == (basket_id is None):
+        raise OfferNotFound()
+    if not isinstance(count, Decimal) or not count.is_finite() or count < 0:
+        raise InvalidQuantity()
+    offer = variant = basket = None
+    if basket_id is not None:
+        basket = (
+            Basket.objects.filter(pk=basket_id, cycle=cycle, is_active=True)
+            .select_related("cycle")
+            .prefetch_related("items__offer")
+            .first()
+        )
+        if basket is None:
+            raise BasketNotFound()
+        if count:
+            line = _quote_basket(basket=basket, count=count, customer=customer, item_id=None)
+            for component in line.components:
+                _check_remaining(component.offer, component.quantity)
+    else:
+        offer = Offer.objects.filter(pk=offer_id, cycle=cycle).select_related("product").first()
+        if offer is None:
+            raise OfferNotFound()
+        if variant_id is not None:
+            variant = ProductVariant.objects.filter(
+                pk=variant_id, product_id=offer.product_id, is_active=True
+            ).first()
+            if variant is None or offer.product.is_variable_weight:
+                raise VariantNotFound()
+        if count:
+            line = _quote_offer(offer=offer, variant=variant, count=count, item_id=None)
+            _check_remaining(offer, line.quantity)
+    cart = cart_get(customer=customer, cycle=cycle)
+    lookup = {"cart": cart, "offer": offer, "variant": variant, "basket": basket}
+    if not count:
+        CartItem.objects.filter(**lookup).delete()
+        return None
+    item, _created = CartItem.objects.update_or_create(**lookup, defaults={"count": count})
+    return item
+
+
+def _check_remaining(offer: Offer, quantity: Decimal) -> None:
+    remaining = offer.quantity_remaining
+    if remaining is not None and quantity > remaining:
+        raise OutOfStock()
+
+
+# --- orders ---------------------------------------------------------------------------------
+
+
+def _new_reference(cycle: OrderCycle) -> str:
+    code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+    return f"{cycle.delivery_date:%y%m%d}-{code}"
+
+
+def _order_key(customer: User, key: str) -> str:
+    return f"{customer.pk}:{key}"
+
+
+def order_place(
+    *,
+    customer: User,
+    cycle_id: int,
+    relay_point_id: int,
+    pickup_slot_id: int,
+    payment_method: str,
+    idempotency_key: str,
+    now: datetime | None = None,
+) -> tuple[Order, PaymentStart | None]:
+    """Turn the household's cart into an order: hold stock, book the slot, start payment.
+
+    Replaying the same idempotency key returns the first order (and no second payment).
+    """
+    now = now or timezone.now()
+    scoped_key = _order_key(customer, idempotency_key)
+    existing = Order.objects.filter(idempotency_key=scoped_key).first()
+    if existing is not None:
+        return existing, None
+    cycle = _open_cycle(cycle_id=cycle_id, now=now)
+    method = payment_method_get(payment_method)
+    relay = RelayPoint.objects.filter(
+        pk=relay_point_id, territory_id=cycle.territory_id, is_active=True
+    ).first()
+    if relay is None:
+        raise RelayPointNotFound()
+    cart = Cart.objects.filter(customer=customer, cycle=cycle).select_related("customer").first()
+    quote = cart_quote(cart=cart) if cart is not None else Quote()
+    if not quote.lines:
+        raise CartEmpty()
+    if quote.total < cycle.minimum_order_amount:
+        raise MinimumOrderNotReached(
+            MinimumOrderNotReached.default_message
+            + f" ({cycle.minimum_order_amount} €)",
+            minimum=str(cycle.minimum_order_amount),
+            total=str(quote.total),
+        )
+    ttl = timedelta(minutes=settings.MARCHE_ORDER_HOLD_MINUTES)
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                reference=_new_reference(cycle),
+                cycle=cycle,
+                customer=customer,
+                relay_point=relay,
+                pickup_slot_id=pickup_slot_id,
+                payment_method=method.code,
+                idempotency_key=scoped_key,
+                total=quote.total,
+                is_final=not quote.has_estimates,
+                expires_at=now + ttl,
+            )
+            pickup_slot_book(
+                relay_point_id=relay.pk, slot_id=pickup_slot_id, on=cycle.delivery_date
+            )
+            for quoted in quote.lines:
+                _order_line_create(order=order, quoted=quoted, now=now, ttl=ttl)
+            CartItem.objects.filter(cart=cart).delete()
+    except IntegrityError:
+        # A concurrent replay of the same key committed first: its order is the answer.
+        winner = Order.objects.filter(idempotency_key=scoped_key).first()
+        if winner is None:
+            raise
+        return winner, None
+    start = method.start(order=order)
+    if start.confirmed:
+        order = order_confirm(order_id=order.pk, now=now)
+    return order, start
+
+
+def _order_line_create(
+    *, order: Order, quoted: QuoteLine, now: datetime, ttl: timedelta
+) -> OrderLine:
+    producer_id = quoted.offer.product.producer_id if quoted.offer is not None else None
+    line = OrderLine.objects.create(
+        order=order,
+        kind=quoted.kind,
+        offer=quoted.offer,
+        basket=quoted.basket,
+        variant=quoted.variant,
+        producer_id=producer_id,
+        name=quoted.name,
+        unit=quoted.unit,
+        count=quoted.count,
+        quantity=quoted.quantity,
+        unit_price=quoted.unit_price,
+        vat_rate=quoted.vat_rate,
+        is_solidarity_price=quoted.is_solidarity_price,
+        price_per_kg=quoted.price_per_kg,
+        estimated_weight_kg=quoted.estimated_weight_kg,
+        total=quoted.total,
+    )
+    if quoted.offer is not None:
+        line.hold = stock_hold(
+            offer_id=quoted.offer.pk,
+            quantity=quoted.quantity,
+            key=f"order-line:{line.pk}",
+            now=now,
+            ttl=ttl,
+        )
+        line.save(update_fields=["hold"])
+    for component in quoted.components:
+        product = component.offer.product
+        child = OrderLine.objects.create(
+            order=order,
+            parent=line,
+            kind=LineKind.COMPONENT,
+            offer=component.offer,
+            producer_id=product.producer_id,
+            name=product.name,
+            unit=product.unit,
+            count=component.quantity,
+            quantity=component.quantity,
+            unit_price=Decimal("0"),
+            vat_rate=product.vat_rate,
+            total=Decimal("0"),
+        )
+        child.hold = stock_hold(
+            offer_id=component.offer.pk,
+            quantity=component.quantity,
+            key=f"order-line:{child.pk}",
+            now=now,
+            ttl=ttl,
+        )
+        child.save(update_fields=["hold"])
+    return line
+
+
+def _locked_order(order_id: int) -> Order:
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None:
+        raise OrderNotFound()
+    return order
+
+
+def _held_lines(order: Order) -> list[OrderLine]:
+    return list(order.lines.filter(hold__isnull=False).order_by("hold_id"))
+
+
+@transaction.atomic
+def order_confirm(*, order_id: int, now: datetime | None = None) -> Order:
+    """Confirm a paid (or pay-at-pickup) order: its held stock becomes sold. Idempotent.
+
+    This is the single fulfil function: every payment method calls it, as often as it
+    likes. A cancelled or expired order is refused: its stock is already back on sale.
+    """
+    now = now or timezone.now()
+    order = _locked_order(order_id)
+    if order.status in {OrderStatus.CONFIRMED, OrderStatus.PACKED, OrderStatus.COLLECTED}:
+        return order
+    if order.status != OrderStatus.PENDING:
+        raise OrderNotPending()
+    for line in _held_lines(order):
+        assert line.hold_id is not None
+        stock_confirm(hold_id=line.hold_id, now=now)
+    order.status = OrderStatus.CONFIRMED
+    order.confirmed_at = now
+    order.save(update_fields=["status", "confirmed_at", "updated_at"])
+    transaction.on_commit(lambda: _notify(order.pk, "confirmed"))
+    return order
+
+
+def _give_back(order: Order) -> None:
+    for line in _held_lines(order):
+        assert line.hold_id is not None
+        stock_return(hold_id=line.hold_id)
+    if not order.slot_released:
+        pickup_slot_release(slot_id=order.pickup_slot_id)
+        order.slot_released = True
+
+
+def order_cancel(*, order_id: int, by: User, now: datetime | None = None) -> Order:
+    """Cancel an order before the cycle's cutoff: stock and pickup room go back. Idempotent."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = _locked_order(order_id)
+        if order.customer_id != by.pk and not by.is_staff:
+            raise OrderNotFound()
+        if order.status == OrderStatus.CANCELLED:
+            return order
+        if order.status not in {OrderStatus.PENDING, OrderStatus.CONFIRMED}:
+            raise OrderNotCancellable()
+        if now >= order.cycle.closes_at:
+            raise CancellationTooLate()
+        _give_back(order)
+        order.status = OrderStatus.CANCELLED
+        order.cancelled_at = now
+        order.save(update_fields=["status", "cancelled_at", "slot_released", "updated_at"])
+    _payment_cancel(order)
+    _notify(order.pk, "cancelled")
+    return order
+
+
+def order_expire(*, order_id: int, now: datetime | None = None) -> Order:
+    """Give back the stock and room of an order whose payment never came. Idempotent."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = _locked_order(order_id)
+        if order.status != OrderStatus.PENDING or order.expires_at > now:
+            return order
+        for line in _held_lines(order):
+            assert line.hold_id is not None
+            stock_release(hold_id=line.hold_id)
+        if not order.slot_released:
+            pickup_slot_release(slot_id=order.pickup_slot_id)
+            order.slot_released = True
+        order.status = OrderStatus.EXPIRED
+        order.save(update_fields=["status", "slot_released", "updated_at"])
+    _payment_cancel(order)
+    return order
+
+
+def _payment_cancel(order: Order) -> None:
+    method = payment_method_find(order.payment_method)
+    if method is not None:
+        method.cancel(order=order)
+
+
+def orders_expire_pending(*, now: datetime | None = None) -> int:
+    """Expire every order still unpaid past its deadline; returns how many expired."""
+    now = now or timezone.now()
+    due = Order.objects.filter(status=OrderStatus.PENDING, expires_at__lte=now)
+    count = 0
+    for order_id in due.order_by("pk").values_list("pk", flat=True):
+        if order_expire(order_id=order_id, now=now).status == OrderStatus.EXPIRED:
+            count += 1
+    return count
+
+
+def _notify(order_id: int, event: str) -> None:
+    from marche.orders.tasks import order_notify
+
+    order_notify.delay(order_id, event)

@@ -1,0 +1,105 @@
+"""The pluggable payment step: the order code asks a method to start, the method reports.
+
+A method is a class named in ``settings.MARCHE_PAYMENT_METHODS``. ``start`` is called after
+the order and its stock holds are committed (never inside a transaction or a lock) and
+answers either "confirmed now" (pay at pickup: the household commits to pay at the relay
+point) or "go there" (a card payment page); a method that confirms later calls
+``marche.orders.services.order_confirm`` itself, which is idempotent.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, ClassVar
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
+
+from marche.orders.errors import PaymentMethodUnavailable
+
+if TYPE_CHECKING:
+    from django.utils.functional import Promise
+
+    from marche.orders.models import Order
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentStart:
+    """What the checkout does next: the order is confirmed, or the buyer goes to a page."""
+
+    confirmed: bool
+    redirect_url: str | None = None
+
+
+class PaymentMethod(ABC):
+    code: ClassVar[str]
+    label: ClassVar[Promise | str]
+    description: ClassVar[Promise | str] = ""
+
+    def is_available(self) -> bool:
+        """Whether households may choose this method now (configured, enabled)."""
+        return True
+
+    def unavailable_reason(self) -> str:
+        return ""
+
+    @abstractmethod
+    def start(self, *, order: Order) -> PaymentStart:
+        """Begin paying ``order`` (already committed, stock held)."""
+
+    def cancel(self, *, order: Order) -> None:  # noqa: B027 - optional hook
+        """The order is cancelled or expired: undo or refund what this method took."""
+
+
+class PayAtPickup(PaymentMethod):
+    """Cash or cheque at the relay point, recorded there; the order is confirmed at once."""
+
+    code = "pickup"
+    label = _("Paiement au retrait")
+    description = _("En espèces ou par chèque, au point relais, au moment du retrait.")
+
+    def start(self, *, order: Order) -> PaymentStart:
+        from marche.payments.models import Payment, PaymentStatus
+
+        Payment.objects.get_or_create(
+            order=order,
+            method=self.code,
+            currency="EUR",
+            status=PaymentStatus.PENDING,
+            defaults={"amount": order.total},
+        )
+        return PaymentStart(confirmed=True)
+
+    def cancel(self, *, order: Order) -> None:
+        from marche.payments.models import Payment, PaymentStatus
+
+        Payment.objects.filter(
+            order=order, method=self.code, status=PaymentStatus.PENDING
+        ).update(status=PaymentStatus.CANCELLED)
+
+
+@cache
+def _registry() -> dict[str, PaymentMethod]:
+    methods = [import_string(path)() for path in settings.MARCHE_PAYMENT_METHODS]
+    return {method.code: method for method in methods}
+
+
+def payment_method_list() -> list[PaymentMethod]:
+    """Every configured method, available or not (the checkout shows why one is not)."""
+    return list(_registry().values())
+
+
+def payment_method_get(code: str) -> PaymentMethod:
+    """The configured, available method with this code, or a clear refusal."""
+    method = _registry().get(code)
+    if method is None or not method.is_available():
+        raise PaymentMethodUnavailable()
+    return method
+
+
+def payment_method_find(code: str) -> PaymentMethod | None:
+    """The configured method with this code, even if it is not offered any more."""
+    return _registry().get(code)

@@ -1,0 +1,29 @@
+"""Refusals of the relay-point services, each with a stable code and a French message."""
+
+from django.utils.translation import gettext_lazy as _
+
+from marche.errors import DomainError, NotFound
+
+
+class RelayPointNotFound(NotFound):
+    code = "relay_point_not_found"
+    default_message = _("Ce point relais n'existe pas ou n'est pas ouvert.")
+
+
+class PickupSlotNotFound(NotFound):
+    code = "pickup_slot_not_found"
+    default_message = _("Ce créneau de retrait n'existe pas pour ce point relais et ce jour.")
+
+
+class RelayPointFull(DomainError):
+    code = "relay_point_full"
+    status = 409
+    default_message = _(
+        "Ce point relais est complet pour ce jour de livraison : choisissez-en un autre."
+    )
+
+
+class PickupSlotFull(DomainError):
+    code = "pickup_slot_full"
+    status = 409
+    default_message = _("Ce créneau de retrait est complet : choisissez-en un autre.")

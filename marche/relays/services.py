@@ -1,0 +1,74 @@
+"""Pickup capacity: slots generated from opening hours, booked without ever overbooking.
+
+A booking moves two counters, the relay point's day and the slot, each with one conditional
+UPDATE whose WHERE clause carries the capacity test (PostgreSQL re-checks it on the latest
+row version after a concurrent writer commits), inside one transaction: a refusal of the
+second rolls the first back. CHECK constraints in the database back it up.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F
+
+from marche.relays.errors import PickupSlotFull, PickupSlotNotFound, RelayPointFull
+from marche.relays.models import PickupSlot, RelayDay, RelayPoint
+
+
+def pickup_slots_ensure(*, relay_point: RelayPoint, on: date) -> list[PickupSlot]:
+    """Create (once) the relay point's day and its pickup slots for a date; return the slots."""
+    RelayDay.objects.bulk_create(
+        [RelayDay(relay_point=relay_point, date=on, capacity=relay_point.capacity_per_day)],
+        ignore_conflicts=True,
+    )
+    wanted: list[PickupSlot] = []
+    step = timedelta(minutes=relay_point.slot_minutes)
+    for period in relay_point.opening_hours.filter(weekday=on.weekday()).order_by("opens_at"):
+        start = datetime.combine(on, period.opens_at)
+        end = datetime.combine(on, period.closes_at)
+        while start < end:
+            stop = min(start + step, end)
+            wanted.append(
+                PickupSlot(
+                    relay_point=relay_point,
+                    date=on,
+                    starts_at=start.time(),
+                    ends_at=stop.time(),
+                    capacity=relay_point.slot_capacity,
+                )
+            )
+            start = stop
+    PickupSlot.objects.bulk_create(wanted, ignore_conflicts=True)
+    return list(PickupSlot.objects.filter(relay_point=relay_point, date=on).order_by("starts_at"))
+
+
+@transaction.atomic
+def pickup_slot_book(*, relay_point_id: int, slot_id: int, on: date) -> PickupSlot:
+    """Take one basket's room in a slot and in its relay point's day, or refuse clearly."""
+    slot = PickupSlot.objects.filter(pk=slot_id, relay_point_id=relay_point_id, date=on).first()
+    if slot is None:
+        raise PickupSlotNotFound()
+    day_taken = (
+        RelayDay.objects.filter(relay_point_id=relay_point_id, date=on, booked__lt=F("capacity"))
+        .update(booked=F("booked") + 1)
+    )
+    if day_taken != 1:
+        raise RelayPointFull()
+    slot_taken = PickupSlot.objects.filter(pk=slot_id, booked__lt=F("capacity")).update(
+        booked=F("booked") + 1
+    )
+    if slot_taken != 1:
+        raise PickupSlotFull()
+    return slot
+
+
+@transaction.atomic
+def pickup_slot_release(*, slot_id: int) -> None:
+    """Give back one basket's room in a slot and its day (an order cancelled or expired)."""
+    slot = PickupSlot.objects.get(pk=slot_id)
+    PickupSlot.objects.filter(pk=slot_id, booked__gt=0).update(booked=F("booked") - 1)
+    RelayDay.objects.filter(
+        relay_point_id=slot.relay_point_id, date=slot.date, booked__gt=0
+    ).update(booked=F("booked") - 1)
