@@ -79,7 +79,9 @@ class CartItem(models.Model):
                 name="cart_variant_once",
             ),
             models.UniqueConstraint(
-                fields=["cart", "basket"], condition=Q(basket__isnull=False), name="cart_basket_once"
+                fields=["cart", "basket"],
+                condition=Q(basket__isnull=False),
+                name="cart_basket_once",
             ),
         ]
 
@@ -193,9 +195,7 @@ class OrderLine(models.Model):
     unit_price = models.DecimalField(_("prix unitaire TTC (€)"), **AMOUNT)
     vat_rate = models.DecimalField(_("taux de TVA (%)"), max_digits=4, decimal_places=2)
     is_solidarity_price = models.BooleanField(_("tarif solidaire"), default=False)
-    price_per_kg = models.DecimalField(
-        _("prix au kg TTC (€)"), **AMOUNT, null=True, blank=True
-    )
+    price_per_kg = models.DecimalField(_("prix au kg TTC (€)"), **AMOUNT, null=True, blank=True)
     estimated_weight_kg = models.DecimalField(
         _("poids estimé (kg)"), **QUANTITY, null=True, blank=True
     )

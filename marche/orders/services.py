@@ -328,8 +328,7 @@ def order_place(
         raise CartEmpty()
     if quote.total < cycle.minimum_order_amount:
         raise MinimumOrderNotReached(
-            MinimumOrderNotReached.default_message
-            + f" ({cycle.minimum_order_amount} €)",
+            MinimumOrderNotReached.default_message + f" ({cycle.minimum_order_amount} €)",
             minimum=str(cycle.minimum_order_amount),
             total=str(quote.total),
         )

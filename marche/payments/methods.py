@@ -76,9 +76,9 @@ class PayAtPickup(PaymentMethod):
     def cancel(self, *, order: Order) -> None:
         from marche.payments.models import Payment, PaymentStatus
 
-        Payment.objects.filter(
-            order=order, method=self.code, status=PaymentStatus.PENDING
-        ).update(status=PaymentStatus.CANCELLED)
+        Payment.objects.filter(order=order, method=self.code, status=PaymentStatus.PENDING).update(
+            status=PaymentStatus.CANCELLED
+        )
 
 
 @cache

@@ -109,7 +109,8 @@ class RelayDay(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["relay_point", "date"], name="one_relay_day"),
             models.CheckConstraint(
-                condition=models.Q(booked__lte=models.F("capacity")), name="relay_day_not_overbooked"
+                condition=models.Q(booked__lte=models.F("capacity")),
+                name="relay_day_not_overbooked",
             ),
         ]
 

@@ -19,4 +19,3 @@ def relay_point_list_public(*, territory: Territory) -> QuerySet[RelayPoint]:
         )
         .order_by("city", "name")
     )
-

@@ -50,10 +50,9 @@ def pickup_slot_book(*, relay_point_id: int, slot_id: int, on: date) -> PickupSl
     slot = PickupSlot.objects.filter(pk=slot_id, relay_point_id=relay_point_id, date=on).first()
     if slot is None:
         raise PickupSlotNotFound()
-    day_taken = (
-        RelayDay.objects.filter(relay_point_id=relay_point_id, date=on, booked__lt=F("capacity"))
-        .update(booked=F("booked") + 1)
-    )
+    day_taken = RelayDay.objects.filter(
+        relay_point_id=relay_point_id, date=on, booked__lt=F("capacity")
+    ).update(booked=F("booked") + 1)
     if day_taken != 1:
         raise RelayPointFull()
     slot_taken = PickupSlot.objects.filter(pk=slot_id, booked__lt=F("capacity")).update(
