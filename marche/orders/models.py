@@ -85,6 +85,9 @@ class CartItem(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.count} × {self.basket_id or self.offer_id}"
+
 
 class OrderStatus(models.TextChoices):
     PENDING = "pending", _("en attente de paiement")

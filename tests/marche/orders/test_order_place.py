@@ -16,7 +16,7 @@ from marche.orders.errors import (
     PaymentMethodUnavailable,
     WholeNumberRequired,
 )
-from marche.orders.models import Cart, CartItem, LineKind, Order, OrderLine, OrderStatus
+from marche.orders.models import CartItem, LineKind, Order, OrderLine, OrderStatus
 from marche.orders.services import (
     cart_get,
     cart_quote,
