@@ -37,7 +37,7 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.flowables import Flowable
 
-from marche.orders.selectors import PackingList, PickList
+from marche.orders.selectors import PackingList, PackingOrder, PickList
 
 BOM = "\ufeff"
 GREEN = colors.HexColor("#2f6b3a")
@@ -130,7 +130,7 @@ def pick_list_csv(pick_list: PickList) -> bytes:
     return _csv(rows)
 
 
-def _slot(order) -> str:
+def _slot(order: PackingOrder) -> str:
     return f"{order.slot_date:%d/%m/%Y} {order.slot_starts_at:%H:%M}-{order.slot_ends_at:%H:%M}"
 
 

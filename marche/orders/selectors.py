@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal
+from typing import overload
 
 from django.db.models import Prefetch, Q, QuerySet, Sum
 
@@ -151,6 +152,21 @@ class PackingList:
         )
 
 
+@overload
+def trim(value: Decimal) -> Decimal: ...
+@overload
+def trim(value: None) -> None: ...
+@overload
+def trim(value: Decimal | None) -> Decimal | None: ...
+def trim(value: Decimal | None) -> Decimal | None:
+    """A quantity without trailing zeros (``2.500`` → ``2.5``, ``10.000`` → ``10``) to show."""
+    if value is None:
+        return None
+    if value == value.to_integral_value():
+        return value.quantize(Decimal("1"))
+    return value.normalize()
+
+
 def _unit_label(unit: str) -> str:
     from marche.catalog.models import Unit
 
@@ -202,7 +218,7 @@ def pick_list_for_producer(*, producer: Producer, cycle: OrderCycle) -> PickList
             name=row["order__relay_point__name"],
         )
         by_offer[row["offer_id"]].append(
-            PickQuantity(destination=destination, quantity=row["quantity"])
+            PickQuantity(destination=destination, quantity=trim(row["quantity"]))
         )
     rows = []
     for offer in offers:
@@ -215,7 +231,7 @@ def pick_list_for_producer(*, producer: Producer, cycle: OrderCycle) -> PickList
                 unit=offer.product.unit,
                 unit_label=_unit_label(offer.product.unit),
                 is_variable_weight=offer.product.is_variable_weight,
-                total=sum((d.quantity for d in destinations), ZERO),
+                total=trim(sum((d.quantity for d in destinations), ZERO)),
                 destinations=destinations,
             )
         )
@@ -261,10 +277,10 @@ def weighing_lines_for_producer(*, producer: Producer, cycle: OrderCycle) -> lis
             order_reference=line.order.reference,
             relay_point_name=line.order.relay_point.name,
             name=line.name,
-            count=line.count,
+            count=trim(line.count),
             price_per_kg=line.price_per_kg,
-            estimated_weight_kg=line.estimated_weight_kg,
-            weight_kg=line.weight_kg,
+            estimated_weight_kg=trim(line.estimated_weight_kg),
+            weight_kg=trim(line.weight_kg),
             total=line.total,
         )
         for line in lines
@@ -280,16 +296,16 @@ def _packing_line(line: OrderLine, children: list[OrderLine]) -> PackingLine:
         line_id=line.pk,
         kind=line.kind,
         name=line.name,
-        count=line.count,
-        quantity=line.quantity,
+        count=trim(line.count),
+        quantity=trim(line.quantity),
         unit=line.unit,
         unit_label=_unit_label(line.unit) if line.unit else "",
         producer_name=line.producer.name if line.producer is not None else "",
         producer_id=line.producer_id,
         total=line.total,
         price_per_kg=line.price_per_kg,
-        estimated_weight_kg=line.estimated_weight_kg,
-        weight_kg=line.weight_kg,
+        estimated_weight_kg=trim(line.estimated_weight_kg),
+        weight_kg=trim(line.weight_kg),
         components=tuple(_packing_line(child, []) for child in children),
     )
 

@@ -98,8 +98,15 @@ def close(cycle: OrderCycle) -> None:
     cycle.refresh_from_db()
 
 
+def person(**kwargs) -> User:
+    """A saved user (the factory sets the password without saving it; logins need it)."""
+    user = UserFactory(**kwargs)
+    user.save()
+    return user
+
+
 def farmer_of(producer: Producer, email: str) -> User:
-    user = UserFactory(email=email, role=Role.FARMER)
+    user = person(email=email, role=Role.FARMER)
     ProducerMembership.objects.create(producer=producer, user=user)
     return user
 
@@ -154,8 +161,8 @@ def build_prep(*, closed: bool = True) -> Prep:
     mairie_slot = pickup_slots_ensure(relay_point=mairie, on=cycle.delivery_date)[0]
     poste_slot = pickup_slots_ensure(relay_point=poste, on=cycle.delivery_date)[1]
 
-    alice_user = UserFactory(email="alice@example.test", first_name="Alice", last_name="Durand")
-    bob_user = UserFactory(
+    alice_user = person(email="alice@example.test", first_name="Alice", last_name="Durand")
+    bob_user = person(
         email="bob@example.test", first_name="Bob", last_name="Martin", phone="0601020304"
     )
     alice = _order(
@@ -175,10 +182,10 @@ def build_prep(*, closed: bool = True) -> Prep:
         "bob",
     )
     # Neither a cancelled order nor an unpaid one is picked or packed.
-    denis = UserFactory(email="denis@example.test")
+    denis = person(email="denis@example.test")
     cancelled = _order(cycle, denis, mairie, mairie_slot, [(carrots, "2"), (eggs, "1")], "d")
     order_cancel(order_id=cancelled.pk, by=denis)
-    emma = UserFactory(email="emma@example.test")
+    emma = person(email="emma@example.test")
     unpaid = _order(cycle, emma, poste, poste_slot, [(carrots, "3"), (potatoes, "4")], "e")
     Order.objects.filter(pk=unpaid.pk).update(status=OrderStatus.PENDING)
     if closed:
@@ -203,8 +210,8 @@ def build_prep(*, closed: bool = True) -> Prep:
         farmer_marais=farmer_of(marais, "marais@example.test"),
         farmer_bioloos=farmer_of(bioloos, "bioloos@example.test"),
         farmer_cocagne=farmer_of(cocagne, "cocagne@example.test"),
-        coordinator=UserFactory(email="coord@example.test", role=Role.COORDINATOR),
-        driver=UserFactory(email="driver@example.test", role=Role.DRIVER),
+        coordinator=person(email="coord@example.test", role=Role.COORDINATOR),
+        driver=person(email="driver@example.test", role=Role.DRIVER),
     )
 
 
@@ -292,7 +299,7 @@ def test_pick_list_takes_three_queries_however_many_offers(django_assert_num_que
         )
         _order(
             prep.cycle,
-            UserFactory(),
+            person(),
             prep.poste,
             prep.poste_slot,
             [(offer, "1")],
@@ -353,7 +360,7 @@ def test_packing_list_takes_three_queries_however_many_orders(django_assert_num_
     for n in range(4):
         _order(
             prep.cycle,
-            UserFactory(),
+            person(),
             prep.poste,
             prep.poste_slot,
             [(prep.basket, "1"), (prep.butternut, "1")],
