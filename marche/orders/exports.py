@@ -205,6 +205,9 @@ def _styles() -> dict[str, ParagraphStyle]:
         "sub": ParagraphStyle("s", parent=base["Normal"], fontSize=10, spaceAfter=6),
         "h": ParagraphStyle("h", parent=base["Heading3"], fontSize=11, spaceBefore=8),
         "cell": ParagraphStyle("c", parent=base["Normal"], fontSize=8.5, leading=10.5),
+        "indent": ParagraphStyle(
+            "i", parent=base["Normal"], fontSize=8.5, leading=10.5, leftIndent=4 * mm
+        ),
         "small": ParagraphStyle("m", parent=base["Normal"], fontSize=8, textColor=colors.grey),
     }
 
@@ -227,7 +230,7 @@ def _table(
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e4efe0")),
         ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9aa89a")),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("ALIGN", (-1, 1), (-1, -1), "RIGHT"),
+        ("ALIGN", (-1, 0), (-1, -1), "RIGHT"),
     ]
     for row in emphasis:
         style.append(("FONT", (0, row), (-1, row), "Helvetica-Bold", 8.5))
@@ -349,7 +352,7 @@ def packing_list_pdf(packing_list: PackingList) -> bytes:
             for component in line.components:
                 data.append(
                     [
-                        Paragraph(_esc(f"    dont {component.name}"), styles["cell"]),
+                        Paragraph(_esc(f"dont {component.name}"), styles["indent"]),
                         f"{fr_quantity(component.quantity)} {component.unit_label}".strip(),
                         Paragraph(_esc(component.producer_name), styles["cell"]),
                         "",

@@ -139,7 +139,7 @@ def order_line_weigh(
             method=PayAtPickup.code,
             currency="EUR",
             status=PaymentStatus.PENDING,
-        ).update(amount=order.total, updated_at=now)
+        ).update(amount=order.total, updated_at=timezone.now())
         if order.is_final and not was_final:
             transaction.on_commit(lambda: _notify_weighed(order.pk))
     return line

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -90,6 +91,7 @@ def preparation_cycle(request: HttpRequest, cycle_id: int) -> HttpResponse:
         "orders/staff/cycle.html",
         {
             "cycle": cycle,
+            "still_open": timezone.now() < cycle.closes_at,
             "producers": producers_for_cycle(cycle=cycle, user=request.user),
             "relays": relays,
         },
@@ -114,6 +116,7 @@ def pick_list_page(request: HttpRequest, cycle_id: int, producer_id: int) -> Htt
         {
             "pick_list": pick_list,
             "cycle": pick_list.cycle,
+            "still_open": timezone.now() < pick_list.cycle.closes_at,
             "producer": pick_list.producer,
             "weighing": weighing_lines_for_producer(
                 producer=pick_list.producer, cycle=pick_list.cycle
@@ -154,6 +157,7 @@ def packing_list_page(request: HttpRequest, cycle_id: int, relay_id: int) -> Htt
         {
             "packing_list": packing_list,
             "cycle": packing_list.cycle,
+            "still_open": timezone.now() < packing_list.cycle.closes_at,
             "relay": packing_list.relay_point,
             "can_weigh": user_is_coordinator(user=request.user),
             "can_collect": user_can_record_pickup(user=request.user),
