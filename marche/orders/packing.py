@@ -110,9 +110,7 @@ def order_line_weigh(
     if order_id is None:
         raise LineNotFound()
     with transaction.atomic():
-        order = (
-            Order.objects.select_for_update().select_related("cycle").filter(pk=order_id).first()
-        )
+        order = _lock_order(order_id)
         if order is None:
             raise OrderNotFound()
         line = OrderLine.objects.get(pk=line_id)
@@ -128,12 +126,7 @@ def order_line_weigh(
         line.weight_kg = weight
         line.total = round_money(weight * line.price_per_kg)
         line.save(update_fields=["weight_kg", "total"])
-        lines = OrderLine.objects.filter(order_id=order.pk)
-        order.total = lines.aggregate(total=Sum("total"))["total"] or Decimal("0")
-        order.is_final = not lines.filter(
-            price_per_kg__isnull=False, weight_kg__isnull=True
-        ).exists()
-        order.save(update_fields=["total", "is_final", "updated_at"])
+        _order_recompute(order)
         Payment.objects.filter(
             order_id=order.pk,
             method=PayAtPickup.code,
@@ -143,6 +136,18 @@ def order_line_weigh(
         if order.is_final and not was_final:
             transaction.on_commit(lambda: _notify_weighed(order.pk))
     return line
+
+
+def _lock_order(order_id: int) -> Order | None:
+    return Order.objects.select_for_update().select_related("cycle").filter(pk=order_id).first()
+
+
+def _order_recompute(order: Order) -> None:
+    """The order total is the sum of its rounded lines; final once every weight is in."""
+    lines = OrderLine.objects.filter(order_id=order.pk)
+    order.total = lines.aggregate(total=Sum("total"))["total"] or Decimal("0")
+    order.is_final = not lines.filter(price_per_kg__isnull=False, weight_kg__isnull=True).exists()
+    order.save(update_fields=["total", "is_final", "updated_at"])
 
 
 def _notify_weighed(order_id: int) -> None:

@@ -263,3 +263,84 @@ def test_an_order_paid_online_is_collected_without_means(prep) -> None:
     assert list(Payment.objects.filter(order=prep.alice).values_list("method", "means")) == [
         ("card", "")
     ]
+
+
+# --- concurrency ----------------------------------------------------------------------------
+
+
+def weigh_together(lines: list[tuple[int, str]], by) -> list[str]:
+    """Weigh each line in its own thread and connection, all released at the same instant."""
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(len(lines))
+    errors: list[str] = []
+
+    def weigher(line_id: int, weight: str) -> None:
+        try:
+            barrier.wait(timeout=30)
+            order_line_weigh(line_id=line_id, weight_kg=Decimal(weight), by=by)
+        except Exception as error:  # pragma: no cover - reported by the assertion below
+            errors.append(repr(error))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=weigher, args=line) for line in lines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return errors
+
+
+def slow_recompute(monkeypatch):
+    """Make the window between writing a line and summing the order as wide as a slow request."""
+    import time
+
+    from marche.orders import packing
+
+    original = packing._order_recompute
+
+    def slow(order):
+        time.sleep(0.3)
+        original(order)
+
+    monkeypatch.setattr(packing, "_order_recompute", slow)
+
+
+@pytest.mark.concurrency
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_lines_weighed_at_once_give_the_right_total_and_one_mail(monkeypatch) -> None:
+    prep = build_prep()
+    slow_recompute(monkeypatch)
+    lines = [(line(prep, "Butternut").pk, "2.355"), (line(prep, "Chou-fleur").pk, "0.912")]
+    assert weigh_together(lines, prep.coordinator) == []
+    prep.bob.refresh_from_db()
+    assert (prep.bob.total, prep.bob.is_final) == (Decimal("12.07"), True)
+    assert Payment.objects.get(order=prep.bob).amount == Decimal("12.07")
+    assert len(weighed_mails()) == 1
+
+
+@pytest.mark.concurrency
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_control_without_the_order_lock_the_race_is_real(monkeypatch) -> None:
+    from marche.orders import packing
+
+    prep = build_prep()
+    slow_recompute(monkeypatch)
+    monkeypatch.setattr(
+        packing,
+        "_lock_order",
+        lambda order_id: Order.objects.select_related("cycle").filter(pk=order_id).first(),
+    )
+    lines = [(line(prep, "Butternut").pk, "2.355"), (line(prep, "Chou-fleur").pk, "0.912")]
+    assert weigh_together(lines, prep.coordinator) == []
+    prep.bob.refresh_from_db()
+    # Each weighing summed the order before the other committed: one weight is lost from
+    # the total, the order never becomes final and the household is never told.
+    assert prep.bob.total in {Decimal("11.73"), Decimal("12.20")}
+    assert prep.bob.is_final is False
+    assert weighed_mails() == []
