@@ -454,7 +454,8 @@ def order_confirm(*, order_id: int, now: datetime | None = None) -> Order:
         raise OrderNotPending()
     for line in _held_lines(order):
         assert line.hold_id is not None
-        stock_confirm(hold_id=line.hold_id, now=now)
+        # The order row is locked and still pending, so nothing released its holds.
+        stock_confirm(hold_id=line.hold_id, now=now, allow_late=True)
     order.status = OrderStatus.CONFIRMED
     order.confirmed_at = now
     order.save(update_fields=["status", "confirmed_at", "updated_at"])

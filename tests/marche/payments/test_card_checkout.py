@@ -250,3 +250,25 @@ def test_no_stripe_configured_card_is_unavailable(market, settings):
         place_by_card(market)
     assert Order.objects.count() == 0
     assert json.dumps(stripe.__name__)  # the library stays importable without keys
+
+
+def test_payment_just_after_the_deadline_but_before_the_release_is_honoured(
+    client, market, fake_stripe
+):
+    order, _ = place_by_card(market)
+    payment = Payment.objects.get(order=order)
+    Order.objects.filter(pk=order.pk).update(expires_at=order.created_at)
+    from marche.cycles.models import StockHold
+
+    StockHold.objects.update(expires_at=order.created_at)
+    assert post_event(client, fake_stripe, fake_stripe.pay(payment.reference)).json() == {
+        "received": True,
+        "outcome": "fulfilled",
+    }
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CONFIRMED
+    assert eggs(market) == (Decimal("0"), Decimal("2"))
+    from marche.orders.services import orders_expire_pending
+
+    assert orders_expire_pending() == 0
+    assert eggs(market) == (Decimal("0"), Decimal("2"))
