@@ -7,15 +7,22 @@ import logging
 import stripe
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from marche.payments import stripe_gateway
 from marche.payments.models import Payment
-from marche.payments.stripe_services import checkout_fulfil, stripe_event_process
+from marche.payments.stripe_services import (
+    checkout_fulfil,
+    producer_onboarding_link,
+    stripe_event_process,
+)
+from marche.producers.models import ProducerMembership
 
 logger = logging.getLogger(__name__)
 
@@ -69,3 +76,27 @@ def card_return(request: HttpRequest) -> HttpResponse:
             request, _("Paiement en cours de vérification : la commande sera confirmée sous peu.")
         )
     return redirect("orders:detail", reference=payment.order.reference)
+
+
+@login_required
+def connect_onboarding(request: HttpRequest, producer_id: int) -> HttpResponse:
+    """Send a farmer to Stripe to open or complete their producer's payout account."""
+    membership = (
+        ProducerMembership.objects.filter(user=request.user, producer_id=producer_id)
+        .select_related("producer")
+        .first()
+    )
+    if membership is None:
+        return HttpResponseForbidden(_("Vous n'êtes pas membre de ce producteur."))
+    if not settings.CARD_PAYMENTS_ENABLED:
+        messages.error(request, _("Le paiement par carte n'est pas configuré sur ce site."))
+        return redirect("accounts:dashboard")
+    back = settings.MARCHE_SITE_URL + reverse("accounts:dashboard")
+    try:
+        url = producer_onboarding_link(
+            producer=membership.producer, refresh_url=back, return_url=back
+        )
+    except stripe.StripeError:
+        messages.error(request, _("Stripe ne répond pas : réessayez dans un moment."))
+        return redirect("accounts:dashboard")
+    return redirect(url)

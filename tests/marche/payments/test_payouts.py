@@ -100,3 +100,22 @@ def test_payout_report_adds_up_to_the_orders(market, fake_stripe):
     out = io.StringIO()
     call_command("payout_report", market.cycle.pk, stdout=out)
     assert out.getvalue().splitlines()[-1] == "TOTAL;38.40;19.20;19.20;0;0"
+
+
+def test_connect_onboarding_view_is_for_members_only(client, market, fake_stripe):
+    from django.urls import reverse
+
+    from marche.accounts.models import Role
+    from marche.producers.models import ProducerMembership
+
+    producer = market.eggs.product.producer
+    farmer = UserFactory(role=Role.FARMER)
+    client.force_login(farmer)
+    url = reverse("payments:connect_onboarding", args=[producer.pk])
+    assert client.get(url).status_code == 403
+    assert ConnectedAccount.objects.count() == 0
+    ProducerMembership.objects.create(producer=producer, user=farmer)
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response.url.startswith(fake_stripe.url + "/onboarding/acct_")
+    assert ConnectedAccount.objects.get().producer == producer
