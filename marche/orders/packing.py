@@ -25,6 +25,7 @@ from marche.orders.models import Order, OrderLine, OrderStatus
 from marche.orders.selectors import user_is_coordinator
 from marche.payments.methods import PayAtPickup
 from marche.payments.models import Payment, PaymentStatus
+from marche.payments.services import pickup_amount_due
 from marche.producers.models import ProducerMembership
 
 GRAM = Decimal("0.001")
@@ -132,7 +133,7 @@ def order_line_weigh(
             method=PayAtPickup.code,
             currency="EUR",
             status=PaymentStatus.PENDING,
-        ).update(amount=order.total, updated_at=timezone.now())
+        ).update(amount=pickup_amount_due(order=order), updated_at=timezone.now())
         if order.is_final and not was_final:
             transaction.on_commit(lambda: _notify_weighed(order.pk))
     return line

@@ -9,8 +9,10 @@ handover.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -54,6 +56,14 @@ class InvalidPickupMeans(DomainError):
 
 
 COLLECTABLE = (OrderStatus.CONFIRMED, OrderStatus.PACKED)
+LIVE = (PaymentStatus.PENDING, PaymentStatus.SUCCEEDED)
+
+
+def pickup_amount_due(*, order: Order) -> Decimal:
+    """The euros left to pay at pickup once the other tenders (mannes, card) are counted."""
+    other = Payment.objects.filter(order=order, status__in=LIVE).exclude(method=PayAtPickup.code)
+    paid = other.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    return max(order.total - paid, Decimal("0"))
 
 
 def user_can_record_pickup(*, user: User) -> bool:
@@ -71,7 +81,8 @@ def order_collect(
 
     Idempotent: collecting a collected order returns it unchanged. The order row is locked
     (``select_for_update``) so a late weighing cannot change the price being cashed. The
-    amount cashed is the final order total: an order with unweighed lines is refused.
+    amount cashed is the final order total less other tenders: an order with unweighed lines
+    is refused.
     """
     now = now or timezone.now()
     if not user_can_record_pickup(user=by):
@@ -105,7 +116,7 @@ def order_collect(
             )
             if payment is None:
                 payment = Payment(order=order, method=PayAtPickup.code, currency="EUR")
-            payment.amount = order.total
+            payment.amount = pickup_amount_due(order=order)
             payment.status = PaymentStatus.SUCCEEDED
             payment.means = means
             payment.recorded_by = by

@@ -232,6 +232,25 @@ def test_pickup_after_weighing_cashes_the_final_total_by_cheque(prep) -> None:
     )
 
 
+def test_with_mannes_already_paid_the_pickup_asks_only_the_rest(prep) -> None:
+    Payment.objects.create(
+        order=prep.bob,
+        method="local_currency",
+        currency="MNE",
+        amount=Decimal("5.00"),
+        status=PaymentStatus.SUCCEEDED,
+    )
+    for name, weight in (("Butternut", "2.355"), ("Chou-fleur", "0.912")):
+        order_line_weigh(
+            line_id=line(prep, name).pk, weight_kg=Decimal(weight), by=prep.coordinator
+        )
+    pickup = Payment.objects.get(order=prep.bob, method="pickup")
+    assert pickup.amount == Decimal("7.07")  # 12.07 less 5 mannes
+    order_collect(order_id=prep.bob.pk, means="cash", by=prep.driver)
+    pickup.refresh_from_db()
+    assert (pickup.amount, pickup.status) == (Decimal("7.07"), PaymentStatus.SUCCEEDED)
+
+
 def test_pickup_refusals_have_codes_and_change_nothing(prep) -> None:
     early = prep.cycle.closes_at - timedelta(minutes=1)
     cases = [
