@@ -5,6 +5,8 @@ the accents), ``;`` as separator and a decimal comma (``1,5``), which is what a 
 or LibreOffice opens as numbers without an import dialog. Amounts keep two decimals
 (``27,15``); quantities and weights drop trailing zeros (``2,5``). Headers are in French
 whatever the interface language, because the files circulate between people on the ground.
+Text typed by people (names, designations, phone numbers) that starts like a formula
+(``=``, ``+``, ``-``, ``@``) is prefixed with an apostrophe so a spreadsheet shows it as text.
 
 PDFs are A4 with the standard PDF fonts (whose encoding covers French accents, ``Œ`` and
 ``€``), a title naming the cycle and the producer or relay point, tables whose header row
@@ -40,6 +42,7 @@ from reportlab.platypus.flowables import Flowable
 from marche.orders.selectors import PackingList, PackingOrder, PickList
 
 BOM = "\ufeff"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 GREEN = colors.HexColor("#2f6b3a")
 
 PICK_HEADERS = [
@@ -92,6 +95,13 @@ def fr_money(value: Decimal | None) -> str:
     return f"{value:.2f}".replace(".", ",")
 
 
+def _text(value: str) -> str:
+    """Free text typed by people, made inert for spreadsheets (no formula injection)."""
+    if value[:1] in FORMULA_STARTS:
+        return "'" + value
+    return value
+
+
 def _csv(rows: Iterable[list[str]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
@@ -109,18 +119,18 @@ def pick_list_csv(pick_list: PickList) -> bytes:
         for item in row.destinations:
             rows.append(
                 [
-                    row.producer_name,
-                    row.product_name,
+                    _text(row.producer_name),
+                    _text(row.product_name),
                     row.unit_label,
-                    item.destination.name,
+                    _text(item.destination.name),
                     DESTINATION_KINDS.get(item.destination.kind, item.destination.kind),
                     fr_quantity(item.quantity),
                 ]
             )
         rows.append(
             [
-                row.producer_name,
-                row.product_name,
+                _text(row.producer_name),
+                _text(row.product_name),
                 row.unit_label,
                 "Total",
                 "",
@@ -150,14 +160,14 @@ def packing_list_csv(packing_list: PackingList) -> bytes:
                 [
                     _slot(order),
                     order.reference,
-                    order.customer_name,
-                    order.customer_phone,
+                    _text(order.customer_name),
+                    _text(order.customer_phone),
                     line.kind_label,
-                    line.name,
+                    _text(line.name),
                     fr_quantity(line.count),
                     fr_quantity(line.quantity),
                     line.unit_label,
-                    line.producer_name,
+                    _text(line.producer_name),
                     fr_quantity(line.estimated_weight_kg),
                     fr_quantity(line.weight_kg),
                     fr_money(line.price_per_kg),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from dataclasses import dataclass
 from datetime import timedelta
@@ -415,6 +416,18 @@ def test_packing_list_csv_has_one_row_per_line_and_component(prep) -> None:
     ]
     assert {r[2] for r in rows} == {"Alice Durand"}
     assert {r[14] for r in rows} == {"27,15"}
+
+
+def test_csv_cells_typed_by_people_cannot_become_formulas(prep) -> None:
+    customer = prep.bob.customer
+    customer.first_name, customer.last_name = '=HYPERLINK("http://x")', ""
+    customer.phone = "+33 6 01 02 03 04"
+    customer.save()
+    content = exports.packing_list_csv(
+        packing_list_for_relay(relay_point=prep.poste, cycle=prep.cycle)
+    ).decode("utf-8")
+    row = next(csv.reader(io.StringIO(content.split("\r\n")[1]), delimiter=";"))
+    assert row[2:4] == ['\'=HYPERLINK("http://x")', "'+33 6 01 02 03 04"]
 
 
 @pytest.mark.parametrize(
