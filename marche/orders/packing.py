@@ -22,7 +22,7 @@ from marche.errors import DomainError
 from marche.money import round_money
 from marche.orders.errors import OrderNotFound
 from marche.orders.models import Order, OrderLine, OrderStatus
-from marche.orders.selectors import user_is_coordinator
+from marche.orders.selectors import user_can_see_territory, user_is_coordinator
 from marche.payments.methods import PayAtPickup
 from marche.payments.models import Payment, PaymentStatus
 from marche.payments.services import pickup_amount_due
@@ -69,14 +69,14 @@ class WeighingNotAllowed(DomainError):
 WEIGHABLE = (OrderStatus.CONFIRMED, OrderStatus.PACKED)
 
 
-def user_can_weigh(*, user: User, producer_id: int | None) -> bool:
-    """Coordinators weigh every line; a farmer, the lines of their producer or its collective.
+def user_can_weigh(*, user: User, producer_id: int | None, territory_id: int) -> bool:
+    """Coordinators weigh every line of their territory; a farmer, the lines of their producer.
 
     A member of a collective weighs its member farms' lines too, as it sees them in its
     pick list.
     """
     if user_is_coordinator(user=user):
-        return True
+        return user_can_see_territory(user=user, territory_id=territory_id)
     if producer_id is None:
         return False
     return ProducerMembership.objects.filter(user=user, producer_id=producer_id).exists() or (
@@ -117,7 +117,9 @@ def order_line_weigh(
         line = OrderLine.objects.get(pk=line_id)
         if line.price_per_kg is None:
             raise NotVariableWeight()
-        if not user_can_weigh(user=by, producer_id=line.producer_id):
+        if not user_can_weigh(
+            user=by, producer_id=line.producer_id, territory_id=order.cycle.territory_id
+        ):
             raise WeighingNotAllowed()
         if now < order.cycle.closes_at:
             raise WeighingTooEarly()

@@ -66,12 +66,17 @@ def pickup_amount_due(*, order: Order) -> Decimal:
     return max(order.total - paid, Decimal("0"))
 
 
-def user_can_record_pickup(*, user: User) -> bool:
+def user_can_record_pickup(*, user: User, territory_id: int | None = None) -> bool:
     """Coordinators and drivers hand baskets over at relay points and record the payment.
 
-    Relay points have no staff accounts yet; a relay keeper role would be added here.
+    One bound to a territory does so only there. Relay points have no staff accounts yet; a
+    relay keeper role would be added here.
     """
-    return bool(user.is_superuser or user.role in {Role.COORDINATOR, Role.DRIVER})
+    if user.is_superuser:
+        return True
+    if user.role not in {Role.COORDINATOR, Role.DRIVER}:
+        return False
+    return territory_id is None or user.territory_id in (None, territory_id)
 
 
 def order_collect(
@@ -93,6 +98,8 @@ def order_collect(
         )
         if order is None:
             raise OrderNotFound()
+        if not user_can_record_pickup(user=by, territory_id=order.cycle.territory_id):
+            raise PickupNotAllowed()
         if order.status == OrderStatus.COLLECTED:
             return order
         if order.status not in COLLECTABLE:

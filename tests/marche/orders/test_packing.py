@@ -363,3 +363,23 @@ def test_control_without_the_order_lock_the_race_is_real(monkeypatch) -> None:
     assert prep.bob.total in {Decimal("11.73"), Decimal("12.20")}
     assert prep.bob.is_final is False
     assert weighed_mails() == []
+
+
+def test_staff_bound_to_another_territory_neither_weigh_nor_collect(prep) -> None:
+    from tests.factories import TerritoryFactory
+
+    elsewhere = TerritoryFactory()
+    coordinator = person(role="coordinator", territory=elsewhere)
+    driver = person(role="driver", territory=elsewhere)
+    before_bob, before_alice = state(prep.bob), state(prep.alice)
+    with pytest.raises(WeighingNotAllowed):
+        order_line_weigh(line_id=line(prep, "Butternut").pk, weight_kg=Decimal("2"), by=coordinator)
+    with pytest.raises(PickupNotAllowed):
+        order_collect(order_id=prep.alice.pk, means="cash", by=driver)
+    assert (state(prep.bob), state(prep.alice)) == (before_bob, before_alice)
+    # Bound to this territory, they may.
+    prep.coordinator.territory = prep.cycle.territory
+    prep.coordinator.save()
+    order_line_weigh(
+        line_id=line(prep, "Butternut").pk, weight_kg=Decimal("2"), by=prep.coordinator
+    )
