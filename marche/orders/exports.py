@@ -375,6 +375,8 @@ def packing_list_pdf(packing_list: PackingList) -> bytes:
             payment += f" — {order.payment_status_label}"
         if order.payment_means_label:
             payment += f" ({order.payment_means_label})"
+        if order.amount_to_collect is not None:
+            payment += f" — à encaisser {fr_money(order.amount_to_collect)} €"
         data.append(
             [
                 Paragraph(f"<b>{_esc(total)}</b> · {_esc(payment)}", styles["cell"]),

@@ -19,9 +19,10 @@ from datetime import date, time
 from decimal import Decimal
 from typing import overload
 
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
 from marche.accounts.models import Role, User
+from marche.catalog.models import Unit
 from marche.cycles.models import Offer, OrderCycle
 from marche.orders.models import LineKind, Order, OrderLine, OrderStatus
 from marche.payments.methods import payment_method_find
@@ -128,7 +129,15 @@ class PackingOrder:
     payment_status: str
     payment_status_label: str
     payment_means_label: str
+    payment_amount: Decimal | None
     lines: tuple[PackingLine, ...]
+
+    @property
+    def amount_to_collect(self) -> Decimal | None:
+        """What the relay point cashes at pickup (after mannes), while it is still due."""
+        if self.payment_method == "pickup" and self.payment_status == PaymentStatus.PENDING:
+            return self.payment_amount
+        return None
 
     @property
     def lines_to_weigh(self) -> list[PackingLine]:
@@ -168,8 +177,6 @@ def trim(value: Decimal | None) -> Decimal | None:
 
 
 def _unit_label(unit: str) -> str:
-    from marche.catalog.models import Unit
-
     try:
         return str(Unit(unit).label)
     except ValueError:
@@ -310,17 +317,23 @@ def _packing_line(line: OrderLine, children: list[OrderLine]) -> PackingLine:
     )
 
 
-def _payment_summary(order: Order) -> tuple[str, str, str]:
-    """The live payment of the order: its status, status label and means label."""
-    payments: list[Payment] = list(order.payments.all())
+def _payment_summary(order: Order) -> tuple[str, str, str, Decimal | None]:
+    """The payment of the order's chosen method: its status, status label and means label.
+
+    Its live row (pending or succeeded) if any, else its latest; other tenders (mannes) are
+    not what the relay point collects.
+    """
+    payments = [p for p in order.payments.all() if p.method == order.payment_method]
     live = [p for p in payments if p.status in {PaymentStatus.SUCCEEDED, PaymentStatus.PENDING}]
-    chosen = next(
-        (p for p in live if p.status == PaymentStatus.SUCCEEDED),
-        live[0] if live else (payments[-1] if payments else None),
-    )
+    chosen = live[0] if live else (payments[-1] if payments else None)
     if chosen is None:
-        return "", "", ""
-    return chosen.status, str(chosen.get_status_display()), str(chosen.get_means_display())
+        return "", "", "", None
+    return (
+        chosen.status,
+        str(chosen.get_status_display()),
+        str(chosen.get_means_display()),
+        chosen.amount,
+    )
 
 
 def packing_list_for_relay(*, relay_point: RelayPoint, cycle: OrderCycle) -> PackingList:
@@ -348,7 +361,7 @@ def packing_list_for_relay(*, relay_point: RelayPoint, cycle: OrderCycle) -> Pac
             if line.parent_id is not None:
                 children[line.parent_id].append(line)
         method = payment_method_find(order.payment_method)
-        status, status_label, means_label = _payment_summary(order)
+        status, status_label, means_label, amount = _payment_summary(order)
         result.append(
             PackingOrder(
                 order_id=order.pk,
@@ -367,6 +380,7 @@ def packing_list_for_relay(*, relay_point: RelayPoint, cycle: OrderCycle) -> Pac
                 payment_status=status,
                 payment_status_label=status_label,
                 payment_means_label=means_label,
+                payment_amount=amount,
                 lines=tuple(
                     _packing_line(line, children.get(line.pk, []))
                     for line in lines
@@ -421,8 +435,6 @@ def cycles_for_preparation(*, user: User, limit: int = 12) -> list[OrderCycle]:
 
 def relay_points_for_cycle(*, cycle: OrderCycle) -> list[tuple[RelayPoint, int]]:
     """Relay points with baskets to prepare in the cycle, with how many orders each."""
-    from django.db.models import Count
-
     relays = (
         RelayPoint.objects.filter(orders__cycle=cycle, orders__status__in=HANDED_OVER)
         .annotate(order_count=Count("orders"))

@@ -246,6 +246,10 @@ def test_with_mannes_already_paid_the_pickup_asks_only_the_rest(prep) -> None:
         )
     pickup = Payment.objects.get(order=prep.bob, method="pickup")
     assert pickup.amount == Decimal("7.07")  # 12.07 less 5 mannes
+    from marche.orders.selectors import packing_list_for_relay
+
+    packed = packing_list_for_relay(relay_point=prep.poste, cycle=prep.cycle).orders[0]
+    assert (packed.total, packed.amount_to_collect) == (Decimal("12.07"), Decimal("7.07"))
     order_collect(order_id=prep.bob.pk, means="cash", by=prep.driver)
     pickup.refresh_from_db()
     assert (pickup.amount, pickup.status) == (Decimal("7.07"), PaymentStatus.SUCCEEDED)

@@ -496,7 +496,7 @@ def test_packing_list_pdf_has_baskets_payment_and_relay_signature_box(prep) -> N
         "dont Pommes de terre",
         "Œufs",
         "27,15",
-        "Paiement au retrait — en attente",
+        "Paiement au retrait — en attente — à encaisser 27,15 €",
         "Réception par le point relais",
         "Signature du point relais",
         "Page 1 / 1",
