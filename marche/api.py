@@ -5,9 +5,12 @@ programs, ``message`` is for people, in the request's language (French unless th
 sends ``Accept-Language: en``).
 """
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
@@ -102,6 +105,28 @@ api.add_router("/", relays_router)
 api.add_router("/me/", farmer_offers_router)
 api.add_router("/me/", orders_router)
 
+
+def _in_client_language(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Answer in the language the client asks for (``Accept-Language``), French by default.
+
+    LocaleMiddleware forces French on every URL outside ``i18n_patterns`` (the default
+    language has no prefix), so the API picks its language itself.
+    """
+
+    @wraps(view)
+    def view_in_language(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        language = translation.get_language_from_request(request)
+        with translation.override(language):
+            request.LANGUAGE_CODE = language
+            response = view(request, *args, **kwargs)
+        response.headers.setdefault("Content-Language", language)
+        return response
+
+    return view_in_language
+
+
 # ``path("api/v1/", include("marche.api"))`` in marche/urls.py mounts it, namespace "api-v1".
 urlpatterns, _app_name, _namespace = api.urls
+for _pattern in urlpatterns:
+    _pattern.callback = _in_client_language(_pattern.callback)  # type: ignore[union-attr]
 app_name = "api-v1"

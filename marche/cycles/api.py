@@ -3,7 +3,7 @@
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router
+from ninja import Router, Status
 from ninja.pagination import paginate
 
 from marche.accounts.api import farmer_auth
@@ -94,7 +94,7 @@ def _one(offer_id: int) -> Offer:
 
 
 @farmer_router.post("/offers", response={201: FarmerOfferOut})
-def my_offer_create(request: HttpRequest, payload: OfferCreateIn) -> tuple[int, Offer]:
+def my_offer_create(request: HttpRequest, payload: OfferCreateIn) -> Status[Offer]:
     """Offer one of your products in an open cycle (no quantity: on demand).
 
     Publishing the same product twice in a cycle is refused (``offer_exists``), so a replayed
@@ -107,7 +107,7 @@ def my_offer_create(request: HttpRequest, payload: OfferCreateIn) -> tuple[int, 
         unit_price=payload.unit_price,
         quantity_available=payload.quantity_available,
     )
-    return 201, _one(offer.pk)
+    return Status(201, _one(offer.pk))
 
 
 @farmer_router.patch("/offers/{offer_id}", response=FarmerOfferOut)

@@ -3,7 +3,7 @@
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from ninja import Header, Router
+from ninja import Header, Router, Status
 from ninja.pagination import paginate
 
 from marche.accounts.api import household_auth
@@ -90,7 +90,7 @@ def order_create(
     request: HttpRequest,
     payload: OrderPlaceIn,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
-) -> tuple[int, dict[str, object]]:
+) -> Status[dict[str, object]]:
     """Order your cart: hold the stock, book the pickup slot, start the payment.
 
     The ``Idempotency-Key`` header is required: replaying a request with the same key returns
@@ -112,7 +112,7 @@ def order_create(
         "payment_redirect_url": start.redirect_url if start is not None else None,
         "replayed": start is None,
     }
-    return (201 if start is not None else 200), placed
+    return Status(201 if start is not None else 200, placed)
 
 
 @router.get("/orders", response=list[OrderOut])
