@@ -265,3 +265,52 @@ def test_relay_slots_refuse_a_day_without_delivery(public, api_market) -> None:
     assert public.get("/relay-points/999999/slots", date=day).json()["code"] == (
         "relay_point_not_found"
     )
+
+
+class RedirectingMethod:
+    """A card-like payment method: the household is sent to a payment page."""
+
+    code = "card-test"
+    label = "Carte (test)"
+    description = ""
+
+    def is_available(self) -> bool:
+        return True
+
+    def start(self, *, order):
+        from marche.payments.methods import PaymentStart
+
+        return PaymentStart(confirmed=False, redirect_url=f"https://pay.example.test/{order.pk}")
+
+    def cancel(self, *, order) -> None:
+        pass
+
+
+@pytest.fixture
+def redirecting_method(settings):
+    from marche.payments.methods import _registry
+
+    settings.MARCHE_PAYMENT_METHODS = [f"{__name__}.RedirectingMethod"]
+    _registry.cache_clear()
+    yield
+    _registry.cache_clear()
+
+
+def test_a_redirecting_payment_returns_its_url_and_a_pending_order(
+    as_household, api_market, redirecting_method
+) -> None:
+    fill(as_household, api_market)
+    response = place(as_household, api_market, payment_method="card-test")
+    assert response.status_code == 201
+    order = Order.objects.get()
+    assert response.json()["payment_redirect_url"] == f"https://pay.example.test/{order.pk}"
+    assert response.json()["order"]["status"] == "pending"
+
+
+def test_unknown_payment_method_is_refused_and_changes_nothing(as_household, api_market) -> None:
+    fill(as_household, api_market)
+    before = snapshot(api_market)
+    response = place(as_household, api_market, payment_method="bitcoin")
+    assert response.status_code == 400
+    assert response.json()["code"] == "payment_method_unavailable"
+    assert snapshot(api_market) == before

@@ -38,10 +38,13 @@ def test_docs_page_and_schema_list_every_path(public) -> None:
         "/api/v1/me/orders/{reference}/cancel",
     }
     assert set(schema["paths"]["/api/v1/me/offers/{offer_id}"]) == {"patch"}
-    assert (
-        "BearerAuth" in schema["components"]["securitySchemes"]
-        or schema["components"]["securitySchemes"]
-    )
+    assert schema["components"]["securitySchemes"] == {
+        "FarmerAuth": {"type": "http", "scheme": "bearer"},
+        "HouseholdAuth": {"type": "http", "scheme": "bearer"},
+    }
+    order_create = schema["paths"]["/api/v1/me/orders"]["post"]
+    assert order_create["security"] == [{"HouseholdAuth": []}]
+    assert [p["name"] for p in order_create["parameters"]] == ["Idempotency-Key"]
 
 
 def test_producers_are_listed_with_their_active_product_count(public, api_market) -> None:
