@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 
 from marche.accounts.models import ApiToken, User
 
+LAST_USED_GRAIN = timedelta(minutes=1)
 TOKEN_PREFIX = "mk_"  # noqa: S105 - a marker, not a secret
 
 
@@ -47,6 +49,10 @@ def api_token_authenticate(*, raw: str, now: datetime | None = None) -> ApiToken
     )
     if token is None:
         return None
-    token.last_used_at = now or timezone.now()
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=token.last_used_at)
+    # Stamp the last use at most once a minute: one UPDATE every request (a constant query
+    # count), but a row write only when the stamp is stale.
+    now = now or timezone.now()
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_GRAIN)
+    if ApiToken.objects.filter(stale, pk=token.pk).update(last_used_at=now):
+        token.last_used_at = now
     return token

@@ -125,3 +125,39 @@ def test_validation_errors_have_the_same_shape(as_farmer, api_market) -> None:
     assert body["code"] == "invalid_input"
     assert body["message"] == "Données invalides : vérifiez cycle_id, product_id."
     assert {e["field"] for e in body["params"]["errors"]} == {"cycle_id", "product_id"}
+
+
+def test_last_use_is_stamped_at_most_once_a_minute() -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    token, raw = api_token_create(user=UserFactory())
+    start = timezone.now()
+    api_token_authenticate(raw=raw, now=start)
+    api_token_authenticate(raw=raw, now=start + timedelta(seconds=30))
+    token.refresh_from_db()
+    assert token.last_used_at == start
+    api_token_authenticate(raw=raw, now=start + timedelta(minutes=2))
+    token.refresh_from_db()
+    assert token.last_used_at == start + timedelta(minutes=2)
+
+
+def test_tokens_are_listed_and_revoked_in_the_admin(client) -> None:
+    from marche.accounts.models import User
+
+    admin = User.objects.create_superuser("admin@example.test", "un-mot-de-passe-long")
+    token, raw = api_token_create(user=UserFactory(), name="tableur")
+    client.force_login(admin)
+    listing = client.get("/django-admin/accounts/apitoken/")
+    assert listing.status_code == 200
+    assert token.prefix in listing.content.decode()
+    assert raw not in listing.content.decode()
+    response = client.post(
+        "/django-admin/accounts/apitoken/",
+        {"action": "revoke", "_selected_action": [token.pk]},
+    )
+    assert response.status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert api_token_authenticate(raw=raw) is None
