@@ -93,13 +93,18 @@ class OfferCreateIn(Schema):
     cycle_id: int
     product_id: int
     unit_price: Decimal = Field(description="Prix TTC par unité (€).")
-    quantity_available: Decimal | None = Field(None, description="Vide ou null : à la demande.")
+    quantity_available: Decimal | None = Field(
+        None, max_digits=10, decimal_places=3, description="Vide ou null : à la demande."
+    )
 
 
 class OfferUpdateIn(Schema):
     unit_price: Decimal | None = None
     quantity_available: Decimal | None = Field(
-        None, description="null : à la demande ; absent : inchangé."
+        None,
+        max_digits=10,
+        decimal_places=3,
+        description="null : à la demande ; absent : inchangé.",
     )
 
 

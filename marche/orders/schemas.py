@@ -47,7 +47,11 @@ class CartItemIn(Schema):
     offer_id: int | None = None
     variant_id: int | None = None
     basket_id: int | None = None
-    count: Decimal = Field(description="Nombre d'articles (ou quantité au kg/litre) ; 0 retire.")
+    count: Decimal = Field(
+        max_digits=10,
+        decimal_places=3,
+        description="Nombre d'articles (ou quantité au kg/litre) ; 0 retire.",
+    )
 
 
 class OrderPlaceIn(Schema):

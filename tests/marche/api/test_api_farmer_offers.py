@@ -265,3 +265,13 @@ def test_the_stock_check_and_the_write_are_one_conditional_update(api_market) ->
     with pytest.raises(QuantityBelowCommitted):
         offer_update(user=api_market.farmer, offer_id=offer.pk, quantity_available=Decimal("5"))
     assert offer_values(offer) == (Decimal("2.50"), Decimal("10"), Decimal("8"), Decimal("0"))
+
+
+@pytest.mark.parametrize("quantity", ["1.2345", "1e12"])
+def test_quantity_beyond_the_stored_precision_is_invalid_input(
+    as_farmer, api_market, quantity
+) -> None:
+    response = _refused_publish(as_farmer, api_market, quantity_available=quantity)
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_input"
+    assert response.json()["message"] == "Données invalides : vérifiez quantity_available."
