@@ -105,6 +105,7 @@ def order_create(
         relay_point_id=payload.relay_point_id,
         pickup_slot_id=payload.pickup_slot_id,
         payment_method=payload.payment_method,
+        payment_options=payload.payment_options,
         idempotency_key=key,
     )
     placed = {

@@ -59,6 +59,10 @@ class OrderPlaceIn(Schema):
     relay_point_id: int
     pickup_slot_id: int
     payment_method: str = Field("pickup", description="Code du moyen de paiement.")
+    payment_options: dict[str, str] = Field(
+        default_factory=dict,
+        description="Options du moyen de paiement, transmises telles quelles (ex. mannes).",
+    )
 
 
 class RelayPointBriefOut(Schema):

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from marche.cycles.models import Offer, StockHold
 from marche.orders.models import CartItem, Order, OrderLine, OrderStatus
+from marche.payments.methods import PaymentMethod, PaymentStart
 from marche.payments.models import Payment
 from marche.relays.models import PickupSlot, RelayDay
 from tests.factories import OrderCycleFactory, RelayPointFactory, UserFactory
@@ -277,23 +278,14 @@ def test_relay_slots_refuse_a_day_without_delivery(public, api_market) -> None:
     )
 
 
-class RedirectingMethod:
+class RedirectingMethod(PaymentMethod):
     """A card-like payment method: the household is sent to a payment page."""
 
     code = "card-test"
     label = "Carte (test)"
-    description = ""
 
-    def is_available(self) -> bool:
-        return True
-
-    def start(self, *, order):
-        from marche.payments.methods import PaymentStart
-
+    def start(self, *, order, options) -> PaymentStart:
         return PaymentStart(confirmed=False, redirect_url=f"https://pay.example.test/{order.pk}")
-
-    def cancel(self, *, order) -> None:
-        pass
 
 
 @pytest.fixture
