@@ -9,7 +9,7 @@ from ninja.pagination import paginate
 from marche.accounts.api import farmer_auth
 from marche.catalog.models import ProductVariant
 from marche.core.api import Pagination
-from marche.cycles.models import Basket, BasketItem, Offer, OrderCycle
+from marche.cycles.models import Basket, Offer, OrderCycle
 from marche.cycles.offers import CycleNotFound, offer_publish, offer_update
 from marche.cycles.schemas import (
     BasketOut,
@@ -19,6 +19,7 @@ from marche.cycles.schemas import (
     OfferOut,
     OfferUpdateIn,
 )
+from marche.cycles.selectors import basket_list_for_shop, offer_list_for_shop
 
 router = Router(tags=["cycles"])
 farmer_router = Router(tags=["producteurs"], auth=farmer_auth)
@@ -58,25 +59,14 @@ def cycle_list(
 @paginate(Pagination)
 def cycle_offer_list(request: HttpRequest, cycle_id: int) -> QuerySet[Offer]:
     """What a cycle offers: price, what is left, and each variant's item price."""
-    cycle = _cycle(cycle_id)
-    return (
-        _offers()
-        .filter(cycle=cycle, product__is_active=True, product__producer__is_active=True)
-        .order_by("product__name", "pk")
-    )
+    return offer_list_for_shop(cycle=_cycle(cycle_id)).filter(product__producer__is_active=True)
 
 
 @router.get("/cycles/{cycle_id}/baskets", response=list[BasketOut], auth=None)
 @paginate(Pagination)
 def cycle_basket_list(request: HttpRequest, cycle_id: int) -> QuerySet[Basket]:
     """A cycle's composed baskets with their content."""
-    cycle = _cycle(cycle_id)
-    items = BasketItem.objects.select_related("offer__product").order_by("offer__product__name")
-    return (
-        Basket.objects.filter(cycle=cycle, is_active=True)
-        .prefetch_related(Prefetch("items", queryset=items))
-        .order_by("price", "pk")
-    )
+    return basket_list_for_shop(cycle=_cycle(cycle_id))
 
 
 @farmer_router.get("/offers", response=list[FarmerOfferOut])
