@@ -40,7 +40,7 @@ def test_home_page_lists_every_producer_and_relay_point_in_french(client: Client
         assert name.replace("'", "&#x27;") in page
     for name in RelayPoint.objects.values_list("name", flat=True):
         assert name in page
-    assert "Vendredi 16h30–19h00 · Samedi 09h30–12h30" in page
+    assert "Jeudi 16h00–19h00" in page
     assert page.count('class="pin relay"') == 10
     assert page.count('class="pin producer"') == 5
     assert "accepte les mannes" in page
@@ -53,7 +53,7 @@ def test_home_page_in_english(client: Client, demo) -> None:  # type: ignore[no-
     page = text(response)
     assert '<html lang="en">' in page
     assert "Our producers" in page and "Relay points" in page
-    assert "Friday 16h30–19h00" in page
+    assert "Thursday 16h00–19h00" in page
 
 
 def test_home_page_query_count_does_not_grow_with_relays(
