@@ -259,10 +259,15 @@ class Product(TimeStampedModel):
                 condition=models.Q(unit_price__gt=0), name="product_price_positive"
             ),
             # A variable-weight product is counted in pieces, priced per kg, and needs the
-            # estimated weight of a piece to show a price before weighing.
+            # estimated weight of a piece to show a price before weighing. The explicit
+            # IS NOT NULL matters: a CHECK whose condition is NULL passes.
             models.CheckConstraint(
                 condition=models.Q(is_variable_weight=False)
-                | models.Q(unit=Unit.PIECE, estimated_weight_kg__gt=0),
+                | models.Q(
+                    unit=Unit.PIECE,
+                    estimated_weight_kg__isnull=False,
+                    estimated_weight_kg__gt=0,
+                ),
                 name="variable_weight_needs_estimate",
             ),
         ]
