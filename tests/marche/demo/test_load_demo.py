@@ -107,6 +107,8 @@ def test_demo_builds_the_loos_en_gohelle_territory() -> None:
     )
     assert (territory.latitude, territory.longitude) == (Decimal("50.458000"), Decimal("2.792000"))
     assert "mot de passe : " + DEMO_PASSWORD in output
+    assert "Cycle ouvert : Livraison du jeudi 03/12/2026, 16 offres, 2 paniers composés" in output
+    assert "solidaire@demo.test" in output
     assert "coordination@demo.test" in output
 
 
