@@ -18,7 +18,7 @@ from wagtail.search import index
 from cms.blocks import BodyBlock
 from cms.maps import project
 from marche.catalog.models import EgalimLabel, Product
-from marche.catalog.selectors import product_labels_valid_on, product_list_public
+from marche.catalog.selectors import product_list_public
 from marche.producers.selectors import producer_list_public
 from marche.relays.selectors import relay_point_list_public
 from marche.territories.models import Territory
@@ -90,9 +90,7 @@ class HomePage(Page):
             relay_points = list(relay_point_list_public(territory=territory))
             today = timezone.localdate()
             context["products"] = [
-                ProductCard(
-                    product=product, labels=product_labels_valid_on(product=product, on=today)
-                )
+                ProductCard(product=product, labels=product.valid_labels)
                 for product in product_list_public(territory=territory, on=today)
             ]
             context["producers"] = producers

@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from marche.core.models import TimeStampedModel
@@ -274,6 +275,25 @@ class Product(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def valid_labels(self) -> list[EgalimLabel]:
+        """The labels valid on the day a list was read for, highest first.
+
+        A list read with ``marche.catalog.selectors.product_labels_prefetch(on=...)`` answers
+        for that day without a query; otherwise this reads the certifications valid today.
+        """
+        certifications = getattr(self, "valid_certifications", None)
+        if certifications is None:
+            today = timezone.localdate()
+            certifications = [c for c in self.certifications.all() if c.is_valid_on(today)]
+        labels = {EgalimLabel(certification.label) for certification in certifications}
+        return sorted(labels, key=lambda label: label.rank)
+
+    @property
+    def is_organic(self) -> bool:
+        """Whether a bio certificate is valid (derived, never stored: see ``valid_labels``)."""
+        return EgalimLabel.BIO in self.valid_labels
 
     def allergen_labels(self) -> list[str]:
         """The names of the product's allergens, in the order of the regulation."""

@@ -51,6 +51,19 @@ def certification_valid_on_q(*, on: date, label: EgalimLabel | None = None) -> Q
     return condition & Q(label=label) if label is not None else condition
 
 
+def product_labels_prefetch(*, on: date, lookup: str = "certifications") -> Prefetch:
+    """Prefetch the certifications valid on a day for ``Product.valid_labels`` / ``is_organic``.
+
+    ``lookup`` reaches the certifications from the listed model, e.g.
+    ``"product__certifications"`` for offers. One query for the whole list.
+    """
+    return Prefetch(
+        lookup,
+        queryset=ProductCertification.objects.filter(certification_valid_on_q(on=on)),
+        to_attr="valid_certifications",
+    )
+
+
 def product_filter_organic(
     *, queryset: QuerySet[Product], on: date, organic: bool = True
 ) -> QuerySet[Product]:
@@ -73,10 +86,7 @@ def product_list_public(*, territory: Territory, on: date) -> QuerySet[Product]:
         )
         .select_related("producer", "category")
         .prefetch_related(
-            Prefetch(
-                "certifications",
-                queryset=ProductCertification.objects.filter(certification_valid_on_q(on=on)),
-            ),
+            product_labels_prefetch(on=on),
             Prefetch("photos", queryset=ProductPhoto.objects.order_by("position", "pk")),
         )
         .order_by("category__position", "name")

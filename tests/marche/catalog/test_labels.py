@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
@@ -20,9 +21,11 @@ from marche.catalog.selectors import (
     product_best_label,
     product_filter_organic,
     product_is_organic,
+    product_labels_prefetch,
     product_labels_valid_on,
 )
-from tests.factories import ProductFactory
+from marche.cycles.models import Offer
+from tests.factories import OfferFactory, OrderCycleFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -167,3 +170,37 @@ def test_labels_of_a_prefetched_list_cost_no_query_per_product(
         [EgalimLabel.BIO],
         [EgalimLabel.BIO, EgalimLabel.IGP],
     ]
+
+
+def test_is_organic_is_derived_from_todays_certificates_without_prefetch() -> None:
+    product = ProductFactory()
+    certify(product, EgalimLabel.BIO, date(2026, 1, 1), date(2026, 6, 30))
+    certify(product, EgalimLabel.HVE, date(2026, 1, 1), date(2026, 12, 31))
+    with time_machine.travel(date(2026, 6, 30)):
+        fresh = Product.objects.get()
+        assert (fresh.is_organic, fresh.valid_labels) == (True, [EgalimLabel.BIO, EgalimLabel.HVE])
+    with time_machine.travel(date(2026, 7, 1)):
+        fresh = Product.objects.get()
+        assert (fresh.is_organic, fresh.valid_labels) == (False, [EgalimLabel.HVE])
+
+
+def test_a_list_prefetched_for_a_day_answers_for_that_day_in_one_query(
+    django_assert_num_queries,  # type: ignore[no-untyped-def]
+) -> None:
+    cycle = OrderCycleFactory()
+    for index in range(3):
+        offer = OfferFactory(cycle=cycle, product=ProductFactory(name=f"Légume {index}"))
+        if index != 1:
+            certify(offer.product, EgalimLabel.BIO, date(2026, 1, 1), date(2026, 12, 31))
+    with django_assert_num_queries(2):
+        offers = list(
+            Offer.objects.select_related("product")
+            .prefetch_related(
+                product_labels_prefetch(on=date(2026, 12, 31), lookup="product__certifications")
+            )
+            .order_by("product__name")
+        )
+        organic = [offer.product.is_organic for offer in offers]
+    assert organic == [True, False, True]
+    later = Product.objects.prefetch_related(product_labels_prefetch(on=date(2027, 1, 1)))
+    assert [product.is_organic for product in later] == [False, False, False]
