@@ -91,8 +91,9 @@ def demo_cycle_dates(
     opens_at = datetime.combine(
         _last_weekday_before(delivery, schedule.opens_weekday), schedule.opens_time, tzinfo=zone
     )
-    start_of_day = datetime.combine(today, time(0), tzinfo=zone)
-    return min(opens_at, start_of_day), closes_at, delivery
+    if opens_at > now:
+        opens_at = datetime.combine(today, time(0), tzinfo=zone)
+    return opens_at, closes_at, delivery
 
 
 @transaction.atomic

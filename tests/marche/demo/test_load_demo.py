@@ -295,8 +295,19 @@ def test_an_open_cycle_with_offers_in_season_and_composed_baskets() -> None:
     ]
 
 
-def test_in_an_opening_window_the_cycle_keeps_its_scheduled_opening(frozen_time) -> None:  # type: ignore[no-untyped-def]
-    frozen_time.move_to(datetime(2026, 11, 28, 9, 0, tzinfo=PARIS))  # a Saturday
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 11, 27, 8, 0, tzinfo=PARIS),  # the Friday opening itself
+        datetime(2026, 11, 28, 9, 0, tzinfo=PARIS),  # a Saturday
+        datetime(2026, 12, 1, 19, 59, tzinfo=PARIS),  # just before the Tuesday cutoff
+    ],
+)
+def test_in_an_opening_window_the_cycle_keeps_its_scheduled_opening(
+    frozen_time,  # type: ignore[no-untyped-def]
+    moment: datetime,
+) -> None:
+    frozen_time.move_to(moment)
     load()
     cycle = OrderCycle.objects.get()
     assert (cycle.opens_at, cycle.closes_at, cycle.delivery_date) == (
