@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from logistics.models import Vehicle
 from marche.accounts.models import Role, User
@@ -356,3 +357,13 @@ def test_refused_where_demo_data_is_not_allowed(settings) -> None:  # type: igno
     with pytest.raises(CommandError, match="MARCHE_DEMO_ALLOWED"):
         load()
     assert set(counts().values()) == {0}
+
+
+def test_the_demo_household_shops_the_open_cycle(client) -> None:  # type: ignore[no-untyped-def]
+    load()
+    client.force_login(User.objects.get(email="foyer@demo.test"))
+    page = client.get(reverse("orders:shop")).content.decode()
+    assert page.count("data-offer=") == 16
+    assert page.count('<span class="badge">bio</span>') == 11
+    assert 'data-basket="Panier légumes"' in page and 'data-basket="Petit panier"' in page
+    assert "2,90 € / kg" in page
