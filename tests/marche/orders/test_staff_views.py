@@ -263,3 +263,56 @@ def test_demo_story_household_orders_farmer_picks_relay_packs(client) -> None:
     ]
     assert [c.name for c in camille.lines[0].components] == ["Carottes", "Pommes de terre"]
     assert "Camille Leroy" in html and order.reference in html and "Panier de saison" in html
+
+
+def test_demo_story_on_the_demo_data(client, demo) -> None:
+    """On the loaded demo: Camille orders a basket and two à la carte items, Jean (farmer)
+    finds them in his pick list, and the relay point's packing list shows the basket."""
+    from marche.accounts.models import User
+    from marche.cycles.models import Basket, Offer, OrderCycle
+    from marche.relays.models import PickupSlot
+
+    household = User.objects.get(email="foyer@demo.test")
+    farmer = User.objects.get(email="producteur@demo.test")
+    coordinator = User.objects.get(email="coordination@demo.test")
+    farm = farmer.producers.get()
+    cycle = OrderCycle.objects.get()
+    basket = Basket.objects.filter(cycle=cycle, is_active=True).order_by("pk").first()
+    offers = Offer.objects.filter(cycle=cycle, product__is_variable_weight=False)
+    own = offers.filter(product__producer=farm).order_by("pk").first()
+    other = offers.exclude(product__producer=farm).order_by("pk").first()
+    slot = PickupSlot.objects.filter(date=cycle.delivery_date).order_by("pk").first()
+    for kwargs in ({"basket_id": basket.pk}, {"offer_id": own.pk}, {"offer_id": other.pk}):
+        cart_set_item(customer=household, cycle_id=cycle.pk, count=Decimal(1), **kwargs)
+    order, _start = order_place(
+        customer=household,
+        cycle_id=cycle.pk,
+        relay_point_id=slot.relay_point_id,
+        pickup_slot_id=slot.pk,
+        payment_method="pickup",
+        idempotency_key="demo-story",
+    )
+    assert order.status == OrderStatus.CONFIRMED
+    close(cycle)
+
+    client.force_login(farmer)
+    page = client.get(reverse("preparation:cycle", args=[cycle.pk]))
+    assert farm in page.context["producers"]
+    pick = client.get(reverse("preparation:pick_list", args=[cycle.pk, farm.pk]))
+    row = next(r for r in pick.context["pick_list"].rows if r.offer_id == own.pk)
+    in_basket = sum(
+        (item.quantity for item in basket.items.all() if item.offer_id == own.pk), Decimal(0)
+    )
+    assert [(d.destination.pk, d.quantity) for d in row.destinations] == [
+        (slot.relay_point_id, Decimal(1) + in_basket)
+    ]
+
+    client.force_login(coordinator)
+    packing = client.get(reverse("preparation:packing_list", args=[cycle.pk, slot.relay_point_id]))
+    (packed,) = packing.context["packing_list"].orders
+    assert (packed.reference, packed.customer_name) == (order.reference, "Camille Dubois")
+    assert [line.kind for line in packed.lines] == ["basket", "item", "item"]
+    assert len(packed.lines[0].components) == basket.items.count()
+    pdf = client.get(reverse("preparation:packing_list_pdf", args=[cycle.pk, slot.relay_point_id]))
+    text = " ".join(PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text().split())
+    assert f"Camille Dubois — {order.reference}" in text and basket.name in text
