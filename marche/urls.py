@@ -18,6 +18,7 @@ urlpatterns = [
 
 urlpatterns += i18n_patterns(
     path("compte/", include("marche.accounts.urls")),
+    path("producteur/", include("marche.producers.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=False,
 )
