@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connections
 
 from marche.accounts.models import Role, User
 from marche.catalog.models import Product
@@ -319,3 +322,86 @@ def test_withdraw_refusals_change_nothing(farm: Farm) -> None:
     with pytest.raises(CycleClosed):
         offer_withdraw(user=farm.farmer, offer_id=closed_offer.pk, now=NOW)
     assert fields(closed_offer) == before
+
+
+# Races on PostgreSQL ----------------------------------------------------------------------
+
+BUYERS = 20
+
+
+def race_farmer_and_buyers(offer_id: int, farmer_action) -> dict[str, list[str]]:
+    """BUYERS threads hold one unit each while one farmer thread acts, all released together."""
+    barrier = threading.Barrier(BUYERS + 1)
+    outcome: dict[str, list[str]] = {"buyers": [], "farmer": []}
+    lock = threading.Lock()
+
+    def run(side: str, action) -> None:
+        try:
+            action(barrier)
+            result = "ok"
+        except Exception as error:  # the outcome is what the test asserts
+            result = getattr(error, "code", type(error).__name__)
+        finally:
+            connections.close_all()
+        with lock:
+            outcome[side].append(result)
+
+    def buyer(index: int):
+        def hold(barrier: threading.Barrier) -> None:
+            barrier.wait(timeout=30)
+            stock_hold(offer_id=offer_id, quantity=Decimal("1"), key=f"buyer-{index}", now=NOW)
+
+        return hold
+
+    threads = [threading.Thread(target=run, args=("buyers", buyer(i))) for i in range(BUYERS)]
+    threads.append(threading.Thread(target=run, args=("farmer", farmer_action)))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcome
+
+
+@pytest.mark.concurrency
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_lowering_quantity_while_buyers_hold_never_oversells_nor_crashes(farm: Farm) -> None:
+    offer = save(farm, quantity_available=Decimal("30"))
+
+    def lower(barrier: threading.Barrier) -> None:
+        barrier.wait(timeout=30)
+        save(farm, quantity_available=Decimal("10"))
+
+    outcome = race_farmer_and_buyers(offer.pk, lower)
+
+    offer.refresh_from_db()
+    held = outcome["buyers"].count("ok")
+    assert offer.quantity_held == Decimal(held)
+    assert set(outcome["buyers"]) <= {"ok", "out_of_stock"}
+    # Either the farmer came first (at most 10 held) or after more than 10: a clean refusal.
+    if outcome["farmer"] == ["ok"]:
+        assert (offer.quantity_available, held <= 10) == (Decimal("10.000"), True)
+    else:
+        assert outcome["farmer"] == ["quantity_below_committed"]
+        assert (offer.quantity_available, held) == (Decimal("30.000"), BUYERS)
+    assert offer.quantity_held + offer.quantity_sold <= offer.quantity_available
+
+
+@pytest.mark.concurrency
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_control_a_read_then_write_update_crashes_on_the_constraint(farm: Farm) -> None:
+    """What offer_save must not do: check the counters in Python, then write unconditionally."""
+    offer = save(farm, quantity_available=Decimal("30"))
+
+    def read_then_write(barrier: threading.Barrier) -> None:
+        current = Offer.objects.get(pk=offer.pk)
+        assert current.quantity_held + current.quantity_sold <= Decimal("10")  # looks fine
+        barrier.wait(timeout=30)
+        time.sleep(0.3)  # meanwhile buyers hold
+        Offer.objects.filter(pk=offer.pk).update(quantity_available=Decimal("10"))
+
+    outcome = race_farmer_and_buyers(offer.pk, read_then_write)
+
+    assert outcome["buyers"] == ["ok"] * BUYERS
+    assert outcome["farmer"] == ["IntegrityError"]
