@@ -101,13 +101,20 @@ def _same_hold(hold: StockHold, *, offer_id: int, quantity: Decimal) -> StockHol
 
 
 @transaction.atomic
-def stock_confirm(*, hold_id: int, now: datetime | None = None) -> StockHold:
-    """Turn a live hold into a sale (at payment). Idempotent; an expired hold is refused."""
+def stock_confirm(
+    *, hold_id: int, now: datetime | None = None, allow_late: bool = False
+) -> StockHold:
+    """Turn a live hold into a sale (at payment). Idempotent; an expired hold is refused.
+
+    With ``allow_late``, a hold past its expiry that no one has released yet is confirmed:
+    its quantity is still counted as held, so confirming it cannot oversell. The order
+    services use it for a payment that lands just after the deadline.
+    """
     now = now or timezone.now()
     hold = StockHold.objects.select_for_update().get(pk=hold_id)
     if hold.status == HoldStatus.CONFIRMED:
         return hold
-    if hold.status == HoldStatus.RELEASED or hold.expires_at <= now:
+    if hold.status != HoldStatus.HELD or (hold.expires_at <= now and not allow_late):
         raise HoldExpired()
     Offer.objects.filter(pk=hold.offer_id).update(
         quantity_held=F("quantity_held") - hold.quantity,

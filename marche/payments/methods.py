@@ -21,9 +21,14 @@ from django.utils.translation import gettext_lazy as _
 from marche.orders.errors import PaymentMethodUnavailable
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from django.utils.functional import Promise
 
+    from marche.accounts.models import User
+    from marche.cycles.models import OrderCycle
     from marche.orders.models import Order
+    from marche.orders.services import Quote
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +48,17 @@ class PaymentMethod(ABC):
         """Whether households may choose this method now (configured, enabled)."""
         return True
 
-    def unavailable_reason(self) -> str:
-        return ""
+    def validate(  # noqa: B027 - optional hook
+        self, *, customer: User, cycle: OrderCycle, quote: Quote, options: Mapping[str, str]
+    ) -> None:
+        """Refuse, before anything is written, options this method cannot honour."""
 
     @abstractmethod
-    def start(self, *, order: Order) -> PaymentStart:
-        """Begin paying ``order`` (already committed, stock held)."""
+    def start(self, *, order: Order, options: Mapping[str, str]) -> PaymentStart:
+        """Begin paying ``order`` (already committed, stock held); never inside a lock."""
+
+    def on_confirm(self, *, order: Order) -> None:  # noqa: B027 - optional hook
+        """Called inside the transaction that confirms the order (capture what was held)."""
 
     def cancel(self, *, order: Order) -> None:  # noqa: B027 - optional hook
         """The order is cancelled or expired: undo or refund what this method took."""
@@ -61,7 +71,7 @@ class PayAtPickup(PaymentMethod):
     label = _("Paiement au retrait")
     description = _("En espèces ou par chèque, au point relais, au moment du retrait.")
 
-    def start(self, *, order: Order) -> PaymentStart:
+    def start(self, *, order: Order, options: Mapping[str, str]) -> PaymentStart:
         from marche.payments.models import Payment, PaymentStatus
 
         Payment.objects.get_or_create(

@@ -113,13 +113,12 @@ class BasketItemFactory(factory.django.DjangoModelFactory):
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
-        skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"foyer{n}@example.test")
     role = Role.HOUSEHOLD
     first_name = "Camille"
     last_name = "Dupont"
-    password = factory.PostGenerationMethodCall("set_password", "mot-de-passe-test")
+    password = factory.django.Password("mot-de-passe-test")
 
 
 class RelayPointFactory(factory.django.DjangoModelFactory):

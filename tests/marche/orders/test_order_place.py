@@ -316,5 +316,5 @@ class PayLater(PaymentMethod):
     code = "later"
     label = "plus tard"
 
-    def start(self, *, order):
+    def start(self, *, order, options):
         return PaymentStart(confirmed=False, redirect_url="/payer/")
