@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -334,10 +333,14 @@ def race_farmer_and_buyers(offer_id: int, farmer_action) -> dict[str, list[str]]
     barrier = threading.Barrier(BUYERS + 1)
     outcome: dict[str, list[str]] = {"buyers": [], "farmer": []}
     lock = threading.Lock()
+    buyers_done = threading.Event()
 
     def run(side: str, action) -> None:
         try:
-            action(barrier)
+            if side == "buyers":
+                action(barrier)
+            else:
+                action(barrier, buyers_done)
             result = "ok"
         except Exception as error:  # the outcome is what the test asserts
             result = getattr(error, "code", type(error).__name__)
@@ -345,6 +348,8 @@ def race_farmer_and_buyers(offer_id: int, farmer_action) -> dict[str, list[str]]
             connections.close_all()
         with lock:
             outcome[side].append(result)
+            if len(outcome["buyers"]) == BUYERS:
+                buyers_done.set()
 
     def buyer(index: int):
         def hold(barrier: threading.Barrier) -> None:
@@ -368,7 +373,7 @@ def race_farmer_and_buyers(offer_id: int, farmer_action) -> dict[str, list[str]]
 def test_lowering_quantity_while_buyers_hold_never_oversells_nor_crashes(farm: Farm) -> None:
     offer = save(farm, quantity_available=Decimal("30"))
 
-    def lower(barrier: threading.Barrier) -> None:
+    def lower(barrier: threading.Barrier, buyers_done: threading.Event) -> None:
         barrier.wait(timeout=30)
         save(farm, quantity_available=Decimal("10"))
 
@@ -394,11 +399,11 @@ def test_control_a_read_then_write_update_crashes_on_the_constraint(farm: Farm) 
     """What offer_save must not do: check the counters in Python, then write unconditionally."""
     offer = save(farm, quantity_available=Decimal("30"))
 
-    def read_then_write(barrier: threading.Barrier) -> None:
+    def read_then_write(barrier: threading.Barrier, buyers_done: threading.Event) -> None:
         current = Offer.objects.get(pk=offer.pk)
         assert current.quantity_held + current.quantity_sold <= Decimal("10")  # looks fine
         barrier.wait(timeout=30)
-        time.sleep(0.3)  # meanwhile buyers hold
+        buyers_done.wait(timeout=30)  # the request's latency: buyers hold meanwhile
         Offer.objects.filter(pk=offer.pk).update(quantity_available=Decimal("10"))
 
     outcome = race_farmer_and_buyers(offer.pk, read_then_write)

@@ -257,7 +257,9 @@ def test_command_and_celery_task_generate_the_same_cycles_once() -> None:
             "ouverture 04/12/2026 08:00, clôture 08/12/2026 18:00",
             "2 cycle(s) créé(s).",
         ]
-        assert generate_from_schedules.delay().get() == 0
+        # apply(), not delay().get(): the eager "no join inside a task" flag is process-wide.
+        result = generate_from_schedules.apply()
+        assert (result.successful(), result.result) == (True, 0)
     assert OrderCycle.objects.count() == 2
 
 

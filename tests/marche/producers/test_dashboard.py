@@ -315,3 +315,10 @@ def test_csv_import_without_a_file_is_refused(shop: Farm, client) -> None:
     response = client.post(cycle_url(shop, "producers:offers_import"), {})
     assert response.status_code == 400
     assert "Choisissez le fichier CSV à importer." in response.content.decode()
+
+
+def test_payout_account_link_only_when_card_payments_are_on(shop: Farm, client, settings) -> None:
+    link = f'href="/paiements/connect/{shop.producer.pk}/"'
+    assert link not in client.get("/producteur/").content.decode()
+    settings.CARD_PAYMENTS_ENABLED = True
+    assert link in client.get("/producteur/").content.decode()
