@@ -15,6 +15,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("paiements/", include("marche.payments.urls")),
+    path("api/v1/", include("marche.api")),
 ]
 
 urlpatterns += i18n_patterns(

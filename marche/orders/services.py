@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -20,7 +20,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from marche.accounts.models import User
-from marche.catalog.models import ProductVariant, Unit
+from marche.catalog.models import Product, ProductVariant, Unit
+from marche.catalog.selectors import product_labels_valid_on
 from marche.cycles.errors import CycleClosed, InvalidQuantity, OfferNotFound, OutOfStock
 from marche.cycles.models import Basket, Offer, OrderCycle
 from marche.cycles.services import stock_confirm, stock_hold, stock_release, stock_return
@@ -373,14 +374,16 @@ def order_place(
 def _order_line_create(
     *, order: Order, quoted: QuoteLine, now: datetime, ttl: timedelta
 ) -> OrderLine:
-    producer_id = quoted.offer.product.producer_id if quoted.offer is not None else None
+    product = quoted.offer.product if quoted.offer is not None else None
     line = OrderLine.objects.create(
         order=order,
         kind=quoted.kind,
         offer=quoted.offer,
         basket=quoted.basket,
         variant=quoted.variant,
-        producer_id=producer_id,
+        producer_id=product.producer_id if product else None,
+        labels=_labels(product, order.cycle.delivery_date) if product else [],
+        origin=product.origin if product else "",
         name=quoted.name,
         unit=quoted.unit,
         count=quoted.count,
@@ -409,6 +412,8 @@ def _order_line_create(
             kind=LineKind.COMPONENT,
             offer=component.offer,
             producer_id=product.producer_id,
+            labels=_labels(product, order.cycle.delivery_date),
+            origin=product.origin,
             name=product.name,
             unit=product.unit,
             count=component.quantity,
@@ -426,6 +431,11 @@ def _order_line_create(
         )
         child.save(update_fields=["hold"])
     return line
+
+
+def _labels(product: Product, on: date) -> list[str]:
+    """The product's labels valid on the delivery day, highest EGalim rank first."""
+    return [label.value for label in product_labels_valid_on(product=product, on=on)]
 
 
 def _locked_order(order_id: int) -> Order:

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "logistics",
     "cms",
     "frontend",
+    "ninja",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
