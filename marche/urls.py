@@ -22,6 +22,7 @@ urlpatterns += i18n_patterns(
     path("compte/", include("marche.accounts.urls")),
     path("commander/", include("marche.orders.urls")),
     path("preparation/", include("marche.orders.staff_urls")),
+    path("producteur/", include("marche.producers.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=False,
 )
