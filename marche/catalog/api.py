@@ -2,11 +2,13 @@
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Query, Router
 from ninja.pagination import paginate
 
 from marche.catalog.models import Product
 from marche.catalog.schemas import ProductFilters, ProductOut
+from marche.catalog.selectors import product_labels_prefetch
 from marche.core.api import Pagination
 
 router = Router(tags=["catalogue"])
@@ -23,4 +25,8 @@ def product_list(request: HttpRequest, filters: Query[ProductFilters]) -> QueryS
         products = products.filter(category__slug=filters.category)
     if filters.family:
         products = products.filter(family=filters.family)
-    return products.select_related("producer", "category").order_by("name", "pk")
+    return (
+        products.select_related("producer", "category")
+        .prefetch_related(product_labels_prefetch(on=timezone.localdate()))
+        .order_by("name", "pk")
+    )

@@ -8,6 +8,7 @@ from ninja.pagination import paginate
 
 from marche.accounts.api import farmer_auth
 from marche.catalog.models import ProductVariant
+from marche.catalog.selectors import product_labels_prefetch
 from marche.core.api import Pagination
 from marche.cycles.models import Basket, Offer, OrderCycle
 from marche.cycles.offers import CycleNotFound, offer_publish, offer_update
@@ -29,7 +30,8 @@ def _offers() -> QuerySet[Offer]:
     """Offers with their product, producer, category and active variants (two queries)."""
     variants = ProductVariant.objects.filter(is_active=True).order_by("position", "content")
     return Offer.objects.select_related("product__producer", "product__category").prefetch_related(
-        Prefetch("product__variants", queryset=variants, to_attr="active_variants")
+        Prefetch("product__variants", queryset=variants, to_attr="active_variants"),
+        product_labels_prefetch(on=timezone.localdate(), lookup="product__certifications"),
     )
 
 

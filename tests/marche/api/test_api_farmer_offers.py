@@ -37,8 +37,8 @@ def test_farmer_offer_list_runs_a_constant_number_of_queries(
     for rows in (2, 20):
         while Offer.objects.filter(product__producer=api_market.farm).count() < rows:
             OfferFactory(cycle=api_market.cycle, product=ProductFactory(producer=api_market.farm))
-        # token lookup + last use, membership, count, offers, variants
-        with django_assert_num_queries(6):
+        # token lookup + last use, membership, count, offers, variants, valid labels
+        with django_assert_num_queries(7):
             response = as_farmer.get("/me/offers", page_size=50)
         assert len(response.json()["items"]) == rows
 

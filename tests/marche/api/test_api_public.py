@@ -183,9 +183,9 @@ def _add_baskets(market, n: int) -> None:
 # path, rows in the fixture, how to add rows, queries (count, rows, prefetches)
 LISTS = [
     ("/producers", 2, _add_producers, 2),
-    ("/products", 1, _add_products, 2),  # of the other farm: eggs
+    ("/products", 1, _add_products, 3),  # of the other farm: eggs; + valid labels
     ("/cycles", 1, _add_cycles, 2),
-    ("/cycles/{cycle}/offers", 2, _add_offers, 4),
+    ("/cycles/{cycle}/offers", 2, _add_offers, 5),  # + valid labels
     ("/cycles/{cycle}/baskets", 1, _add_baskets, 4),
 ]
 
