@@ -69,3 +69,14 @@ def fake_stripe(settings):  # type: ignore[no-untyped-def]
     yield fake
     fake.stop()
     methods._registry.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _celery_join_flag_reset() -> None:
+    """Eager Celery keeps a process-wide "inside a task" flag that it saves and restores
+    around each task; tasks run eagerly by concurrent threads (the race tests) can restore
+    it in the wrong order and leave it on, which then makes any later ``.get()`` fail.
+    Production runs tasks in workers, so this only concerns in-process test runs."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
