@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from marche.errors import DomainError
-from marche.payments.methods import PaymentMethod, PaymentStart
+from marche.payments.methods import ManneSplitMixin, PaymentMethod, PaymentStart
 from marche.payments.models import Payment, PaymentStatus
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def card_part(order: Order) -> Decimal:
     return order.total - other
 
 
-class CardPayment(PaymentMethod):
+class CardPayment(ManneSplitMixin, PaymentMethod):
     """Stripe Checkout: the household pays on Stripe's page; the webhook confirms."""
 
     code = "card"
@@ -56,6 +56,7 @@ class CardPayment(PaymentMethod):
         from marche.orders.services import order_payment_failed
         from marche.payments.stripe_gateway import checkout_session_create
 
+        self.hold_mannes(order=order, options=options)
         amount = card_part(order)
         if amount <= 0:
             return PaymentStart(confirmed=True)
@@ -96,6 +97,7 @@ class CardPayment(PaymentMethod):
         """Drop a pending card payment; refund in full what a cancelled order had paid."""
         from marche.payments.stripe_services import payment_refund_rest
 
+        self.cancel_mannes(order=order)
         Payment.objects.filter(order=order, method=self.code, status=PaymentStatus.PENDING).update(
             status=PaymentStatus.CANCELLED
         )

@@ -55,6 +55,15 @@ class Payment(TimeStampedModel):
         _("paiement chez le prestataire"), max_length=255, blank=True
     )
     expires_at = models.DateTimeField(_("expire le"), null=True, blank=True)
+    producer = models.ForeignKey(
+        "producers.Producer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("producteur payé"),
+        help_text=_("Pour une part en monnaie locale : le producteur qui la reçoit."),
+    )
 
     class Meta:
         verbose_name = _("paiement")
@@ -64,8 +73,13 @@ class Payment(TimeStampedModel):
             models.CheckConstraint(condition=Q(amount__gte=0), name="payment_amount_not_negative"),
             models.UniqueConstraint(
                 fields=["order", "method", "currency"],
-                condition=Q(status__in=["pending", "succeeded"]),
+                condition=Q(status__in=["pending", "succeeded"], producer__isnull=True),
                 name="one_live_payment_per_method",
+            ),
+            models.UniqueConstraint(
+                fields=["order", "method", "currency", "producer"],
+                condition=Q(status__in=["pending", "succeeded"], producer__isnull=False),
+                name="one_live_payment_per_producer",
             ),
         ]
 

@@ -1,10 +1,11 @@
 """What each producer is owed for a cycle, by tender, exact to the cent.
 
 For every order that went through (confirmed, packed or collected), each producer's share
-(see ``allocation``) is split between the tenders the household used: the manne part goes
-to producers who accept mannes, in proportion to their shares; the euro part (card, or cash
-and cheque at pickup) covers the rest. Each split gives its leftover cent to the largest
-share, so every column adds up to the orders' totals exactly.
+(see ``allocation``) is split between the tenders the household used: the manne part is
+what each accepting producer was paid in mannes (one manne payment per producer, split when
+the mannes were held); the euro part (card, or cash and cheque at pickup) covers the rest.
+Each split gives its leftover cent to the largest share, so every column adds up to the
+orders' totals exactly.
 """
 
 from __future__ import annotations
@@ -61,13 +62,15 @@ def order_tender_split(*, order: Order) -> dict[int, dict[str, Decimal]]:
     payments = [p for p in order.payments.all() if p.status in LIVE]
     local = sum((p.amount for p in payments if p.currency != "EUR"), ZERO)
     card = sum((p.amount for p in payments if p.method == "card" and p.currency == "EUR"), ZERO)
-    accepting_ids = set(
-        Producer.objects.filter(pk__in=shares, accepts_local_currency=True).values_list(
-            "pk", flat=True
-        )
-    )
-    accepting = {pid: share for pid, share in shares.items() if pid in accepting_ids}
-    local_parts = split_proportionally(local, accepting)
+    # The local-currency part was split per producer when it was held: use those payments.
+    local_parts: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for payment in payments:
+        if payment.currency != "EUR" and payment.producer_id is not None:
+            local_parts[payment.producer_id] += payment.amount
+    unassigned = local - sum(local_parts.values(), ZERO)
+    if unassigned:
+        for pid, part in split_proportionally(unassigned, shares).items():
+            local_parts[pid] += part
     euro_left = {pid: share - local_parts.get(pid, ZERO) for pid, share in shares.items()}
     card_parts = split_proportionally(card, euro_left)
     return {
