@@ -342,18 +342,27 @@ def _day_start(territory: Territory) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def _check_amount_rules(
-    rule: Rule, from_account: Account, to_account: Account, amount: Decimal
-) -> None:
-    """Minimum and daily maximum; call inside the posting's transaction (it may lock)."""
+def _transfer_legs(
+    *, rule: Rule, from_account: Account, to_account: Account, amount: Decimal
+) -> list[tuple[Account, Decimal]]:
+    """The legs of a transfer under its rule, after its minimum and daily maximum.
+
+    Call inside the posting's transaction. With a daily maximum, every account of the
+    posting (the issuer too, when a fee goes to it) is first locked in primary-key order,
+    so two transfers cannot both pass the same daily total, and the later UPDATEs of the
+    posting only touch rows this transaction already holds.
+    """
     if amount < rule.minimum:
         raise BelowMinimum(minimum=str(rule.minimum))
+    fee = round_money(amount * rule.fee_percent / HUNDRED)
+    legs = [(from_account, -amount), (to_account, amount - fee)]
+    if fee:
+        legs.append((manne_issuer_account(territory=from_account.territory), fee))
     if rule.daily_maximum is None:
-        return
-    # Lock the accounts (primary-key order) so concurrent transfers see each other's total.
+        return legs
     list(
         Account.objects.select_for_update()
-        .filter(pk__in=[from_account.pk, to_account.pk])
+        .filter(pk__in=[account.pk for account, _ in legs])
         .order_by("pk")
         .values_list("pk", flat=True)
     )
@@ -368,15 +377,6 @@ def _check_amount_rules(
     used = abs(entries.aggregate(total=Sum("amount"))["total"] or Decimal("0"))
     if used + amount > rule.daily_maximum:
         raise DailyMaximumExceeded(maximum=str(rule.daily_maximum), used=str(used))
-
-
-def _transfer_legs(
-    *, rule: Rule, from_account: Account, to_account: Account, amount: Decimal
-) -> list[tuple[Account, Decimal]]:
-    fee = round_money(amount * rule.fee_percent / HUNDRED)
-    legs = [(from_account, -amount), (to_account, amount - fee)]
-    if fee:
-        legs.append((manne_issuer_account(territory=from_account.territory), fee))
     return legs
 
 
@@ -432,7 +432,6 @@ def manne_transfer(
 
     def write() -> Transaction:
         with transaction.atomic():
-            _check_amount_rules(rule, from_account, to_account, amount)
             return _post(
                 territory=territory,
                 kind=kind,
@@ -568,7 +567,6 @@ def manne_reward_validate(*, request_id: int, coordinator: User, key: str) -> Tr
             _check_enabled(territory)
             rule = _rule(territory, request.kind)
             _check_parties(rule, request.from_account, request.to_account)
-            _check_amount_rules(rule, request.from_account, request.to_account, request.amount)
             posting = _post(
                 territory=territory,
                 kind=request.kind,
@@ -738,7 +736,6 @@ def manne_hold_capture(
                 raise TransferNotAllowed()
             rule = _rule(territory, kind)
             _check_parties(rule, hold.account, to_account)
-            _check_amount_rules(rule, hold.account, to_account, hold.amount)
             posting = _post(
                 territory=territory,
                 kind=kind,
@@ -793,9 +790,9 @@ def manne_reconversion_batch(*, territory: Territory, by: User, key: str) -> Pay
     """Bring producers' available mannes back to the issuer and list the euros owed to each.
 
     Rate and fee are the territory's scheme settings at the time of the batch, copied onto
-    it. Each producer's amount leaves through the guarded debit; a producer who spent in
-    the meantime is skipped (the next batch takes it). The batch records what to pay; the
-    euro payouts themselves are made outside the ledger.
+    it. The issuer and producer accounts are locked (primary-key order) for the batch, so
+    each producer's available amount is exact; held mannes stay. The batch records the
+    euros to pay; the payouts themselves are made outside the ledger.
     """
     _check_coordinator(by, territory)
     fingerprint = _fingerprint(op="reconversion", territory=territory.pk)
@@ -820,28 +817,32 @@ def manne_reconversion_batch(*, territory: Territory, by: User, key: str) -> Pay
                 euro_rate=rate,
                 fee_percent=fee_percent,
             )
-            producers = Account.objects.filter(
-                territory=territory, kind__in=rule.sender_kinds, producer__isnull=False
-            ).order_by("pk")
-            for account in producers:
+            # Lock the issuer and every producer account in primary-key order: the amounts
+            # read are then exact, and the batch's UPDATEs cannot deadlock with payments.
+            locked = list(
+                Account.objects.select_for_update()
+                .filter(
+                    Q(pk=issuer.pk)
+                    | Q(territory=territory, kind__in=rule.sender_kinds, producer__isnull=False)
+                )
+                .order_by("pk")
+            )
+            for account in locked:
+                if account.pk == issuer.pk:
+                    continue
                 assert account.limit is not None and account.producer_id is not None
                 mannes = account.balance - account.held - account.limit
                 if mannes < max(rule.minimum, Decimal("0.01")):
                     continue
-                line_key = f"{key}:reconversion:{account.pk}"
-                try:
-                    with transaction.atomic():
-                        posting = _post(
-                            territory=territory,
-                            kind=TransferKind.RECONVERSION,
-                            key=line_key,
-                            fingerprint=_fingerprint(op="reconversion_line", batch=key),
-                            legs=[(account, -mannes), (issuer, mannes)],
-                            by=by,
-                            memo=f"Reconversion {key}",
-                        )
-                except InsufficientBalance:
-                    continue
+                posting = _post(
+                    territory=territory,
+                    kind=TransferKind.RECONVERSION,
+                    key=f"{key}:reconversion:{account.pk}",
+                    fingerprint=_fingerprint(op="reconversion_line", batch=key),
+                    legs=[(account, -mannes), (issuer, mannes)],
+                    by=by,
+                    memo=f"Reconversion {key}",
+                )
                 gross = round_money(mannes * rate)
                 fee = round_money(gross * fee_percent / HUNDRED)
                 PayoutLine.objects.create(

@@ -21,8 +21,8 @@ from django.utils import timezone
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
-    initialize,
     RuleBasedStateMachine,
+    initialize,
     invariant,
     precondition,
     rule,
@@ -73,6 +73,8 @@ SEEN: Counter[str] = Counter()  # outcomes met during the run, to prove the run 
 
 def event(outcome: str) -> None:
     SEEN[outcome] += 1
+
+
 FEE_PERCENT = Decimal("2")
 amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("30"), places=2)
 rewards = st.decimals(min_value=Decimal("1.00"), max_value=Decimal("40"), places=2)
@@ -318,9 +320,7 @@ class LedgerMachine(RuleBasedStateMachine):
         if original.kind in {TransferKind.REVERSAL, TransferKind.RECONVERSION}:
             self.refused(NotReversible, manne_reverse, **command)
             return
-        takes_back = list(
-            original.entries.filter(amount__gt=0).values_list("account_id", "amount")
-        )
+        takes_back = list(original.entries.filter(amount__gt=0).values_list("account_id", "amount"))
         covered = all(
             account_id == self.issuer.pk
             or self.balance[account_id] - self.held[account_id] >= amount
