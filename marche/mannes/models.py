@@ -142,6 +142,7 @@ class TransferKind(models.TextChoices):
     REFUND = "refund", _("remboursement")
     SERVICE_EXCHANGE = "service_exchange", _("échange de services")
     RECONVERSION = "reconversion", _("reconversion en euros")
+    EXPIRY = "expiry", _("expiration des unités")
     REVERSAL = "reversal", _("écriture inverse (correction)")
 
 

@@ -25,6 +25,11 @@ Split tender (the orders app calls these; the signatures are a contract)
     ``manne_holds_expire(*, now) -> int`` releases holds past ``expires_at`` (periodic task
     ``mannes.expire_holds``).
 
+Expiry
+    ``manne_expire_units(*, territory, key, now=None) -> list[Transaction]`` sends back to
+    the issuer the units older than the scheme's validity (``local_currency_expiry_months``),
+    the oldest units being spent first (periodic task ``mannes.expire_units``).
+
 Reconversion
     ``manne_reconversion_batch(*, territory, by, key) -> PayoutBatch`` moves producers'
     available mannes back to the issuer and records the euros owed to each, less the fee of
@@ -48,6 +53,7 @@ A CHECK constraint (``manne_account_above_limit``) backs all this up in the data
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import json
 import zoneinfo
@@ -104,7 +110,9 @@ from marche.territories.models import Territory
 
 HUNDRED = Decimal("100")
 # Kinds with their own service: manne_transfer refuses them.
-SYSTEM_KINDS = {TransferKind.REVERSAL, TransferKind.RECONVERSION}
+SYSTEM_KINDS = {TransferKind.REVERSAL, TransferKind.RECONVERSION, TransferKind.EXPIRY}
+# A correction is not itself corrected; a reconversion was paid in euros.
+NOT_REVERSIBLE = {TransferKind.REVERSAL, TransferKind.RECONVERSION}
 
 
 # Helpers -------------------------------------------------------------------------------------
@@ -647,7 +655,7 @@ def manne_reverse(*, transaction_id: int, by: User, reason: str, key: str) -> Tr
             if original is None:
                 raise TransactionNotFound()
             _check_coordinator(by, original.territory)
-            if original.kind in SYSTEM_KINDS:
+            if original.kind in NOT_REVERSIBLE:
                 raise NotReversible()
             if original.status == TransactionStatus.REVERSED:
                 raise AlreadyReversed()
@@ -861,3 +869,81 @@ def manne_reconversion_batch(*, territory: Territory, by: User, key: str) -> Pay
         lambda: _same_or_conflict(PayoutBatch.objects.filter(key=key).first(), fingerprint),
         write,
     )
+
+
+# Expiry of units ------------------------------------------------------------------------------
+
+
+def _months_before(moment: datetime, months: int, tz: zoneinfo.ZoneInfo) -> datetime:
+    local = moment.astimezone(tz)
+    month_index = local.year * 12 + local.month - 1 - months
+    year, month = divmod(month_index, 12)
+    day = min(local.day, calendar.monthrange(year, month + 1)[1])
+    return local.replace(year=year, month=month + 1, day=day)
+
+
+def manne_expire_units(
+    *, territory: Territory, key: str, now: datetime | None = None
+) -> list[Transaction]:
+    """Send back to the issuer the units older than the scheme's validity; oldest spent first.
+
+    Units are valid ``local_currency_expiry_months`` months from when an account received
+    them, and spending uses the oldest units first (first in, first out). So what expires
+    now is what the account received before the cut-off less everything it ever sent
+    (earlier expiries included), never more than its available balance: held mannes stay
+    until their hold ends, and the next run takes them if they are still there. Each
+    account is handled in its own short transaction that first locks it and the issuer in
+    primary-key order. Replaying ``key`` returns the postings already written.
+    """
+    months = territory.local_currency_expiry_months
+    if not months:
+        return []
+    _check_enabled(territory)
+    now = now or timezone.now()
+    cutoff = _months_before(now, months, zoneinfo.ZoneInfo(territory.timezone))
+    issuer = manne_issuer_account(territory=territory)
+    members = (
+        Account.objects.filter(territory=territory)
+        .exclude(kind=AccountKind.ISSUER)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    fingerprint = _fingerprint(op="expiry", territory=territory.pk)
+    postings: list[Transaction] = []
+    for account_id in members:
+        line_key = f"{key}:expiry:{account_id}"
+        done = _same_or_conflict(Transaction.objects.filter(key=line_key).first(), fingerprint)
+        if done is not None:
+            postings.append(done)
+            continue
+        with transaction.atomic():
+            locked = {
+                account.pk: account
+                for account in Account.objects.select_for_update()
+                .filter(pk__in=[account_id, issuer.pk])
+                .order_by("pk")
+            }
+            account = locked[account_id]
+            assert account.limit is not None
+            entries = Entry.objects.filter(account=account)
+            received_before = entries.filter(
+                amount__gt=0, transaction__created_at__lt=cutoff
+            ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
+            sent = -(
+                entries.filter(amount__lt=0).aggregate(total=Sum("amount"))["total"] or Decimal("0")
+            )
+            expired = min(received_before - sent, account.balance - account.held - account.limit)
+            if expired <= 0:
+                continue
+            postings.append(
+                _post(
+                    territory=territory,
+                    kind=TransferKind.EXPIRY,
+                    key=line_key,
+                    fingerprint=fingerprint,
+                    legs=[(account, -expired), (issuer, expired)],
+                    by=None,
+                    memo=f"Unités reçues avant le {cutoff:%d/%m/%Y}",
+                )
+            )
+    return postings

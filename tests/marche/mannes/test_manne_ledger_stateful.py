@@ -51,6 +51,7 @@ from marche.mannes.models import (
 )
 from marche.mannes.selectors import ledger_drifts, ledger_supply
 from marche.mannes.services import (
+    manne_expire_units,
     manne_hold,
     manne_hold_capture,
     manne_hold_release,
@@ -90,6 +91,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.ledger = make_ledger(
             local_currency_reconversion_allowed=True,
             local_currency_reconversion_fee_percent=Decimal("5"),
+            local_currency_expiry_months=1,
         )
         TransferRule.objects.create(
             territory=self.ledger.territory,
@@ -353,6 +355,24 @@ class LedgerMachine(RuleBasedStateMachine):
             event("reconverted")
         else:
             assert lines == []
+
+    @rule()
+    def expire_every_unit(self) -> None:
+        # Two months on, every unit received so far is past its validity: what is available
+        # goes back to the issuer, held units stay.
+        postings = manne_expire_units(
+            territory=self.ledger.territory,
+            key=self.key(),
+            now=timezone.now() + timedelta(days=62),
+        )
+        members = [account for _, account in self.households] + [self.farm]
+        expiring = {a.pk: self.available(a) for a in members if self.available(a) > 0}
+        assert {p.entries.get(amount__lt=0).account_id for p in postings} == set(expiring)
+        for posting in postings:
+            self.move(posting)
+            self.postings.append(posting)
+        if postings:
+            event("expired units")
 
     @precondition(lambda self: self.last is not None)
     @rule()
