@@ -22,7 +22,7 @@ from marche.mannes.models import (
     TransferRequest,
 )
 from marche.money import round_money
-from marche.orders.models import LineKind, Order
+from marche.orders.models import LineKind, Order, OrderLine
 from marche.territories.models import Territory
 
 ZERO = Decimal("0.00")
@@ -77,31 +77,68 @@ def manne_requests_pending(*, territory: Territory) -> QuerySet[TransferRequest]
     )
 
 
+def _eligible_weights(order: Order) -> dict[int, Decimal]:
+    """Euros of the order per producer accepting mannes (see manne_order_eligible_total)."""
+    lines = list(order.lines.select_related("producer", "offer").order_by("pk"))
+    components: dict[int, list[OrderLine]] = defaultdict(list)
+    for line in lines:
+        if line.kind == LineKind.COMPONENT and line.parent_id is not None:
+            components[line.parent_id].append(line)
+    weights: dict[int, Decimal] = defaultdict(Decimal)
+    for line in lines:
+        if line.kind == LineKind.ITEM:
+            if line.producer is not None and line.producer.accepts_local_currency:
+                weights[line.producer.pk] += line.total
+        elif line.kind == LineKind.BASKET:
+            parts = components.get(line.pk, [])
+            if not parts or not all(
+                part.producer is not None and part.producer.accepts_local_currency for part in parts
+            ):
+                continue
+            # The basket price is shared by its producers in proportion to the catalogue
+            # value of their components (equally if the components have no price).
+            values = {
+                part.pk: (part.offer.unit_price * part.quantity if part.offer else ZERO)
+                for part in parts
+            }
+            whole = sum(values.values(), ZERO)
+            for part in parts:
+                assert part.producer is not None
+                share = values[part.pk] / whole if whole else Decimal(1) / len(parts)
+                weights[part.producer.pk] += line.total * share
+    return weights
+
+
 def manne_order_eligible_total(*, order: Order) -> Decimal:
     """The euros of an order that producers accepting mannes will receive.
 
     An à la carte line counts when its producer accepts mannes. A composed basket is one
     priced line whose components (zero-priced child lines) may come from several
-    producers: it counts only when every component's producer accepts mannes, since its
-    price cannot be split between producers line by line.
+    producers: it counts only when every component's producer accepts mannes; its price
+    is then shared among them in proportion to the catalogue value of their components.
     """
-    lines = list(order.lines.select_related("producer").order_by("pk"))
-    components: dict[int, list[bool]] = defaultdict(list)
-    for line in lines:
-        if line.kind == LineKind.COMPONENT and line.parent_id is not None:
-            components[line.parent_id].append(
-                line.producer is not None and line.producer.accepts_local_currency
-            )
-    total = ZERO
-    for line in lines:
-        if line.kind == LineKind.ITEM:
-            if line.producer is not None and line.producer.accepts_local_currency:
-                total += line.total
-        elif line.kind == LineKind.BASKET:
-            accepted = components.get(line.pk, [])
-            if accepted and all(accepted):
-                total += line.total
-    return total
+    return round_money(sum(_eligible_weights(order).values(), ZERO))
+
+
+def manne_order_allocation(*, order: Order, amount: Decimal) -> list[tuple[int, Decimal]]:
+    """Split a manne amount of an order among its accepting producers: (producer id, amount).
+
+    Shares follow each producer's eligible euros; cents are rounded down and the cents
+    left go to the largest remainders (then the lowest producer id), so the shares always
+    add up to ``amount`` exactly. For the split tender: one hold per producer, each
+    captured to that producer's account when the order is confirmed.
+    """
+    weights = _eligible_weights(order)
+    whole = sum(weights.values(), ZERO)
+    if amount <= 0 or not whole:
+        return []
+    cents = int(round_money(amount) * 100)
+    exact = {pid: Decimal(cents) * weight / whole for pid, weight in weights.items()}
+    shares = {pid: int(value) for pid, value in exact.items()}
+    left = cents - sum(shares.values())
+    for pid in sorted(exact, key=lambda pid: (-(exact[pid] - shares[pid]), pid))[:left]:
+        shares[pid] += 1
+    return [(pid, Decimal(share) / 100) for pid, share in sorted(shares.items()) if share]
 
 
 def manne_usable_for_order(*, user: User, order: Order) -> Decimal:

@@ -18,8 +18,11 @@ Split tender (the orders app calls these; the signatures are a contract)
     ``manne_hold_capture(*, hold_id, to_account, key, kind="order_payment") -> Transaction``
     turns the hold into a payment; it opens a savepoint, so call it inside the
     ``transaction.atomic`` block that confirms the order: both commit or neither does.
-    One hold pays one recipient: for an order from several producers, take one hold per
-    producer (e.g. key ``f"order:{order.pk}:mannes:{producer.pk}"``).
+    One hold pays one recipient: for an order from several producers, split the amount
+    with ``selectors.manne_order_allocation(order=..., amount=...)`` and take one hold per
+    producer (e.g. key ``f"order:{order.pk}:mannes:{producer_id}"``), each captured to
+    ``manne_account_for_producer(producer=...)``. How many mannes the household may use:
+    ``selectors.manne_usable_for_order(user=..., order=...)``.
     ``manne_hold_release(*, hold_id) -> ManneHold`` gives the mannes back (payment failed,
     order cancelled or expired); idempotent, and a no-op on a captured hold.
     ``manne_holds_expire(*, now) -> int`` releases holds past ``expires_at`` (periodic task

@@ -7,7 +7,11 @@ from decimal import Decimal
 import pytest
 
 from marche.catalog.models import Unit
-from marche.mannes.selectors import manne_order_eligible_total, manne_usable_for_order
+from marche.mannes.selectors import (
+    manne_order_allocation,
+    manne_order_eligible_total,
+    manne_usable_for_order,
+)
 from marche.orders.models import LineKind
 from marche.orders.services import cart_set_item, order_place
 from marche.relays.services import pickup_slots_ensure
@@ -110,3 +114,34 @@ def test_nothing_is_usable_where_the_local_currency_is_off(db: None) -> None:
     ledger.territory.save()
     order.cycle.territory.refresh_from_db()
     assert manne_usable_for_order(user=ledger.alice, order=order) == Decimal("0.00")
+
+
+def producer_of(order, name: str) -> int:
+    return order.lines.get(kind=LineKind.ITEM, name=name).producer_id
+
+
+def test_a_manne_amount_is_split_among_the_accepting_producers(db: None) -> None:
+    ledger = make_ledger()
+    order = place_order(ledger, mixed_basket=False)
+    bread = producer_of(order, "Pain")
+    leeks = order.lines.get(kind=LineKind.COMPONENT, name="Poireaux").producer_id
+    # Bread: 8.00 of items + 4/6 of the 15.00 basket = 18.00; leeks: 2/6 of it = 5.00.
+    assert manne_order_allocation(order=order, amount=Decimal("23.00")) == sorted(
+        [(bread, Decimal("18.00")), (leeks, Decimal("5.00"))]
+    )
+    # 10 × 18/23 = 7.826..., 10 × 5/23 = 2.173...: the cent left goes to the larger remainder.
+    assert manne_order_allocation(order=order, amount=Decimal("10.00")) == sorted(
+        [(bread, Decimal("7.83")), (leeks, Decimal("2.17"))]
+    )
+    assert manne_order_allocation(order=order, amount=Decimal("0.01")) == [(bread, Decimal("0.01"))]
+    assert manne_order_allocation(order=order, amount=Decimal("0")) == []
+
+
+def test_nothing_to_split_when_no_producer_accepts(db: None) -> None:
+    ledger = make_ledger()
+    order = place_order(ledger, mixed_basket=True)
+    for line in order.lines.filter(kind=LineKind.ITEM, name="Pain"):
+        line.producer.accepts_local_currency = False
+        line.producer.save()
+    assert manne_order_eligible_total(order=order) == Decimal("0.00")
+    assert manne_order_allocation(order=order, amount=Decimal("5.00")) == []
