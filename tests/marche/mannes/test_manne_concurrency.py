@@ -149,3 +149,31 @@ def test_control_without_the_guard_the_race_is_real(
     assert manne_balance(account=funded.farm_account).balance > FUNDS
     # ... and the stored balance lost updates, which the reconciliation catches.
     assert [drift.kind for drift in ledger_drifts()] == ["balance"]
+
+
+def test_capture_and_release_of_one_hold_never_both_apply(funded) -> None:
+    expires = timezone.now() + timedelta(minutes=30)
+    holds = [
+        services.manne_hold(
+            account=funded.alice_account, amount=Decimal("2.00"), key=f"h{i}", expires_at=expires
+        )
+        for i in range(PAYERS // 2)
+    ]
+
+    def capture_or_release(index: int) -> object:
+        held = holds[index // 2]
+        if index % 2:
+            return services.manne_hold_release(hold_id=held.pk)
+        return services.manne_hold_capture(
+            hold_id=held.pk, to_account=funded.farm_account, key=f"capture-{held.pk}"
+        )
+
+    outcome = race(capture_or_release)
+    statuses = Counter(ManneHold.objects.values_list("status", flat=True))
+    captured = statuses[HoldStatus.CAPTURED]
+    assert captured + statuses[HoldStatus.RELEASED] == len(holds)
+    # A capture that lost to the release is refused; one that won leaves the release a no-op.
+    assert outcome == Counter(paid=len(holds) + captured, manne_hold_not_live=len(holds) - captured)
+    alice = manne_balance(account=funded.alice_account)
+    assert (alice.balance, alice.held) == (FUNDS - 2 * captured, Decimal("0.00"))
+    assert ledger_drifts() == []
