@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Round
 from django.utils.translation import gettext_lazy as _
 
 from marche.mannes.errors import ImmutableLedger
@@ -113,7 +114,7 @@ class Account(models.Model):
             models.CheckConstraint(condition=Q(held__gte=0), name="manne_account_held_positive"),
             # The last line of defence behind the conditional UPDATEs of the services.
             models.CheckConstraint(
-                condition=Q(limit__isnull=True) | Q(balance__gte=F("held") + F("limit")),
+                condition=Q(limit__isnull=True) | Q(balance__gte=Round(F("held") + F("limit"), 2)),
                 name="manne_account_above_limit",
             ),
         ]
@@ -431,7 +432,7 @@ class PayoutLine(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(mannes__gt=0), name="manne_payout_mannes_pos"),
             models.CheckConstraint(
-                condition=Q(euros_net=F("euros_gross") - F("euros_fee")),
+                condition=Q(euros_net=Round(F("euros_gross") - F("euros_fee"), 2)),
                 name="manne_payout_net_is_gross_minus_fee",
             ),
         ]

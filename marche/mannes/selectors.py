@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
 from django.db.models import DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Round
 
 from marche.accounts.models import User
 from marche.mannes.models import (
@@ -201,7 +201,7 @@ def ledger_drifts(*, territory: Territory | None = None) -> list[Drift]:
     unbalanced = (
         Entry.objects.filter(transaction__in=postings)
         .values("transaction_id", "currency")
-        .annotate(total=Sum("amount"))
+        .annotate(total=Round(Sum("amount"), 2))  # exact on PostgreSQL; floats on SQLite
         .exclude(total=0)
         .order_by("transaction_id", "currency")
     )
@@ -210,7 +210,7 @@ def ledger_drifts(*, territory: Territory | None = None) -> list[Drift]:
             "unbalanced_posting",
             f"opération #{row['transaction_id']} ({row['currency']})",
             ZERO,
-            row["total"],
+            round_money(row["total"]),
         )
         for row in unbalanced
     ]
@@ -243,12 +243,12 @@ def ledger_drifts(*, territory: Territory | None = None) -> list[Drift]:
         holds_total=Coalesce(Subquery(holds_sum, output_field=money), Value(ZERO)),
     ).order_by("pk")
     for account in checked:
-        if account.balance != account.entries_total:
-            drifts.append(
-                Drift("balance", f"compte #{account.pk}", account.entries_total, account.balance)
-            )
-        if account.held != account.holds_total:
-            drifts.append(Drift("held", f"compte #{account.pk}", account.holds_total, account.held))
+        entries_total = round_money(account.entries_total)
+        holds_total = round_money(account.holds_total)
+        if account.balance != entries_total:
+            drifts.append(Drift("balance", f"compte #{account.pk}", entries_total, account.balance))
+        if account.held != holds_total:
+            drifts.append(Drift("held", f"compte #{account.pk}", holds_total, account.held))
     return drifts
 
 
@@ -264,6 +264,10 @@ def ledger_supply(*, territory: Territory) -> list[Supply]:
         .order_by("currency")
     )
     return [
-        Supply(currency=row["currency"], issued=round_money(-row["out"]), redeemed=row["back"])
+        Supply(
+            currency=row["currency"],
+            issued=round_money(-row["out"]),
+            redeemed=round_money(row["back"]),
+        )
         for row in rows
     ]

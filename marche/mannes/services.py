@@ -66,7 +66,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import Expression, F, Q, Sum
+from django.db.models.functions import Round
 from django.utils import timezone
 
 from marche.accounts.models import Role, User
@@ -231,38 +232,53 @@ def manne_issuer_account(*, territory: Territory) -> Account:
 # Balance moves: the only code that writes Account.balance and Account.held -------------------
 
 
+def _cents(expression: Expression) -> Round:
+    """Sums of amounts rounded to the cent in SQL.
+
+    Exact on PostgreSQL (numeric); on SQLite, where decimals are stored as binary floats,
+    it keeps ``0.10 + 0.20`` equal to ``0.30`` so a limit test at the exact boundary holds.
+    """
+    return Round(expression, 2)
+
+
+def _enough(amount: Decimal) -> Q:
+    return Q(limit__isnull=True) | Q(balance__gte=_cents(F("held") + F("limit") + amount))
+
+
 def _debit(*, account_id: int, amount: Decimal) -> bool:
     """Take ``amount`` off the available balance if the limit allows it; True when it did."""
-    enough = Q(limit__isnull=True) | Q(balance__gte=F("held") + F("limit") + amount)
     updated = (
-        Account.objects.filter(pk=account_id).filter(enough).update(balance=F("balance") - amount)
+        Account.objects.filter(pk=account_id)
+        .filter(_enough(amount))
+        .update(balance=_cents(F("balance") - amount))
     )
     return updated == 1
 
 
 def _credit(*, account_id: int, amount: Decimal) -> None:
-    Account.objects.filter(pk=account_id).update(balance=F("balance") + amount)
+    Account.objects.filter(pk=account_id).update(balance=_cents(F("balance") + amount))
 
 
 def _reserve(*, account_id: int, amount: Decimal) -> bool:
     """Add ``amount`` to the held part if the available balance allows it."""
-    enough = Q(limit__isnull=True) | Q(balance__gte=F("held") + F("limit") + amount)
-    updated = Account.objects.filter(pk=account_id).filter(enough).update(held=F("held") + amount)
+    updated = (
+        Account.objects.filter(pk=account_id)
+        .filter(_enough(amount))
+        .update(held=_cents(F("held") + amount))
+    )
     return updated == 1
 
 
 def _debit_held(*, account_id: int, amount: Decimal) -> bool:
     """Spend a held amount: it leaves the balance and the held part together."""
-    updated = (
-        Account.objects.filter(pk=account_id, held__gte=amount)
-        .filter(balance__gte=amount)
-        .update(balance=F("balance") - amount, held=F("held") - amount)
+    updated = Account.objects.filter(pk=account_id, held__gte=amount).update(
+        balance=_cents(F("balance") - amount), held=_cents(F("held") - amount)
     )
     return updated == 1
 
 
 def _unreserve(*, account_id: int, amount: Decimal) -> None:
-    Account.objects.filter(pk=account_id, held__gte=amount).update(held=F("held") - amount)
+    Account.objects.filter(pk=account_id, held__gte=amount).update(held=_cents(F("held") - amount))
 
 
 def _post(
@@ -385,7 +401,7 @@ def _transfer_legs(
         transaction__created_at__gte=_day_start(member.territory),
     )
     entries = entries.filter(amount__lt=0) if sending else entries.filter(amount__gt=0)
-    used = abs(entries.aggregate(total=Sum("amount"))["total"] or Decimal("0"))
+    used = round_money(abs(entries.aggregate(total=Sum("amount"))["total"] or Decimal("0")))
     if used + amount > rule.daily_maximum:
         raise DailyMaximumExceeded(maximum=str(rule.daily_maximum), used=str(used))
     return legs
@@ -935,7 +951,10 @@ def manne_expire_units(
             sent = -(
                 entries.filter(amount__lt=0).aggregate(total=Sum("amount"))["total"] or Decimal("0")
             )
-            expired = min(received_before - sent, account.balance - account.held - account.limit)
+            expired = min(
+                round_money(received_before - sent),
+                account.balance - account.held - account.limit,
+            )
             if expired <= 0:
                 continue
             postings.append(
