@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "marche.cycles",
     "marche.orders",
     "marche.payments",
+    "marche.mannes",
     "marche.demo",
     "logistics",
     "cms",
@@ -190,7 +191,11 @@ MARCHE_DEFAULT_TERRITORY = env.str("MARCHE_DEFAULT_TERRITORY", default="")
 MARCHE_DEMO_ALLOWED = True
 # Demo loaders run after the marketplace part, in order: logistics and the CMS contribute
 # their own part of the demo without marche importing them.
-MARCHE_DEMO_EXTRA_LOADERS = ["logistics.demo.demo_load_fleet", "cms.demo.demo_load_site"]
+MARCHE_DEMO_EXTRA_LOADERS = [
+    "logistics.demo.demo_load_fleet",
+    "cms.demo.demo_load_site",
+    "marche.mannes.demo.demo_load_mannes",
+]
 # Services checked at process start-up (production): an unreachable one stops the process.
 MARCHE_STARTUP_CHECKS = env.bool("MARCHE_STARTUP_CHECKS", default=False)
 
