@@ -35,6 +35,7 @@ from marche.orders.services import (
     order_place,
     variant_item_price,
 )
+from marche.payments.mannes_tender import manne_usable_for_quote
 from marche.payments.methods import payment_method_list
 from marche.relays.selectors import relay_point_list_public
 from marche.relays.services import pickup_slots_ensure
@@ -139,6 +140,11 @@ def cart(request: HttpRequest, cycle_id: int) -> HttpResponse:
         "slots": slots,
         "methods": payment_method_list(),
         "idempotency_key": uuid.uuid4().hex,
+        "mannes_usable": (
+            manne_usable_for_quote(customer=request.user, cycle=cycle, quote=quote)  # type: ignore[arg-type]
+            if quote and quote.lines
+            else None
+        ),
         "missing": (
             cycle.minimum_order_amount - quote.total
             if quote and quote.total < cycle.minimum_order_amount
@@ -166,6 +172,7 @@ def checkout(request: HttpRequest, cycle_id: int) -> HttpResponse:
             pickup_slot_id=slot_id,
             payment_method=request.POST.get("payment_method", ""),
             idempotency_key=request.POST.get("idempotency_key") or uuid.uuid4().hex,
+            payment_options={"mannes": request.POST.get("mannes", "")},
         )
     except DomainError as error:
         messages.error(request, error.message)
