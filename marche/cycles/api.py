@@ -10,8 +10,8 @@ from marche.accounts.api import farmer_auth
 from marche.catalog.models import ProductVariant
 from marche.catalog.selectors import product_labels_prefetch
 from marche.core.api import Pagination
+from marche.cycles.errors import CycleNotFound
 from marche.cycles.models import Basket, Offer, OrderCycle
-from marche.cycles.offers import CycleNotFound, offer_publish, offer_update
 from marche.cycles.schemas import (
     BasketOut,
     CycleOut,
@@ -21,6 +21,7 @@ from marche.cycles.schemas import (
     OfferUpdateIn,
 )
 from marche.cycles.selectors import basket_list_for_shop, offer_list_for_shop
+from marche.cycles.services import offer_publish, offer_update
 
 router = Router(tags=["cycles"])
 farmer_router = Router(tags=["producteurs"], auth=farmer_auth)

@@ -1,4 +1,4 @@
-"""Refusals of the stock services, each with a stable code and a French message."""
+"""Refusals of the cycle services (stock, farmers' offers): a stable code, a French message."""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -69,3 +69,9 @@ class QuantityBelowCommitted(DomainError):
     default_message = _(
         "La quantité ne peut pas être inférieure à ce qui est déjà réservé ou vendu."
     )
+
+
+class OfferAlreadyPublished(DomainError):
+    code = "offer_exists"
+    status = 409
+    default_message = _("Ce produit est déjà proposé dans ce cycle : modifiez l'offre existante.")

@@ -27,6 +27,7 @@ from marche.cycles.errors import (
     InvalidPrice,
     InvalidQuantity,
     NotYourProducer,
+    OfferAlreadyPublished,
     OfferNotFound,
     OutOfStock,
     ProductNotFound,
@@ -34,7 +35,7 @@ from marche.cycles.errors import (
 )
 from marche.cycles.models import HoldStatus, Offer, OrderCycle, StockHold
 from marche.errors import DomainError
-from marche.producers.models import Producer, ProducerMembership
+from marche.producers.models import ProducerMembership
 
 DEFAULT_HOLD_TTL = timedelta(minutes=30)
 
@@ -171,6 +172,10 @@ def stock_holds_expire(*, now: datetime | None = None) -> int:
 
 
 # Farmers' offers ------------------------------------------------------------------------
+#
+# Two doors: the dashboard and its CSV import (offer_save, offer_withdraw), and the API
+# (offer_publish, offer_update). They share the checks below and one conditional UPDATE
+# (_offer_write); each service's docstring says where it differs from the others.
 
 PRICE_MAX = Decimal("999999.99")
 QUANTITY_MAX = Decimal("9999999.999")
@@ -215,14 +220,95 @@ def offer_check_member(*, user: User, producer_id: int) -> None:
         raise NotYourProducer()
 
 
-def offer_editable_cycle(*, cycle_id: int, territory_id: int, now: datetime) -> OrderCycle:
-    """The cycle, if it is of the producer's territory and has not closed yet."""
+def offer_editable_cycle(
+    *, cycle_id: int, territory_id: int, now: datetime, open_only: bool = False
+) -> OrderCycle:
+    """The cycle, if it is of the producer's territory and has not closed yet.
+
+    With ``open_only`` (the API's rule) it must also have opened already.
+    """
     cycle = OrderCycle.objects.filter(pk=cycle_id, territory_id=territory_id).first()
     if cycle is None:
         raise CycleNotFound()
+    _offer_check_cycle(cycle=cycle, now=now, open_only=open_only)
+    return cycle
+
+
+def _offer_check_cycle(*, cycle: OrderCycle, now: datetime, open_only: bool) -> None:
+    """Refuses a closed cycle, and with ``open_only`` one that has not opened yet."""
     if cycle.closes_at <= now:
         raise CycleClosed(_("Ce cycle de commande est clos : ses offres ne peuvent plus changer."))
-    return cycle
+    if open_only and not cycle.is_open(now):
+        raise CycleClosed()
+
+
+def _offer_get_or_create(
+    *,
+    user: User,
+    cycle_id: int,
+    product_id: int,
+    unit_price: Decimal,
+    quantity_available: Decimal | None,
+    now: datetime,
+    open_only: bool,
+) -> tuple[Offer, bool]:
+    """Check everything, then the offer of the product in the cycle and whether it is new.
+
+    The product must be in the catalogue (active, of an active producer) and the user one of
+    its producer's members. When a concurrent request creates the same offer first,
+    get_or_create's savepoint turns the unique constraint into "not created".
+    """
+    product = (
+        Product.objects.select_related("producer")
+        .filter(pk=product_id, is_active=True, producer__is_active=True)
+        .first()
+    )
+    if product is None:
+        raise ProductNotFound()
+    offer_check_member(user=user, producer_id=product.producer_id)
+    cycle = offer_editable_cycle(
+        cycle_id=cycle_id, territory_id=product.producer.territory_id, now=now, open_only=open_only
+    )
+    return Offer.objects.get_or_create(
+        cycle=cycle,
+        product=product,
+        defaults={
+            "unit_price": offer_check_price(unit_price),
+            "quantity_available": offer_check_quantity(quantity_available),
+        },
+    )
+
+
+def _offer_editable(*, user: User, offer_id: int, now: datetime, open_only: bool) -> Offer:
+    """The offer, if the user is a member of its producer and its cycle may still change."""
+    offer = Offer.objects.select_related("cycle", "product").filter(pk=offer_id).first()
+    if offer is None:
+        raise OfferNotFound()
+    offer_check_member(user=user, producer_id=offer.product.producer_id)
+    _offer_check_cycle(cycle=offer.cycle, now=now, open_only=open_only)
+    return offer
+
+
+def _offer_write(*, offer_id: int, **changes: Decimal | None) -> Offer:
+    """Write an offer's new price and/or quantity; refuses a quantity below held + sold.
+
+    Every change of an offer's price or quantity goes through here (offer_withdraw aside: it
+    sets the quantity to held + sold in SQL, which cannot fall below them). The new quantity
+    races with buyers holding stock, so the test held + sold <= quantity is in the UPDATE's
+    WHERE clause, not read before it: PostgreSQL re-evaluates that clause on the latest row
+    version after waiting for a concurrent hold, so a hold either counts or waits, the farmer
+    gets a clear ``quantity_below_committed`` and the CHECK constraint
+    ``offer_never_oversold`` never fires. Nothing is written when it refuses.
+    """
+    rows = Offer.objects.filter(pk=offer_id)
+    quantity = changes.get("quantity_available")
+    if quantity is not None:
+        rows = rows.alias(committed=F("quantity_held") + F("quantity_sold")).filter(
+            committed__lte=quantity
+        )
+    if not rows.update(**changes, updated_at=timezone.now()):
+        raise _below_committed(_committed(offer_id))
+    return Offer.objects.get(pk=offer_id)
 
 
 def _committed(offer_id: int) -> Decimal:
@@ -258,63 +344,88 @@ def offer_save(
 ) -> Offer:
     """Publish or update a producer's offer of a product in a cycle not yet closed.
 
-    ``quantity_available`` None means "on demand". The new quantity may not fall below what
-    buyers already hold or bought: the UPDATE carries that test in its WHERE clause, so a
-    hold made at the same moment either counts or waits, and the CHECK constraint never fires.
+    For the dashboard and the CSV import. ``quantity_available`` None means "on demand".
+    Unlike the API's offer_publish and offer_update, an upcoming cycle is accepted (farmers
+    prepare their offers before it opens), and saving an offer that exists replaces its
+    price and quantity. The quantity may not fall below what buyers hold or bought.
     """
-    now = now or timezone.now()
-    product = (
-        Product.objects.filter(pk=product_id, is_active=True).only("pk", "producer_id").first()
-    )
-    if product is None:
-        raise ProductNotFound()
-    offer_check_member(user=user, producer_id=product.producer_id)
-    territory_id = Producer.objects.values_list("territory_id", flat=True).get(
-        pk=product.producer_id
-    )
-    cycle = offer_editable_cycle(cycle_id=cycle_id, territory_id=territory_id, now=now)
-    unit_price = offer_check_price(unit_price)
-    quantity_available = offer_check_quantity(quantity_available)
-
-    offer_id = (
-        Offer.objects.filter(cycle=cycle, product=product).values_list("pk", flat=True).first()
-    )
-    if offer_id is None:
-        try:
-            with transaction.atomic():
-                return Offer.objects.create(
-                    cycle=cycle,
-                    product=product,
-                    unit_price=unit_price,
-                    quantity_available=quantity_available,
-                )
-        except IntegrityError:
-            # Another request published the same offer a moment ago: update it instead.
-            offer_id = Offer.objects.values_list("pk", flat=True).get(cycle=cycle, product=product)
-    rows = Offer.objects.filter(pk=offer_id)
-    if quantity_available is not None:
-        rows = rows.alias(committed=F("quantity_held") + F("quantity_sold")).filter(
-            committed__lte=quantity_available
-        )
-    if not rows.update(
+    offer, created = _offer_get_or_create(
+        user=user,
+        cycle_id=cycle_id,
+        product_id=product_id,
         unit_price=unit_price,
         quantity_available=quantity_available,
-        updated_at=timezone.now(),
-    ):
-        raise _below_committed(_committed(offer_id))
-    return Offer.objects.get(pk=offer_id)
+        now=now or timezone.now(),
+        open_only=False,
+    )
+    if created:
+        return offer
+    return _offer_write(
+        offer_id=offer.pk, unit_price=unit_price, quantity_available=quantity_available
+    )
+
+
+def offer_publish(
+    *,
+    user: User,
+    product_id: int,
+    cycle_id: int,
+    unit_price: Decimal,
+    quantity_available: Decimal | None,
+    now: datetime | None = None,
+) -> Offer:
+    """Offer one of the farmer's products in an open cycle (``None`` quantity: on demand).
+
+    For the API. Stricter than offer_save: the cycle must be open, not only upcoming, and a
+    product already offered in the cycle is refused (``offer_exists``, with the offer's id)
+    instead of updated, so a replayed POST creates and changes nothing.
+    """
+    offer, created = _offer_get_or_create(
+        user=user,
+        cycle_id=cycle_id,
+        product_id=product_id,
+        unit_price=unit_price,
+        quantity_available=quantity_available,
+        now=now or timezone.now(),
+        open_only=True,
+    )
+    if not created:
+        raise OfferAlreadyPublished(offer_id=offer.pk)
+    return offer
+
+
+def offer_update(
+    *,
+    user: User,
+    offer_id: int,
+    unit_price: Decimal | None = None,
+    quantity_available: Decimal | None = None,
+    on_demand: bool = False,
+    now: datetime | None = None,
+) -> Offer:
+    """Change an offer's price and/or quantity (``on_demand``: no limit) while its cycle is open.
+
+    For the API's PATCH: only what is given changes. Like offer_publish, and unlike
+    offer_save, the cycle must be open. The quantity may not go below what is already held
+    or sold.
+    """
+    if on_demand and quantity_available is not None:
+        raise InvalidQuantity()
+    offer = _offer_editable(user=user, offer_id=offer_id, now=now or timezone.now(), open_only=True)
+    changes: dict[str, Decimal | None] = {}
+    if unit_price is not None:
+        changes["unit_price"] = offer_check_price(unit_price)
+    if on_demand or quantity_available is not None:
+        changes["quantity_available"] = offer_check_quantity(quantity_available)
+    if not changes:
+        return offer
+    return _offer_write(offer_id=offer.pk, **changes)
 
 
 @transaction.atomic
 def offer_withdraw(*, user: User, offer_id: int, now: datetime | None = None) -> Offer:
     """Stop selling an offer: its quantity becomes what is already held or sold."""
-    now = now or timezone.now()
-    offer = Offer.objects.select_related("product__producer").filter(pk=offer_id).first()
-    if offer is None:
-        raise OfferNotFound()
-    producer = offer.product.producer
-    offer_check_member(user=user, producer_id=producer.pk)
-    offer_editable_cycle(cycle_id=offer.cycle_id, territory_id=producer.territory_id, now=now)
+    _offer_editable(user=user, offer_id=offer_id, now=now or timezone.now(), open_only=False)
     Offer.objects.filter(pk=offer_id).update(
         quantity_available=F("quantity_held") + F("quantity_sold"),
         updated_at=timezone.now(),

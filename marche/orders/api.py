@@ -8,8 +8,8 @@ from ninja.pagination import paginate
 
 from marche.accounts.api import household_auth
 from marche.core.api import Pagination
+from marche.cycles.errors import CycleNotFound
 from marche.cycles.models import OrderCycle
-from marche.cycles.offers import CycleNotFound
 from marche.errors import DomainError
 from marche.orders.errors import OrderNotFound
 from marche.orders.models import Cart, Order, OrderLine

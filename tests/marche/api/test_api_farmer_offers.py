@@ -6,8 +6,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from marche.cycles.errors import QuantityBelowCommitted
 from marche.cycles.models import Offer
-from marche.cycles.offers import QuantityBelowCommitted, offer_update
+from marche.cycles.services import offer_update
 from tests.factories import OfferFactory, OrderCycleFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -96,7 +97,8 @@ def test_zero_or_negative_quantity_is_refused(as_farmer, api_market, quantity) -
     assert response.status_code == 400
     assert response.json() == {
         "code": "invalid_quantity",
-        "message": "La quantité doit être strictement positive.",
+        "message": "La quantité doit être strictement positive (au plus 3 décimales), "
+        "ou « à la demande ».",
     }
 
 
@@ -112,7 +114,7 @@ def test_unknown_product_is_refused(as_farmer, api_market) -> None:
     assert response.status_code == 404
     assert response.json() == {
         "code": "product_not_found",
-        "message": "Ce produit n'existe pas ou n'est plus proposé.",
+        "message": "Ce produit n'existe pas ou a été retiré du catalogue.",
     }
 
 
@@ -134,7 +136,7 @@ def test_closed_cycle_is_refused(as_farmer, api_market) -> None:
     assert response.status_code == 409
     assert response.json() == {
         "code": "cycle_closed",
-        "message": "Ce cycle de commande n'est pas ouvert : les commandes sont closes.",
+        "message": "Ce cycle de commande est clos : ses offres ne peuvent plus changer.",
     }
 
 
@@ -189,7 +191,8 @@ def test_farmer_editing_another_producers_offer_is_403_and_changes_nothing(
     assert response.status_code == 403
     assert response.json() == {
         "code": "not_your_producer",
-        "message": "Ce produit appartient à un producteur dont vous n'êtes pas membre.",
+        "message": "Vous n'êtes pas membre de ce producteur : vous ne pouvez pas modifier "
+        "ses offres.",
     }
     assert (
         offer_values(api_market.eggs)
@@ -215,8 +218,8 @@ def test_quantity_cannot_go_below_held_and_sold(as_farmer, api_market) -> None:
     assert response.status_code == 409
     assert response.json() == {
         "code": "quantity_below_committed",
-        "message": "La quantité ne peut pas descendre sous 7 : c'est ce qui est déjà réservé "
-        "ou vendu.",
+        "message": "La quantité ne peut pas être inférieure à 7, déjà réservé ou vendu "
+        "dans ce cycle.",
         "params": {"committed": "7.000"},
     }
     assert offer_values(api_market.carrots) == (

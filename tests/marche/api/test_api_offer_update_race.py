@@ -13,10 +13,9 @@ from decimal import Decimal
 import pytest
 from django.db import connections
 
-from marche.cycles.errors import OutOfStock
+from marche.cycles.errors import OutOfStock, QuantityBelowCommitted
 from marche.cycles.models import Offer
-from marche.cycles.offers import QuantityBelowCommitted, offer_update
-from marche.cycles.services import stock_hold
+from marche.cycles.services import offer_update, stock_hold
 from marche.producers.models import ProducerMembership
 from tests.factories import OfferFactory, UserFactory
 
