@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db import models
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField, StreamField
@@ -14,14 +17,40 @@ from wagtail.search import index
 
 from cms.blocks import BodyBlock
 from cms.maps import project
+from marche.catalog.models import EgalimLabel, Product
+from marche.catalog.selectors import product_list_public
 from marche.producers.selectors import producer_list_public
 from marche.relays.selectors import relay_point_list_public
 from marche.territories.models import Territory
 from marche.territories.selectors import territory_get_default
 
 
+@dataclass(frozen=True)
+class ProductCard:
+    """A product as the home page shows it: its labels valid today and whether it is organic."""
+
+    product: Product
+    labels: list[EgalimLabel]
+
+    @property
+    def is_organic(self) -> bool:
+        return EgalimLabel.BIO in self.labels
+
+    @property
+    def estimated_weight_kg(self) -> Decimal | None:
+        """The estimated weight of a piece without trailing zeros (1.200 shows as 1,2)."""
+        weight = self.product.estimated_weight_kg
+        if weight is None:
+            return None
+        return weight.quantize(Decimal(1)) if weight == weight.to_integral() else weight.normalize()
+
+    @property
+    def other_labels(self) -> list[EgalimLabel]:
+        return [label for label in self.labels if label != EgalimLabel.BIO]
+
+
 class HomePage(Page):
-    """A territory's home page: its producers and relay points, and editorial content."""
+    """A territory's home page: its products, producers and relay points, and editorial content."""
 
     territory = models.ForeignKey(
         Territory,
@@ -59,6 +88,11 @@ class HomePage(Page):
         if territory is not None:
             producers = list(producer_list_public(territory=territory))
             relay_points = list(relay_point_list_public(territory=territory))
+            today = timezone.localdate()
+            context["products"] = [
+                ProductCard(product=product, labels=product.valid_labels)
+                for product in product_list_public(territory=territory, on=today)
+            ]
             context["producers"] = producers
             context["relay_points"] = relay_points
             context["map_points"] = project(

@@ -14,11 +14,15 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("paiements/", include("marche.payments.urls")),
+    path("api/v1/", include("marche.api")),
 ]
 
 urlpatterns += i18n_patterns(
     path("compte/", include("marche.accounts.urls")),
     path("commander/", include("marche.orders.urls")),
+    path("preparation/", include("marche.orders.staff_urls")),
+    path("producteur/", include("marche.producers.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=False,
 )

@@ -52,3 +52,31 @@ def artifacts_dir() -> Path:
     path = Path(settings.BASE_DIR) / "test-artifacts"
     path.mkdir(exist_ok=True)
     return path
+
+
+@pytest.fixture
+def fake_stripe(settings):  # type: ignore[no-untyped-def]
+    """Card payments switched on against a local fake Stripe (tests/fakes/stripe_server.py)."""
+    from marche.payments import methods
+    from tests.fakes.stripe_server import FakeStripe
+
+    fake = FakeStripe(webhook_secret="whsec_test_secret").start()
+    settings.STRIPE_SECRET_KEY = "sk_test_fake"
+    settings.STRIPE_WEBHOOK_SECRET = fake.webhook_secret
+    settings.STRIPE_API_BASE = fake.url
+    settings.CARD_PAYMENTS_ENABLED = True
+    methods._registry.cache_clear()
+    yield fake
+    fake.stop()
+    methods._registry.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _celery_join_flag_reset() -> None:
+    """Eager Celery keeps a process-wide "inside a task" flag that it saves and restores
+    around each task; tasks run eagerly by concurrent threads (the race tests) can restore
+    it in the wrong order and leave it on, which then makes any later ``.get()`` fail.
+    Production runs tasks in workers, so this only concerns in-process test runs."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)

@@ -10,6 +10,8 @@ from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from marche.core.models import TimeStampedModel
+
 
 class Role(models.TextChoices):
     HOUSEHOLD = "household", _("Foyer")
@@ -90,3 +92,34 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email
+
+
+class ApiToken(TimeStampedModel):
+    """A bearer token for the API. Only a SHA-256 hash and a short prefix are stored.
+
+    The raw token is shown once, when it is created; it cannot be recovered afterwards.
+    """
+
+    user = models.ForeignKey(
+        User,
+        on_delete=models.CASCADE,
+        related_name="marche_api_tokens",
+        verbose_name=_("titulaire"),
+    )
+    name = models.CharField(_("nom"), max_length=80, blank=True)
+    prefix = models.CharField(_("début du jeton"), max_length=12, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    last_used_at = models.DateTimeField(_("dernière utilisation"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("révoqué le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("jeton d'API")
+        verbose_name_plural = _("jetons d'API")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name or self.user})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

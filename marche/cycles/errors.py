@@ -31,3 +31,41 @@ class HoldExpired(DomainError):
     code = "hold_expired"
     status = 409
     default_message = _("La réservation a expiré : le stock a été remis en vente.")
+
+
+class InvalidSchedule(DomainError):
+    code = "invalid_schedule"
+    default_message = _(
+        "Calendrier invalide : la clôture des commandes doit venir après leur ouverture."
+    )
+
+
+class CycleNotFound(NotFound):
+    code = "cycle_not_found"
+    default_message = _("Ce cycle de commande n'existe pas.")
+
+
+class ProductNotFound(NotFound):
+    code = "product_not_found"
+    default_message = _("Ce produit n'existe pas ou a été retiré du catalogue.")
+
+
+class NotYourProducer(DomainError):
+    code = "not_your_producer"
+    status = 403
+    default_message = _(
+        "Vous n'êtes pas membre de ce producteur : vous ne pouvez pas modifier ses offres."
+    )
+
+
+class InvalidPrice(DomainError):
+    code = "invalid_price"
+    default_message = _("Le prix doit être strictement positif, au centime près.")
+
+
+class QuantityBelowCommitted(DomainError):
+    code = "quantity_below_committed"
+    status = 409
+    default_message = _(
+        "La quantité ne peut pas être inférieure à ce qui est déjà réservé ou vendu."
+    )

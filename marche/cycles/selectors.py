@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db.models import Prefetch, QuerySet
 
 from marche.catalog.models import ProductVariant
+from marche.catalog.selectors import product_labels_prefetch
 from marche.cycles.models import Basket, BasketItem, Offer, OrderCycle
 from marche.territories.models import Territory
 
@@ -19,7 +20,7 @@ def cycle_list_open(*, territory: Territory, now: datetime) -> QuerySet[OrderCyc
 
 
 def offer_list_for_shop(*, cycle: OrderCycle) -> QuerySet[Offer]:
-    """The offers of a cycle with product, producer and active variants (three queries)."""
+    """Offers of a cycle with product, producer, active variants and labels (four queries)."""
     return (
         Offer.objects.filter(cycle=cycle, product__is_active=True)
         .select_related("product__producer", "product__category")
@@ -30,7 +31,8 @@ def offer_list_for_shop(*, cycle: OrderCycle) -> QuerySet[Offer]:
                     "position", "content"
                 ),
                 to_attr="active_variants",
-            )
+            ),
+            product_labels_prefetch(on=cycle.delivery_date, lookup="product__certifications"),
         )
         .order_by("product__category__position", "product__name")
     )

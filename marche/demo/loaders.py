@@ -1,19 +1,35 @@
-"""Builds the marketplace part of a demo territory. Idempotent: rerunning updates in place."""
+"""Builds the marketplace part of a demo territory. Idempotent: rerunning updates in place.
+
+The demo always has an order cycle open at load time: the next cycle of the weekly schedule
+still taking orders, opened early when the load falls between a cutoff and the next opening.
+"""
 
 from __future__ import annotations
 
-from datetime import time
+import calendar
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from marche.accounts.models import Role, User
 from marche.canteens.models import Canteen
-from marche.catalog.models import Category, Product
+from marche.catalog.models import (
+    Category,
+    Product,
+    ProductCertification,
+    ProductVariant,
+    validate_allergens,
+)
+from marche.cycles.models import Basket, BasketItem, CycleSchedule, Offer, OrderCycle
 from marche.demo.spec import DemoSpec, DemoSpecError
 from marche.producers.models import Producer, ProducerMembership
 from marche.relays.models import RelayOpeningHours, RelayPoint
+from marche.relays.services import pickup_slots_ensure
 from marche.territories.models import Territory
 
 DEMO_PASSWORD = "demo-loos-2026"  # noqa: S105 (printed on purpose: demo accounts only)
@@ -39,9 +55,51 @@ def parse_time(value: str) -> time:
     return time.fromisoformat(value)
 
 
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, or the month's last day when it is shorter."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
+
+
+def _last_weekday_before(day: date, weekday: int) -> date:
+    """The closest date strictly before ``day`` falling on ``weekday`` (0 is Monday)."""
+    return day - timedelta(days=(day.weekday() - weekday) % 7 or 7)
+
+
+def demo_cycle_dates(
+    *, schedule: CycleSchedule, now: datetime, zone: ZoneInfo
+) -> tuple[datetime, datetime, date]:
+    """Opening, cutoff and delivery day of the schedule's next cycle still open at ``now``.
+
+    Between a cutoff and the next scheduled opening no cycle takes orders; a demo must show
+    one, so that cycle opens at the start of the load day instead.
+    """
+    today = now.astimezone(zone).date()
+    delivery = today + timedelta(days=(schedule.delivery_weekday - today.weekday()) % 7)
+    while True:
+        closes_at = datetime.combine(
+            _last_weekday_before(delivery, schedule.closes_weekday),
+            schedule.closes_time,
+            tzinfo=zone,
+        )
+        if closes_at > now:
+            break
+        delivery += timedelta(days=7)
+    opens_at = datetime.combine(
+        _last_weekday_before(delivery, schedule.opens_weekday), schedule.opens_time, tzinfo=zone
+    )
+    if opens_at > now:
+        opens_at = datetime.combine(today, time(0), tzinfo=zone)
+    return opens_at, closes_at, delivery
+
+
 @transaction.atomic
-def demo_load_marketplace(*, spec: DemoSpec) -> Territory:
-    """Create or update the territory, producers, catalogue, relays, canteens and accounts."""
+def demo_load_marketplace(*, spec: DemoSpec, now: datetime | None = None) -> Territory:
+    """Create or update the territory, catalogue, relays, canteens, accounts and open cycle."""
+    now = now or timezone.now()
     data = spec.data["territory"]
     territory, _ = Territory.objects.update_or_create(
         slug=data["slug"],
@@ -50,14 +108,17 @@ def demo_load_marketplace(*, spec: DemoSpec) -> Territory:
             **spec.locate(data).as_fields(),
         },
     )
-    _load_catalogue(spec=spec, territory=territory)
+    today = now.astimezone(ZoneInfo(territory.timezone)).date()
+    products = _load_catalogue(spec=spec, territory=territory)
+    _load_certifications(spec=spec, products=products, today=today)
     _load_relays(spec=spec, territory=territory)
     _load_canteens(spec=spec, territory=territory)
-    _load_accounts(spec=spec, territory=territory)
+    _load_accounts(spec=spec, territory=territory, today=today)
+    _load_cycle(spec=spec, territory=territory, products=products, now=now)
     return territory
 
 
-def _load_catalogue(*, spec: DemoSpec, territory: Territory) -> None:
+def _load_catalogue(*, spec: DemoSpec, territory: Territory) -> dict[str, Product]:
     categories = {
         item["slug"]: Category.objects.update_or_create(
             slug=item["slug"], defaults={"name": item["name"], "position": position}
@@ -79,13 +140,20 @@ def _load_catalogue(*, spec: DemoSpec, territory: Territory) -> None:
                 **spec.locate(item).as_fields(),
             },
         )
+    products: dict[str, Product] = {}
     for item in spec.section("products"):
         try:
             producer = producers[item["producer"]]
             category = categories[item["category"]]
         except KeyError as exc:
             raise DemoSpecError(f"Produit {item['slug']} : référence inconnue {exc}") from exc
-        Product.objects.update_or_create(
+        allergens = item.get("allergens", [])
+        try:
+            validate_allergens(allergens)
+        except ValidationError as exc:
+            raise DemoSpecError(f"Produit {item['slug']} : {' '.join(exc.messages)}") from exc
+        weight = item.get("estimated_weight_kg")
+        product, _ = Product.objects.update_or_create(
             producer=producer,
             slug=item["slug"],
             defaults={
@@ -95,15 +163,58 @@ def _load_catalogue(*, spec: DemoSpec, territory: Territory) -> None:
                 "unit": item["unit"],
                 "unit_price": Decimal(item["unit_price"]),
                 "vat_rate": Decimal(item.get("vat_rate", "5.50")),
-                "is_organic": item.get("is_organic", True),
                 "season_months": item.get("months", []),
                 "description": item.get("description", ""),
+                "allergens": allergens,
+                "origin": item.get("origin", "FRANCE"),
+                "origin_detail": item.get("origin_detail", producer.city),
+                "is_variable_weight": item.get("variable_weight", False),
+                "estimated_weight_kg": Decimal(weight) if weight else None,
             },
         )
+        for position, variant in enumerate(item.get("variants", [])):
+            ProductVariant.objects.update_or_create(
+                product=product,
+                name=variant["name"],
+                defaults={
+                    "content": Decimal(variant["content"]),
+                    "discount_percent": Decimal(variant.get("discount_percent", "0")),
+                    "position": position,
+                },
+            )
+        products[product.slug] = product
+    return products
+
+
+def _load_certifications(*, spec: DemoSpec, products: dict[str, Product], today: date) -> None:
+    # Without dates, a demo certificate stays valid whenever the demo is loaded.
+    default_from, default_until = date(today.year, 1, 1), date(today.year + 1, 12, 31)
+    for item in spec.section("certifications"):
+        slugs = item.get("products") or [
+            slug for slug, product in products.items() if product.producer.slug == item["producer"]
+        ]
+        if not slugs or any(slug not in products for slug in slugs):
+            raise DemoSpecError(f"Certification {item['reference']} : produit inconnu")
+        for slug in slugs:
+            ProductCertification.objects.update_or_create(
+                product=products[slug],
+                label=item["label"],
+                certificate_reference=item["reference"],
+                defaults={
+                    "certifier": item.get("certifier", ""),
+                    "valid_from": date.fromisoformat(item["valid_from"])
+                    if "valid_from" in item
+                    else default_from,
+                    "valid_until": date.fromisoformat(item["valid_until"])
+                    if "valid_until" in item
+                    else default_until,
+                },
+            )
 
 
 def _load_relays(*, spec: DemoSpec, territory: Territory) -> None:
-    default_hours = spec.data.get("pickup_hours", {}).get("default", [])
+    pickup = spec.data.get("pickup_hours", {})
+    default_hours = pickup.get("default", [])
     for item in spec.section("relay_points"):
         location = spec.locate(item)
         relay, _ = RelayPoint.objects.update_or_create(
@@ -113,6 +224,8 @@ def _load_relays(*, spec: DemoSpec, territory: Territory) -> None:
                 "name": item["name"],
                 "kind": item["kind"],
                 "capacity_per_day": item["capacity_per_day"],
+                "slot_minutes": item.get("slot_minutes", pickup.get("slot_minutes", 60)),
+                "slot_capacity": item.get("slot_capacity", 10),
                 "has_fridge": item.get("has_fridge", False),
                 "source_ref": location.source_ref,
                 **location.as_fields(),
@@ -138,8 +251,7 @@ def _load_canteens(*, spec: DemoSpec, territory: Territory) -> None:
             territory=territory,
             slug=item["slug"],
             defaults={
-                "name": item.get("name")
-                or f"Cantine du {location.name}".replace("du Collège", "du collège"),
+                "name": item["name"],
                 "kind": item["kind"],
                 "meals_per_day": item["meals_per_day"],
                 "organic_target_percent": Decimal(item["organic_target_percent"]),
@@ -151,9 +263,10 @@ def _load_canteens(*, spec: DemoSpec, territory: Territory) -> None:
         )
 
 
-def _load_accounts(*, spec: DemoSpec, territory: Territory) -> None:
+def _load_accounts(*, spec: DemoSpec, territory: Territory, today: date) -> None:
     for item in spec.section("accounts"):
         role = Role(item["role"])
+        months = item.get("solidarity_months")
         user, _ = User.objects.update_or_create(
             email=item["email"],
             defaults={
@@ -163,6 +276,7 @@ def _load_accounts(*, spec: DemoSpec, territory: Territory) -> None:
                 "territory": territory,
                 "is_staff": role == Role.COORDINATOR,
                 "is_superuser": role == Role.COORDINATOR,
+                "solidarity_until": add_months(today, months) if months else None,
             },
         )
         user.set_password(DEMO_PASSWORD)
@@ -178,3 +292,81 @@ def _link_account(*, user: User, item: dict[str, Any], territory: Territory) -> 
         )
     if "canteen" in item:
         Canteen.objects.get(territory=territory, slug=item["canteen"]).managers.add(user)
+
+
+def _load_cycle(
+    *, spec: DemoSpec, territory: Territory, products: dict[str, Product], now: datetime
+) -> None:
+    data = spec.data.get("schedule")
+    if data is None:
+        return
+    schedule, _ = CycleSchedule.objects.update_or_create(
+        territory=territory,
+        name=data["name"],
+        defaults={
+            "delivery_weekday": data["delivery_weekday"],
+            "opens_weekday": data["opens_weekday"],
+            "opens_time": parse_time(data["opens_time"]),
+            "closes_weekday": data["closes_weekday"],
+            "closes_time": parse_time(data["closes_time"]),
+            "minimum_order_amount": Decimal(data.get("minimum_order_amount", "0")),
+            "weeks_ahead": data.get("weeks_ahead", 2),
+        },
+    )
+    opens_at, closes_at, delivery = demo_cycle_dates(
+        schedule=schedule, now=now, zone=ZoneInfo(territory.timezone)
+    )
+    cycle, _ = OrderCycle.objects.update_or_create(
+        schedule=schedule,
+        delivery_date=delivery,
+        defaults={
+            "territory": territory,
+            "name": f"Livraison du jeudi {delivery:%d/%m/%Y}",
+            "opens_at": opens_at,
+            "closes_at": closes_at,
+            "minimum_order_amount": schedule.minimum_order_amount,
+        },
+    )
+    stocks = {item["slug"]: item.get("stock") for item in spec.section("products")}
+    offers: dict[str, Offer] = {}
+    for slug, product in products.items():
+        if product.season_months and delivery.month not in product.season_months:
+            continue
+        # Existing offers keep their stock: orders may already hold or have bought some.
+        offers[slug], _ = Offer.objects.get_or_create(
+            cycle=cycle,
+            product=product,
+            defaults={
+                "unit_price": product.unit_price,
+                "quantity_available": Decimal(stocks[slug]) if stocks.get(slug) else None,
+            },
+        )
+    for item in spec.section("baskets"):
+        _load_basket(item=item, cycle=cycle, offers=offers)
+    for relay in territory.relay_points.filter(is_active=True):
+        pickup_slots_ensure(relay_point=relay, on=delivery)
+
+
+def _load_basket(*, item: dict[str, Any], cycle: OrderCycle, offers: dict[str, Offer]) -> None:
+    """A composed basket made of the first ``max_items`` of its components on offer."""
+    solidarity = item.get("solidarity_price")
+    basket, _ = Basket.objects.update_or_create(
+        cycle=cycle,
+        name=item["name"],
+        defaults={
+            "description": item.get("description", ""),
+            "price": Decimal(item["price"]),
+            "solidarity_price": Decimal(solidarity) if solidarity else None,
+        },
+    )
+    chosen = [
+        (offers[slug], Decimal(quantity)) for slug, quantity in item["items"] if slug in offers
+    ]
+    chosen = chosen[: item.get("max_items", len(chosen))]
+    if not chosen:
+        raise DemoSpecError(f"Panier {item['name']} : aucun de ses produits n'est de saison")
+    basket.items.exclude(offer__in=[offer for offer, _ in chosen]).delete()
+    for offer, quantity in chosen:
+        BasketItem.objects.update_or_create(
+            basket=basket, offer=offer, defaults={"quantity": quantity}
+        )

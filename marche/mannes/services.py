@@ -657,6 +657,19 @@ def manne_reverse(*, transaction_id: int, by: User, reason: str, key: str) -> Tr
     goes below its limit, corrections included. Reversals and reconversions (already paid
     in euros) cannot be reversed.
     """
+    return _reverse(transaction_id=transaction_id, by=by, reason=reason, key=key)
+
+
+def manne_order_payment_refund(*, transaction_id: int, reason: str, key: str) -> Transaction:
+    """Give a household back the mannes of an order payment (an order cancelled in time).
+
+    The order services call it, not a person: only an ``order_payment`` posting may be
+    reversed this way, with the same guarantees as :func:`manne_reverse`.
+    """
+    return _reverse(transaction_id=transaction_id, by=None, reason=reason, key=key)
+
+
+def _reverse(*, transaction_id: int, by: User | None, reason: str, key: str) -> Transaction:
     reason = (reason or "").strip()
     if not reason:
         raise ReasonRequired()
@@ -675,7 +688,10 @@ def manne_reverse(*, transaction_id: int, by: User, reason: str, key: str) -> Tr
             )
             if original is None:
                 raise TransactionNotFound()
-            _check_coordinator(by, original.territory)
+            if by is not None:
+                _check_coordinator(by, original.territory)
+            elif original.kind != TransferKind.ORDER_PAYMENT:
+                raise NotReversible()
             if original.kind in NOT_REVERSIBLE:
                 raise NotReversible()
             if original.status == TransactionStatus.REVERSED:

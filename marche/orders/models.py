@@ -197,6 +197,13 @@ class OrderLine(models.Model):
     quantity = models.DecimalField(_("quantité (unité du produit)"), **QUANTITY)
     unit_price = models.DecimalField(_("prix unitaire TTC (€)"), **AMOUNT)
     vat_rate = models.DecimalField(_("taux de TVA (%)"), max_digits=4, decimal_places=2)
+    labels = models.JSONField(
+        _("labels valides à la livraison"),
+        default=list,
+        blank=True,
+        help_text=_("Codes EGalim copiés à la commande, du plus haut au plus bas."),
+    )
+    origin = models.CharField(_("origine"), max_length=10, blank=True)
     is_solidarity_price = models.BooleanField(_("tarif solidaire"), default=False)
     price_per_kg = models.DecimalField(_("prix au kg TTC (€)"), **AMOUNT, null=True, blank=True)
     estimated_weight_kg = models.DecimalField(

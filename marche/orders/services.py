@@ -10,8 +10,9 @@ Confirming, cancelling and expiring lock the order row first, so they never both
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -19,7 +20,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from marche.accounts.models import User
-from marche.catalog.models import ProductVariant, Unit
+from marche.catalog.models import Product, ProductVariant, Unit
+from marche.catalog.selectors import product_labels_valid_on
 from marche.cycles.errors import CycleClosed, InvalidQuantity, OfferNotFound, OutOfStock
 from marche.cycles.models import Basket, Offer, OrderCycle
 from marche.cycles.services import stock_confirm, stock_hold, stock_release, stock_return
@@ -304,12 +306,15 @@ def order_place(
     pickup_slot_id: int,
     payment_method: str,
     idempotency_key: str,
+    payment_options: Mapping[str, str] | None = None,
     now: datetime | None = None,
 ) -> tuple[Order, PaymentStart | None]:
     """Turn the household's cart into an order: hold stock, book the slot, start payment.
 
     Replaying the same idempotency key returns the first order (and no second payment).
+    ``payment_options`` go to the payment method as they are (e.g. mannes to use).
     """
+    options = dict(payment_options or {})
     now = now or timezone.now()
     scoped_key = _order_key(customer, idempotency_key)
     existing = Order.objects.filter(idempotency_key=scoped_key).first()
@@ -332,6 +337,7 @@ def order_place(
             minimum=str(cycle.minimum_order_amount),
             total=str(quote.total),
         )
+    method.validate(customer=customer, cycle=cycle, quote=quote, options=options)
     ttl = timedelta(minutes=settings.MARCHE_ORDER_HOLD_MINUTES)
     try:
         with transaction.atomic():
@@ -359,7 +365,7 @@ def order_place(
         if winner is None:
             raise
         return winner, None
-    start = method.start(order=order)
+    start = method.start(order=order, options=options)
     if start.confirmed:
         order = order_confirm(order_id=order.pk, now=now)
     return order, start
@@ -368,14 +374,16 @@ def order_place(
 def _order_line_create(
     *, order: Order, quoted: QuoteLine, now: datetime, ttl: timedelta
 ) -> OrderLine:
-    producer_id = quoted.offer.product.producer_id if quoted.offer is not None else None
+    product = quoted.offer.product if quoted.offer is not None else None
     line = OrderLine.objects.create(
         order=order,
         kind=quoted.kind,
         offer=quoted.offer,
         basket=quoted.basket,
         variant=quoted.variant,
-        producer_id=producer_id,
+        producer_id=product.producer_id if product else None,
+        labels=_labels(product, order.cycle.delivery_date) if product else [],
+        origin=product.origin if product else "",
         name=quoted.name,
         unit=quoted.unit,
         count=quoted.count,
@@ -404,6 +412,8 @@ def _order_line_create(
             kind=LineKind.COMPONENT,
             offer=component.offer,
             producer_id=product.producer_id,
+            labels=_labels(product, order.cycle.delivery_date),
+            origin=product.origin,
             name=product.name,
             unit=product.unit,
             count=component.quantity,
@@ -421,6 +431,11 @@ def _order_line_create(
         )
         child.save(update_fields=["hold"])
     return line
+
+
+def _labels(product: Product, on: date) -> list[str]:
+    """The product's labels valid on the delivery day, highest EGalim rank first."""
+    return [label.value for label in product_labels_valid_on(product=product, on=on)]
 
 
 def _locked_order(order_id: int) -> Order:
@@ -449,10 +464,14 @@ def order_confirm(*, order_id: int, now: datetime | None = None) -> Order:
         raise OrderNotPending()
     for line in _held_lines(order):
         assert line.hold_id is not None
-        stock_confirm(hold_id=line.hold_id, now=now)
+        # The order row is locked and still pending, so nothing released its holds.
+        stock_confirm(hold_id=line.hold_id, now=now, allow_late=True)
     order.status = OrderStatus.CONFIRMED
     order.confirmed_at = now
     order.save(update_fields=["status", "confirmed_at", "updated_at"])
+    method = payment_method_find(order.payment_method)
+    if method is not None:
+        method.on_confirm(order=order)
     transaction.on_commit(lambda: _notify(order.pk, "confirmed"))
     return order
 
@@ -490,10 +509,21 @@ def order_cancel(*, order_id: int, by: User, now: datetime | None = None) -> Ord
 
 def order_expire(*, order_id: int, now: datetime | None = None) -> Order:
     """Give back the stock and room of an order whose payment never came. Idempotent."""
-    now = now or timezone.now()
+    return _release_unpaid(order_id=order_id, now=now or timezone.now(), force=False)
+
+
+def order_payment_failed(*, order_id: int, now: datetime | None = None) -> Order:
+    """The payment failed or its page expired: give the stock and room back now. Idempotent.
+
+    A confirmed order is left as it is (a late "expired" after "completed" changes nothing).
+    """
+    return _release_unpaid(order_id=order_id, now=now or timezone.now(), force=True)
+
+
+def _release_unpaid(*, order_id: int, now: datetime, force: bool) -> Order:
     with transaction.atomic():
         order = _locked_order(order_id)
-        if order.status != OrderStatus.PENDING or order.expires_at > now:
+        if order.status != OrderStatus.PENDING or (not force and order.expires_at > now):
             return order
         for line in _held_lines(order):
             assert line.hold_id is not None

@@ -28,7 +28,13 @@ from marche.cycles.models import OrderCycle
 from marche.cycles.selectors import basket_list_for_shop, cycle_list_open, offer_list_for_shop
 from marche.errors import DomainError
 from marche.orders.models import Cart, Order, OrderLine
-from marche.orders.services import cart_quote, cart_set_item, order_cancel, order_place
+from marche.orders.services import (
+    cart_quote,
+    cart_set_item,
+    order_cancel,
+    order_place,
+    variant_item_price,
+)
 from marche.payments.methods import payment_method_list
 from marche.relays.selectors import relay_point_list_public
 from marche.relays.services import pickup_slots_ensure
@@ -79,7 +85,11 @@ def shop(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"territory": territory, "cycles": cycles, "cycle": cycle}
     if cycle is not None:
         context["baskets"] = basket_list_for_shop(cycle=cycle)
-        context["offers"] = offer_list_for_shop(cycle=cycle)
+        offers = list(offer_list_for_shop(cycle=cycle))
+        for offer in offers:
+            for variant in offer.product.active_variants:
+                variant.item_price = variant_item_price(offer=offer, variant=variant)
+        context["offers"] = offers
         if request.user.is_authenticated:
             cart = Cart.objects.filter(customer=request.user, cycle=cycle).first()
             context["quote"] = cart_quote(cart=cart) if cart else None

@@ -21,9 +21,14 @@ from django.utils.translation import gettext_lazy as _
 from marche.orders.errors import PaymentMethodUnavailable
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from django.utils.functional import Promise
 
+    from marche.accounts.models import User
+    from marche.cycles.models import OrderCycle
     from marche.orders.models import Order
+    from marche.orders.services import Quote
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,34 +48,71 @@ class PaymentMethod(ABC):
         """Whether households may choose this method now (configured, enabled)."""
         return True
 
-    def unavailable_reason(self) -> str:
-        return ""
+    def validate(  # noqa: B027 - optional hook
+        self, *, customer: User, cycle: OrderCycle, quote: Quote, options: Mapping[str, str]
+    ) -> None:
+        """Refuse, before anything is written, options this method cannot honour."""
 
     @abstractmethod
-    def start(self, *, order: Order) -> PaymentStart:
-        """Begin paying ``order`` (already committed, stock held)."""
+    def start(self, *, order: Order, options: Mapping[str, str]) -> PaymentStart:
+        """Begin paying ``order`` (already committed, stock held); never inside a lock."""
+
+    def on_confirm(self, *, order: Order) -> None:  # noqa: B027 - optional hook
+        """Called inside the transaction that confirms the order (capture what was held)."""
 
     def cancel(self, *, order: Order) -> None:  # noqa: B027 - optional hook
         """The order is cancelled or expired: undo or refund what this method took."""
 
 
-class PayAtPickup(PaymentMethod):
+class ManneSplitMixin:
+    """Lets a method take part of the order in mannes (checkout option ``mannes``)."""
+
+    def validate(
+        self, *, customer: User, cycle: OrderCycle, quote: Quote, options: Mapping[str, str]
+    ) -> None:
+        from marche.payments.mannes_tender import manne_part_validate
+
+        manne_part_validate(customer=customer, cycle=cycle, quote=quote, options=options)
+
+    def hold_mannes(self, *, order: Order, options: Mapping[str, str]) -> None:
+        from marche.payments.mannes_tender import manne_amount_option, manne_part_hold
+
+        manne_part_hold(order=order, amount=manne_amount_option(options))
+
+    def on_confirm(self, *, order: Order) -> None:
+        from marche.payments.mannes_tender import manne_part_capture
+
+        manne_part_capture(order=order)
+
+    def cancel_mannes(self, *, order: Order) -> None:
+        from marche.payments.mannes_tender import manne_part_refund, manne_part_release
+
+        manne_part_release(order=order)
+        if order.status == "cancelled":
+            manne_part_refund(order=order)
+
+
+class PayAtPickup(ManneSplitMixin, PaymentMethod):
     """Cash or cheque at the relay point, recorded there; the order is confirmed at once."""
 
     code = "pickup"
     label = _("Paiement au retrait")
     description = _("En espèces ou par chèque, au point relais, au moment du retrait.")
 
-    def start(self, *, order: Order) -> PaymentStart:
+    def start(self, *, order: Order, options: Mapping[str, str]) -> PaymentStart:
+        from marche.payments.mannes_tender import manne_part_total
         from marche.payments.models import Payment, PaymentStatus
 
-        Payment.objects.get_or_create(
-            order=order,
-            method=self.code,
-            currency="EUR",
-            status=PaymentStatus.PENDING,
-            defaults={"amount": order.total},
-        )
+        self.hold_mannes(order=order, options=options)
+        rest = order.total - manne_part_total(order)
+        if rest > 0:
+            Payment.objects.get_or_create(
+                order=order,
+                method=self.code,
+                currency="EUR",
+                status=PaymentStatus.PENDING,
+                defaults={"amount": rest},
+            )
         return PaymentStart(confirmed=True)
 
     def cancel(self, *, order: Order) -> None:
@@ -79,6 +121,7 @@ class PayAtPickup(PaymentMethod):
         Payment.objects.filter(order=order, method=self.code, status=PaymentStatus.PENDING).update(
             status=PaymentStatus.CANCELLED
         )
+        self.cancel_mannes(order=order)
 
 
 @cache

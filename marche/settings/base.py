@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "logistics",
     "cms",
     "frontend",
+    "ninja",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -127,6 +128,7 @@ CELERY_TIMEZONE = "Europe/Paris"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "expire-stock-holds": {"task": "cycles.expire_stock_holds", "schedule": 60.0},
     "expire-pending-orders": {"task": "orders.expire_pending", "schedule": 60.0},
+    "generate-cycles": {"task": "cycles.generate_from_schedules", "schedule": 3600.0},
 }
 
 # Auth ---------------------------------------------------------------------------------
@@ -176,7 +178,11 @@ WAGTAILDOCS_EXTENSIONS = ["csv", "pdf", "txt", "xlsx", "odt", "ods"]
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+# A local base address replaces api.stripe.com (a test double or a mock server).
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 CARD_PAYMENTS_ENABLED = bool(STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET)
+# The public address of the site, for the return pages given to Stripe Checkout.
+MARCHE_SITE_URL = env.str("MARCHE_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # Project ------------------------------------------------------------------------------
 # The territory shown when a request does not name one (one deployment may serve several).
@@ -207,6 +213,10 @@ LOGGING = {
 }
 
 # Payment methods offered at checkout, in order (see marche/payments/methods.py).
-MARCHE_PAYMENT_METHODS = ["marche.payments.methods.PayAtPickup"]
+MARCHE_PAYMENT_METHODS = [
+    "marche.payments.methods.PayAtPickup",
+    "marche.payments.card.CardPayment",
+]
 # How long stock stays held for an order that waits for its payment.
-MARCHE_ORDER_HOLD_MINUTES = 30
+# Stripe Checkout sessions last at least 30 minutes; the stock hold lasts as long.
+MARCHE_ORDER_HOLD_MINUTES = 35

@@ -4,10 +4,13 @@ import io
 import re
 
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
+from PIL import Image
 from wagtail.models import Site
 
 from cms.models import HomePage
+from marche.catalog.models import Product, ProductPhoto
 from marche.producers.models import Producer
 from marche.relays.models import RelayOpeningHours, RelayPoint
 
@@ -40,7 +43,7 @@ def test_home_page_lists_every_producer_and_relay_point_in_french(client: Client
         assert name.replace("'", "&#x27;") in page
     for name in RelayPoint.objects.values_list("name", flat=True):
         assert name in page
-    assert "Vendredi 16h30–19h00 · Samedi 09h30–12h30" in page
+    assert "Jeudi 16h00–19h00" in page
     assert page.count('class="pin relay"') == 10
     assert page.count('class="pin producer"') == 5
     assert "accepte les mannes" in page
@@ -53,7 +56,7 @@ def test_home_page_in_english(client: Client, demo) -> None:  # type: ignore[no-
     page = text(response)
     assert '<html lang="en">' in page
     assert "Our producers" in page and "Relay points" in page
-    assert "Friday 16h30–19h00" in page
+    assert "Thursday 16h00–19h00" in page
 
 
 def test_home_page_query_count_does_not_grow_with_relays(
@@ -90,3 +93,52 @@ def test_load_demo_rebuilds_a_missing_site_root(client: Client) -> None:
     assert isinstance(site.root_page.specific, HomePage)
     assert client.get("/").status_code == 200
     assert HomePage.objects.count() == 1
+
+
+def test_home_page_lists_products_with_labels_allergens_and_photo(client: Client, demo) -> None:  # type: ignore[no-untyped-def]
+    soup = Product.objects.get(slug="soupe-legumes")
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 3), "orange").save(buffer, format="PNG")
+    ProductPhoto.objects.create(
+        product=soup,
+        image=ContentFile(buffer.getvalue(), name="soupe.png"),
+        alt_text="Bouteille de soupe orange",
+    )
+    page = text(client.get("/"))
+    assert "Nos produits" in page
+    assert page.count('class="card product"') == 20
+    # 11 products of the three Bioloos farms; the micro-farm's HVE certificate has expired.
+    assert page.count('class="badge bio"') == 11
+    assert page.count('<span class="badge label">Fermier</span>') == 1
+    assert "Haute valeur environnementale" not in page
+    assert "Allergènes : Céleri" in page
+    assert "Allergènes : Céréales contenant du gluten" in page
+    assert "2,90 € le kg · pièce d'environ 1,2 kg, pesée à la préparation" in page
+    assert "2,20 € / kg" in page
+    assert "origine France (Hulluch)" in page
+    assert re.search(
+        r'<img src="/media/produits/\d{4}/soupe[^"]*\.png" alt="Bouteille de soupe orange"', page
+    )
+
+
+def test_home_page_query_count_does_not_grow_with_products(
+    client: Client,
+    demo,
+    django_assert_max_num_queries,  # type: ignore[no-untyped-def]
+) -> None:
+    client.get("/")
+    with django_assert_max_num_queries(15) as baseline:
+        client.get("/")
+    product = Product.objects.get(slug="pommes-de-terre")
+    certification = product.certifications.get()
+    for index in range(5):
+        clone = Product.objects.get(pk=product.pk)
+        clone.pk = None
+        clone.slug = f"copie-{index}"
+        clone.save()
+        certification.pk = None
+        certification.product = clone
+        certification.save()
+    with django_assert_max_num_queries(len(baseline.captured_queries)):
+        response = client.get("/")
+    assert text(response).count('class="badge bio"') == 16

@@ -1,25 +1,61 @@
 from __future__ import annotations
 
 import io
+from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from logistics.models import Vehicle
 from marche.accounts.models import Role, User
 from marche.canteens.models import Canteen
-from marche.catalog.models import Product
+from marche.catalog.models import (
+    Allergen,
+    EgalimLabel,
+    Origin,
+    Product,
+    ProductCertification,
+    ProductVariant,
+    Unit,
+)
+from marche.catalog.selectors import product_best_label, product_labels_valid_on
+from marche.cycles.models import Basket, BasketItem, CycleSchedule, Offer, OrderCycle
 from marche.demo.loaders import DEMO_PASSWORD
 from marche.demo.spec import DEFAULT_SPEC
 from marche.producers.models import Producer, ProducerKind
-from marche.relays.models import RelayOpeningHours, RelayPoint
+from marche.relays.models import PickupSlot, RelayDay, RelayOpeningHours, RelayPoint
 from marche.territories.models import Territory
 
 pytestmark = pytest.mark.django_db
 
-MODELS = (Territory, Producer, Product, RelayPoint, RelayOpeningHours, Canteen, Vehicle, User)
+PARIS = ZoneInfo("Europe/Paris")
+# A Thursday morning, between the Tuesday 20:00 cutoff and the Friday 08:00 opening.
+THURSDAY = datetime(2026, 11, 26, 10, 0, tzinfo=PARIS)
+
+MODELS = (
+    Territory,
+    Producer,
+    Product,
+    ProductVariant,
+    ProductCertification,
+    RelayPoint,
+    RelayOpeningHours,
+    RelayDay,
+    PickupSlot,
+    Canteen,
+    Vehicle,
+    User,
+    CycleSchedule,
+    OrderCycle,
+    Offer,
+    Basket,
+    BasketItem,
+)
 
 
 def counts() -> dict[str, int]:
@@ -32,18 +68,38 @@ def load(**options: object) -> str:
     return out.getvalue()
 
 
+@pytest.fixture(autouse=True)
+def frozen_time():  # type: ignore[no-untyped-def]
+    with time_machine.travel(THURSDAY, tick=False) as traveller:
+        yield traveller
+
+
+EXPECTED_COUNTS = {
+    "Territory": 1,
+    "Producer": 5,
+    "Product": 20,
+    "ProductVariant": 2,
+    # 3 + 5 + 3 organic products of the Bioloos farms, 1 "fermier", 9 expired HVE.
+    "ProductCertification": 21,
+    "RelayPoint": 10,
+    "RelayOpeningHours": 10,
+    "RelayDay": 10,
+    "PickupSlot": 60,
+    "Canteen": 7,
+    "Vehicle": 4,
+    "User": 6,
+    "CycleSchedule": 1,
+    "OrderCycle": 1,
+    # Delivered on 3 December: 20 products less strawberries, lettuce, parsley, chives.
+    "Offer": 16,
+    "Basket": 2,
+    "BasketItem": 9,
+}
+
+
 def test_demo_builds_the_loos_en_gohelle_territory() -> None:
     output = load()
-    assert counts() == {
-        "Territory": 1,
-        "Producer": 5,
-        "Product": 19,
-        "RelayPoint": 10,
-        "RelayOpeningHours": 20,
-        "Canteen": 7,
-        "Vehicle": 4,
-        "User": 5,
-    }
+    assert counts() == EXPECTED_COUNTS
     territory = Territory.objects.get()
     assert (territory.name, territory.insee_code, territory.local_currency_code) == (
         "Loos-en-Gohelle",
@@ -52,6 +108,8 @@ def test_demo_builds_the_loos_en_gohelle_territory() -> None:
     )
     assert (territory.latitude, territory.longitude) == (Decimal("50.458000"), Decimal("2.792000"))
     assert "mot de passe : " + DEMO_PASSWORD in output
+    assert "Cycle ouvert : Livraison du jeudi 03/12/2026, 16 offres, 2 paniers composés" in output
+    assert "solidaire@demo.test" in output
     assert "coordination@demo.test" in output
 
 
@@ -62,9 +120,16 @@ def test_relay_points_stand_at_real_places() -> None:
     assert (relay.latitude, relay.longitude) == (Decimal("50.456204"), Decimal("2.793448"))
     assert relay.address == "22 Rue Roger Salengro"
     assert relay.city == "Loos-en-Gohelle"
-    assert [str(hours) for hours in relay.opening_hours.all()] == [
-        "vendredi 16:30–19:00",
-        "samedi 09:30–12:30",
+    assert [str(hours) for hours in relay.opening_hours.all()] == ["jeudi 16:00–19:00"]
+    assert (relay.capacity_per_day, relay.slot_minutes, relay.slot_capacity) == (40, 30, 8)
+    slots = PickupSlot.objects.filter(relay_point=relay, date=date(2026, 12, 3))
+    assert [(slot.starts_at, slot.capacity) for slot in slots.order_by("starts_at")] == [
+        (time(16, 0), 8),
+        (time(16, 30), 8),
+        (time(17, 0), 8),
+        (time(17, 30), 8),
+        (time(18, 0), 8),
+        (time(18, 30), 8),
     ]
 
 
@@ -88,7 +153,7 @@ def test_bioloos_collective_and_its_farms() -> None:
 
 def test_one_account_per_role_linked_to_what_it_acts_on() -> None:
     load()
-    assert sorted(User.objects.values_list("role", flat=True)) == sorted(Role.values)
+    assert sorted(set(User.objects.values_list("role", flat=True))) == sorted(Role.values)
     farmer = User.objects.get(role=Role.FARMER)
     assert list(farmer.producers.values_list("slug", flat=True)) == ["ferme-du-chemin-vert"]
     manager = User.objects.get(role=Role.CANTEEN_MANAGER)
@@ -103,11 +168,175 @@ def test_rerunning_changes_nothing() -> None:
     load()
     before = counts()
     ids = sorted(RelayPoint.objects.values_list("pk", flat=True))
+    offer_ids = sorted(Offer.objects.values_list("pk", flat=True))
     Producer.objects.filter(slug="bioloos").update(name="Renommé")
     load()
-    assert counts() == before
+    assert counts() == before == EXPECTED_COUNTS
     assert sorted(RelayPoint.objects.values_list("pk", flat=True)) == ids
+    assert sorted(Offer.objects.values_list("pk", flat=True)) == offer_ids
     assert Producer.objects.get(slug="bioloos").name == "Bioloos"
+
+
+def test_rerunning_keeps_the_stock_already_sold(frozen_time) -> None:  # type: ignore[no-untyped-def]
+    load()
+    Offer.objects.filter(product__slug="carottes").update(quantity_sold=Decimal("7"))
+    frozen_time.shift(3600)
+    load()
+    carrots = Offer.objects.get(product__slug="carottes")
+    assert (carrots.quantity_available, carrots.quantity_sold) == (Decimal("120"), Decimal("7"))
+
+
+def test_canteens_are_named_in_the_spec() -> None:
+    load()
+    assert list(Canteen.objects.order_by("name").values_list("name", flat=True)) == [
+        "Cantine de l'école maternelle de Loos-en-Gohelle",
+        "Cantine du collège Jean Jaurès",
+        "Cantine du collège Jean Zay",
+        "Cantine du collège Langevin-Wallon",
+        "Cantine du collège Pierre et Marie Curie",
+        "Cantine du collège René Cassin",
+        "Résidence autonomie (foyer-logement) de Loos-en-Gohelle",
+    ]
+
+
+def test_labels_allergens_and_origin_of_the_catalogue() -> None:
+    load()
+    on = THURSDAY.date()
+    potatoes = Product.objects.get(slug="pommes-de-terre")
+    assert product_labels_valid_on(product=potatoes, on=on) == [EgalimLabel.BIO]
+    certification = potatoes.certifications.get()
+    assert (certification.certificate_reference, certification.valid_from) == (
+        "FR-BIO-01 DEMO-2026-0101",
+        date(2026, 1, 1),
+    )
+    assert certification.valid_until == date(2027, 12, 31)
+    assert (potatoes.origin, potatoes.origin_detail) == (Origin.FRANCE, "Loos-en-Gohelle")
+    eggs = Product.objects.get(slug="oeufs-plein-air")
+    assert product_labels_valid_on(product=eggs, on=on) == [EgalimLabel.BIO, EgalimLabel.FERMIER]
+    assert product_best_label(product=eggs, on=on) == EgalimLabel.BIO
+    assert eggs.allergens == [Allergen.EGGS]
+    # The micro-farm's HVE certificate ran out in February 2025: it counts for nothing now.
+    jam = Product.objects.get(slug="confiture-fraises")
+    assert product_best_label(product=jam, on=on) is None
+    assert product_best_label(product=jam, on=date(2024, 6, 1)) == EgalimLabel.HVE
+    assert jam.allergens == []
+    soup = Product.objects.get(slug="soupe-legumes")
+    assert (soup.allergens, soup.allergen_labels()) == (["celery"], ["Céleri"])
+    assert Product.objects.get(slug="farine-ble-t80").allergen_labels() == [
+        "Céréales contenant du gluten"
+    ]
+    assert Product.objects.get(slug="poireaux").origin_detail == "Hulluch"
+
+
+def test_variants_and_variable_weight() -> None:
+    load()
+    potatoes = Product.objects.get(slug="pommes-de-terre")
+    assert [
+        (variant.name, variant.content, variant.discount_percent)
+        for variant in potatoes.variants.all()
+    ] == [
+        ("Sac de 1 kg", Decimal("1.000"), Decimal("0.00")),
+        ("Cagette de 5 kg", Decimal("5.000"), Decimal("10.00")),
+    ]
+    squash = Product.objects.get(slug="potimarron")
+    assert (
+        squash.unit,
+        squash.unit_price,
+        squash.is_variable_weight,
+        squash.estimated_weight_kg,
+    ) == (Unit.PIECE, Decimal("2.90"), True, Decimal("1.200"))
+
+
+def test_an_open_cycle_with_offers_in_season_and_composed_baskets() -> None:
+    load()
+    schedule = CycleSchedule.objects.get()
+    assert (
+        schedule.delivery_weekday,
+        schedule.opens_weekday,
+        schedule.opens_time,
+        schedule.closes_weekday,
+        schedule.closes_time,
+    ) == (3, 4, time(8, 0), 1, time(20, 0))
+    cycle = OrderCycle.objects.get()
+    assert cycle.schedule == schedule
+    assert cycle.is_open(THURSDAY)
+    # Loaded between a cutoff and the next opening: the cycle opens early, at midnight.
+    assert (cycle.opens_at, cycle.closes_at, cycle.delivery_date) == (
+        datetime(2026, 11, 26, 0, 0, tzinfo=PARIS),
+        datetime(2026, 12, 1, 20, 0, tzinfo=PARIS),
+        date(2026, 12, 3),
+    )
+    assert cycle.name == "Livraison du jeudi 03/12/2026"
+    carrots = cycle.offers.get(product__slug="carottes")
+    assert (carrots.unit_price, carrots.quantity_available) == (Decimal("2.60"), Decimal("120"))
+    assert not cycle.offers.filter(product__slug__in=["fraises", "laitue"]).exists()
+    baskets = {basket.name: basket for basket in cycle.baskets.all()}
+    assert {name: (b.price, b.solidarity_price) for name, b in baskets.items()} == {
+        "Panier légumes": (Decimal("15.00"), Decimal("7.50")),
+        "Petit panier": (Decimal("9.00"), Decimal("4.50")),
+    }
+    assert [
+        (item.offer.product.slug, item.quantity)
+        for item in baskets["Panier légumes"].items.order_by("pk")
+    ] == [
+        ("pommes-de-terre", Decimal("1.500")),
+        ("carottes", Decimal("1.000")),
+        ("poireaux", Decimal("1.000")),
+        ("chicons", Decimal("0.500")),
+        ("oignons-jaunes", Decimal("0.500")),
+    ]
+    assert [
+        (item.offer.product.slug, item.quantity)
+        for item in baskets["Petit panier"].items.order_by("pk")
+    ] == [
+        ("pommes-de-terre", Decimal("1.000")),
+        ("carottes", Decimal("0.500")),
+        ("poireaux", Decimal("0.500")),
+        ("mache", Decimal("1.000")),
+    ]
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 11, 27, 8, 0, tzinfo=PARIS),  # the Friday opening itself
+        datetime(2026, 11, 28, 9, 0, tzinfo=PARIS),  # a Saturday
+        datetime(2026, 12, 1, 19, 59, tzinfo=PARIS),  # just before the Tuesday cutoff
+    ],
+)
+def test_in_an_opening_window_the_cycle_keeps_its_scheduled_opening(
+    frozen_time,  # type: ignore[no-untyped-def]
+    moment: datetime,
+) -> None:
+    frozen_time.move_to(moment)
+    load()
+    cycle = OrderCycle.objects.get()
+    assert (cycle.opens_at, cycle.closes_at, cycle.delivery_date) == (
+        datetime(2026, 11, 27, 8, 0, tzinfo=PARIS),
+        datetime(2026, 12, 1, 20, 0, tzinfo=PARIS),
+        date(2026, 12, 3),
+    )
+
+
+def test_a_tuesday_evening_load_opens_the_following_cycle(frozen_time) -> None:  # type: ignore[no-untyped-def]
+    frozen_time.move_to(datetime(2026, 12, 1, 20, 0, tzinfo=PARIS))  # the cutoff itself
+    load()
+    cycle = OrderCycle.objects.get()
+    assert (cycle.opens_at, cycle.closes_at, cycle.delivery_date) == (
+        datetime(2026, 12, 1, 0, 0, tzinfo=PARIS),
+        datetime(2026, 12, 8, 20, 0, tzinfo=PARIS),
+        date(2026, 12, 10),
+    )
+
+
+def test_one_household_pays_the_solidarity_price_the_other_does_not() -> None:
+    load()
+    on = date(2026, 12, 3)
+    regular = User.objects.get(email="foyer@demo.test")
+    eligible = User.objects.get(email="solidaire@demo.test")
+    assert (regular.solidarity_until, regular.is_solidarity_eligible(on)) == (None, False)
+    assert (eligible.role, eligible.solidarity_until) == (Role.HOUSEHOLD, date(2027, 11, 26))
+    assert eligible.is_solidarity_eligible(on)
 
 
 def test_a_broken_spec_is_refused_and_creates_nothing(tmp_path: Path) -> None:
@@ -128,3 +357,13 @@ def test_refused_where_demo_data_is_not_allowed(settings) -> None:  # type: igno
     with pytest.raises(CommandError, match="MARCHE_DEMO_ALLOWED"):
         load()
     assert set(counts().values()) == {0}
+
+
+def test_the_demo_household_shops_the_open_cycle(client) -> None:  # type: ignore[no-untyped-def]
+    load()
+    client.force_login(User.objects.get(email="foyer@demo.test"))
+    page = client.get(reverse("orders:shop")).content.decode()
+    assert page.count("data-offer=") == 16
+    assert page.count('<span class="badge">bio</span>') == 11
+    assert 'data-basket="Panier légumes"' in page and 'data-basket="Petit panier"' in page
+    assert "2,90 € / kg" in page

@@ -90,6 +90,7 @@ def test_basket_and_two_items_are_priced_held_confirmed_and_announced(
     assert order.total == Decimal("27.15")
     lines = {line.name: line for line in order.lines.all()}
     assert lines["Carottes"].total == Decimal("3.75")
+    assert (lines["Carottes"].labels, lines["Carottes"].origin) == ([], "FRANCE")
     assert lines["Œufs"].total == Decimal("8.40")
     basket_line = lines[market.basket.name]
     assert basket_line.kind == LineKind.BASKET and basket_line.total == Decimal("15.00")
@@ -316,5 +317,38 @@ class PayLater(PaymentMethod):
     code = "later"
     label = "plus tard"
 
-    def start(self, *, order):
+    def start(self, *, order, options):
         return PaymentStart(confirmed=False, redirect_url="/payer/")
+
+
+def test_labels_valid_on_delivery_day_are_copied_onto_the_line(market) -> None:
+    from datetime import timedelta as td
+
+    from marche.catalog.models import EgalimLabel, ProductCertification
+
+    delivery = market.cycle.delivery_date
+    for label, until in (
+        (EgalimLabel.FERMIER, delivery),
+        (EgalimLabel.BIO, delivery + td(days=30)),
+        (EgalimLabel.HVE, delivery - td(days=1)),  # expired before delivery
+    ):
+        ProductCertification.objects.create(
+            product=market.eggs.product,
+            label=label,
+            certificate_reference=f"REF-{label}",
+            valid_from=delivery - td(days=365),
+            valid_until=until,
+        )
+    cart_set_item(
+        customer=market.household,
+        cycle_id=market.cycle.pk,
+        offer_id=market.eggs.pk,
+        count=Decimal("1"),
+    )
+    order, _ = place(market)
+    line = order.lines.get()
+    assert line.labels == ["BIO", "FERMIER"]
+    # The catalogue changing later does not change the order.
+    ProductCertification.objects.all().delete()
+    line.refresh_from_db()
+    assert line.labels == ["BIO", "FERMIER"]

@@ -8,6 +8,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from marche.demo.loaders import DEMO_PASSWORD, demo_load_marketplace
@@ -44,6 +46,19 @@ class Command(BaseCommand):
             f"  {territory.producers.count()} producteurs, {territory.relay_points.count()} points "
             f"relais, {territory.canteens.count()} cantines, {territory.vehicles.count()} véhicules"
         )
+        now = timezone.now()
+        cycle = (
+            territory.order_cycles.filter(opens_at__lte=now, closes_at__gt=now)
+            .annotate(offer_count=Count("offers", distinct=True))
+            .annotate(basket_count=Count("baskets", distinct=True))
+            .order_by("closes_at")
+            .first()
+        )
+        if cycle is not None:
+            self.stdout.write(
+                f"  Cycle ouvert : {cycle.name}, {cycle.offer_count} offres, "
+                f"{cycle.basket_count} paniers composés"
+            )
         self.stdout.write("Comptes de démonstration (mot de passe : " + DEMO_PASSWORD + ") :")
         for account in demo.section("accounts"):
             self.stdout.write(f"  {account['role']:<16} {account['email']}")

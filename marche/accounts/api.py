@@ -1,0 +1,43 @@
+"""Bearer-token authentication of the API, by role."""
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja.security import HttpBearer
+
+from marche.accounts.errors import RoleForbidden
+from marche.accounts.models import Role, User
+from marche.accounts.tokens import api_token_authenticate
+from marche.producers.models import ProducerMembership
+
+
+class TokenAuth(HttpBearer):
+    """A live API token of an active user; subclasses add what the role must be."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        api_token = api_token_authenticate(raw=token)
+        if api_token is None:
+            return None  # ninja answers 401, shaped by marche.api
+        self.check(api_token.user)
+        request.user = api_token.user
+        return api_token.user
+
+    def check(self, user: User) -> None:
+        """Refuse (403) a user whose role may not use these endpoints."""
+
+
+class HouseholdAuth(TokenAuth):
+    def check(self, user: User) -> None:
+        if user.role != Role.HOUSEHOLD:
+            raise RoleForbidden(_("Cette partie de l'API est réservée aux comptes foyers."))
+
+
+class FarmerAuth(TokenAuth):
+    def check(self, user: User) -> None:
+        if user.role != Role.FARMER or not ProducerMembership.objects.filter(user=user).exists():
+            raise RoleForbidden(
+                _("Cette partie de l'API est réservée aux producteurs membres d'une ferme.")
+            )
+
+
+household_auth = HouseholdAuth()
+farmer_auth = FarmerAuth()

@@ -1,0 +1,425 @@
+"""Pick lists and packing lists as CSV (for spreadsheets) and PDF (to print and sign).
+
+CSV files are written for French spreadsheets: UTF-8 with a byte-order mark (so Excel reads
+the accents), ``;`` as separator and a decimal comma (``1,5``), which is what a French Excel
+or LibreOffice opens as numbers without an import dialog. Amounts keep two decimals
+(``27,15``); quantities and weights drop trailing zeros (``2,5``). Headers are in French
+whatever the interface language, because the files circulate between people on the ground.
+Text typed by people (names, designations, phone numbers) that starts like a formula
+(``=``, ``+``, ``-``, ``@``) is prefixed with an apostrophe so a spreadsheet shows it as text.
+
+PDFs are A4 with the standard PDF fonts (whose encoding covers French accents, ``Œ`` and
+``€``), a title naming the cycle and the producer or relay point, tables whose header row
+repeats on every page, and "page n / N" at the bottom. A packing list ends with a box the
+relay point signs when it receives the baskets.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.formats import date_format
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+from reportlab.platypus.flowables import Flowable
+
+from marche.orders.selectors import PackingList, PackingOrder, PickList
+
+BOM = "\ufeff"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+GREEN = colors.HexColor("#2f6b3a")
+
+PICK_HEADERS = [
+    "Producteur",
+    "Produit",
+    "Unité",
+    "Destination",
+    "Type de destination",
+    "Quantité",
+]
+PACKING_HEADERS = [
+    "Créneau",
+    "Référence",
+    "Client",
+    "Téléphone",
+    "Type",
+    "Désignation",
+    "Nombre",
+    "Quantité",
+    "Unité",
+    "Producteur",
+    "Poids estimé (kg)",
+    "Poids pesé (kg)",
+    "Prix au kg (€)",
+    "Montant (€)",
+    "Total commande (€)",
+    "Total définitif",
+    "Paiement",
+    "État du paiement",
+]
+DESTINATION_KINDS = {"relay_point": "point relais"}
+
+
+def fr_quantity(value: Decimal | None) -> str:
+    """A quantity or weight with a decimal comma and no trailing zeros: ``2,5``."""
+    if value is None:
+        return ""
+    text = f"{value:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text in {"-0", ""}:
+        text = "0"
+    return text.replace(".", ",")
+
+
+def fr_money(value: Decimal | None) -> str:
+    """An amount with two decimals and a decimal comma: ``27,15``."""
+    if value is None:
+        return ""
+    return f"{value:.2f}".replace(".", ",")
+
+
+def _text(value: str) -> str:
+    """Free text typed by people, made inert for spreadsheets (no formula injection)."""
+    if value[:1] in FORMULA_STARTS:
+        return "'" + value
+    return value
+
+
+def _csv(rows: Iterable[list[str]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerows(rows)
+    return (BOM + buffer.getvalue()).encode("utf-8")
+
+
+# --- CSV ------------------------------------------------------------------------------------
+
+
+def pick_list_csv(pick_list: PickList) -> bytes:
+    """One row per offer and destination, then a "Total" row per offer (0 when none)."""
+    rows = [PICK_HEADERS]
+    for row in pick_list.rows:
+        for item in row.destinations:
+            rows.append(
+                [
+                    _text(row.producer_name),
+                    _text(row.product_name),
+                    row.unit_label,
+                    _text(item.destination.name),
+                    DESTINATION_KINDS.get(item.destination.kind, item.destination.kind),
+                    fr_quantity(item.quantity),
+                ]
+            )
+        rows.append(
+            [
+                _text(row.producer_name),
+                _text(row.product_name),
+                row.unit_label,
+                "Total",
+                "",
+                fr_quantity(row.total),
+            ]
+        )
+    return _csv(rows)
+
+
+def _slot(order: PackingOrder) -> str:
+    return f"{order.slot_date:%d/%m/%Y} {order.slot_starts_at:%H:%M}-{order.slot_ends_at:%H:%M}"
+
+
+def packing_list_csv(packing_list: PackingList) -> bytes:
+    """One row per line of every basket, components right after their composed basket."""
+    rows = [PACKING_HEADERS]
+    for order in packing_list.orders:
+        payment = order.payment_method_label
+        if order.payment_means_label:
+            payment = f"{payment} ({order.payment_means_label})"
+        flat = []
+        for line in order.lines:
+            flat.append(line)
+            flat.extend(line.components)
+        for line in flat:
+            rows.append(
+                [
+                    _slot(order),
+                    order.reference,
+                    _text(order.customer_name),
+                    _text(order.customer_phone),
+                    line.kind_label,
+                    _text(line.name),
+                    fr_quantity(line.count),
+                    fr_quantity(line.quantity),
+                    line.unit_label,
+                    _text(line.producer_name),
+                    fr_quantity(line.estimated_weight_kg),
+                    fr_quantity(line.weight_kg),
+                    fr_money(line.price_per_kg),
+                    fr_money(line.total),
+                    fr_money(order.total),
+                    "oui" if order.is_final else "non",
+                    payment,
+                    order.payment_status_label,
+                ]
+            )
+    return _csv(rows)
+
+
+# --- PDF ------------------------------------------------------------------------------------
+
+
+class _NumberedCanvas(Canvas):
+    """A canvas that writes "page n / N" once the number of pages is known."""
+
+    def __init__(self, *args: object, footer: str = "", **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._saved: list[dict[str, object]] = []
+        self._footer = footer
+
+    def showPage(self) -> None:
+        self._saved.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._saved)
+        for state in self._saved:
+            self.__dict__.update(state)
+            self.setFont("Helvetica", 8)
+            self.setFillColor(colors.grey)
+            self.drawString(15 * mm, 10 * mm, self._footer)
+            self.drawRightString(A4[0] - 15 * mm, 10 * mm, f"Page {self._pageNumber} / {total}")
+            super().showPage()
+        super().save()
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = getSampleStyleSheet()
+    return {
+        "title": ParagraphStyle("t", parent=base["Title"], fontSize=16, textColor=GREEN),
+        "sub": ParagraphStyle("s", parent=base["Normal"], fontSize=10, spaceAfter=6),
+        "h": ParagraphStyle("h", parent=base["Heading3"], fontSize=11, spaceBefore=8),
+        "cell": ParagraphStyle("c", parent=base["Normal"], fontSize=8.5, leading=10.5),
+        "indent": ParagraphStyle(
+            "i", parent=base["Normal"], fontSize=8.5, leading=10.5, leftIndent=4 * mm
+        ),
+        "small": ParagraphStyle("m", parent=base["Normal"], fontSize=8, textColor=colors.grey),
+    }
+
+
+def _esc(text: object) -> str:
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _table(
+    data: list[list[object]],
+    widths: list[float],
+    *,
+    emphasis: Iterable[int] = (),
+    extra: Iterable[tuple[object, ...]] = (),
+) -> Table:
+    table = Table(data, colWidths=widths, repeatRows=1)
+    style = [
+        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8.5),
+        ("FONT", (0, 1), (-1, -1), "Helvetica", 8.5),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e4efe0")),
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9aa89a")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("ALIGN", (-1, 0), (-1, -1), "RIGHT"),
+    ]
+    for row in emphasis:
+        style.append(("FONT", (0, row), (-1, row), "Helvetica-Bold", 8.5))
+        style.append(("BACKGROUND", (0, row), (-1, row), colors.HexColor("#f4f7f2")))
+    style.extend(extra)
+    table.setStyle(TableStyle(style))
+    return table
+
+
+def _build(story: list[Flowable], *, title: str, footer: str) -> bytes:
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=18 * mm,
+        title=title,
+        author="Marché local",
+        lang="fr-FR",
+    )
+    doc.build(story, canvasmaker=lambda *a, **k: _NumberedCanvas(*a, footer=footer, **k))
+    return buffer.getvalue()
+
+
+def _local(moment: datetime) -> str:
+    return date_format(timezone.localtime(moment), "d/m/Y H:i")
+
+
+def _printed_at() -> str:
+    return _local(timezone.now())
+
+
+def pick_list_pdf(pick_list: PickList) -> bytes:
+    """The pick list as a printable A4 PDF: one table, totals in bold."""
+    styles = _styles()
+    cycle = pick_list.cycle
+    title = f"Liste de cueillette — {pick_list.producer.name}"
+    story: list[Flowable] = [
+        Paragraph(_esc(title), styles["title"]),
+        Paragraph(
+            _esc(
+                f"Cycle : {cycle.name} · livraison le {cycle.delivery_date:%d/%m/%Y} · "
+                f"commandes closes le {_local(cycle.closes_at)}"
+            ),
+            styles["sub"],
+        ),
+    ]
+    if pick_list.includes_member_farms:
+        story.append(
+            Paragraph("Comprend les offres des fermes membres du collectif.", styles["small"])
+        )
+    data: list[list[object]] = [["Produit", "Producteur", "Destination", "Quantité"]]
+    emphasis = []
+    for row in pick_list.rows:
+        name = Paragraph(_esc(row.product_name), styles["cell"])
+        farm = Paragraph(_esc(row.producer_name), styles["cell"])
+        for item in row.destinations:
+            data.append(
+                [
+                    name,
+                    farm,
+                    Paragraph(_esc(f"Point relais {item.destination.name}"), styles["cell"]),
+                    f"{fr_quantity(item.quantity)} {row.unit_label}",
+                ]
+            )
+        data.append([name, farm, "Total à récolter", f"{fr_quantity(row.total)} {row.unit_label}"])
+        emphasis.append(len(data) - 1)
+    if len(data) == 1:
+        data.append(["Aucune offre dans ce cycle.", "", "", ""])
+    story += [
+        Spacer(1, 4 * mm),
+        _table(data, [60 * mm, 40 * mm, 50 * mm, 30 * mm], emphasis=emphasis),
+    ]
+    return _build(story, title=title, footer=f"{title} · imprimé le {_printed_at()}")
+
+
+def packing_list_pdf(packing_list: PackingList) -> bytes:
+    """The packing list: one table per basket, then the relay point's signature box."""
+    styles = _styles()
+    cycle = packing_list.cycle
+    relay = packing_list.relay_point
+    title = f"Liste de colisage — Point relais {relay.name}"
+    story: list[Flowable] = [
+        Paragraph(_esc(title), styles["title"]),
+        Paragraph(
+            _esc(
+                f"Cycle : {cycle.name} · livraison le {cycle.delivery_date:%d/%m/%Y} · "
+                f"{len(packing_list.orders)} commande(s)"
+            ),
+            styles["sub"],
+        ),
+    ]
+    if not packing_list.orders:
+        story.append(Paragraph("Aucune commande pour ce point relais.", styles["sub"]))
+    for order in packing_list.orders:
+        heading = f"{order.customer_name} — {order.reference} — créneau {_slot(order)}" + (
+            f" — tél. {order.customer_phone}" if order.customer_phone else ""
+        )
+        data: list[list[object]] = [["Désignation", "Nombre", "Producteur", "Poids", "Montant (€)"]]
+        for line in order.lines:
+            weight = ""
+            if line.is_variable_weight:
+                weight = (
+                    f"pesé {fr_quantity(line.weight_kg)} kg"
+                    if line.weight_kg is not None
+                    else f"estimé {fr_quantity(line.estimated_weight_kg)} kg — à peser"
+                )
+            data.append(
+                [
+                    Paragraph(_esc(line.name), styles["cell"]),
+                    f"{fr_quantity(line.count)} {line.unit_label}".strip(),
+                    Paragraph(_esc(line.producer_name), styles["cell"]),
+                    Paragraph(_esc(weight), styles["cell"]),
+                    fr_money(line.total),
+                ]
+            )
+            for component in line.components:
+                data.append(
+                    [
+                        Paragraph(_esc(f"dont {component.name}"), styles["indent"]),
+                        f"{fr_quantity(component.quantity)} {component.unit_label}".strip(),
+                        Paragraph(_esc(component.producer_name), styles["cell"]),
+                        "",
+                        "",
+                    ]
+                )
+        total = "Total" if order.is_final else "Total (estimé)"
+        payment = order.payment_method_label
+        if order.payment_status_label:
+            payment += f" — {order.payment_status_label}"
+        if order.payment_means_label:
+            payment += f" ({order.payment_means_label})"
+        if order.amount_to_collect is not None:
+            payment += f" — à encaisser {fr_money(order.amount_to_collect)} €"
+        data.append(
+            [
+                Paragraph(f"<b>{_esc(total)}</b> · {_esc(payment)}", styles["cell"]),
+                "",
+                "",
+                "Retiré : [  ]",
+                fr_money(order.total),
+            ]
+        )
+        last = len(data) - 1
+        story.append(
+            KeepTogether(
+                [
+                    Paragraph(_esc(heading), styles["h"]),
+                    _table(
+                        data,
+                        [62 * mm, 22 * mm, 42 * mm, 34 * mm, 20 * mm],
+                        emphasis=[last],
+                        extra=[("SPAN", (0, last), (2, last))],
+                    ),
+                ]
+            )
+        )
+    signature = Table(
+        [
+            ["Réception par le point relais"],
+            [f"Paniers reçus : ........ / {len(packing_list.orders)}"],
+            ["Nom : " + "." * 40 + "   Date et heure : " + "." * 28],
+            ["Signature du point relais :"],
+            [""],
+        ],
+        colWidths=[180 * mm],
+        rowHeights=[7 * mm, 8 * mm, 8 * mm, 7 * mm, 18 * mm],
+    )
+    signature.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 1, GREEN),
+                ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 10),
+                ("FONT", (0, 1), (-1, -1), "Helvetica", 9),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e4efe0")),
+            ]
+        )
+    )
+    story += [Spacer(1, 8 * mm), KeepTogether([signature])]
+    return _build(story, title=title, footer=f"{title} · imprimé le {_printed_at()}")

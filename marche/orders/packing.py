@@ -1,0 +1,159 @@
+"""Packing after the cutoff: weighing variable-weight lines, which fixes the final price.
+
+A variable-weight line (``price_per_kg`` set) is priced on an estimated weight when the
+household orders; at packing, its real weight is entered and the line total becomes
+``round_money(weight × price_per_kg)``. The order total is then the sum of its (rounded)
+lines again, the pending pay-at-pickup payment follows it, and once every variable line is
+weighed the order is final and the household receives the "weighed" e-mail, once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from marche.accounts.models import User
+from marche.errors import DomainError
+from marche.money import round_money
+from marche.orders.errors import OrderNotFound
+from marche.orders.models import Order, OrderLine, OrderStatus
+from marche.orders.selectors import user_can_see_territory, user_is_coordinator
+from marche.payments.methods import PayAtPickup
+from marche.payments.models import Payment, PaymentStatus
+from marche.payments.services import pickup_amount_due
+from marche.producers.models import ProducerMembership
+
+GRAM = Decimal("0.001")
+MAX_WEIGHT_KG = Decimal("1000")
+
+
+class LineNotFound(DomainError):
+    code = "line_not_found"
+    status = 404
+    default_message = _("Cette ligne de commande n'existe pas.")
+
+
+class NotVariableWeight(DomainError):
+    code = "not_variable_weight"
+    default_message = _("Ce produit n'est pas vendu au poids : il n'y a rien à peser.")
+
+
+class InvalidWeight(DomainError):
+    code = "invalid_weight"
+    default_message = _("Indiquez un poids positif en kilogrammes, au gramme près.")
+
+
+class WeighingTooEarly(DomainError):
+    code = "weighing_too_early"
+    status = 409
+    default_message = _("Les commandes de ce cycle ne sont pas closes : la pesée se fait après.")
+
+
+class OrderNotWeighable(DomainError):
+    code = "order_not_weighable"
+    status = 409
+    default_message = _("Cette commande ne se pèse plus (annulée, non payée ou déjà retirée).")
+
+
+class WeighingNotAllowed(DomainError):
+    code = "weighing_not_allowed"
+    status = 403
+    default_message = _("Seuls la coordination et le producteur de ce produit peuvent le peser.")
+
+
+WEIGHABLE = (OrderStatus.CONFIRMED, OrderStatus.PACKED)
+
+
+def user_can_weigh(*, user: User, producer_id: int | None, territory_id: int) -> bool:
+    """Coordinators weigh every line of their territory; a farmer, the lines of their producer.
+
+    A member of a collective weighs its member farms' lines too, as it sees them in its
+    pick list.
+    """
+    if user_is_coordinator(user=user):
+        return user_can_see_territory(user=user, territory_id=territory_id)
+    if producer_id is None:
+        return False
+    return ProducerMembership.objects.filter(user=user, producer_id=producer_id).exists() or (
+        ProducerMembership.objects.filter(
+            user=user, producer__member_farms__pk=producer_id
+        ).exists()
+    )
+
+
+def _check_weight(weight_kg: object) -> Decimal:
+    if not isinstance(weight_kg, Decimal) or not weight_kg.is_finite():
+        raise InvalidWeight()
+    if weight_kg <= 0 or weight_kg > MAX_WEIGHT_KG or weight_kg != weight_kg.quantize(GRAM):
+        raise InvalidWeight()
+    return weight_kg.quantize(GRAM)
+
+
+def order_line_weigh(
+    *, line_id: int, weight_kg: Decimal, by: User, now: datetime | None = None
+) -> OrderLine:
+    """Enter the weighed weight of a variable-weight line and recompute the order's price.
+
+    The order row is locked first (``select_for_update``), so two people weighing lines of
+    the same order, or a weighing and a pickup, apply one after the other and the order
+    total is always the sum of its lines. Every check happens before any write: a refusal
+    changes nothing. The "weighed" e-mail is queued on commit when the order becomes final,
+    so a re-weighing of a final order (a correction) does not send it again.
+    """
+    now = now or timezone.now()
+    weight = _check_weight(weight_kg)
+    order_id = OrderLine.objects.filter(pk=line_id).values_list("order_id", flat=True).first()
+    if order_id is None:
+        raise LineNotFound()
+    with transaction.atomic():
+        order = _lock_order(order_id)
+        if order is None:
+            raise OrderNotFound()
+        line = OrderLine.objects.get(pk=line_id)
+        if line.price_per_kg is None:
+            raise NotVariableWeight()
+        if not user_can_weigh(
+            user=by, producer_id=line.producer_id, territory_id=order.cycle.territory_id
+        ):
+            raise WeighingNotAllowed()
+        if now < order.cycle.closes_at:
+            raise WeighingTooEarly()
+        if order.status not in WEIGHABLE:
+            raise OrderNotWeighable()
+        was_final = order.is_final
+        line.weight_kg = weight
+        line.total = round_money(weight * line.price_per_kg)
+        line.save(update_fields=["weight_kg", "total"])
+        _order_recompute(order)
+        Payment.objects.filter(
+            order_id=order.pk,
+            method=PayAtPickup.code,
+            currency="EUR",
+            status=PaymentStatus.PENDING,
+        ).update(amount=pickup_amount_due(order=order), updated_at=timezone.now())
+        if order.is_final and not was_final:
+            transaction.on_commit(lambda: _notify_weighed(order.pk))
+    return line
+
+
+def _lock_order(order_id: int) -> Order | None:
+    return Order.objects.select_for_update().select_related("cycle").filter(pk=order_id).first()
+
+
+def _order_recompute(order: Order) -> None:
+    """The order total is the sum of its rounded lines; final once every weight is in."""
+    lines = OrderLine.objects.filter(order_id=order.pk)
+    order.total = lines.aggregate(total=Sum("total"))["total"] or Decimal("0")
+    order.is_final = not lines.filter(price_per_kg__isnull=False, weight_kg__isnull=True).exists()
+    order.save(update_fields=["total", "is_final", "updated_at"])
+
+
+def _notify_weighed(order_id: int) -> None:
+    from marche.orders.tasks import order_notify
+
+    order_notify.delay(order_id, "weighed")

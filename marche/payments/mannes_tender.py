@@ -1,0 +1,209 @@
+"""The manne part of a split tender: held at checkout, captured when the order is confirmed.
+
+The household chooses how many mannes to use (checkout option ``mannes``), at most its
+available balance and at most the part of the order from producers who accept mannes.
+The amount is split among those producers (``manne_order_allocation``) and one ledger hold
+is taken per producer, each recorded as a pending ``Payment`` in the territory's local
+currency. ``on_confirm`` captures every hold inside the transaction that confirms the
+order, so the order and the manne payment commit together or not at all; a failed,
+expired or cancelled order releases the holds. The euro rest goes to the other tender
+(card or pay at pickup). Euros and mannes are never added: the manne amount is taken off
+the euro amount at the scheme's parity of 1 manne = 1 € for pricing (the demo's rule).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from marche.errors import DomainError
+from marche.money import round_money
+from marche.orders.models import LineKind
+from marche.payments.models import Payment, PaymentStatus
+
+if TYPE_CHECKING:
+    from marche.accounts.models import User
+    from marche.cycles.models import OrderCycle
+    from marche.orders.models import Order
+    from marche.orders.services import Quote
+
+MANNE_METHOD = "mannes"
+ZERO = Decimal("0")
+# Holds outlive the order's own deadline so that the order's expiry (which releases them)
+# always comes first and a payment landing just in time can still capture them.
+HOLD_MARGIN = timedelta(minutes=30)
+
+
+class InvalidManneAmount(DomainError):
+    code = "invalid_manne_amount"
+    default_message = _("Le nombre de mannes doit être un montant positif, au centime près.")
+
+
+class ManneAmountTooHigh(DomainError):
+    code = "manne_amount_too_high"
+    default_message = _(
+        "Vous ne pouvez pas utiliser autant de mannes : au plus %(usable)s pour cette commande "
+        "(votre solde disponible et la part des producteurs qui acceptent la manne)."
+    )
+
+    def __init__(self, *, usable: Decimal) -> None:
+        super().__init__(str(self.default_message) % {"usable": usable}, usable=str(usable))
+
+
+class LocalCurrencyUnavailable(DomainError):
+    code = "local_currency_unavailable"
+    default_message = _("La monnaie locale n'est pas en service sur ce territoire.")
+
+
+def manne_amount_option(options: Mapping[str, str]) -> Decimal:
+    """The manne amount asked at checkout (0 when none), or a clear refusal."""
+    raw = str(options.get("mannes", "") or "0").replace(",", ".").strip()
+    try:
+        amount = Decimal(raw)
+    except InvalidOperation as error:
+        raise InvalidManneAmount() from error
+    if not amount.is_finite() or amount < 0 or amount != round_money(amount):
+        raise InvalidManneAmount()
+    return amount
+
+
+def quote_manne_eligible_total(*, quote: Quote) -> Decimal:
+    """The part of a cart that producers accepting mannes would receive.
+
+    Same rule as ``marche.mannes.selectors.manne_order_eligible_total`` on the placed order:
+    an à la carte line counts when its producer accepts mannes; a composed basket counts
+    only when every component's producer does.
+    """
+    total = ZERO
+    for line in quote.lines:
+        if (
+            line.kind == LineKind.ITEM
+            and line.offer is not None
+            and line.offer.product.producer.accepts_local_currency
+        ) or (
+            line.kind == LineKind.BASKET
+            and line.components
+            and all(c.offer.product.producer.accepts_local_currency for c in line.components)
+        ):
+            total += line.total
+    return round_money(total)
+
+
+def manne_usable_for_quote(*, customer: User, cycle: OrderCycle, quote: Quote) -> Decimal:
+    """How many mannes the household may put on this cart (0 if the scheme is off)."""
+    from marche.mannes.selectors import manne_available_for_user
+
+    territory = cycle.territory
+    if not territory.local_currency_enabled:
+        return ZERO
+    available = manne_available_for_user(user=customer, territory=territory)
+    return max(ZERO, min(available, quote_manne_eligible_total(quote=quote)))
+
+
+def manne_part_validate(
+    *, customer: User, cycle: OrderCycle, quote: Quote, options: Mapping[str, str]
+) -> Decimal:
+    """Check the manne amount before anything is written; returns it."""
+    amount = manne_amount_option(options)
+    if not amount:
+        return ZERO
+    if not cycle.territory.local_currency_enabled:
+        raise LocalCurrencyUnavailable()
+    usable = manne_usable_for_quote(customer=customer, cycle=cycle, quote=quote)
+    if amount > usable:
+        raise ManneAmountTooHigh(usable=usable)
+    return amount
+
+
+def manne_part_hold(*, order: Order, amount: Decimal) -> list[Payment]:
+    """Hold the manne part of a placed order, one hold and one payment per producer."""
+    if not amount:
+        return []
+    from marche.mannes.selectors import manne_order_allocation
+    from marche.mannes.services import manne_account_for_user, manne_hold
+
+    territory = order.cycle.territory
+    account = manne_account_for_user(user=order.customer, territory=territory)
+    payments = []
+    with transaction.atomic():
+        for producer_id, part in manne_order_allocation(order=order, amount=amount):
+            if part <= 0:
+                continue
+            hold = manne_hold(
+                account=account,
+                amount=part,
+                key=f"order:{order.pk}:mannes:{producer_id}",
+                expires_at=order.expires_at + HOLD_MARGIN,
+            )
+            payment, _created = Payment.objects.get_or_create(
+                order=order,
+                method=MANNE_METHOD,
+                currency=territory.local_currency_code,
+                producer_id=producer_id,
+                status=PaymentStatus.PENDING,
+                defaults={"amount": part, "reference": f"hold:{hold.pk}"},
+            )
+            payments.append(payment)
+    return payments
+
+
+def manne_part_total(order: Order) -> Decimal:
+    """The live manne part of an order (pending or paid)."""
+    return sum(
+        (
+            p.amount
+            for p in order.payments.filter(
+                method=MANNE_METHOD, status__in=[PaymentStatus.PENDING, PaymentStatus.SUCCEEDED]
+            )
+        ),
+        ZERO,
+    )
+
+
+def manne_part_capture(*, order: Order) -> None:
+    """Pay each producer its held mannes; runs inside the order-confirming transaction."""
+    from marche.mannes.services import manne_account_for_producer, manne_hold_capture
+    from marche.producers.models import Producer
+
+    pending = Payment.objects.select_for_update().filter(
+        order=order, method=MANNE_METHOD, status=PaymentStatus.PENDING
+    )
+    for payment in pending.order_by("pk"):
+        producer = Producer.objects.get(pk=payment.producer_id)
+        posting = manne_hold_capture(
+            hold_id=int(payment.reference.removeprefix("hold:")),
+            to_account=manne_account_for_producer(producer=producer),
+            key=f"order:{order.pk}:mannes-capture:{payment.pk}",
+        )
+        payment.status = PaymentStatus.SUCCEEDED
+        payment.provider_payment_id = f"transaction:{posting.pk}"
+        payment.save(update_fields=["status", "provider_payment_id", "updated_at"])
+
+
+def manne_part_release(*, order: Order) -> None:
+    """Give back the mannes held for an order that will not be paid (idempotent)."""
+    from marche.mannes.services import manne_hold_release
+
+    pending = Payment.objects.filter(order=order, method=MANNE_METHOD, status=PaymentStatus.PENDING)
+    for payment in pending.order_by("pk"):
+        manne_hold_release(hold_id=int(payment.reference.removeprefix("hold:")))
+        Payment.objects.filter(pk=payment.pk).update(status=PaymentStatus.CANCELLED)
+
+
+def manne_part_refund(*, order: Order) -> None:
+    """Give the household back the mannes a cancelled order paid (opposite postings)."""
+    from marche.mannes.services import manne_order_payment_refund
+
+    paid = Payment.objects.filter(order=order, method=MANNE_METHOD, status=PaymentStatus.SUCCEEDED)
+    for payment in paid.order_by("pk"):
+        manne_order_payment_refund(
+            transaction_id=int(payment.provider_payment_id.removeprefix("transaction:")),
+            key=f"order:{order.pk}:mannes-refund:{payment.pk}",
+            reason=str(_("Commande %(ref)s annulée") % {"ref": order.reference}),
+        )
+        Payment.objects.filter(pk=payment.pk).update(status=PaymentStatus.REFUNDED)

@@ -1,0 +1,134 @@
+"""Payment services recorded by people: the pickup of a basket at the relay point.
+
+"Pay at pickup" is the payment step this issue ships: the household pays cash or by cheque
+when it collects its basket, and whoever hands the basket over records it. Card and manne
+payments plug in as other methods; for an order already paid online, pickup records only the
+handover.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from marche.accounts.models import Role, User
+from marche.errors import DomainError
+from marche.orders.errors import OrderNotFound
+from marche.orders.models import Order, OrderStatus
+from marche.payments.methods import PayAtPickup
+from marche.payments.models import Payment, PaymentStatus, PickupMeans
+
+
+class PickupNotAllowed(DomainError):
+    code = "pickup_not_allowed"
+    status = 403
+    default_message = _("Seuls la coordination et les livreurs enregistrent les retraits.")
+
+
+class PickupTooEarly(DomainError):
+    code = "pickup_too_early"
+    status = 409
+    default_message = _("Les commandes de ce cycle ne sont pas closes : pas de retrait avant.")
+
+
+class OrderNotCollectable(DomainError):
+    code = "order_not_collectable"
+    status = 409
+    default_message = _("Cette commande ne peut pas être retirée (non payée, annulée ou expirée).")
+
+
+class WeighingRequired(DomainError):
+    code = "weighing_required"
+    status = 409
+    default_message = _(
+        "Des produits à poids variable ne sont pas encore pesés : le prix n'est pas définitif."
+    )
+
+
+class InvalidPickupMeans(DomainError):
+    code = "invalid_pickup_means"
+    default_message = _("Indiquez le moyen de paiement reçu : espèces ou chèque.")
+
+
+COLLECTABLE = (OrderStatus.CONFIRMED, OrderStatus.PACKED)
+LIVE = (PaymentStatus.PENDING, PaymentStatus.SUCCEEDED)
+
+
+def pickup_amount_due(*, order: Order) -> Decimal:
+    """The euros left to pay at pickup once the other tenders (mannes, card) are counted."""
+    other = Payment.objects.filter(order=order, status__in=LIVE).exclude(method=PayAtPickup.code)
+    paid = other.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    return max(order.total - paid, Decimal("0"))
+
+
+def user_can_record_pickup(*, user: User, territory_id: int | None = None) -> bool:
+    """Coordinators and drivers hand baskets over at relay points and record the payment.
+
+    One bound to a territory does so only there. Relay points have no staff accounts yet; a
+    relay keeper role would be added here.
+    """
+    if user.is_superuser:
+        return True
+    if user.role not in {Role.COORDINATOR, Role.DRIVER}:
+        return False
+    return territory_id is None or user.territory_id in (None, territory_id)
+
+
+def order_collect(
+    *, order_id: int, means: str | None, by: User, now: datetime | None = None
+) -> Order:
+    """Record that the household collected its basket and, at pickup, paid cash or cheque.
+
+    Idempotent: collecting a collected order returns it unchanged. The order row is locked
+    (``select_for_update``) so a late weighing cannot change the price being cashed. The
+    amount cashed is the final order total less other tenders: an order with unweighed lines
+    is refused.
+    """
+    now = now or timezone.now()
+    if not user_can_record_pickup(user=by):
+        raise PickupNotAllowed()
+    with transaction.atomic():
+        order = (
+            Order.objects.select_for_update().select_related("cycle").filter(pk=order_id).first()
+        )
+        if order is None:
+            raise OrderNotFound()
+        if not user_can_record_pickup(user=by, territory_id=order.cycle.territory_id):
+            raise PickupNotAllowed()
+        if order.status == OrderStatus.COLLECTED:
+            return order
+        if order.status not in COLLECTABLE:
+            raise OrderNotCollectable()
+        if now < order.cycle.closes_at:
+            raise PickupTooEarly()
+        if not order.is_final:
+            raise WeighingRequired()
+        if order.payment_method == PayAtPickup.code:
+            if means not in PickupMeans.values:
+                raise InvalidPickupMeans()
+            payment = (
+                Payment.objects.select_for_update()
+                .filter(
+                    order=order,
+                    method=PayAtPickup.code,
+                    currency="EUR",
+                    status=PaymentStatus.PENDING,
+                )
+                .first()
+            )
+            if payment is None:
+                payment = Payment(order=order, method=PayAtPickup.code, currency="EUR")
+            payment.amount = pickup_amount_due(order=order)
+            payment.status = PaymentStatus.SUCCEEDED
+            payment.means = means
+            payment.recorded_by = by
+            payment.recorded_at = now
+            payment.save()
+        order.status = OrderStatus.COLLECTED
+        order.save(update_fields=["status", "updated_at"])
+    return order
