@@ -27,6 +27,9 @@ Split tender (the orders app calls these; the signatures are a contract)
     order cancelled or expired); idempotent, and a no-op on a captured hold.
     ``manne_holds_expire(*, now) -> int`` releases holds past ``expires_at`` (periodic task
     ``mannes.expire_holds``).
+    ``manne_order_payment_refund(*, transaction_id, reason, key) -> Transaction`` reverses a
+    captured order payment of a cancelled order (refused if the producer no longer has the
+    mannes: ``InsufficientBalance``).
 
 Expiry
     ``manne_expire_units(*, territory, key, now=None) -> list[Transaction]`` sends back to
