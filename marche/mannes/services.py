@@ -27,6 +27,9 @@ Split tender (the orders app calls these; the signatures are a contract)
     order cancelled or expired); idempotent, and a no-op on a captured hold.
     ``manne_holds_expire(*, now) -> int`` releases holds past ``expires_at`` (periodic task
     ``mannes.expire_holds``).
+    ``manne_order_payment_refund(*, transaction_id, reason, key) -> Transaction`` reverses a
+    captured order payment of a cancelled order (refused if the producer no longer has the
+    mannes: ``InsufficientBalance``).
 
 Expiry
     ``manne_expire_units(*, territory, key, now=None) -> list[Transaction]`` sends back to
@@ -135,7 +138,7 @@ def _check_amount(amount: Decimal) -> Decimal:
         or amount != round_money(amount)
     ):
         raise InvalidAmount()
-    return amount
+    return round_money(amount)  # 10, 10.0 and 10.00 are one amount, and one fingerprint
 
 
 def _check_enabled(territory: Territory) -> None:
@@ -544,23 +547,25 @@ def manne_reward_declare(
     territory = territory or household.territory
     if territory is None:
         raise HouseholdWithoutTerritory()
-    to_account = manne_account_for_user(user=household, territory=territory)
-    from_account = funded_by or manne_issuer_account(territory=territory)
-    rule = _rule(territory, TransferKind.REWARD)
-    _check_parties(rule, from_account, to_account)
-    if amount < rule.minimum:
-        raise BelowMinimum(minimum=str(rule.minimum))
-    return _request_create(
-        kind=TransferKind.REWARD,
-        from_account=from_account,
-        to_account=to_account,
-        amount=amount,
-        reason=reason,
-        hours=hours,
-        key=key,
-        fingerprint=fingerprint,
-        by=household,
-    )
+    # Atomic: an account opened for this declaration goes away with a refusal.
+    with transaction.atomic():
+        to_account = manne_account_for_user(user=household, territory=territory)
+        from_account = funded_by or manne_issuer_account(territory=territory)
+        rule = _rule(territory, TransferKind.REWARD)
+        _check_parties(rule, from_account, to_account)
+        if amount < rule.minimum:
+            raise BelowMinimum(minimum=str(rule.minimum))
+        return _request_create(
+            kind=TransferKind.REWARD,
+            from_account=from_account,
+            to_account=to_account,
+            amount=amount,
+            reason=reason,
+            hours=hours,
+            key=key,
+            fingerprint=fingerprint,
+            by=household,
+        )
 
 
 def manne_reward_validate(*, request_id: int, coordinator: User, key: str) -> Transaction:

@@ -14,7 +14,7 @@ from marche.mannes.errors import (
     TransactionNotFound,
 )
 from marche.mannes.models import Transaction, TransactionStatus, TransferKind
-from marche.mannes.services import manne_reverse, manne_transfer
+from marche.mannes.services import manne_order_payment_refund, manne_reverse, manne_transfer
 from tests.marche.mannes.conftest import balances, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -95,4 +95,56 @@ def test_only_a_coordinator_corrects_with_a_reason(ledger) -> None:
         manne_reverse(transaction_id=original.pk, by=ledger.coordinator, reason="", key="r")
     with pytest.raises(TransactionNotFound):
         manne_reverse(transaction_id=999999, by=ledger.coordinator, reason="x", key="r")
+    assert snapshot() == before
+
+
+def test_an_order_payment_refund_gives_the_household_its_mannes_back(ledger) -> None:
+    ledger.fund(ledger.alice_account, "20.00")
+    original = payment(ledger)
+    refund = manne_order_payment_refund(
+        transaction_id=original.pk, reason="Commande annulée", key="refund"
+    )
+    assert (refund.kind, refund.reverses, refund.created_by) == (
+        TransferKind.REVERSAL,
+        original,
+        None,
+    )
+    assert balances(ledger.alice_account, ledger.farm_account) == [
+        (Decimal("20.00"), Decimal("0")),
+        (Decimal("0.00"), Decimal("0")),
+    ]
+    before = snapshot()
+    assert (
+        manne_order_payment_refund(
+            transaction_id=original.pk, reason="Commande annulée", key="refund"
+        )
+        == refund
+    )
+    with pytest.raises(AlreadyReversed):
+        manne_order_payment_refund(transaction_id=original.pk, reason="x", key="refund-2")
+    assert snapshot() == before
+
+
+def test_an_order_payment_refund_reverses_order_payments_only(ledger) -> None:
+    reward = ledger.fund(ledger.alice_account, "20.00")
+    before = snapshot()
+    with pytest.raises(NotReversible):
+        manne_order_payment_refund(transaction_id=reward.pk, reason="x", key="r")
+    assert snapshot() == before
+
+
+def test_an_order_payment_refund_waits_for_the_producer_to_have_the_mannes(ledger) -> None:
+    ledger.fund(ledger.alice_account, "20.00")
+    original = payment(ledger, "8.00")
+    manne_transfer(
+        kind=TransferKind.REFUND,
+        from_account=ledger.farm_account,
+        to_account=ledger.bob_account,
+        amount=Decimal("5.00"),
+        key="spent",
+        by=ledger.farmer,
+    )
+    before = snapshot()
+    with pytest.raises(InsufficientBalance):
+        manne_order_payment_refund(transaction_id=original.pk, reason="x", key="r")
     assert snapshot() == before

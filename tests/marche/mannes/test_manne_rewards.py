@@ -196,3 +196,11 @@ def test_an_association_may_fund_a_reward(ledger) -> None:
 def test_a_household_without_territory(ledger) -> None:
     with pytest.raises(HouseholdWithoutTerritory):
         declare(ledger, household=UserFactory(territory=None))
+
+
+def test_a_refused_first_declaration_opens_no_account(ledger) -> None:
+    newcomer = UserFactory(territory=ledger.territory)
+    before = snapshot()
+    with pytest.raises(BelowMinimum):
+        manne_reward_declare(household=newcomer, amount=Decimal("0.50"), reason="x", key="n")
+    assert snapshot() == before

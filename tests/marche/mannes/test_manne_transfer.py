@@ -70,6 +70,13 @@ def test_a_replay_returns_the_first_posting(ledger) -> None:
     assert balances(ledger.alice_account)[0][0] == Decimal("20.00")
 
 
+def test_a_replay_may_write_the_amount_differently(ledger) -> None:
+    ledger.fund(ledger.alice_account, "30.00")
+    first = pay(ledger, "10")
+    assert pay(ledger, "10.00") == first
+    assert first.entries.get(account=ledger.farm_account).amount == Decimal("10.00")
+
+
 def test_the_same_key_for_another_command_is_refused(ledger) -> None:
     ledger.fund(ledger.alice_account, "30.00")
     pay(ledger, "10.00")
