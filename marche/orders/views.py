@@ -37,6 +37,7 @@ from marche.orders.services import (
 )
 from marche.payments.mannes_tender import manne_usable_for_quote
 from marche.payments.methods import payment_method_list
+from marche.payments.models import Payment
 from marche.relays.selectors import relay_point_list_public
 from marche.relays.services import pickup_slots_ensure
 from marche.territories.selectors import territory_get_default
@@ -210,7 +211,7 @@ def order_detail(request: HttpRequest, reference: str) -> HttpResponse:
                 ),
                 to_attr="top_lines",
             ),
-            "payments",
+            Prefetch("payments", queryset=Payment.objects.select_related("producer")),
         )
         .filter(reference=reference)
         .first()
@@ -218,7 +219,19 @@ def order_detail(request: HttpRequest, reference: str) -> HttpResponse:
     if order is None:
         raise Http404
     can_cancel = order.status in {"pending", "confirmed"} and timezone.now() < order.cycle.closes_at
-    return render(request, "orders/order_detail.html", {"order": order, "can_cancel": can_cancel})
+    manne_total = sum(
+        (
+            p.amount
+            for p in order.payments.all()
+            if p.method == "mannes" and p.status != "cancelled"
+        ),
+        Decimal("0"),
+    )
+    return render(
+        request,
+        "orders/order_detail.html",
+        {"order": order, "can_cancel": can_cancel, "manne_total": manne_total},
+    )
 
 
 @require_POST

@@ -18,6 +18,8 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
+import logging
+
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
     from marche.cycles.models import OrderCycle
     from marche.orders.models import Order
     from marche.orders.services import Quote
+
+logger = logging.getLogger(__name__)
 
 MANNE_METHOD = "mannes"
 ZERO = Decimal("0")
@@ -201,9 +205,15 @@ def manne_part_refund(*, order: Order) -> None:
 
     paid = Payment.objects.filter(order=order, method=MANNE_METHOD, status=PaymentStatus.SUCCEEDED)
     for payment in paid.order_by("pk"):
-        manne_order_payment_refund(
-            transaction_id=int(payment.provider_payment_id.removeprefix("transaction:")),
-            key=f"order:{order.pk}:mannes-refund:{payment.pk}",
-            reason=str(_("Commande %(ref)s annulée") % {"ref": order.reference}),
-        )
+        try:
+            manne_order_payment_refund(
+                transaction_id=int(payment.provider_payment_id.removeprefix("transaction:")),
+                key=f"order:{order.pk}:mannes-refund:{payment.pk}",
+                reason=str(_("Commande %(ref)s annulée") % {"ref": order.reference}),
+            )
+        except DomainError:
+            # The producer has already spent or reconverted these mannes: the ledger refuses
+            # to take them back. The payment stays "paid" and is logged for the coordinator.
+            logger.warning("Manne refund refused for order %s payment %s", order.pk, payment.pk)
+            continue
         Payment.objects.filter(pk=payment.pk).update(status=PaymentStatus.REFUNDED)

@@ -128,6 +128,8 @@ CELERY_TIMEZONE = "Europe/Paris"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "expire-stock-holds": {"task": "cycles.expire_stock_holds", "schedule": 60.0},
     "expire-pending-orders": {"task": "orders.expire_pending", "schedule": 60.0},
+    "expire-manne-holds": {"task": "mannes.expire_holds", "schedule": 60.0},
+    "expire-manne-units": {"task": "mannes.expire_units", "schedule": 86400.0},
     "generate-cycles": {"task": "cycles.generate_from_schedules", "schedule": 3600.0},
 }
 

@@ -83,6 +83,7 @@ def order_eggs_and_carrots(market: Market, *, method: str, mannes: str, key: str
 def test_five_mannes_and_the_rest_by_card(manne_market, fake_stripe) -> None:
     market = manne_market
     order, start = order_eggs_and_carrots(market, method="card", mannes="5")
+    assert start is not None and start.redirect_url is not None
     # 2 × 4.20 eggs + 2 kg × 2.50 carrots = 13.40 €; only the eggs (8.40) accept mannes.
     assert order.total == Decimal("13.40")
     assert order.status == OrderStatus.PENDING
