@@ -13,12 +13,11 @@ the euro amount at the scheme's parity of 1 manne = 1 € for pricing (the demo'
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
-
-import logging
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
