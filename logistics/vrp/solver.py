@@ -121,6 +121,7 @@ class _Config:
     auto_temperature: bool = True
     t0: float = 100.0
     t1: float = 0.01
+    ruin: int = 0  # group searches: stops taken out (nearest to a random one) before it
 
 
 @dataclass(slots=True)
@@ -187,10 +188,9 @@ def solve(
             if progress is not None:
                 progress(cost / scale, time.monotonic() - started)
 
-        n_stops = len(data.node_ids) - data.n_depots
         # decomposition is timed by the clock: a caller asking for a solution limit wants
         # the reproducible single search instead
-        if n_stops > DECOMPOSE_ABOVE and options.max_solutions is None and can_decompose(data):
+        if options.max_solutions is None and use_rounds(data):
             result = run_decomposed(data, configs, deadline, options.workers, report)
         elif options.workers == 1:
             result = run_search(data, configs[0], deadline, on_improve=report)
@@ -805,12 +805,35 @@ def run_search(
     )
 
 
-# Decomposition: above this many stops (all vehicles unlimited, no hourly cost), the
-# search works on groups of nearby routes holding about DECOMPOSE_GROUP stops each, each
-# group a small problem of its own, solved in parallel; see logistics/README.md.
-DECOMPOSE_ABOVE = 250
+# Rounds of group searches (large neighbourhood search), measured on the benchmark (see
+# logistics/README.md). Above DECOMPOSE_ABOVE stops, with unlimited vehicles and a cost that
+# is a sum of route costs, each round cuts the plan into groups of nearby routes holding
+# about DECOMPOSE_GROUP stops, and each group is searched as a problem of its own for
+# SECONDS_PER_STOP x its size, the groups in parallel. When there are fewer groups than
+# workers (a problem of up to DECOMPOSE_GROUP stops is one group), a group is searched
+# several times: the even copies restart the metaheuristic from the plan, the odd ones first
+# take out RUIN_SHARE of its stops (the ones nearest a random stop) and put them back.
+DECOMPOSE_ABOVE = 50
 DECOMPOSE_GROUP = 150
-GROUP_SECONDS = 1.0
+RUIN_SHARE = 0.15
+SECONDS_PER_STOP = 0.005
+LONG_ROUTE = 20  # stops a route, by the capacity bound
+
+
+def use_rounds(data: _Data) -> bool:
+    """Whether rounds of group searches (``run_decomposed``) suit this problem.
+
+    Measured on the benchmark: they win on large problems, and on small ones whose routes
+    are short; on small problems with long routes (say, 50 stops a route when the capacity
+    allows it) the guided local search does better when it runs without a break.
+    """
+    n_stops = len(data.node_ids) - data.n_depots
+    if n_stops <= DECOMPOSE_ABOVE or not can_decompose(data):
+        return False
+    if n_stops > DECOMPOSE_GROUP:
+        return True
+    routes = sum(_fleet_lower_bound(data, b) for b in range(len(data.base_vehicles)))
+    return n_stops / max(1, routes) <= LONG_ROUTE
 
 
 def can_decompose(data: _Data) -> bool:
@@ -896,7 +919,18 @@ def _improve_group(
     back = {v: k for k, v in local.items()}
     start_routes = [(b, c, [local[x] for x in nodes]) for b, c, nodes in routes]
     old = sum(_route_cost(data, b, nodes) for b, _, nodes in routes)
-    result = run_search(sub, cfg, deadline, start=_trimmed(sub, start_routes, old))
+    start = _trimmed(sub, start_routes, old)
+    if cfg.ruin:
+        # ruin: the stops nearest a random one leave their routes; the search starts with
+        # them unserved and must put them back (their penalty outweighs any route)
+        seed = random.Random(cfg.seed).choice(list(local.values()))  # noqa: S311
+        dist = sub.dist[0]
+        order = np.argsort(dist[seed] + dist[:, seed], kind="stable").tolist()
+        out = set([x for x in order if x >= sub.n_depots][: cfg.ruin])
+        start = _Start(
+            start.fleet, [(b, c, [x for x in n if x not in out]) for b, c, n in start.routes], None
+        )
+    result = run_search(sub, cfg, deadline, start=start)
     new_routes = [(b, c, [back[x] for x in nodes]) for b, c, nodes in result.routes]
     served = sum(len(r[2]) for r in new_routes)
     new = sum(_route_cost(data, b, nodes) for b, _, nodes in new_routes)
@@ -978,18 +1012,20 @@ def run_decomposed(
             )
         routes = min(found, key=lambda s: cast(int, s.cost)).routes
         first_cost = sum(_route_cost(data, b, nodes) for b, _, nodes in routes)
-        cost = first_cost
+        cost = reported = first_cost
         report(cost)
         while deadline - time.monotonic() > 0.3:
             rounds += 1
             groups = _groups(data, routes, DECOMPOSE_GROUP, rng)
             left = deadline - time.monotonic()
-            # every group of a round gets the same share, at most GROUP_SECONDS
+            # every group of a round gets the same share, in proportion to the largest group
             waves = math.ceil(len(groups) / max(1, workers))
-            share = max(0.3, min(GROUP_SECONDS, left / waves))
+            biggest = max(sum(len(routes[i][2]) for i in g) for g in groups)
+            share = max(0.3, min(SECONDS_PER_STOP * biggest, left / waves))
             # fewer groups than workers (small problems): each group is searched by several
             # workers with different seeds, and the best of their answers is kept
             copies = max(1, workers // len(groups))
+            group_stops = [[x for i in g for x in routes[i][2]] for g in groups]
             tasks = [
                 (
                     [routes[i] for i in group],
@@ -998,6 +1034,7 @@ def run_decomposed(
                         configs[0].metaheuristic,
                         configs[0].seed + 1000 * rounds + copies * k + j,
                         None,
+                        ruin=round(RUIN_SHARE * len(group_stops[k])) if j % 2 else 0,
                     ),
                     share,
                     deadline,
@@ -1025,7 +1062,9 @@ def run_decomposed(
                 cost += new - old
                 new_routes.extend(better)
             routes = new_routes
-            report(cost)
+            if cost < reported:
+                reported = cost
+                report(cost)
             if any(r is None for r in results):
                 break
     finally:

@@ -98,7 +98,7 @@ def test_a_decomposed_plan_is_checked_valid_and_beats_its_first_solution(
 ):
     monkeypatch.setattr(solver, "DECOMPOSE_ABOVE", 40)
     monkeypatch.setattr(solver, "DECOMPOSE_GROUP", 20)
-    monkeypatch.setattr(solver, "GROUP_SECONDS", 0.3)
+    monkeypatch.setattr(solver, "SECONDS_PER_STOP", 0.01)
     calls: list[int] = []
     real = solver.run_decomposed
 
@@ -108,13 +108,35 @@ def test_a_decomposed_plan_is_checked_valid_and_beats_its_first_solution(
 
     monkeypatch.setattr(solver, "run_decomposed", spy)
     problem, provider = random_instance(80, 4, 40, True, horizon=2000)
-    solution = solve(problem, provider, SolveOptions(time_limit_s=3, workers=workers))
+    seen: list[float] = []
+    solution = solve(
+        problem,
+        provider,
+        SolveOptions(time_limit_s=3, workers=workers),
+        progress=lambda cost, seconds: seen.append(cost),
+    )
     assert calls == [1]
     assert solution.unserved == ()
     assert check_solution(problem, solution, provider).ok
     assert solution.stats.first_cost is not None
     assert solution.cost < solution.stats.first_cost
     assert solution.stats.solutions >= 1  # rounds of group searches
+    # progress reports only improvements, and the last one is the plan returned
+    assert seen == sorted(seen, reverse=True) and len(set(seen)) == len(seen)
+    assert seen[0] == solution.stats.first_cost and seen[-1] == solution.cost
+
+
+@pytest.mark.solver
+def test_a_search_started_from_a_ruined_plan_puts_every_stop_back():
+    data, routes = _first(40, 6)
+    out = {x for _, _, nodes in routes[:2] for x in nodes}
+    ruined = [(b, c, [x for x in nodes if x not in out]) for b, c, nodes in routes]
+    start = solver._trimmed(data, ruined, None)
+    cfg = _Config("PARALLEL_CHEAPEST_INSERTION", "GUIDED_LOCAL_SEARCH", 3, None)
+    result = solver.run_search(data, cfg, time.monotonic() + 1.0, start=start)
+    assert sorted(x for _, _, n in result.routes for x in n) == sorted(
+        x for _, _, n in routes for x in n
+    )
 
 
 def test_decomposition_is_only_for_costs_that_split_by_route():
@@ -140,3 +162,15 @@ def test_decomposition_is_only_for_costs_that_split_by_route():
     )
     data, _, _ = _compile(paired, provider, SolveOptions())
     assert not can_decompose(data)
+
+
+def test_rounds_are_for_large_problems_and_small_ones_with_short_routes():
+    def rounds(n: int, capacity: int) -> bool:
+        problem, provider = random_instance(n, 1, capacity, False)
+        data, _, _ = _compile(problem, provider, SolveOptions())
+        return solver.use_rounds(data)
+
+    assert rounds(60, 40)  # about 8 stops a route
+    assert not rounds(60, 10_000)  # one route could hold them all
+    assert not rounds(30, 40)  # too small to be worth it
+    assert rounds(200, 10_000)  # large: always
