@@ -806,15 +806,18 @@ def run_search(
 
 
 # Rounds of group searches (large neighbourhood search), measured on the benchmark (see
-# logistics/README.md). Above DECOMPOSE_ABOVE stops, with unlimited vehicles and a cost that
-# is a sum of route costs, each round cuts the plan into groups of nearby routes holding
-# about DECOMPOSE_GROUP stops, and each group is searched as a problem of its own for
-# SECONDS_PER_STOP x its size, the groups in parallel. When there are fewer groups than
-# workers (a problem of up to DECOMPOSE_GROUP stops is one group), a group is searched
-# several times: the even copies restart the metaheuristic from the plan, the odd ones first
-# take out RUIN_SHARE of its stops (the ones nearest a random stop) and put them back.
-DECOMPOSE_ABOVE = 50
+# logistics/README.md); use_rounds says which problems get them. Above DECOMPOSE_ABOVE
+# stops each round cuts the plan into groups of nearby routes holding about DECOMPOSE_GROUP
+# stops, and each group is searched as a problem of its own for SECONDS_PER_STOP x its
+# size, the groups in parallel; smaller problems are one group. When there are fewer
+# groups than workers, a group is searched several times: the even copies restart the
+# metaheuristic from the plan, the odd ones first take out RUIN_SHARE of its stops (the
+# ones nearest a random stop) and put them back. Above CLUSTER_FIRST_ABOVE stops the first
+# solution itself is built cluster by cluster.
+ROUNDS_ABOVE = 50
+DECOMPOSE_ABOVE = 250
 DECOMPOSE_GROUP = 150
+CLUSTER_FIRST_ABOVE = 300
 RUIN_SHARE = 0.15
 SECONDS_PER_STOP = 0.005
 LONG_ROUTE = 20  # stops a route, by the capacity bound
@@ -828,9 +831,9 @@ def use_rounds(data: _Data) -> bool:
     allows it) the guided local search does better when it runs without a break.
     """
     n_stops = len(data.node_ids) - data.n_depots
-    if n_stops <= DECOMPOSE_ABOVE or not can_decompose(data):
+    if n_stops <= ROUNDS_ABOVE or not can_decompose(data):
         return False
-    if n_stops > DECOMPOSE_GROUP:
+    if n_stops > DECOMPOSE_ABOVE:
         return True
     routes = sum(_fleet_lower_bound(data, b) for b in range(len(data.base_vehicles)))
     return n_stops / max(1, routes) <= LONG_ROUTE
@@ -971,6 +974,65 @@ def _first_solutions(pool: Any, args: list[tuple[_Config, float]], deadline: flo
     return starts
 
 
+def _clusters(data: _Data, size: int, rng: random.Random) -> list[list[int]]:
+    """Stops split around far-apart centres (farthest-point seeds), each to its nearest."""
+    stops = np.arange(data.n_depots, len(data.node_ids))
+    dist = data.dist[0]
+    k = math.ceil(len(stops) / size)
+    centres = [int(rng.choice(stops.tolist()))]
+    near = dist[centres[0], stops] + dist[stops, centres[0]]
+    while len(centres) < k:
+        c = int(stops[int(np.argmax(near))])
+        centres.append(c)
+        near = np.minimum(near, dist[c, stops] + dist[stops, c])
+    sel = np.asarray(centres)
+    owner = np.argmin(dist[np.ix_(sel, stops)] + dist[np.ix_(stops, sel)].T, axis=0)
+    return [stops[owner == i].tolist() for i in range(k) if bool((owner == i).any())]
+
+
+def _pool_cluster(args: tuple[list[int], _Config, float]) -> tuple[int | None, Routes]:
+    stops, cfg, deadline = args
+    data = _POOL_DATA[0]
+    start = first_solution(_sub_data(data, stops), cfg, deadline)
+    back = {data.n_depots + i: x for i, x in enumerate(stops)}
+    return start.cost, [(b, c, [back[x] for x in nodes]) for b, c, nodes in start.routes]
+
+
+def _cluster_first(
+    data: _Data, configs: list[_Config], deadline: float, pool: Any, rng: random.Random
+) -> _Start | None:
+    """A first solution built cluster by cluster (cluster first, route second).
+
+    On large problems a first solution of the whole costs seconds (quadratic in the
+    stops); clusters of about DECOMPOSE_GROUP stops cost a fraction of that, and the
+    rounds then repair the cluster borders. Each cluster keeps the cheaper of the first
+    solutions of ``configs``; None when a cluster could not be served in full.
+    """
+    clusters = _clusters(data, DECOMPOSE_GROUP, rng)
+    strategies = configs[:2]
+    args = [(cl, cfg, deadline) for cl in clusters for cfg in strategies]
+    if pool is not None:
+        try:
+            answers = pool.map_async(_pool_cluster, args).get(
+                timeout=max(0.0, deadline - time.monotonic())
+            )
+        except multiprocessing.TimeoutError:
+            return None
+    else:
+        answers = [_pool_cluster(a) for a in args]
+    routes: Routes = []
+    for k, cluster in enumerate(clusters):
+        full = [
+            (cost, rs)
+            for cost, rs in answers[k * len(strategies) : (k + 1) * len(strategies)]
+            if cost is not None and sum(len(r[2]) for r in rs) == len(cluster)
+        ]
+        if not full:
+            return None
+        routes.extend(min(full, key=lambda a: cast(int, a[0]))[1])
+    return _trimmed(data, routes, sum(_route_cost(data, b, n) for b, _, n in routes))
+
+
 def run_decomposed(
     data: _Data,
     configs: list[_Config],
@@ -996,7 +1058,12 @@ def run_decomposed(
         # plan is better than none
         late = deadline + max(1.0, deadline - time.monotonic())
         first_args = [(c, late) for c in configs[: max(1, workers)]]
-        if pool is not None:
+        clustered = None
+        if len(data.node_ids) - data.n_depots > CLUSTER_FIRST_ABOVE:
+            clustered = _cluster_first(data, configs, late, pool, rng)
+        if clustered is not None:
+            starts = [clustered]
+        elif pool is not None:
             starts = _first_solutions(pool, first_args, late)
             if len(starts) < len(first_args):
                 # a first solution still running would hold a worker: start afresh
@@ -1014,9 +1081,11 @@ def run_decomposed(
         first_cost = sum(_route_cost(data, b, nodes) for b, _, nodes in routes)
         cost = reported = first_cost
         report(cost)
+        n_stops = len(data.node_ids) - data.n_depots
+        group_size = DECOMPOSE_GROUP if n_stops > DECOMPOSE_ABOVE else n_stops
         while deadline - time.monotonic() > 0.3:
             rounds += 1
-            groups = _groups(data, routes, DECOMPOSE_GROUP, rng)
+            groups = _groups(data, routes, group_size, rng)
             left = deadline - time.monotonic()
             # every group of a round gets the same share, in proportion to the largest group
             waves = math.ceil(len(groups) / max(1, workers))

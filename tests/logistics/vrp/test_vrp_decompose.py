@@ -97,6 +97,7 @@ def test_a_decomposed_plan_is_checked_valid_and_beats_its_first_solution(
     workers: int, monkeypatch: pytest.MonkeyPatch
 ):
     monkeypatch.setattr(solver, "DECOMPOSE_ABOVE", 40)
+    monkeypatch.setattr(solver, "CLUSTER_FIRST_ABOVE", 60)
     monkeypatch.setattr(solver, "DECOMPOSE_GROUP", 20)
     monkeypatch.setattr(solver, "SECONDS_PER_STOP", 0.01)
     calls: list[int] = []
@@ -173,4 +174,31 @@ def test_rounds_are_for_large_problems_and_small_ones_with_short_routes():
     assert rounds(60, 40)  # about 8 stops a route
     assert not rounds(60, 10_000)  # one route could hold them all
     assert not rounds(30, 40)  # too small to be worth it
-    assert rounds(200, 10_000)  # large: always
+    assert rounds(260, 10_000)  # large: always
+
+
+def test_clusters_hold_every_stop_once():
+    problem, provider = random_instance(70, 8, 40, True)
+    data, _, _ = _compile(problem, provider, SolveOptions())
+    clusters = solver._clusters(data, 20, random.Random(2))
+    assert len(clusters) == 4
+    assert sorted(x for c in clusters for x in c) == list(range(1, 71))
+
+
+@pytest.mark.solver
+def test_a_clustered_first_solution_serves_every_stop(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(solver, "DECOMPOSE_GROUP", 20)
+    problem, provider = random_instance(70, 9, 40, True)
+    data, _, _ = _compile(problem, provider, SolveOptions())
+    configs = [
+        _Config("PARALLEL_CHEAPEST_INSERTION", "GUIDED_LOCAL_SEARCH", 0, None),
+        _Config("SAVINGS", "GUIDED_LOCAL_SEARCH", 1, None),
+    ]
+    solver._POOL_DATA[:] = [data]
+    try:
+        start = solver._cluster_first(data, configs, time.monotonic() + 30, None, random.Random(0))
+    finally:
+        solver._POOL_DATA.clear()
+    assert start is not None
+    assert sorted(x for _, _, n in start.routes for x in n) == list(range(1, 71))
+    assert start.cost == sum(_route_cost(data, b, n) for b, _, n in start.routes)
