@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import statistics
 import sys
 import time
@@ -110,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     gaps: list[float] = []
     ratios: list[float] = []
     infeasible = 0
+    # the budget is wall-clock time: on a shared machine the load changes the figures
+    loads = [os.getloadavg()[0]]
     for path in files:
         inst = load_instance(path)
         n = len(inst.problem.stops)
@@ -142,12 +145,17 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(" ".join(f"{c!s:>12}" for c in row))
         sys.stdout.flush()
+        loads.append(os.getloadavg()[0])
     if gaps:
         print(
             f"mean gap {statistics.fmean(gaps):.2f} % over {len(gaps)} instances",
             end="",
         )
         print(f", {infeasible} infeasible")
+    print(
+        f"load average (1 min) {statistics.fmean(loads):.1f} on {os.cpu_count()} cores"
+        f" (max {max(loads):.1f}), {args.workers} workers"
+    )
     if ratios:
         print(f"mean cost ratio to pyvrp {statistics.fmean(ratios):.4f}")
     return 1 if infeasible else 0

@@ -121,6 +121,7 @@ class _Config:
     auto_temperature: bool = True
     t0: float = 100.0
     t1: float = 0.01
+    ruin: int = 0  # group searches: stops taken out (nearest to a random one) before it
 
 
 @dataclass(slots=True)
@@ -187,7 +188,11 @@ def solve(
             if progress is not None:
                 progress(cost / scale, time.monotonic() - started)
 
-        if options.workers == 1:
+        # decomposition is timed by the clock: a caller asking for a solution limit wants
+        # the reproducible single search instead
+        if options.max_solutions is None and use_rounds(data):
+            result = run_decomposed(data, configs, deadline, options.workers, report)
+        elif options.workers == 1:
             result = run_search(data, configs[0], deadline, on_improve=report)
         else:
             result = _run_portfolio(data, configs, deadline, report)
@@ -633,53 +638,91 @@ def _extract(built: _Built, assignment: object | None) -> list[tuple[int, int, l
     return routes
 
 
+Routes = list[tuple[int, int, list[int]]]
+"""(base vehicle, copy, data nodes) for each used vehicle."""
+
+
+@dataclass(slots=True)
+class _Start:
+    """A first solution and the fleet the metaheuristic will search with."""
+
+    fleet: list[int]
+    routes: Routes
+    cost: int | None
+
+
+def first_solution(data: _Data, cfg: _Config, deadline: float) -> _Start:
+    """Size unlimited fleets and build a first solution with ``cfg.first_solution``."""
+    fleet = [c if c is not None else 0 for c in data.copies]
+    unlimited = [b for b, c in enumerate(data.copies) if c is None]
+    n_stops = len(data.node_ids) - data.n_depots
+    if not unlimited:
+        return _Start(fleet, [], None)
+    for b in unlimited:
+        # generous: unused vehicles cost the first-solution heuristics little, and a
+        # second attempt with more vehicles costs a whole first solution
+        fleet[b] = min(n_stops, 3 * _fleet_lower_bound(data, b) + 10)
+    routes: Routes = []
+    first_cost: int | None = None
+    while True:
+        built = _build_model(data, fleet, cfg.seed)
+        left = max(0.05, deadline - time.monotonic())
+        # most of the time left: a bigger second fleet is rarely needed, no plan is worse
+        assignment = built.routing.SolveWithParameters(_params(cfg, left * 0.9, True))
+        if assignment is not None:
+            routes = _extract(built, assignment)
+            first_cost = int(assignment.ObjectiveValue())
+        served = sum(len(r[2]) for r in routes)
+        grow = [b for b in unlimited if fleet[b] < n_stops]
+        if served == n_stops or not grow or time.monotonic() > deadline:
+            break
+        for b in grow:
+            fleet[b] = min(n_stops, fleet[b] * 2)
+    if not routes or first_cost is None:
+        return _Start(fleet, [], None)
+    return _trimmed(data, routes, first_cost)
+
+
+def _trimmed(data: _Data, routes: Routes, cost: int | None) -> _Start:
+    """Unlimited fleets cut to the used vehicles plus a margin, copies renumbered."""
+    fleet = [c if c is not None else 0 for c in data.copies]
+    used = {b: sum(1 for r in routes if r[0] == b) for b in range(len(fleet))}
+    for b, c in enumerate(data.copies):
+        if c is None:
+            fleet[b] = used[b] + max(2, math.ceil(0.1 * used[b]))
+    counter: dict[int, int] = {}
+    renumbered: Routes = []
+    for b, copy, nodes in routes:
+        if data.copies[b] is None:
+            copy = counter.get(b, 0)
+            counter[b] = copy + 1
+        renumbered.append((b, copy, nodes))
+    return _Start(fleet, renumbered, cost)
+
+
 def run_search(
     data: _Data,
     cfg: _Config,
     deadline: float,
     on_improve: Callable[[int], None] | None = None,
-    on_routes: Callable[[int, list[tuple[int, int, list[int]]]], None] | None = None,
+    on_routes: Callable[[int, Routes], None] | None = None,
+    start: _Start | None = None,
 ) -> _Result:
-    """One search: fleet sizing when a vehicle is unlimited, then the metaheuristic."""
-    fleet = [c if c is not None else 0 for c in data.copies]
-    unlimited = [b for b, c in enumerate(data.copies) if c is None]
+    """One search: fleet sizing when a vehicle is unlimited, then the metaheuristic.
+
+    With ``start`` (routes and fleet), the first solution is skipped.
+    """
     n_stops = len(data.node_ids) - data.n_depots
-    initial: list[tuple[int, int, list[int]]] | None = None
-    first_cost: int | None = None
-    if unlimited:
-        for b in unlimited:
-            # generous: unused vehicles cost the first-solution heuristics little, and a
-            # second attempt with more vehicles costs a whole first solution
-            fleet[b] = min(n_stops, 3 * _fleet_lower_bound(data, b) + 10)
-        routes: list[tuple[int, int, list[int]]] = []
-        while True:
-            built = _build_model(data, fleet, cfg.seed)
-            left = max(0.05, deadline - time.monotonic())
-            assignment = built.routing.SolveWithParameters(_params(cfg, left * 0.6, True))
-            if assignment is not None:
-                routes = _extract(built, assignment)
-                first_cost = int(assignment.ObjectiveValue())
-            served = sum(len(r[2]) for r in routes)
-            grow = [b for b in unlimited if fleet[b] < n_stops]
-            if served == n_stops or not grow or time.monotonic() > deadline:
-                break
-            for b in grow:
-                fleet[b] = min(n_stops, fleet[b] * 2)
-        if routes and first_cost is not None:
+    if start is None:
+        start = first_solution(data, cfg, deadline)
+        if start.cost is not None:
             if on_improve is not None:
-                on_improve(first_cost)
+                on_improve(start.cost)
             if on_routes is not None:
-                on_routes(first_cost, routes)
-            used = {b: sum(1 for r in routes if r[0] == b) for b in unlimited}
-            for b in unlimited:
-                fleet[b] = min(fleet[b], used[b] + max(2, math.ceil(0.1 * used[b])))
-            # renumber copies so the initial routes fit the trimmed fleet
-            counter: dict[int, int] = {}
-            initial = []
-            for b, _, nodes in routes:
-                k = counter.get(b, 0)
-                counter[b] = k + 1
-                initial.append((b, k, nodes))
+                on_routes(start.cost, start.routes)
+    fleet = start.fleet
+    initial: Routes | None = start.routes or None
+    first_cost = start.cost
     # once a first solution serves every stop, the search need not consider dropping any:
     # mandatory stops remove the make-(in)active moves from every neighbourhood
     mandatory = initial is not None and sum(len(r[2]) for r in initial) == n_stops
@@ -731,8 +774,8 @@ def run_search(
         rows: list[list[int]] = [[] for _ in built.slots]
         for b, c, nodes in initial:
             rows[slot_of[(b, c)]] = [built.manager.NodeToIndex(inv[x]) for x in nodes]
-        start = routing.ReadAssignmentFromRoutes(rows, True)
-        solution = routing.SolveFromAssignmentWithParameters(start, params)
+        read = routing.ReadAssignmentFromRoutes(rows, True)
+        solution = routing.SolveFromAssignmentWithParameters(read, params)
     else:
         solution = routing.SolveWithParameters(params)
     if solution is None:
@@ -759,6 +802,353 @@ def run_search(
         first_cost=first_cost,
         stopped_by=stopped,
         fleet=len(built.slots),
+    )
+
+
+# Rounds of group searches (large neighbourhood search), measured on the benchmark (see
+# logistics/README.md); use_rounds says which problems get them. Above DECOMPOSE_ABOVE
+# stops each round cuts the plan into groups of nearby routes holding about DECOMPOSE_GROUP
+# stops, and each group is searched as a problem of its own for SECONDS_PER_STOP x its
+# size, the groups in parallel; smaller problems are one group. When there are fewer
+# groups than workers, a group is searched several times: the even copies restart the
+# metaheuristic from the plan, the odd ones first take out RUIN_SHARE of its stops (the
+# ones nearest a random stop) and put them back. Above CLUSTER_FIRST_ABOVE stops the first
+# solution itself is built cluster by cluster.
+ROUNDS_ABOVE = 50
+DECOMPOSE_ABOVE = 250
+DECOMPOSE_GROUP = 150
+CLUSTER_FIRST_ABOVE = 300
+RUIN_SHARE = 0.15
+SECONDS_PER_STOP = 0.005
+LONG_ROUTE = 20  # stops a route, by the capacity bound
+
+
+def use_rounds(data: _Data) -> bool:
+    """Whether rounds of group searches (``run_decomposed``) suit this problem.
+
+    Measured on the benchmark: they win on large problems, and on small ones whose routes
+    are short; on small problems with long routes (say, 50 stops a route when the capacity
+    allows it) the guided local search does better when it runs without a break.
+    """
+    n_stops = len(data.node_ids) - data.n_depots
+    if n_stops <= ROUNDS_ABOVE or not can_decompose(data):
+        return False
+    if n_stops > DECOMPOSE_ABOVE:
+        return True
+    routes = sum(_fleet_lower_bound(data, b) for b in range(len(data.base_vehicles)))
+    return n_stops / max(1, routes) <= LONG_ROUTE
+
+
+def can_decompose(data: _Data) -> bool:
+    """Whether the cost is a sum of independent route costs the groups can be priced by."""
+    return (
+        all(c is None for c in data.copies)
+        and not any(data.base_hour)
+        and not data.pairs
+        and all(v.max_distance_m is None for v in data.base_vehicles)
+    )
+
+
+def _route_cost(data: _Data, b: int, nodes: list[int]) -> int:
+    if not nodes:
+        return 0
+    dist = data.dist[data.base_profile[b]]
+    path = [data_node_of_depot(data, b, True), *nodes, data_node_of_depot(data, b, False)]
+    meters = sum(int(dist[a, z]) for a, z in itertools.pairwise(path))
+    return meters * data.base_km[b] + data.base_fixed[b]
+
+
+def _sub_data(data: _Data, stops: list[int]) -> _Data:
+    """The same problem restricted to the depots and ``stops`` (data nodes, kept in order)."""
+    keep = list(range(data.n_depots)) + stops
+    sel = np.asarray(keep)
+    return _Data(
+        need_time=data.need_time,
+        node_ids=[data.node_ids[i] for i in keep],
+        n_depots=data.n_depots,
+        dist=[m[np.ix_(sel, sel)] for m in data.dist],
+        time=[m[np.ix_(sel, sel)] for m in data.time],
+        service=[data.service[i] for i in keep],
+        windows=[data.windows[i] for i in keep],
+        dims=data.dims,
+        transit=[[row[i] for i in keep] for row in data.transit],
+        from_depot=[[row[i] for i in keep] for row in data.from_depot],
+        signed_loads=data.signed_loads,
+        base_vehicles=data.base_vehicles,
+        base_profile=data.base_profile,
+        base_km=data.base_km,
+        base_hour=data.base_hour,
+        base_fixed=data.base_fixed,
+        allowed=[data.allowed[i] for i in keep],
+        pairs=[],
+        penalty=data.penalty,
+        horizon=data.horizon,
+        copies=data.copies,
+    )
+
+
+def _groups(data: _Data, routes: Routes, size: int, rng: random.Random) -> list[list[int]]:
+    """Routes (by index) gathered around random seed stops, about ``size`` stops a group."""
+    route_of = {x: k for k, (_, _, nodes) in enumerate(routes) for x in nodes}
+    left = set(range(len(routes)))
+    dist = data.dist[0]
+    groups: list[list[int]] = []
+    while left:
+        seed_route = rng.choice(sorted(left))
+        seed = rng.choice(routes[seed_route][2])
+        order = np.argsort(dist[seed] + dist[:, seed], kind="stable")
+        group: list[int] = []
+        count = 0
+        for x in order.tolist():
+            k = route_of.get(x)
+            if k is None or k not in left:
+                continue
+            left.discard(k)
+            group.append(k)
+            count += len(routes[k][2])
+            if count >= size:
+                break
+        groups.append(group)
+    return groups
+
+
+def _improve_group(
+    data: _Data, routes: Routes, cfg: _Config, deadline: float
+) -> tuple[int, int, Routes]:
+    """Search one group of routes as a problem of its own: (old cost, new cost, routes)."""
+    stops = [x for _, _, nodes in routes for x in nodes]
+    sub = _sub_data(data, stops)
+    local = {x: data.n_depots + i for i, x in enumerate(stops)}
+    back = {v: k for k, v in local.items()}
+    start_routes = [(b, c, [local[x] for x in nodes]) for b, c, nodes in routes]
+    old = sum(_route_cost(data, b, nodes) for b, _, nodes in routes)
+    start = _trimmed(sub, start_routes, old)
+    if cfg.ruin:
+        # ruin: the stops nearest a random one leave their routes; the search starts with
+        # them unserved and must put them back (their penalty outweighs any route)
+        seed = random.Random(cfg.seed).choice(list(local.values()))  # noqa: S311
+        dist = sub.dist[0]
+        order = np.argsort(dist[seed] + dist[:, seed], kind="stable").tolist()
+        out = set([x for x in order if x >= sub.n_depots][: cfg.ruin])
+        start = _Start(
+            start.fleet, [(b, c, [x for x in n if x not in out]) for b, c, n in start.routes], None
+        )
+    result = run_search(sub, cfg, deadline, start=start)
+    new_routes = [(b, c, [back[x] for x in nodes]) for b, c, nodes in result.routes]
+    served = sum(len(r[2]) for r in new_routes)
+    new = sum(_route_cost(data, b, nodes) for b, _, nodes in new_routes)
+    if served != len(stops) or new >= old:
+        return old, old, routes
+    return old, new, new_routes
+
+
+_POOL_DATA: list[_Data] = []
+
+
+def _pool_task(args: tuple[Routes, _Config, float, float]) -> tuple[int, int, Routes]:
+    routes, cfg, share, deadline = args
+    # the share counts from when the task starts, not from when it was queued
+    return _improve_group(_POOL_DATA[0], routes, cfg, min(deadline, time.monotonic() + share))
+
+
+def _pool_first(args: tuple[_Config, float]) -> _Start:
+    cfg, deadline = args
+    return first_solution(_POOL_DATA[0], cfg, deadline)
+
+
+def _first_solutions(pool: Any, args: list[tuple[_Config, float]], deadline: float) -> list[_Start]:
+    """First solutions built side by side; the slower ones get half the fastest's time more."""
+    began = time.monotonic()
+    results = pool.imap_unordered(_pool_first, args)
+    starts: list[_Start] = []
+    until = deadline
+    while len(starts) < len(args):
+        try:
+            start = results.next(timeout=max(0.0, until - time.monotonic()))
+        except multiprocessing.TimeoutError:
+            break
+        starts.append(start)
+        if start.routes and len(starts) == 1:
+            now = time.monotonic()
+            until = min(until, now + 0.5 * (now - began))
+    return starts
+
+
+def _clusters(data: _Data, size: int, rng: random.Random) -> list[list[int]]:
+    """Stops split around far-apart centres (farthest-point seeds), each to its nearest."""
+    stops = np.arange(data.n_depots, len(data.node_ids))
+    dist = data.dist[0]
+    k = math.ceil(len(stops) / size)
+    centres = [int(rng.choice(stops.tolist()))]
+    near = dist[centres[0], stops] + dist[stops, centres[0]]
+    while len(centres) < k:
+        c = int(stops[int(np.argmax(near))])
+        centres.append(c)
+        near = np.minimum(near, dist[c, stops] + dist[stops, c])
+    sel = np.asarray(centres)
+    owner = np.argmin(dist[np.ix_(sel, stops)] + dist[np.ix_(stops, sel)].T, axis=0)
+    return [stops[owner == i].tolist() for i in range(k) if bool((owner == i).any())]
+
+
+def _pool_cluster(args: tuple[list[int], _Config, float]) -> tuple[int | None, Routes]:
+    stops, cfg, deadline = args
+    data = _POOL_DATA[0]
+    start = first_solution(_sub_data(data, stops), cfg, deadline)
+    back = {data.n_depots + i: x for i, x in enumerate(stops)}
+    return start.cost, [(b, c, [back[x] for x in nodes]) for b, c, nodes in start.routes]
+
+
+def _cluster_first(
+    data: _Data, configs: list[_Config], deadline: float, pool: Any, rng: random.Random
+) -> _Start | None:
+    """A first solution built cluster by cluster (cluster first, route second).
+
+    On large problems a first solution of the whole costs seconds (quadratic in the
+    stops); clusters of about DECOMPOSE_GROUP stops cost a fraction of that, and the
+    rounds then repair the cluster borders. Each cluster keeps the cheaper of the first
+    solutions of ``configs``; None when a cluster could not be served in full.
+    """
+    clusters = _clusters(data, DECOMPOSE_GROUP, rng)
+    strategies = configs[:2]
+    args = [(cl, cfg, deadline) for cl in clusters for cfg in strategies]
+    if pool is not None:
+        try:
+            answers = pool.map_async(_pool_cluster, args).get(
+                timeout=max(0.0, deadline - time.monotonic())
+            )
+        except multiprocessing.TimeoutError:
+            return None
+    else:
+        answers = [_pool_cluster(a) for a in args]
+    routes: Routes = []
+    for k, cluster in enumerate(clusters):
+        full = [
+            (cost, rs)
+            for cost, rs in answers[k * len(strategies) : (k + 1) * len(strategies)]
+            if cost is not None and sum(len(r[2]) for r in rs) == len(cluster)
+        ]
+        if not full:
+            return None
+        routes.extend(min(full, key=lambda a: cast(int, a[0]))[1])
+    return _trimmed(data, routes, sum(_route_cost(data, b, n) for b, _, n in routes))
+
+
+def run_decomposed(
+    data: _Data,
+    configs: list[_Config],
+    deadline: float,
+    workers: int,
+    report: Callable[[int], None],
+) -> _Result:
+    """First solutions in parallel, then rounds of group searches on ``workers`` processes.
+
+    Each round cuts the current plan into groups of nearby routes (new random seeds each
+    round) and runs the metaheuristic on every group, from its current routes, with an
+    equal share of the time left. A group's routes are replaced only by cheaper ones that
+    serve the same stops, so the plan never gets worse; when the deadline comes, groups
+    still searching are abandoned and their routes stay as they were.
+    """
+    rng = random.Random(configs[0].seed)  # noqa: S311 (reproducible, not secret)
+    _POOL_DATA[:] = [data]
+    ctx = multiprocessing.get_context("fork")
+    pool = ctx.Pool(workers) if workers > 1 else None
+    rounds = 0
+    try:
+        # as in the portfolio's guard, a first plan may take up to twice the budget: a late
+        # plan is better than none
+        late = deadline + max(1.0, deadline - time.monotonic())
+        first_args = [(c, late) for c in configs[: max(1, workers)]]
+        clustered = None
+        if len(data.node_ids) - data.n_depots > CLUSTER_FIRST_ABOVE:
+            clustered = _cluster_first(data, configs, late, pool, rng)
+        if clustered is not None:
+            starts = [clustered]
+        elif pool is not None:
+            starts = _first_solutions(pool, first_args, late)
+            if len(starts) < len(first_args):
+                # a first solution still running would hold a worker: start afresh
+                pool.terminate()
+                pool.join()
+                pool = ctx.Pool(workers)
+        else:
+            starts = [_pool_first(a) for a in first_args]
+        found = [s for s in starts if s.cost is not None and s.routes]
+        if not found:
+            raise InvalidProblem(
+                "Aucune solution trouvée dans le temps imparti.", code="no_solution"
+            )
+        routes = min(found, key=lambda s: cast(int, s.cost)).routes
+        first_cost = sum(_route_cost(data, b, nodes) for b, _, nodes in routes)
+        cost = reported = first_cost
+        report(cost)
+        n_stops = len(data.node_ids) - data.n_depots
+        group_size = DECOMPOSE_GROUP if n_stops > DECOMPOSE_ABOVE else n_stops
+        while deadline - time.monotonic() > 0.3:
+            rounds += 1
+            groups = _groups(data, routes, group_size, rng)
+            left = deadline - time.monotonic()
+            # every group of a round gets the same share, in proportion to the largest group
+            waves = math.ceil(len(groups) / max(1, workers))
+            biggest = max(sum(len(routes[i][2]) for i in g) for g in groups)
+            share = max(0.3, min(SECONDS_PER_STOP * biggest, left / waves))
+            # fewer groups than workers (small problems): each group is searched by several
+            # workers with different seeds, and the best of their answers is kept
+            copies = max(1, workers // len(groups))
+            group_stops = [[x for i in g for x in routes[i][2]] for g in groups]
+            tasks = [
+                (
+                    [routes[i] for i in group],
+                    _Config(
+                        configs[0].first_solution,
+                        configs[0].metaheuristic,
+                        configs[0].seed + 1000 * rounds + copies * k + j,
+                        None,
+                        ruin=round(RUIN_SHARE * len(group_stops[k])) if j % 2 else 0,
+                    ),
+                    share,
+                    deadline,
+                )
+                for k, group in enumerate(groups)
+                for j in range(copies)
+            ]
+            results: list[tuple[int, int, Routes] | None] = []
+            if pool is not None:
+                handles = [pool.apply_async(_pool_task, (t,)) for t in tasks]
+                for h in handles:
+                    try:
+                        results.append(h.get(timeout=max(0.0, deadline + 0.05 - time.monotonic())))
+                    except multiprocessing.TimeoutError:
+                        results.append(None)
+            else:
+                results = [_pool_task(t) for t in tasks]
+            new_routes: Routes = []
+            for k in range(len(groups)):
+                answers = [r for r in results[k * copies : (k + 1) * copies] if r is not None]
+                if not answers:
+                    new_routes.extend(tasks[k * copies][0])
+                    continue
+                old, new, better = min(answers, key=lambda r: r[1])
+                cost += new - old
+                new_routes.extend(better)
+            routes = new_routes
+            if cost < reported:
+                reported = cost
+                report(cost)
+            if any(r is None for r in results):
+                break
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+        _POOL_DATA.clear()
+    final = _trimmed(data, routes, cost)
+    return _Result(
+        cost=cost,
+        routes=final.routes,
+        solutions=rounds,
+        first_cost=first_cost,
+        stopped_by="time_limit",
+        fleet=sum(final.fleet),
     )
 
 

@@ -1,0 +1,204 @@
+"""Decomposition of large problems into groups of nearby routes searched on their own."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+import time
+
+import pytest
+
+from logistics.vrp import solver
+from logistics.vrp.checker import check_solution
+from logistics.vrp.model import (
+    Depot,
+    PickupDelivery,
+    Problem,
+    SolveOptions,
+    Stop,
+    TimeWindow,
+    Vehicle,
+)
+from logistics.vrp.providers import MatrixProvider
+from logistics.vrp.solver import (
+    _compile,
+    _Config,
+    _groups,
+    _improve_group,
+    _route_cost,
+    can_decompose,
+    first_solution,
+    solve,
+)
+
+
+def random_instance(
+    n: int, seed: int, capacity: int, windows: bool, horizon: int = 2000
+) -> tuple[Problem, MatrixProvider]:
+    """Stops on a 100 x 100 square around a central depot, one unlimited vehicle type."""
+    rng = random.Random(seed)
+    pts = [(50, 50)] + [(rng.randint(0, 100), rng.randint(0, 100)) for _ in range(n)]
+    ids = ["d"] + [f"s{i}" for i in range(1, n + 1)]
+    dist = [[round(math.dist(a, b)) for b in pts] for a in pts]
+    stops = []
+    for i in range(1, n + 1):
+        tw: tuple[TimeWindow, ...] = ()
+        if windows:
+            start = rng.randint(0, horizon // 2)
+            tw = (TimeWindow(start, start + rng.randint(100, 400)),)
+        stops.append(Stop(ids[i], demand={"kg": rng.randint(1, 9)}, windows=tw, service_s=10))
+    vehicle = Vehicle("v", "d", {"kg": capacity}, shift=TimeWindow(0, horizon), copies=None)
+    return Problem((Depot("d"),), (vehicle,), tuple(stops)), MatrixProvider(ids, dist)
+
+
+def _first(n: int, seed: int) -> tuple[solver._Data, solver.Routes]:
+    problem, provider = random_instance(n, seed, 40, True, horizon=2000)
+    data, unserved, _ = _compile(problem, provider, SolveOptions())
+    assert unserved == []
+    cfg = _Config("SAVINGS", "GUIDED_LOCAL_SEARCH", 0, None)
+    start = first_solution(data, cfg, time.monotonic() + 30)
+    assert sum(len(nodes) for _, _, nodes in start.routes) == n
+    return data, start.routes
+
+
+def test_groups_hold_every_route_once_and_reach_their_size():
+    data, routes = _first(60, 2)
+    groups = _groups(data, routes, 12, random.Random(5))
+    assert sorted(k for g in groups for k in g) == list(range(len(routes)))
+    sizes = [sum(len(routes[k][2]) for k in g) for g in groups]
+    assert all(size >= 12 for size in sizes[:-1])
+    assert sum(sizes) == 60
+
+
+@pytest.mark.solver
+def test_a_group_search_keeps_its_stops_and_never_costs_more():
+    data, routes = _first(60, 3)
+    groups = _groups(data, routes, 20, random.Random(1))
+    improved = 0
+    for k, group in enumerate(groups):
+        mine = [routes[i] for i in group]
+        cfg = _Config("PARALLEL_CHEAPEST_INSERTION", "GUIDED_LOCAL_SEARCH", k + 1, None)
+        old, new, better = _improve_group(data, mine, cfg, time.monotonic() + 0.5)
+        assert old == sum(_route_cost(data, b, nodes) for b, _, nodes in mine)
+        assert new == sum(_route_cost(data, b, nodes) for b, _, nodes in better)
+        assert new <= old
+        assert sorted(x for _, _, n in better for x in n) == sorted(
+            x for _, _, n in mine for x in n
+        )
+        improved += new < old
+    # savings leaves room: at least one group must find something better
+    assert improved >= 1
+
+
+@pytest.mark.solver
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_decomposed_plan_is_checked_valid_and_beats_its_first_solution(
+    workers: int, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(solver, "DECOMPOSE_ABOVE", 40)
+    monkeypatch.setattr(solver, "CLUSTER_FIRST_ABOVE", 60)
+    monkeypatch.setattr(solver, "DECOMPOSE_GROUP", 20)
+    monkeypatch.setattr(solver, "SECONDS_PER_STOP", 0.01)
+    calls: list[int] = []
+    real = solver.run_decomposed
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(solver, "run_decomposed", spy)
+    problem, provider = random_instance(80, 4, 40, True, horizon=2000)
+    seen: list[float] = []
+    solution = solve(
+        problem,
+        provider,
+        SolveOptions(time_limit_s=3, workers=workers),
+        progress=lambda cost, seconds: seen.append(cost),
+    )
+    assert calls == [1]
+    assert solution.unserved == ()
+    assert check_solution(problem, solution, provider).ok
+    assert solution.stats.first_cost is not None
+    assert solution.cost < solution.stats.first_cost
+    assert solution.stats.solutions >= 1  # rounds of group searches
+    # progress reports only improvements, and the last one is the plan returned
+    assert seen == sorted(seen, reverse=True) and len(set(seen)) == len(seen)
+    assert seen[0] == solution.stats.first_cost and seen[-1] == solution.cost
+
+
+@pytest.mark.solver
+def test_a_search_started_from_a_ruined_plan_puts_every_stop_back():
+    data, routes = _first(40, 6)
+    out = {x for _, _, nodes in routes[:2] for x in nodes}
+    ruined = [(b, c, [x for x in nodes if x not in out]) for b, c, nodes in routes]
+    start = solver._trimmed(data, ruined, None)
+    cfg = _Config("PARALLEL_CHEAPEST_INSERTION", "GUIDED_LOCAL_SEARCH", 3, None)
+    result = solver.run_search(data, cfg, time.monotonic() + 1.0, start=start)
+    assert sorted(x for _, _, n in result.routes for x in n) == sorted(
+        x for _, _, n in routes for x in n
+    )
+
+
+def test_decomposition_is_only_for_costs_that_split_by_route():
+    problem, provider = random_instance(10, 1, 40, False)
+    data, _, _ = _compile(problem, provider, SolveOptions())
+    assert can_decompose(data)
+    base = problem.vehicles[0]
+    variants = {
+        "hourly cost": dataclasses.replace(base, cost_per_hour=20.0),
+        "limited fleet": dataclasses.replace(base, copies=3),
+        "range": dataclasses.replace(base, max_distance_m=10**6),
+    }
+    for name, vehicle in variants.items():
+        variant = Problem(problem.depots, (vehicle,), problem.stops)
+        data, _, _ = _compile(variant, provider, SolveOptions())
+        assert not can_decompose(data), name
+    pickup = dataclasses.replace(problem.stops[0], kind="pickup")
+    paired = Problem(
+        problem.depots,
+        problem.vehicles,
+        (pickup, *problem.stops[1:]),
+        pairs=(PickupDelivery("s1", "s2"),),
+    )
+    data, _, _ = _compile(paired, provider, SolveOptions())
+    assert not can_decompose(data)
+
+
+def test_rounds_are_for_large_problems_and_small_ones_with_short_routes():
+    def rounds(n: int, capacity: int) -> bool:
+        problem, provider = random_instance(n, 1, capacity, False)
+        data, _, _ = _compile(problem, provider, SolveOptions())
+        return solver.use_rounds(data)
+
+    assert rounds(60, 40)  # about 8 stops a route
+    assert not rounds(60, 10_000)  # one route could hold them all
+    assert not rounds(30, 40)  # too small to be worth it
+    assert rounds(260, 10_000)  # large: always
+
+
+def test_clusters_hold_every_stop_once():
+    problem, provider = random_instance(70, 8, 40, True)
+    data, _, _ = _compile(problem, provider, SolveOptions())
+    clusters = solver._clusters(data, 20, random.Random(2))
+    assert len(clusters) == 4
+    assert sorted(x for c in clusters for x in c) == list(range(1, 71))
+
+
+@pytest.mark.solver
+def test_a_clustered_first_solution_serves_every_stop(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(solver, "DECOMPOSE_GROUP", 20)
+    problem, provider = random_instance(70, 9, 40, True)
+    data, _, _ = _compile(problem, provider, SolveOptions())
+    configs = [
+        _Config("PARALLEL_CHEAPEST_INSERTION", "GUIDED_LOCAL_SEARCH", 0, None),
+        _Config("SAVINGS", "GUIDED_LOCAL_SEARCH", 1, None),
+    ]
+    solver._POOL_DATA[:] = [data]
+    try:
+        start = solver._cluster_first(data, configs, time.monotonic() + 30, None, random.Random(0))
+    finally:
+        solver._POOL_DATA.clear()
+    assert start is not None
+    assert sorted(x for _, _, n in start.routes for x in n) == list(range(1, 71))
+    assert start.cost == sum(_route_cost(data, b, n) for b, _, n in start.routes)
