@@ -80,3 +80,32 @@ def _celery_join_flag_reset() -> None:
     from celery._state import _set_task_join_will_block
 
     _set_task_join_will_block(False)
+
+
+def _uses_database(item: pytest.Item) -> bool:
+    names = set(getattr(item, "fixturenames", ()))
+    return bool(
+        item.get_closest_marker("django_db")
+        or names & {"db", "transactional_db", "live_server", "demo"}
+    )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item):  # type: ignore[no-untyped-def]
+    """After every test that touched the database, the manne ledger must still reconcile.
+
+    This is ``manage.py reconcile_ledger``'s check run on the state each test leaves behind
+    (before its rollback), so the whole suite's traffic is proven, not only the ledger's
+    own tests. Tests that corrupt the ledger on purpose carry ``ledger_drift_expected``.
+    """
+    outcome = yield
+    if (
+        outcome.excinfo is None
+        and _uses_database(item)
+        and not item.get_closest_marker("ledger_drift_expected")
+    ):
+        from marche.mannes.selectors import ledger_drifts
+
+        drifts = ledger_drifts()
+        if drifts:
+            raise AssertionError(f"Le grand livre des mannes ne se réconcilie plus : {drifts}")

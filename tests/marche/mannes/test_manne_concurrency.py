@@ -135,6 +135,7 @@ def unguarded_debit(*, account_id: int, amount: Decimal) -> bool:
     return True
 
 
+@pytest.mark.ledger_drift_expected
 def test_control_without_the_guard_the_race_is_real(
     funded, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -51,6 +51,7 @@ def test_a_sound_ledger_reconciles(ledger) -> None:
     assert err == ""
 
 
+@pytest.mark.ledger_drift_expected
 def test_a_corrupted_balance_is_a_drift_and_exits_non_zero(ledger) -> None:
     busy(ledger)
     with connection.cursor() as cursor:
@@ -70,6 +71,7 @@ def test_a_corrupted_balance_is_a_drift_and_exits_non_zero(ledger) -> None:
     )
 
 
+@pytest.mark.ledger_drift_expected
 def test_a_corrupted_held_part_is_a_drift(ledger) -> None:
     busy(ledger)
     with connection.cursor() as cursor:
@@ -81,6 +83,7 @@ def test_a_corrupted_held_part_is_a_drift(ledger) -> None:
     ]
 
 
+@pytest.mark.ledger_drift_expected
 def test_an_unbalanced_posting_is_a_drift(ledger) -> None:
     busy(ledger)
     posting = ledger.alice_account.entries.first().transaction
@@ -100,6 +103,7 @@ def test_an_unbalanced_posting_is_a_drift(ledger) -> None:
     )
 
 
+@pytest.mark.ledger_drift_expected
 def test_the_territory_option_limits_the_check(ledger) -> None:
     busy(ledger)
     other = make_ledger()
