@@ -131,4 +131,16 @@ def order_collect(
             payment.save()
         order.status = OrderStatus.COLLECTED
         order.save(update_fields=["status", "updated_at"])
+        order_id = order.pk
+        # Delivery is confirmed: pay the producers their share of the card payment.
+        transaction.on_commit(lambda: _transfers_enqueue(order_id))
     return order
+
+
+def _transfers_enqueue(order_id: int) -> None:
+    from django.conf import settings
+
+    from marche.payments.tasks import order_transfers
+
+    if settings.CARD_PAYMENTS_ENABLED:
+        order_transfers.delay(order_id)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from marche.orders.models import OrderStatus
 from marche.orders.services import cart_set_item, order_place
@@ -119,3 +121,22 @@ def test_connect_onboarding_view_is_for_members_only(client, market, fake_stripe
     assert response.status_code == 302
     assert response.url.startswith(fake_stripe.url + "/onboarding/acct_")
     assert ConnectedAccount.objects.get().producer == producer
+
+
+def test_collecting_a_card_order_pays_the_producers(
+    market, fake_stripe, django_capture_on_commit_callbacks
+):
+    from marche.accounts.models import Role
+    from marche.payments.models import PickupMeans
+    from marche.payments.services import order_collect
+
+    for producer in {market.eggs.product.producer, market.carrots.product.producer}:
+        producer_onboarding_link(producer=producer, refresh_url="http://x", return_url="http://x")
+    order = order_for(market, market.household, method="card", key="c2", fake=fake_stripe)
+    market.cycle.closes_at = timezone.now() - timedelta(minutes=1)  # after the cutoff
+    market.cycle.save()
+    staff = UserFactory(role=Role.COORDINATOR)
+    with django_capture_on_commit_callbacks(execute=True):
+        order_collect(order_id=order.pk, means=PickupMeans.CASH, by=staff)
+    assert sorted(t["amount"] for t in fake_stripe.transfers.values()) == [420, 615]
+    assert Transfer.objects.filter(order=order).count() == 2
