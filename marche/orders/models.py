@@ -210,6 +210,11 @@ class OrderLine(models.Model):
         _("poids estimé (kg)"), **QUANTITY, null=True, blank=True
     )
     weight_kg = models.DecimalField(_("poids pesé (kg)"), **QUANTITY, null=True, blank=True)
+    is_missing = models.BooleanField(
+        _("manquant"),
+        default=False,
+        help_text=_("Absent à la préparation : retiré de la commande et remboursé."),
+    )
     total = models.DecimalField(_("total TTC (€)"), **AMOUNT)
     hold = models.OneToOneField(
         "cycles.StockHold",

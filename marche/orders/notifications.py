@@ -12,6 +12,7 @@ SUBJECTS = {
     "confirmed": "orders/email/confirmed_subject.txt",
     "cancelled": "orders/email/cancelled_subject.txt",
     "weighed": "orders/email/weighed_subject.txt",
+    "missing": "orders/email/missing_subject.txt",
 }
 
 

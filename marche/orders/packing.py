@@ -21,7 +21,7 @@ from marche.accounts.models import User
 from marche.errors import DomainError
 from marche.money import round_money
 from marche.orders.errors import OrderNotFound
-from marche.orders.models import Order, OrderLine, OrderStatus
+from marche.orders.models import LineKind, Order, OrderLine, OrderStatus
 from marche.orders.selectors import user_can_see_territory, user_is_coordinator
 from marche.payments.methods import PayAtPickup
 from marche.payments.models import Payment, PaymentStatus
@@ -64,6 +64,11 @@ class WeighingNotAllowed(DomainError):
     code = "weighing_not_allowed"
     status = 403
     default_message = _("Seuls la coordination et le producteur de ce produit peuvent le peser.")
+
+
+class LineNotMissable(DomainError):
+    code = "line_not_missable"
+    default_message = _("Seul un article à la carte peut être déclaré manquant.")
 
 
 WEIGHABLE = (OrderStatus.CONFIRMED, OrderStatus.PACKED)
@@ -141,6 +146,68 @@ def order_line_weigh(
     return line
 
 
+def order_line_mark_missing(*, line_id: int, by: User, now: datetime | None = None) -> OrderLine:
+    """An à la carte line could not be supplied: take it off the order and pay it back.
+
+    Same locking and checks as weighing (after the cutoff, by the coordination or the
+    line's producer). The line's total becomes 0 and the order total follows; what is
+    still to be paid at pickup goes down, and what the card already paid for the line is
+    refunded after commit, with a key derived from the line so a retry refunds once.
+    Idempotent: a line already missing is returned unchanged.
+    """
+    now = now or timezone.now()
+    order_id = OrderLine.objects.filter(pk=line_id).values_list("order_id", flat=True).first()
+    if order_id is None:
+        raise LineNotFound()
+    with transaction.atomic():
+        order = _lock_order(order_id)
+        if order is None:
+            raise OrderNotFound()
+        line = OrderLine.objects.get(pk=line_id)
+        if line.kind != LineKind.ITEM:
+            raise LineNotMissable()
+        if not user_can_weigh(
+            user=by, producer_id=line.producer_id, territory_id=order.cycle.territory_id
+        ):
+            raise WeighingNotAllowed()
+        if now < order.cycle.closes_at:
+            raise WeighingTooEarly()
+        if order.status not in WEIGHABLE:
+            raise OrderNotWeighable()
+        if line.is_missing:
+            return line
+        refund = line.total
+        line.is_missing = True
+        line.total = Decimal("0")
+        line.save(update_fields=["is_missing", "total"])
+        _order_recompute(order)
+        Payment.objects.filter(
+            order_id=order.pk,
+            method=PayAtPickup.code,
+            currency="EUR",
+            status=PaymentStatus.PENDING,
+        ).update(amount=pickup_amount_due(order=order), updated_at=timezone.now())
+        card = Payment.objects.filter(
+            order_id=order.pk, method="card", status=PaymentStatus.SUCCEEDED
+        ).first()
+        if card is not None and refund > 0:
+            card_id, amount = card.pk, min(refund, card.amount)
+            transaction.on_commit(lambda: _refund_missing(card_id, amount, line_id))
+        transaction.on_commit(lambda: _notify(order.pk, "missing"))
+    return line
+
+
+def _refund_missing(payment_id: int, amount: Decimal, line_id: int) -> None:
+    from marche.payments.stripe_services import payment_refund
+
+    payment_refund(
+        payment_id=payment_id,
+        amount=amount,
+        reason=str(_("Article manquant à la préparation")),
+        key=f"missing-line-{line_id}",
+    )
+
+
 def _lock_order(order_id: int) -> Order | None:
     return Order.objects.select_for_update().select_related("cycle").filter(pk=order_id).first()
 
@@ -154,6 +221,10 @@ def _order_recompute(order: Order) -> None:
 
 
 def _notify_weighed(order_id: int) -> None:
+    _notify(order_id, "weighed")
+
+
+def _notify(order_id: int, event: str) -> None:
     from marche.orders.tasks import order_notify
 
-    order_notify.delay(order_id, "weighed")
+    order_notify.delay(order_id, event)

@@ -99,6 +99,7 @@ class PackingLine:
     estimated_weight_kg: Decimal | None
     weight_kg: Decimal | None
     components: tuple[PackingLine, ...] = ()
+    is_missing: bool = False
 
     @property
     def is_variable_weight(self) -> bool:
@@ -314,6 +315,7 @@ def _packing_line(line: OrderLine, children: list[OrderLine]) -> PackingLine:
         estimated_weight_kg=trim(line.estimated_weight_kg),
         weight_kg=trim(line.weight_kg),
         components=tuple(_packing_line(child, []) for child in children),
+        is_missing=line.is_missing,
     )
 
 

@@ -34,5 +34,6 @@ urlpatterns = [
         name="packing_list_pdf",
     ),
     path("lignes/<int:line_id>/pesee/", views.line_weigh, name="line_weigh"),
+    path("lignes/<int:line_id>/manquant/", views.line_missing, name="line_missing"),
     path("commandes/<int:order_id>/retrait/", views.order_pickup, name="order_pickup"),
 ]

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from marche.cycles.models import OrderCycle
 from marche.errors import DomainError
 from marche.orders import exports
-from marche.orders.packing import InvalidWeight, order_line_weigh
+from marche.orders.packing import InvalidWeight, order_line_mark_missing, order_line_weigh
 from marche.orders.selectors import (
     cycles_for_preparation,
     packing_list_for_relay,
@@ -225,6 +225,18 @@ def line_weigh(request: HttpRequest, line_id: int) -> HttpResponse:
             "total": exports.fr_money(line.total),
         },
     )
+    return _back(request)
+
+
+@login_required
+@require_POST
+def line_missing(request: HttpRequest, line_id: int) -> HttpResponse:
+    """Declare an à la carte line missing at packing: off the order, refunded if paid."""
+    try:
+        line = order_line_mark_missing(line_id=line_id, by=request.user)
+    except DomainError as error:
+        return _refused(request, error)
+    messages.success(request, _("%(name)s : retiré de la commande.") % {"name": line.name})
     return _back(request)
 
 
