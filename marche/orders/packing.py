@@ -9,6 +9,7 @@ weighed the order is final and the household receives the "weighed" e-mail, once
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
@@ -23,9 +24,8 @@ from marche.money import round_money
 from marche.orders.errors import OrderNotFound
 from marche.orders.models import LineKind, Order, OrderLine, OrderStatus
 from marche.orders.selectors import user_can_see_territory, user_is_coordinator
-from marche.payments.methods import PayAtPickup
+from marche.payments.methods import PayAtPickup, payment_amount_left
 from marche.payments.models import Payment, PaymentStatus
-from marche.payments.services import pickup_amount_due
 from marche.producers.models import ProducerMembership
 
 GRAM = Decimal("0.001")
@@ -112,35 +112,15 @@ def order_line_weigh(
     """
     now = now or timezone.now()
     weight = _check_weight(weight_kg)
-    order_id = OrderLine.objects.filter(pk=line_id).values_list("order_id", flat=True).first()
-    if order_id is None:
-        raise LineNotFound()
     with transaction.atomic():
-        order = _lock_order(order_id)
-        if order is None:
-            raise OrderNotFound()
-        line = OrderLine.objects.get(pk=line_id)
-        if line.price_per_kg is None:
-            raise NotVariableWeight()
-        if not user_can_weigh(
-            user=by, producer_id=line.producer_id, territory_id=order.cycle.territory_id
-        ):
-            raise WeighingNotAllowed()
-        if now < order.cycle.closes_at:
-            raise WeighingTooEarly()
-        if order.status not in WEIGHABLE:
-            raise OrderNotWeighable()
+        order, line = _packing_line_locked(
+            line_id=line_id, by=by, now=now, check_line=_check_variable_weight
+        )
         was_final = order.is_final
         line.weight_kg = weight
         line.total = round_money(weight * line.price_per_kg)
         line.save(update_fields=["weight_kg", "total"])
         _order_recompute(order)
-        Payment.objects.filter(
-            order_id=order.pk,
-            method=PayAtPickup.code,
-            currency="EUR",
-            status=PaymentStatus.PENDING,
-        ).update(amount=pickup_amount_due(order=order), updated_at=timezone.now())
         if order.is_final and not was_final:
             transaction.on_commit(lambda: _notify_weighed(order.pk))
     return line
@@ -156,24 +136,10 @@ def order_line_mark_missing(*, line_id: int, by: User, now: datetime | None = No
     Idempotent: a line already missing is returned unchanged.
     """
     now = now or timezone.now()
-    order_id = OrderLine.objects.filter(pk=line_id).values_list("order_id", flat=True).first()
-    if order_id is None:
-        raise LineNotFound()
     with transaction.atomic():
-        order = _lock_order(order_id)
-        if order is None:
-            raise OrderNotFound()
-        line = OrderLine.objects.get(pk=line_id)
-        if line.kind != LineKind.ITEM:
-            raise LineNotMissable()
-        if not user_can_weigh(
-            user=by, producer_id=line.producer_id, territory_id=order.cycle.territory_id
-        ):
-            raise WeighingNotAllowed()
-        if now < order.cycle.closes_at:
-            raise WeighingTooEarly()
-        if order.status not in WEIGHABLE:
-            raise OrderNotWeighable()
+        order, line = _packing_line_locked(
+            line_id=line_id, by=by, now=now, check_line=_check_missable
+        )
         if line.is_missing:
             return line
         refund = line.total
@@ -181,12 +147,6 @@ def order_line_mark_missing(*, line_id: int, by: User, now: datetime | None = No
         line.total = Decimal("0")
         line.save(update_fields=["is_missing", "total"])
         _order_recompute(order)
-        Payment.objects.filter(
-            order_id=order.pk,
-            method=PayAtPickup.code,
-            currency="EUR",
-            status=PaymentStatus.PENDING,
-        ).update(amount=pickup_amount_due(order=order), updated_at=timezone.now())
         card = Payment.objects.filter(
             order_id=order.pk, method="card", status=PaymentStatus.SUCCEEDED
         ).first()
@@ -208,16 +168,61 @@ def _refund_missing(payment_id: int, amount: Decimal, line_id: int) -> None:
     )
 
 
+def _check_variable_weight(line: OrderLine) -> None:
+    if line.price_per_kg is None:
+        raise NotVariableWeight()
+
+
+def _check_missable(line: OrderLine) -> None:
+    if line.kind != LineKind.ITEM:
+        raise LineNotMissable()
+
+
+def _packing_line_locked(
+    *, line_id: int, by: User, now: datetime, check_line: Callable[[OrderLine], None]
+) -> tuple[Order, OrderLine]:
+    """Lock the line's order, then check the line, the person, the cutoff and the status.
+
+    Called inside the caller's transaction; every check comes before any write.
+    """
+    order_id = OrderLine.objects.filter(pk=line_id).values_list("order_id", flat=True).first()
+    if order_id is None:
+        raise LineNotFound()
+    order = _lock_order(order_id)
+    if order is None:
+        raise OrderNotFound()
+    line = OrderLine.objects.get(pk=line_id)
+    check_line(line)
+    if not user_can_weigh(
+        user=by, producer_id=line.producer_id, territory_id=order.cycle.territory_id
+    ):
+        raise WeighingNotAllowed()
+    if now < order.cycle.closes_at:
+        raise WeighingTooEarly()
+    if order.status not in WEIGHABLE:
+        raise OrderNotWeighable()
+    return order, line
+
+
 def _lock_order(order_id: int) -> Order | None:
     return Order.objects.select_for_update().select_related("cycle").filter(pk=order_id).first()
 
 
 def _order_recompute(order: Order) -> None:
-    """The order total is the sum of its rounded lines; final once every weight is in."""
+    """The order total is the sum of its rounded lines; final once every weight is in.
+
+    What is still to be paid at pickup follows the new total.
+    """
     lines = OrderLine.objects.filter(order_id=order.pk)
     order.total = lines.aggregate(total=Sum("total"))["total"] or Decimal("0")
     order.is_final = not lines.filter(price_per_kg__isnull=False, weight_kg__isnull=True).exists()
     order.save(update_fields=["total", "is_final", "updated_at"])
+    Payment.objects.filter(
+        order_id=order.pk, method=PayAtPickup.code, currency="EUR", status=PaymentStatus.PENDING
+    ).update(
+        amount=payment_amount_left(order=order, method_code=PayAtPickup.code),
+        updated_at=timezone.now(),
+    )
 
 
 def _notify_weighed(order_id: int) -> None:

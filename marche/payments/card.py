@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -12,7 +11,12 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from marche.errors import DomainError
-from marche.payments.methods import ManneSplitMixin, PaymentMethod, PaymentStart
+from marche.payments.methods import (
+    ManneSplitMixin,
+    PaymentMethod,
+    PaymentStart,
+    payment_amount_left,
+)
 from marche.payments.models import Payment, PaymentStatus
 
 if TYPE_CHECKING:
@@ -26,20 +30,6 @@ class CardUnavailable(DomainError):
         "Le paiement par carte ne répond pas pour l'instant : votre commande n'est pas "
         "enregistrée et les produits sont remis en vente. Réessayez dans un moment."
     )
-
-
-def card_part(order: Order) -> Decimal:
-    """The euro amount left for the card once other tenders (mannes) are counted."""
-    other = sum(
-        (
-            payment.amount
-            for payment in order.payments.exclude(method=CardPayment.code).filter(
-                status__in=[PaymentStatus.PENDING, PaymentStatus.SUCCEEDED]
-            )
-        ),
-        Decimal("0"),
-    )
-    return order.total - other
 
 
 class CardPayment(ManneSplitMixin, PaymentMethod):
@@ -57,7 +47,7 @@ class CardPayment(ManneSplitMixin, PaymentMethod):
         from marche.payments.stripe_gateway import checkout_session_create
 
         self.hold_mannes(order=order, options=options)
-        amount = card_part(order)
+        amount = payment_amount_left(order=order, method_code=self.code)
         if amount <= 0:
             return PaymentStart(confirmed=True)
         with transaction.atomic():

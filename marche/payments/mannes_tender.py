@@ -155,19 +155,6 @@ def manne_part_hold(*, order: Order, amount: Decimal) -> list[Payment]:
     return payments
 
 
-def manne_part_total(order: Order) -> Decimal:
-    """The live manne part of an order (pending or paid)."""
-    return sum(
-        (
-            p.amount
-            for p in order.payments.filter(
-                method=MANNE_METHOD, status__in=[PaymentStatus.PENDING, PaymentStatus.SUCCEEDED]
-            )
-        ),
-        ZERO,
-    )
-
-
 def manne_part_capture(*, order: Order) -> None:
     """Pay each producer its held mannes; runs inside the order-confirming transaction."""
     from marche.mannes.services import manne_account_for_producer, manne_hold_capture

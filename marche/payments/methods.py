@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
+from django.db.models import Sum
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
@@ -64,6 +66,21 @@ class PaymentMethod(ABC):
         """The order is cancelled or expired: undo or refund what this method took."""
 
 
+def payment_amount_left(*, order: Order, method_code: str) -> Decimal:
+    """The euros left for one tender once the order's other live payments are counted.
+
+    Other tenders are mannes (at the scheme's pricing parity of 1 manne = 1 €) or a card
+    payment already made; the result is never negative.
+    """
+    from marche.payments.models import Payment, PaymentStatus
+
+    other = Payment.objects.filter(
+        order=order, status__in=[PaymentStatus.PENDING, PaymentStatus.SUCCEEDED]
+    ).exclude(method=method_code)
+    paid = other.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    return max(order.total - paid, Decimal("0"))
+
+
 class ManneSplitMixin:
     """Lets a method take part of the order in mannes (checkout option ``mannes``)."""
 
@@ -100,11 +117,10 @@ class PayAtPickup(ManneSplitMixin, PaymentMethod):
     description = _("En espèces ou par chèque, au point relais, au moment du retrait.")
 
     def start(self, *, order: Order, options: Mapping[str, str]) -> PaymentStart:
-        from marche.payments.mannes_tender import manne_part_total
         from marche.payments.models import Payment, PaymentStatus
 
         self.hold_mannes(order=order, options=options)
-        rest = order.total - manne_part_total(order)
+        rest = payment_amount_left(order=order, method_code=self.code)
         if rest > 0:
             Payment.objects.get_or_create(
                 order=order,

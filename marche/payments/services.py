@@ -9,10 +9,8 @@ handover.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,7 +18,7 @@ from marche.accounts.models import Role, User
 from marche.errors import DomainError
 from marche.orders.errors import OrderNotFound
 from marche.orders.models import Order, OrderStatus
-from marche.payments.methods import PayAtPickup
+from marche.payments.methods import PayAtPickup, payment_amount_left
 from marche.payments.models import Payment, PaymentStatus, PickupMeans
 
 
@@ -56,14 +54,6 @@ class InvalidPickupMeans(DomainError):
 
 
 COLLECTABLE = (OrderStatus.CONFIRMED, OrderStatus.PACKED)
-LIVE = (PaymentStatus.PENDING, PaymentStatus.SUCCEEDED)
-
-
-def pickup_amount_due(*, order: Order) -> Decimal:
-    """The euros left to pay at pickup once the other tenders (mannes, card) are counted."""
-    other = Payment.objects.filter(order=order, status__in=LIVE).exclude(method=PayAtPickup.code)
-    paid = other.aggregate(total=Sum("amount"))["total"] or Decimal("0")
-    return max(order.total - paid, Decimal("0"))
 
 
 def user_can_record_pickup(*, user: User, territory_id: int | None = None) -> bool:
@@ -123,7 +113,7 @@ def order_collect(
             )
             if payment is None:
                 payment = Payment(order=order, method=PayAtPickup.code, currency="EUR")
-            payment.amount = pickup_amount_due(order=order)
+            payment.amount = payment_amount_left(order=order, method_code=PayAtPickup.code)
             payment.status = PaymentStatus.SUCCEEDED
             payment.means = means
             payment.recorded_by = by

@@ -178,9 +178,15 @@ def payment_refund_rest(*, payment_id: int, reason: str, key: str) -> Refund | N
     return payment_refund(payment_id=payment_id, amount=rest, reason=reason, key=key)
 
 
-def _refunded(payment: Payment) -> Decimal:
-    total = payment.refunds.exclude(status=RefundStatus.FAILED).aggregate(s=Sum("amount"))["s"]
-    return total or ZERO
+def _refunded(payment: Payment, *, statuses: tuple[str, ...] | None = None) -> Decimal:
+    """What the payment's refunds add up to: those not failed, or only ``statuses``."""
+    refunds = payment.refunds.all()
+    refunds = (
+        refunds.filter(status__in=statuses)
+        if statuses
+        else refunds.exclude(status=RefundStatus.FAILED)
+    )
+    return refunds.aggregate(s=Sum("amount"))["s"] or ZERO
 
 
 def _refund_record(*, refund: Refund, stripe_refund: Any) -> Refund:
@@ -195,15 +201,10 @@ def _refund_record(*, refund: Refund, stripe_refund: Any) -> Refund:
         refund.status = status
         refund.save(update_fields=["stripe_refund_id", "status", "updated_at"])
         payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
-        if _refunded_succeeded(payment) >= payment.amount:
+        if _refunded(payment, statuses=(RefundStatus.SUCCEEDED,)) >= payment.amount:
             payment.status = PaymentStatus.REFUNDED
             payment.save(update_fields=["status", "updated_at"])
     return refund
-
-
-def _refunded_succeeded(payment: Payment) -> Decimal:
-    total = payment.refunds.filter(status=RefundStatus.SUCCEEDED).aggregate(s=Sum("amount"))["s"]
-    return total or ZERO
 
 
 def refund_sync(*, stripe_refund: Any) -> str:
@@ -271,7 +272,7 @@ def order_card_share_by_producer(*, order: Order) -> dict[int, Decimal]:
         return {}
     from marche.payments.allocation import split_proportionally
 
-    card_net = paid.amount - _refunded_succeeded(paid)
+    card_net = paid.amount - _refunded(paid, statuses=(RefundStatus.SUCCEEDED,))
     shares = order_producer_shares(order=order)
     return split_proportionally(card_net, shares)
 
