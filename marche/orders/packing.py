@@ -121,6 +121,12 @@ def order_line_weigh(
         line.total = round_money(weight * line.price_per_kg)
         line.save(update_fields=["weight_kg", "total"])
         _order_recompute(order)
+        # Weighed lighter than estimated: a card that paid the estimate gets the difference
+        # back (one key per line and weight). Heavier: the card is not charged again.
+        if _paid_by_card(order):
+            reason = str(_("Pesée inférieure à l'estimation"))
+            key = f"reweigh-line-{line_id}-{weight}"
+            transaction.on_commit(lambda: _refund_overpaid(order.pk, key=key, reason=reason))
         if order.is_final and not was_final:
             transaction.on_commit(lambda: _notify_weighed(order.pk))
     return line
@@ -142,30 +148,29 @@ def order_line_mark_missing(*, line_id: int, by: User, now: datetime | None = No
         )
         if line.is_missing:
             return line
-        refund = line.total
         line.is_missing = True
         line.total = Decimal("0")
         line.save(update_fields=["is_missing", "total"])
         _order_recompute(order)
-        card = Payment.objects.filter(
-            order_id=order.pk, method="card", status=PaymentStatus.SUCCEEDED
-        ).first()
-        if card is not None and refund > 0:
-            card_id, amount = card.pk, min(refund, card.amount)
-            transaction.on_commit(lambda: _refund_missing(card_id, amount, line_id))
+        if _paid_by_card(order):
+            reason = str(_("Article manquant à la préparation"))
+            transaction.on_commit(
+                lambda: _refund_overpaid(order.pk, key=f"missing-line-{line_id}", reason=reason)
+            )
         transaction.on_commit(lambda: _notify(order.pk, "missing"))
     return line
 
 
-def _refund_missing(payment_id: int, amount: Decimal, line_id: int) -> None:
-    from marche.payments.stripe_services import payment_refund
+def _paid_by_card(order: Order) -> bool:
+    return Payment.objects.filter(
+        order_id=order.pk, method="card", status=PaymentStatus.SUCCEEDED
+    ).exists()
 
-    payment_refund(
-        payment_id=payment_id,
-        amount=amount,
-        reason=str(_("Article manquant à la préparation")),
-        key=f"missing-line-{line_id}",
-    )
+
+def _refund_overpaid(order_id: int, *, key: str, reason: str) -> None:
+    from marche.payments.stripe_services import order_card_overpaid_refund
+
+    order_card_overpaid_refund(order_id=order_id, key=key, reason=reason)
 
 
 def _check_variable_weight(line: OrderLine) -> None:

@@ -178,6 +178,30 @@ def payment_refund_rest(*, payment_id: int, reason: str, key: str) -> Refund | N
     return payment_refund(payment_id=payment_id, amount=rest, reason=reason, key=key)
 
 
+def order_card_overpaid_refund(*, order_id: int, key: str, reason: str) -> Refund | None:
+    """Refund what the card paid beyond the order's current total (after packing).
+
+    The card's share is the order total less its other tenders (mannes); what it paid
+    above that, net of refunds, goes back. Nothing happens when the card paid nothing or
+    not more; replaying the key returns the first refund.
+    """
+    from marche.payments.methods import payment_amount_left
+
+    existing = Refund.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    card = Payment.objects.filter(
+        order_id=order_id, method="card", status__in=[PaymentStatus.SUCCEEDED]
+    ).first()
+    if card is None:
+        return None
+    due = payment_amount_left(order=card.order, method_code="card")
+    overpaid = card.amount - _refunded(card) - due
+    if overpaid <= 0:
+        return None
+    return payment_refund(payment_id=card.pk, amount=overpaid, reason=reason, key=key)
+
+
 def _refunded(payment: Payment, *, statuses: tuple[str, ...] | None = None) -> Decimal:
     """What the payment's refunds add up to: those not failed, or only ``statuses``."""
     refunds = payment.refunds.all()

@@ -116,3 +116,52 @@ def test_missing_button_on_the_packing_page(client, prep) -> None:
     assert client.post(url, {"next": "/preparation/"}).status_code == 302
     carrots.refresh_from_db()
     assert carrots.is_missing is True
+
+
+def test_a_card_order_weighed_lighter_gets_the_difference_back(
+    market, fake_stripe, django_capture_on_commit_callbacks
+) -> None:
+    from marche.accounts.models import Role
+    from marche.orders.packing import order_line_weigh
+    from marche.orders.services import cart_set_item, order_place
+    from marche.payments.stripe_services import stripe_event_process
+    from tests.factories import OfferFactory, ProductFactory, UserFactory
+
+    squash = OfferFactory(
+        cycle=market.cycle,
+        product=ProductFactory(
+            name="Potimarron",
+            unit="piece",
+            is_variable_weight=True,
+            estimated_weight_kg=Decimal("1.200"),
+        ),
+        unit_price=Decimal("2.90"),
+        quantity_available=Decimal("10"),
+    )
+    cart_set_item(
+        customer=market.household, cycle_id=market.cycle.pk, offer_id=squash.pk, count=Decimal("2")
+    )
+    order, _ = order_place(
+        customer=market.household,
+        cycle_id=market.cycle.pk,
+        relay_point_id=market.relay.pk,
+        pickup_slot_id=market.slots[0].pk,
+        payment_method="card",
+        idempotency_key="card-weigh",
+    )
+    card = Payment.objects.get(order=order, method="card")
+    assert card.amount == Decimal("6.96")  # 2 × 1.2 kg × 2.90 €/kg, estimated
+    stripe_event_process(event=fake_stripe.pay(card.reference))
+    close(market.cycle)
+    line = order.lines.get()
+    coordinator = UserFactory(role=Role.COORDINATOR)
+    # Heavier than estimated: the card is not charged again.
+    with django_capture_on_commit_callbacks(execute=True):
+        order_line_weigh(line_id=line.pk, weight_kg=Decimal("2.600"), by=coordinator)
+    assert fake_stripe.refunds == {}
+    # Corrected to lighter: 2.000 kg × 2.90 = 5.80, so 1.16 goes back, once.
+    for _attempt in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            order_line_weigh(line_id=line.pk, weight_kg=Decimal("2.000"), by=coordinator)
+    assert [r["amount"] for r in fake_stripe.refunds.values()] == [116]
+    assert Refund.objects.get().amount == Decimal("1.16")

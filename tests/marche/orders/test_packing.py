@@ -318,15 +318,23 @@ def weigh_together(lines: list[tuple[int, str]], by) -> list[str]:
 
 
 def slow_recompute(monkeypatch):
-    """Make the window between writing a line and summing the order as wide as a slow request."""
-    import time
+    """Make the window between writing a line and summing the order as wide as a slow request.
+
+    The two weighings meet at a barrier after writing their line, so without the order lock
+    both sum the order before either commits, however loaded the machine is. With the lock
+    the second one cannot reach it: the first waits out the timeout and goes on.
+    """
+    import contextlib
+    import threading
 
     from marche.orders import packing
 
     original = packing._order_recompute
+    meeting = threading.Barrier(2, timeout=1.0)
 
     def slow(order):
-        time.sleep(0.3)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            meeting.wait()
         original(order)
 
     monkeypatch.setattr(packing, "_order_recompute", slow)
