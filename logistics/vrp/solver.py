@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from logistics.vrp import sisr
 from logistics.vrp.errors import InvalidProblem
 from logistics.vrp.model import (
     Problem,
@@ -190,7 +191,9 @@ def solve(
 
         # decomposition is timed by the clock: a caller asking for a solution limit wants
         # the reproducible single search instead
-        if options.max_solutions is None and use_rounds(data):
+        if options.max_solutions is None and use_sisr(data):
+            result = run_sisr(data, options.seed, deadline, options.workers, report)
+        elif options.max_solutions is None and use_rounds(data):
             result = run_decomposed(data, configs, deadline, options.workers, report)
         elif options.workers == 1:
             result = run_search(data, configs[0], deadline, on_improve=report)
@@ -1149,6 +1152,116 @@ def run_decomposed(
         first_cost=first_cost,
         stopped_by="time_limit",
         fleet=sum(final.fleet),
+    )
+
+
+# Ruin and recreate (sisr.py) for the problems it models, above this many stops; smaller
+# ones keep the OR-Tools search, which ends on its own (stall rule) and is reproducible.
+SISR_ABOVE = 50
+
+
+def use_sisr(data: _Data) -> bool:
+    """Whether the ruin-and-recreate search models this problem exactly.
+
+    One kind of vehicle, unlimited, priced by distance and per route; capacities without
+    pickups; at most one time window per stop; one travel matrix.
+    """
+    n_stops = len(data.node_ids) - data.n_depots
+    return (
+        n_stops > SISR_ABOVE
+        and can_decompose(data)
+        and len(data.base_vehicles) == 1
+        and len(data.dist) == 1
+        and not data.signed_loads
+        and all(len(w) <= 1 for w in data.windows[data.n_depots :])
+    )
+
+
+def sisr_instance(data: _Data) -> sisr.Instance:
+    """The kernel's view of a problem ``use_sisr`` accepts (data node numbering)."""
+    vehicle = data.base_vehicles[0]
+    n = len(data.node_ids)
+    far = 2**40  # no window: a bound no route reaches
+    ready = np.zeros(n, dtype=np.int64)
+    due = np.full(n, far, dtype=np.int64)
+    if data.need_time:
+        for x in range(data.n_depots, n):
+            if data.windows[x]:
+                ready[x], due[x] = data.windows[x][0]
+        travel = data.time[0]
+        shift = (vehicle.shift.start, vehicle.shift.end)
+    else:
+        travel = np.zeros_like(data.time[0])
+        shift = (0, far)
+    return sisr.Instance(
+        dist=np.ascontiguousarray(data.dist[0] * data.base_km[0], dtype=np.int64),
+        time=np.ascontiguousarray(travel, dtype=np.int64),
+        ready=ready,
+        due=due,
+        demand=np.asarray(
+            [[data.transit[d][x] for d in range(len(data.dims))] for x in range(n)],
+            dtype=np.int64,
+        ).reshape(n, len(data.dims)),
+        capacity=np.asarray([vehicle.capacity.get(d, 0) for d in data.dims], dtype=np.int64),
+        start=data_node_of_depot(data, 0, True),
+        end=data_node_of_depot(data, 0, False),
+        shift_start=shift[0],
+        shift_end=shift[1],
+        fixed=data.base_fixed[0],
+        customers=np.arange(data.n_depots, n, dtype=np.int64),
+    )
+
+
+def _sisr_worker(
+    inst: sisr.Instance, seed: int, deadline: float, conn: multiprocessing.connection.Connection
+) -> None:
+    conn.send(sisr.search(inst, seed, deadline))
+    conn.close()
+
+
+def run_sisr(
+    data: _Data, seed: int, deadline: float, workers: int, report: Callable[[int], None]
+) -> _Result:
+    """Ruin and recreate on ``workers`` processes with their own seeds; the best plan wins.
+
+    The kernel is compiled (or loaded from Numba's cache) before the processes fork, so
+    that they inherit it.
+    """
+    sisr.warm_up()
+    inst = sisr_instance(data)
+    ctx = multiprocessing.get_context("fork")
+    procs = []
+    conns = []
+    for w in range(1, max(1, workers)):
+        parent, child = ctx.Pipe(duplex=False)
+        proc = ctx.Process(
+            target=_sisr_worker, args=(inst, seed * 7919 + w, deadline, child), daemon=True
+        )
+        proc.start()
+        child.close()
+        procs.append(proc)
+        conns.append(parent)
+    outcomes = [sisr.search(inst, seed * 7919, deadline, on_improve=report)]
+    for conn in conns:
+        if conn.poll(max(0.0, deadline + 1.0 - time.monotonic())):
+            try:
+                outcomes.append(conn.recv())
+            except EOFError:
+                pass
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+        proc.join(1.0)
+    best = min(outcomes, key=lambda o: o.cost)
+    if best.cost < outcomes[0].cost:
+        report(best.cost)
+    return _Result(
+        cost=best.cost,
+        routes=[(0, c, nodes) for c, nodes in enumerate(best.routes)],
+        solutions=sum(o.iterations for o in outcomes),
+        first_cost=min(o.first_cost for o in outcomes),
+        stopped_by="time_limit",
+        fleet=len(best.routes),
     )
 
 

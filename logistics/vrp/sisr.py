@@ -1,0 +1,496 @@
+"""Ruin and recreate under simulated annealing, compiled with Numba.
+
+This is the search for the problems whose cost is the distance (times a per-km price) plus
+a fixed cost per route, served by one kind of vehicle with an unlimited fleet: capacities
+in several dimensions, at most one time window per stop, a shift, one start and one end
+depot. The benchmark's problems are of this kind, and so is a territory's plain delivery
+round; everything richer (pairs, hourly costs, mixed or counted fleets, ranges) stays with
+OR-Tools (``solver.py``).
+
+Each iteration takes a few strings of consecutive stops out of nearby routes (the seed
+stop's neighbours, route by route), then puts every stop back at its cheapest feasible
+place, skipping a place now and then (a "blink"), in one of a few orders (random, largest
+demand, farthest from the depot, nearest); a stop that fits nowhere opens a route. The new
+plan is kept when it is better than the current one, or worse by less than a random share
+of the temperature, which cools geometrically from ``TEMP_START`` to ``TEMP_END`` (times
+the mean arc of the first plan) over the time budget. This is the "slack induction by
+string removals" of Christiaens and Vanden Berghe (2020).
+
+The kernel works on integer matrices (the solver's own units) and runs in chunks of
+iterations between which Python reads the clock, so that the deadline holds and progress
+can be reported.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+import numpy.typing as npt
+
+IntArray = npt.NDArray[np.int64]
+
+AVG_REMOVED = 10  # stops taken out per iteration, on average (c-bar)
+MAX_STRING = 10  # longest string taken out of one route (L-max)
+SPLIT_RATE = 0.5  # share of ruins that keep a few stops inside the string
+SPLIT_GROW = 0.5  # each extra stop kept inside a split string, with this probability
+BLINK = 0.01  # a place is skipped with this probability during the recreate
+NEIGHBOURS = 100  # the ruin walks through this many nearest stops of its seed
+TEMP_START = 1.0  # times the mean arc of the first plan
+TEMP_END = 0.01
+CHUNK_SECONDS = 0.05
+
+_BIG = np.int64(2**62)
+
+
+@dataclass(slots=True)
+class Instance:
+    """One homogeneous fleet's problem, as the kernel reads it (data node numbering)."""
+
+    dist: IntArray  # arc cost, n x n (already times the per-km price)
+    time: IntArray  # travel time plus the service time of the "from" node, n x n
+    ready: IntArray  # earliest service start per node (0 without window)
+    due: IntArray  # latest service start per node
+    demand: IntArray  # n x dims, non-negative
+    capacity: IntArray  # dims
+    start: int  # start depot node
+    end: int  # end depot node
+    shift_start: int
+    shift_end: int
+    fixed: int  # cost of each route used
+    customers: IntArray  # the nodes to serve
+
+
+@numba.njit(cache=True)
+def _seed(seed: int) -> None:
+    np.random.seed(seed)
+
+
+@numba.njit(cache=True)
+def _refresh(r, rt, ln, earliest, latest, load, rcost, route_of, pos_of, inst_arrays):  # type: ignore[no-untyped-def]
+    dist, tm, ready, due, demand, s, e, t0, t1 = inst_arrays
+    n = ln[r]
+    dims = demand.shape[1]
+    for d in range(dims):
+        load[r, d] = 0
+    t = t0
+    prev = s
+    cost = 0
+    for k in range(n):
+        c = rt[r, k]
+        route_of[c] = r
+        pos_of[c] = k
+        for d in range(dims):
+            load[r, d] += demand[c, d]
+        cost += dist[prev, c]
+        a = t + tm[prev, c]
+        t = a if a > ready[c] else ready[c]
+        earliest[r, k] = t
+        prev = c
+    if n > 0:
+        cost += dist[prev, e]
+    rcost[r] = cost
+    late = t1
+    nxt = e
+    for k in range(n - 1, -1, -1):
+        c = rt[r, k]
+        lim = late - tm[c, nxt]
+        if due[c] < lim:
+            lim = due[c]
+        latest[r, k] = lim
+        late = lim
+        nxt = c
+
+
+@numba.njit(cache=True)
+def _best_place(c, rt, ln, earliest, latest, load, r_hi, inst_arrays, capacity, blink):  # type: ignore[no-untyped-def]
+    dist, tm, ready, due, demand, s, e, t0, t1 = inst_arrays
+    dims = demand.shape[1]
+    best = _BIG
+    best_r = -1
+    best_k = -1
+    for r in range(r_hi):
+        n = ln[r]
+        if n == 0:
+            continue
+        fits = True
+        for d in range(dims):
+            if load[r, d] + demand[c, d] > capacity[d]:
+                fits = False
+                break
+        if not fits:
+            continue
+        prev = s
+        t_prev = t0
+        for k in range(n + 1):
+            if k < n:
+                nxt = rt[r, k]
+                late_next = latest[r, k]
+            else:
+                nxt = e
+                late_next = t1
+            if blink <= 0.0 or np.random.random() >= blink:
+                delta = dist[prev, c] + dist[c, nxt] - dist[prev, nxt]
+                if delta < best:
+                    a = t_prev + tm[prev, c]
+                    if a < ready[c]:
+                        a = ready[c]
+                    if a <= due[c] and a + tm[c, nxt] <= late_next:
+                        best = delta
+                        best_r = r
+                        best_k = k
+            if k < n:
+                prev = nxt
+                t_prev = earliest[r, k]
+    return best_r, best_k, best
+
+
+@numba.njit(cache=True)
+def _backup(r, sol, bak):  # type: ignore[no-untyped-def]
+    rt, ln, earliest, latest, load, rcost, route_of, pos_of = sol
+    b_rt, b_ln, b_earliest, b_latest, b_load, b_rcost = bak
+    n = ln[r]
+    for j in range(n):
+        b_rt[r, j] = rt[r, j]
+        b_earliest[r, j] = earliest[r, j]
+        b_latest[r, j] = latest[r, j]
+    b_ln[r] = n
+    for d in range(load.shape[1]):
+        b_load[r, d] = load[r, d]
+    b_rcost[r] = rcost[r]
+
+
+@numba.njit(cache=True)
+def _restore(r, sol, bak):  # type: ignore[no-untyped-def]
+    rt, ln, earliest, latest, load, rcost, route_of, pos_of = sol
+    b_rt, b_ln, b_earliest, b_latest, b_load, b_rcost = bak
+    n = b_ln[r]
+    ln[r] = n
+    for k in range(n):
+        x = b_rt[r, k]
+        rt[r, k] = x
+        earliest[r, k] = b_earliest[r, k]
+        latest[r, k] = b_latest[r, k]
+        route_of[x] = r
+        pos_of[x] = k
+    for d in range(load.shape[1]):
+        load[r, d] = b_load[r, d]
+    rcost[r] = b_rcost[r]
+
+
+@numba.njit(cache=True)
+def _insert(c, r, k, rt, ln):  # type: ignore[no-untyped-def]
+    n = ln[r]
+    for j in range(n, k, -1):
+        rt[r, j] = rt[r, j - 1]
+    rt[r, k] = c
+    ln[r] = n + 1
+
+
+@numba.njit(cache=True)
+def _recreate(  # type: ignore[no-untyped-def]
+    removed, n_removed, inst_arrays, capacity, sol, bak, r_hi, touched, n_touched, touch_mark,
+    stamp, blink,
+):
+    dist, tm, ready, due, demand, s, e, t0, t1 = inst_arrays
+    rt, ln, earliest, latest, load, rcost, route_of, pos_of = sol
+    keys = np.empty(n_removed, dtype=np.float64)
+    u = np.random.random() * 11.0
+    order_kind = 0 if u < 4.0 else (1 if u < 8.0 else (2 if u < 10.0 else 3))
+    for i in range(n_removed):
+        c = removed[i]
+        if order_kind == 0:
+            keys[i] = np.random.random()
+        elif order_kind == 1:
+            keys[i] = -float(demand[c].sum())
+        elif order_kind == 2:
+            keys[i] = -float(dist[s, c] + dist[c, e])
+        else:
+            keys[i] = float(dist[s, c] + dist[c, e])
+    order = np.argsort(keys, kind="mergesort")
+    for i in range(n_removed):
+        c = removed[order[i]]
+        r, k, _ = _best_place(c, rt, ln, earliest, latest, load, r_hi, inst_arrays, capacity, blink)
+        if r < 0:
+            r = 0
+            while ln[r] > 0:
+                r += 1
+            k = 0
+            if r + 1 > r_hi:
+                r_hi = r + 1
+        if touch_mark[r] != stamp:
+            touch_mark[r] = stamp
+            touched[n_touched] = r
+            n_touched += 1
+            _backup(r, sol, bak)
+        _insert(c, r, k, rt, ln)
+        _refresh(r, rt, ln, earliest, latest, load, rcost, route_of, pos_of, inst_arrays)
+    return r_hi, n_touched
+
+
+@numba.njit(cache=True)
+def _search(  # type: ignore[no-untyped-def]
+    n_iter, temp_from, temp_to, inst_arrays, capacity, fixed, adj, customers, sol, bak,
+    best_rt, best_ln, state,
+):
+    """``n_iter`` iterations from the current plan; ``state`` holds [current, best, r_hi].
+
+    Returns how many iterations were accepted. ``best_rt``/``best_ln`` receive the best
+    plan whenever it improves.
+    """
+    rt, ln, earliest, latest, load, rcost, route_of, pos_of = sol
+    b_ln, b_rcost = bak[1], bak[5]
+    n_c = customers.shape[0]
+    n_routes_max = rt.shape[0]
+    touched = np.empty(n_routes_max, dtype=np.int64)
+    touch_mark = np.zeros(n_routes_max, dtype=np.int64)
+    ruin_mark = np.zeros(n_routes_max, dtype=np.int64)
+    removed = np.empty(n_c, dtype=np.int64)
+    keep = np.empty(n_c + 2, dtype=np.int64)
+    current = state[0]
+    best = state[1]
+    r_hi = state[2]
+    accepted = 0
+    for it in range(n_iter):
+        stamp = it + 1
+        temp = temp_from * (temp_to / temp_from) ** (it / n_iter) if temp_from > 0 else 0.0
+        used = 0
+        for r in range(r_hi):
+            if ln[r] > 0:
+                used += 1
+        ls_max = min(float(MAX_STRING), n_c / max(1, used))
+        ks_max = 4.0 * AVG_REMOVED / (1.0 + ls_max) - 1.0
+        ks = int(np.random.random() * ks_max) + 1
+        seed_c = customers[np.random.randint(n_c)]
+        n_removed = 0
+        n_touched = 0
+        n_ruined = 0
+        for j in range(adj.shape[1]):
+            if n_ruined >= ks:
+                break
+            c = adj[seed_c, j]
+            r = route_of[c]
+            if r < 0 or ruin_mark[r] == stamp:
+                continue
+            ruin_mark[r] = stamp
+            touch_mark[r] = stamp
+            touched[n_touched] = r
+            n_touched += 1
+            _backup(r, sol, bak)
+            n = ln[r]
+            size = int(np.random.random() * min(float(n), ls_max)) + 1
+            p = pos_of[c]
+            total = size
+            kept_from = 0
+            kept_to = 0
+            if size < n and np.random.random() < SPLIT_RATE:
+                m = 1
+                while size + m < n and np.random.random() < SPLIT_GROW:
+                    m += 1
+                total = size + m
+            lo = max(0, p - total + 1)
+            hi = min(p, n - total)
+            st = lo + np.random.randint(hi - lo + 1)
+            if total > size:
+                kept_from = st + np.random.randint(total - (total - size) + 1)
+                kept_to = kept_from + (total - size)
+            w = 0
+            for k in range(n):
+                x = rt[r, k]
+                if st <= k < st + total and not (kept_from <= k < kept_to):
+                    removed[n_removed] = x
+                    n_removed += 1
+                    route_of[x] = -1
+                else:
+                    keep[w] = x
+                    w += 1
+            for k in range(w):
+                rt[r, k] = keep[k]
+            ln[r] = w
+            _refresh(r, rt, ln, earliest, latest, load, rcost, route_of, pos_of, inst_arrays)
+            n_ruined += 1
+        r_hi_new, n_touched = _recreate(
+            removed, n_removed, inst_arrays, capacity, sol, bak, r_hi, touched, n_touched,
+            touch_mark, stamp, BLINK,
+        )
+        delta = 0
+        for i in range(n_touched):
+            r = touched[i]
+            if b_ln[r] > 0:
+                delta -= b_rcost[r] + fixed
+            if ln[r] > 0:
+                delta += rcost[r] + fixed
+        candidate = current + delta
+        if candidate < current - temp * math.log(np.random.random() + 1e-300):
+            current = candidate
+            r_hi = r_hi_new
+            accepted += 1
+            if current < best:
+                best = current
+                for r in range(n_routes_max):
+                    best_ln[r] = ln[r] if r < r_hi else 0
+                    for k in range(best_ln[r]):
+                        best_rt[r, k] = rt[r, k]
+        else:
+            for i in range(n_touched):
+                _restore(touched[i], sol, bak)
+    state[0] = current
+    state[1] = best
+    state[2] = r_hi
+    return accepted
+
+
+@numba.njit(cache=True)
+def _construct(inst_arrays, capacity, sol, bak, removed):  # type: ignore[no-untyped-def]
+    n_routes_max = sol[0].shape[0]
+    touched = np.empty(n_routes_max, dtype=np.int64)
+    touch_mark = np.zeros(n_routes_max, dtype=np.int64)
+    r_hi, _ = _recreate(
+        removed, removed.shape[0], inst_arrays, capacity, sol, bak, 0, touched, 0, touch_mark,
+        1, 0.0,
+    )
+    return r_hi
+
+
+@dataclass(slots=True)
+class Outcome:
+    """The best plan of one search: routes (data nodes), its cost, and what it took."""
+
+    routes: list[list[int]]
+    cost: int
+    first_cost: int
+    iterations: int
+    accepted: int
+
+
+def _plan_cost(inst: Instance, routes: list[list[int]]) -> int:
+    cost = 0
+    for nodes in routes:
+        if nodes:
+            path = [inst.start, *nodes, inst.end]
+            cost += int(sum(inst.dist[a, b] for a, b in zip(path, path[1:], strict=False)))
+            cost += inst.fixed
+    return cost
+
+
+def search(
+    inst: Instance,
+    seed: int,
+    deadline: float,
+    initial: list[list[int]] | None = None,
+    on_improve: Callable[[int], None] | None = None,
+) -> Outcome:
+    """Ruin and recreate from ``initial`` (or from a plan built by the recreate itself)."""
+    n = inst.dist.shape[0]
+    customers = np.asarray(inst.customers, dtype=np.int64)
+    n_c = customers.shape[0]
+    dims = inst.demand.shape[1]
+    n_routes = n_c + 1
+    width = n_c + 1
+    rt = np.zeros((n_routes, width), dtype=np.int64)
+    ln = np.zeros(n_routes, dtype=np.int64)
+    earliest = np.zeros((n_routes, width), dtype=np.int64)
+    latest = np.zeros((n_routes, width), dtype=np.int64)
+    load = np.zeros((n_routes, dims), dtype=np.int64)
+    rcost = np.zeros(n_routes, dtype=np.int64)
+    route_of = np.full(n, -1, dtype=np.int64)
+    pos_of = np.zeros(n, dtype=np.int64)
+    sol = (rt, ln, earliest, latest, load, rcost, route_of, pos_of)
+    bak = (
+        np.zeros_like(rt),
+        np.zeros_like(ln),
+        np.zeros_like(earliest),
+        np.zeros_like(latest),
+        np.zeros_like(load),
+        np.zeros_like(rcost),
+    )
+    arrays = (
+        inst.dist,
+        inst.time,
+        inst.ready,
+        inst.due,
+        inst.demand,
+        inst.start,
+        inst.end,
+        inst.shift_start,
+        inst.shift_end,
+    )
+    _seed(seed)
+    if initial:
+        for r, nodes in enumerate(initial):
+            rt[r, : len(nodes)] = nodes
+            ln[r] = len(nodes)
+            _refresh(r, rt, ln, earliest, latest, load, rcost, route_of, pos_of, arrays)
+        r_hi = len(initial)
+    else:
+        r_hi = _construct(arrays, inst.capacity, sol, bak, customers.copy())
+    routes_now = [rt[r, : ln[r]].tolist() for r in range(r_hi) if ln[r] > 0]
+    first = _plan_cost(inst, routes_now)
+    if on_improve is not None:
+        on_improve(first)
+    # the ruin walks from a seed stop through its nearest stops (depots excluded)
+    sym = inst.dist[np.ix_(customers, customers)] + inst.dist[np.ix_(customers, customers)].T
+    k = min(NEIGHBOURS, n_c)
+    nearest = np.argsort(sym, axis=1, kind="stable")[:, :k]
+    adj = np.zeros((n, k), dtype=np.int64)
+    adj[customers] = customers[nearest]
+    best_rt = rt.copy()
+    best_ln = ln.copy()
+    state = np.asarray([first, first, r_hi], dtype=np.int64)
+    mean_arc = first / max(1, n_c + len(routes_now))
+    t_hot, t_cold = TEMP_START * mean_arc, TEMP_END * mean_arc
+    began = time.monotonic()
+    budget = max(1e-3, deadline - began)
+    chunk = 50
+    iterations = accepted = 0
+    reported = first
+    while True:
+        now = time.monotonic()
+        if now >= deadline - 0.01 and iterations:
+            break
+        frac = (now - began) / budget
+        step = min(1.0, frac + CHUNK_SECONDS / budget)
+        hot = t_hot * (t_cold / t_hot) ** frac
+        cold = t_hot * (t_cold / t_hot) ** step
+        accepted += _search(
+            chunk, hot, cold, arrays, inst.capacity, inst.fixed, adj, customers, sol, bak,
+            best_rt, best_ln, state,
+        )
+        iterations += chunk
+        spent = time.monotonic() - now
+        # chunks of about CHUNK_SECONDS, so that the clock is read often enough
+        chunk = max(10, min(chunk * 4, int(chunk * CHUNK_SECONDS / max(spent, 1e-6))))
+        if on_improve is not None and state[1] < reported:
+            reported = int(state[1])
+            on_improve(reported)
+    if state[1] < first:
+        routes = [best_rt[r, : best_ln[r]].tolist() for r in range(n_routes) if best_ln[r] > 0]
+    else:
+        routes = routes_now
+    return Outcome(routes, _plan_cost(inst, routes), first, iterations, accepted)
+
+
+def warm_up() -> float:
+    """Compile the kernel (or load it from Numba's cache); returns the seconds it took."""
+    began = time.monotonic()
+    dist = np.asarray([[0, 2, 2, 3], [2, 0, 1, 2], [2, 1, 0, 2], [3, 2, 2, 0]], dtype=np.int64)
+    inst = Instance(
+        dist=dist,
+        time=dist.copy(),
+        ready=np.zeros(4, dtype=np.int64),
+        due=np.full(4, 100, dtype=np.int64),
+        demand=np.asarray([[0], [1], [1], [1]], dtype=np.int64),
+        capacity=np.asarray([2], dtype=np.int64),
+        start=0,
+        end=0,
+        shift_start=0,
+        shift_end=100,
+        fixed=0,
+        customers=np.asarray([1, 2, 3], dtype=np.int64),
+    )
+    search(inst, 0, time.monotonic() + 0.05)
+    return time.monotonic() - began
