@@ -17,9 +17,9 @@ import sys
 import time
 from pathlib import Path
 
+from logistics.vrp import sisr
 from logistics.vrp.benchmarks import Instance, format_sol, load_instance
 from logistics.vrp.checker import check_routes
-from logistics.vrp import sisr
 from logistics.vrp.model import SolveOptions
 from logistics.vrp.solver import solve
 
@@ -79,13 +79,17 @@ def run_pyvrp(inst: Instance, seconds: float, seed: int) -> float:
     problem = inst.problem
     ids = [problem.depots[0].id] + [s.id for s in problem.stops]
     dist = np.asarray(
-        [[inst.provider.distance[inst.provider.index[a]][inst.provider.index[b]] for b in ids]
-         for a in ids],
+        [
+            [inst.provider.distance[inst.provider.index[a]][inst.provider.index[b]] for b in ids]
+            for a in ids
+        ],
         dtype=np.int64,
     )
     duration = np.asarray(
-        [[inst.provider.duration[inst.provider.index[a]][inst.provider.index[b]] for b in ids]
-         for a in ids],
+        [
+            [inst.provider.duration[inst.provider.index[a]][inst.provider.index[b]] for b in ids]
+            for a in ids
+        ],
         dtype=np.int64,
     )
     vehicle = problem.vehicles[0]

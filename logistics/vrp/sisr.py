@@ -23,6 +23,7 @@ can be reported.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Callable
@@ -151,7 +152,7 @@ def _best_place(c, rt, ln, earliest, latest, load, r_hi, inst_arrays, capacity, 
 
 @numba.njit(cache=True)
 def _backup(r, sol, bak):  # type: ignore[no-untyped-def]
-    rt, ln, earliest, latest, load, rcost, route_of, pos_of = sol
+    rt, ln, earliest, latest, load, rcost, _route_of, _pos_of = sol
     b_rt, b_ln, b_earliest, b_latest, b_load, b_rcost = bak
     n = ln[r]
     for j in range(n):
@@ -193,10 +194,21 @@ def _insert(c, r, k, rt, ln):  # type: ignore[no-untyped-def]
 
 @numba.njit(cache=True)
 def _recreate(  # type: ignore[no-untyped-def]
-    removed, n_removed, inst_arrays, capacity, sol, bak, r_hi, touched, n_touched, touch_mark,
-    stamp, blink,
+    removed,
+    n_removed,
+    inst_arrays,
+    capacity,
+    fixed,
+    sol,
+    bak,
+    r_hi,
+    touched,
+    n_touched,
+    touch_mark,
+    stamp,
+    blink,
 ):
-    dist, tm, ready, due, demand, s, e, t0, t1 = inst_arrays
+    dist, _tm, _ready, _due, demand, s, e, _t0, _t1 = inst_arrays
     rt, ln, earliest, latest, load, rcost, route_of, pos_of = sol
     keys = np.empty(n_removed, dtype=np.float64)
     u = np.random.random() * 11.0
@@ -214,8 +226,12 @@ def _recreate(  # type: ignore[no-untyped-def]
     order = np.argsort(keys, kind="mergesort")
     for i in range(n_removed):
         c = removed[order[i]]
-        r, k, _ = _best_place(c, rt, ln, earliest, latest, load, r_hi, inst_arrays, capacity, blink)
-        if r < 0:
+        r, k, delta = _best_place(
+            c, rt, ln, earliest, latest, load, r_hi, inst_arrays, capacity, blink
+        )
+        # a route of its own is a candidate like any other place: with wide windows and
+        # roomy vehicles every stop fits somewhere, yet more, shorter routes may be cheaper
+        if r < 0 or dist[s, c] + dist[c, e] + fixed < delta:
             r = 0
             while ln[r] > 0:
                 r += 1
@@ -234,8 +250,19 @@ def _recreate(  # type: ignore[no-untyped-def]
 
 @numba.njit(cache=True)
 def _search(  # type: ignore[no-untyped-def]
-    n_iter, temp_from, temp_to, inst_arrays, capacity, fixed, adj, customers, sol, bak,
-    best_rt, best_ln, state,
+    n_iter,
+    temp_from,
+    temp_to,
+    inst_arrays,
+    capacity,
+    fixed,
+    adj,
+    customers,
+    sol,
+    bak,
+    best_rt,
+    best_ln,
+    state,
 ):
     """``n_iter`` iterations from the current plan; ``state`` holds [current, best, r_hi].
 
@@ -314,8 +341,19 @@ def _search(  # type: ignore[no-untyped-def]
             _refresh(r, rt, ln, earliest, latest, load, rcost, route_of, pos_of, inst_arrays)
             n_ruined += 1
         r_hi_new, n_touched = _recreate(
-            removed, n_removed, inst_arrays, capacity, sol, bak, r_hi, touched, n_touched,
-            touch_mark, stamp, BLINK,
+            removed,
+            n_removed,
+            inst_arrays,
+            capacity,
+            fixed,
+            sol,
+            bak,
+            r_hi,
+            touched,
+            n_touched,
+            touch_mark,
+            stamp,
+            BLINK,
         )
         delta = 0
         for i in range(n_touched):
@@ -345,13 +383,24 @@ def _search(  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True)
-def _construct(inst_arrays, capacity, sol, bak, removed):  # type: ignore[no-untyped-def]
+def _construct(inst_arrays, capacity, fixed, sol, bak, removed):  # type: ignore[no-untyped-def]
     n_routes_max = sol[0].shape[0]
     touched = np.empty(n_routes_max, dtype=np.int64)
     touch_mark = np.zeros(n_routes_max, dtype=np.int64)
     r_hi, _ = _recreate(
-        removed, removed.shape[0], inst_arrays, capacity, sol, bak, 0, touched, 0, touch_mark,
-        1, 0.0,
+        removed,
+        removed.shape[0],
+        inst_arrays,
+        capacity,
+        fixed,
+        sol,
+        bak,
+        0,
+        touched,
+        0,
+        touch_mark,
+        1,
+        0.0,
     )
     return r_hi
 
@@ -361,7 +410,8 @@ class Outcome:
     """The best plan of one search: routes (data nodes), its cost, and what it took."""
 
     routes: list[list[int]]
-    cost: int
+    cost: int  # recomputed from the routes
+    kernel_cost: int  # the kernel's own running total (equal to ``cost``, or a bug)
     first_cost: int
     iterations: int
     accepted: int
@@ -372,7 +422,7 @@ def _plan_cost(inst: Instance, routes: list[list[int]]) -> int:
     for nodes in routes:
         if nodes:
             path = [inst.start, *nodes, inst.end]
-            cost += int(sum(inst.dist[a, b] for a, b in zip(path, path[1:], strict=False)))
+            cost += int(sum(inst.dist[a, b] for a, b in itertools.pairwise(path)))
             cost += inst.fixed
     return cost
 
@@ -427,7 +477,7 @@ def search(
             _refresh(r, rt, ln, earliest, latest, load, rcost, route_of, pos_of, arrays)
         r_hi = len(initial)
     else:
-        r_hi = _construct(arrays, inst.capacity, sol, bak, customers.copy())
+        r_hi = _construct(arrays, inst.capacity, inst.fixed, sol, bak, customers.copy())
     routes_now = [rt[r, : ln[r]].tolist() for r in range(r_hi) if ln[r] > 0]
     first = _plan_cost(inst, routes_now)
     if on_improve is not None:
@@ -457,8 +507,19 @@ def search(
         hot = t_hot * (t_cold / t_hot) ** frac
         cold = t_hot * (t_cold / t_hot) ** step
         accepted += _search(
-            chunk, hot, cold, arrays, inst.capacity, inst.fixed, adj, customers, sol, bak,
-            best_rt, best_ln, state,
+            chunk,
+            hot,
+            cold,
+            arrays,
+            inst.capacity,
+            inst.fixed,
+            adj,
+            customers,
+            sol,
+            bak,
+            best_rt,
+            best_ln,
+            state,
         )
         iterations += chunk
         spent = time.monotonic() - now
@@ -471,7 +532,8 @@ def search(
         routes = [best_rt[r, : best_ln[r]].tolist() for r in range(n_routes) if best_ln[r] > 0]
     else:
         routes = routes_now
-    return Outcome(routes, _plan_cost(inst, routes), first, iterations, accepted)
+    kernel_cost = int(min(state[1], first))
+    return Outcome(routes, _plan_cost(inst, routes), kernel_cost, first, iterations, accepted)
 
 
 def warm_up() -> float:

@@ -8,6 +8,7 @@ routes into a schedule with costs.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import multiprocessing
@@ -1244,10 +1245,9 @@ def run_sisr(
     outcomes = [sisr.search(inst, seed * 7919, deadline, on_improve=report)]
     for conn in conns:
         if conn.poll(max(0.0, deadline + 1.0 - time.monotonic())):
-            try:
+            # a worker that died without a word leaves the others' plans standing
+            with contextlib.suppress(EOFError):
                 outcomes.append(conn.recv())
-            except EOFError:
-                pass
     for proc in procs:
         if proc.is_alive():
             proc.terminate()

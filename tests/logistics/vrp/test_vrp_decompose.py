@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 import random
 import time
 
@@ -12,15 +11,10 @@ import pytest
 from logistics.vrp import solver
 from logistics.vrp.checker import check_solution
 from logistics.vrp.model import (
-    Depot,
     PickupDelivery,
     Problem,
     SolveOptions,
-    Stop,
-    TimeWindow,
-    Vehicle,
 )
-from logistics.vrp.providers import MatrixProvider
 from logistics.vrp.solver import (
     _compile,
     _Config,
@@ -33,27 +27,8 @@ from logistics.vrp.solver import (
 )
 
 
-def random_instance(
-    n: int, seed: int, capacity: int, windows: bool, horizon: int = 2000
-) -> tuple[Problem, MatrixProvider]:
-    """Stops on a 100 x 100 square around a central depot, one unlimited vehicle type."""
-    rng = random.Random(seed)
-    pts = [(50, 50)] + [(rng.randint(0, 100), rng.randint(0, 100)) for _ in range(n)]
-    ids = ["d"] + [f"s{i}" for i in range(1, n + 1)]
-    dist = [[round(math.dist(a, b)) for b in pts] for a in pts]
-    stops = []
-    for i in range(1, n + 1):
-        tw: tuple[TimeWindow, ...] = ()
-        if windows:
-            start = rng.randint(0, horizon // 2)
-            tw = (TimeWindow(start, start + rng.randint(100, 400)),)
-        stops.append(Stop(ids[i], demand={"kg": rng.randint(1, 9)}, windows=tw, service_s=10))
-    vehicle = Vehicle("v", "d", {"kg": capacity}, shift=TimeWindow(0, horizon), copies=None)
-    return Problem((Depot("d"),), (vehicle,), tuple(stops)), MatrixProvider(ids, dist)
-
-
-def _first(n: int, seed: int) -> tuple[solver._Data, solver.Routes]:
-    problem, provider = random_instance(n, seed, 40, True, horizon=2000)
+def _first(square, n: int, seed: int) -> tuple[solver._Data, solver.Routes]:
+    problem, provider = square(n, seed, 40)
     data, unserved, _ = _compile(problem, provider, SolveOptions())
     assert unserved == []
     cfg = _Config("SAVINGS", "GUIDED_LOCAL_SEARCH", 0, None)
@@ -62,8 +37,8 @@ def _first(n: int, seed: int) -> tuple[solver._Data, solver.Routes]:
     return data, start.routes
 
 
-def test_groups_hold_every_route_once_and_reach_their_size():
-    data, routes = _first(60, 2)
+def test_groups_hold_every_route_once_and_reach_their_size(square):
+    data, routes = _first(square, 60, 2)
     groups = _groups(data, routes, 12, random.Random(5))
     assert sorted(k for g in groups for k in g) == list(range(len(routes)))
     sizes = [sum(len(routes[k][2]) for k in g) for g in groups]
@@ -72,8 +47,8 @@ def test_groups_hold_every_route_once_and_reach_their_size():
 
 
 @pytest.mark.solver
-def test_a_group_search_keeps_its_stops_and_never_costs_more():
-    data, routes = _first(60, 3)
+def test_a_group_search_keeps_its_stops_and_never_costs_more(square):
+    data, routes = _first(square, 60, 3)
     groups = _groups(data, routes, 20, random.Random(1))
     improved = 0
     for k, group in enumerate(groups):
@@ -94,8 +69,11 @@ def test_a_group_search_keeps_its_stops_and_never_costs_more():
 @pytest.mark.solver
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_decomposed_plan_is_checked_valid_and_beats_its_first_solution(
-    workers: int, monkeypatch: pytest.MonkeyPatch
+    workers: int,
+    monkeypatch: pytest.MonkeyPatch,
+    square,
 ):
+    monkeypatch.setattr(solver, "use_sisr", lambda data: False)
     monkeypatch.setattr(solver, "DECOMPOSE_ABOVE", 40)
     monkeypatch.setattr(solver, "CLUSTER_FIRST_ABOVE", 60)
     monkeypatch.setattr(solver, "DECOMPOSE_GROUP", 20)
@@ -108,7 +86,7 @@ def test_a_decomposed_plan_is_checked_valid_and_beats_its_first_solution(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(solver, "run_decomposed", spy)
-    problem, provider = random_instance(80, 4, 40, True, horizon=2000)
+    problem, provider = square(80, 4, 40)
     seen: list[float] = []
     solution = solve(
         problem,
@@ -128,8 +106,8 @@ def test_a_decomposed_plan_is_checked_valid_and_beats_its_first_solution(
 
 
 @pytest.mark.solver
-def test_a_search_started_from_a_ruined_plan_puts_every_stop_back():
-    data, routes = _first(40, 6)
+def test_a_search_started_from_a_ruined_plan_puts_every_stop_back(square):
+    data, routes = _first(square, 40, 6)
     out = {x for _, _, nodes in routes[:2] for x in nodes}
     ruined = [(b, c, [x for x in nodes if x not in out]) for b, c, nodes in routes]
     start = solver._trimmed(data, ruined, None)
@@ -140,8 +118,8 @@ def test_a_search_started_from_a_ruined_plan_puts_every_stop_back():
     )
 
 
-def test_decomposition_is_only_for_costs_that_split_by_route():
-    problem, provider = random_instance(10, 1, 40, False)
+def test_decomposition_is_only_for_costs_that_split_by_route(square):
+    problem, provider = square(10, 1, 40, None)
     data, _, _ = _compile(problem, provider, SolveOptions())
     assert can_decompose(data)
     base = problem.vehicles[0]
@@ -165,9 +143,9 @@ def test_decomposition_is_only_for_costs_that_split_by_route():
     assert not can_decompose(data)
 
 
-def test_rounds_are_for_large_problems_and_small_ones_with_short_routes():
+def test_rounds_are_for_large_problems_and_small_ones_with_short_routes(square):
     def rounds(n: int, capacity: int) -> bool:
-        problem, provider = random_instance(n, 1, capacity, False)
+        problem, provider = square(n, 1, capacity, None)
         data, _, _ = _compile(problem, provider, SolveOptions())
         return solver.use_rounds(data)
 
@@ -177,8 +155,8 @@ def test_rounds_are_for_large_problems_and_small_ones_with_short_routes():
     assert rounds(260, 10_000)  # large: always
 
 
-def test_clusters_hold_every_stop_once():
-    problem, provider = random_instance(70, 8, 40, True)
+def test_clusters_hold_every_stop_once(square):
+    problem, provider = square(70, 8, 40)
     data, _, _ = _compile(problem, provider, SolveOptions())
     clusters = solver._clusters(data, 20, random.Random(2))
     assert len(clusters) == 4
@@ -186,9 +164,9 @@ def test_clusters_hold_every_stop_once():
 
 
 @pytest.mark.solver
-def test_a_clustered_first_solution_serves_every_stop(monkeypatch: pytest.MonkeyPatch):
+def test_a_clustered_first_solution_serves_every_stop(monkeypatch: pytest.MonkeyPatch, square):
     monkeypatch.setattr(solver, "DECOMPOSE_GROUP", 20)
-    problem, provider = random_instance(70, 9, 40, True)
+    problem, provider = square(70, 9, 40)
     data, _, _ = _compile(problem, provider, SolveOptions())
     configs = [
         _Config("PARALLEL_CHEAPEST_INSERTION", "GUIDED_LOCAL_SEARCH", 0, None),

@@ -4,33 +4,17 @@ from __future__ import annotations
 
 import itertools
 import math
-import random
 import time
 
 import pytest
 
+from logistics.vrp import sisr
 from logistics.vrp.checker import check_solution
-from logistics.vrp.model import Depot, Problem, Solution, SolveOptions, Stop, TimeWindow, Vehicle
+from logistics.vrp.model import Depot, Problem, Solution, SolveOptions, Stop, Vehicle
 from logistics.vrp.providers import GreatCircleProvider, MatrixProvider
-from logistics.vrp.solver import solve
+from logistics.vrp.solver import _compile, sisr_instance, solve
 
-
-def random_instance(
-    n: int, seed: int, capacity: int, windows: bool, horizon: int = 1000
-) -> tuple[Problem, MatrixProvider]:
-    rng = random.Random(seed)
-    pts = [(50, 50)] + [(rng.randint(0, 100), rng.randint(0, 100)) for _ in range(n)]
-    ids = ["d"] + [f"s{i}" for i in range(1, n + 1)]
-    dist = [[round(math.dist(a, b)) for b in pts] for a in pts]
-    stops = []
-    for i in range(1, n + 1):
-        tw: tuple[TimeWindow, ...] = ()
-        if windows:
-            start = rng.randint(0, horizon // 2)
-            tw = (TimeWindow(start, start + rng.randint(60, 250)),)
-        stops.append(Stop(ids[i], demand={"kg": rng.randint(1, 9)}, windows=tw, service_s=10))
-    vehicle = Vehicle("v", "d", {"kg": capacity}, shift=TimeWindow(0, horizon), copies=None)
-    return Problem((Depot("d"),), (vehicle,), tuple(stops)), MatrixProvider(ids, dist)
+SHORT = (60, 250)  # window lengths of the small instances
 
 
 def brute_force(problem: Problem, provider: MatrixProvider) -> int:
@@ -82,14 +66,30 @@ def brute_force(problem: Problem, provider: MatrixProvider) -> int:
     [(7, 1, 15, False), (7, 2, 20, True), (7, 3, 12, True), (6, 4, 100, False)],
 )
 def test_small_instances_reach_the_exhaustive_optimum(
-    n: int, seed: int, capacity: int, windows: bool
+    n: int, seed: int, capacity: int, windows: bool, square
 ):
-    problem, provider = random_instance(n, seed, capacity, windows)
+    problem, provider = square(n, seed, capacity, SHORT if windows else None, horizon=1000)
     optimum = brute_force(problem, provider)
     solution = solve(problem, provider, SolveOptions(time_limit_s=10))
     assert not solution.unserved
     assert check_solution(problem, solution, provider).ok
     assert solution.distance_m == optimum
+
+
+@pytest.mark.solver
+@pytest.mark.parametrize(
+    ("n", "seed", "capacity", "windows"),
+    [(7, 1, 15, False), (7, 2, 20, True), (7, 3, 12, True), (8, 5, 25, True)],
+)
+def test_the_ruin_and_recreate_kernel_reaches_the_exhaustive_optimum(
+    n: int, seed: int, capacity: int, windows: bool, square
+):
+    problem, provider = square(n, seed, capacity, SHORT if windows else None, horizon=1000)
+    optimum = brute_force(problem, provider)
+    data, unserved, _ = _compile(problem, provider, SolveOptions())
+    assert unserved == []
+    out = sisr.search(sisr_instance(data), seed, time.monotonic() + 0.5)
+    assert out.cost == out.kernel_cost == optimum
 
 
 def test_brute_force_itself_on_a_hand_computed_case():
@@ -109,8 +109,8 @@ def _routes(solution: Solution) -> list[tuple[str, int, list[str]]]:
 
 @pytest.mark.solver
 @pytest.mark.parametrize("workers", [1, 2])
-def test_same_input_seed_and_solution_limit_give_the_same_plan(workers: int):
-    problem, provider = random_instance(30, 7, 40, True)
+def test_same_input_seed_and_solution_limit_give_the_same_plan(workers: int, square):
+    problem, provider = square(30, 7, 40, SHORT, horizon=1000)
     options = SolveOptions(time_limit_s=60, seed=3, max_solutions=300, workers=workers)
     first = solve(problem, provider, options)
     second = solve(problem, provider, options)
@@ -121,8 +121,8 @@ def test_same_input_seed_and_solution_limit_give_the_same_plan(workers: int):
 
 @pytest.mark.solver
 @pytest.mark.parametrize("workers", [1, 2])
-def test_time_limit_is_kept(workers: int):
-    problem, provider = random_instance(300, 11, 60, True, horizon=3000)
+def test_time_limit_is_kept(workers: int, square):
+    problem, provider = square(300, 11, 60, SHORT, horizon=3000)
     started = time.monotonic()
     solution = solve(problem, provider, SolveOptions(time_limit_s=1.5, workers=workers))
     elapsed = time.monotonic() - started
@@ -131,8 +131,8 @@ def test_time_limit_is_kept(workers: int):
     assert check_solution(problem, solution, provider).ok
 
 
-def test_progress_reports_decreasing_best_costs():
-    problem, provider = random_instance(25, 5, 30, False)
+def test_progress_reports_decreasing_best_costs(square):
+    problem, provider = square(25, 5, 30, None, horizon=1000)
     seen: list[tuple[float, float]] = []
     solution = solve(
         problem,

@@ -1,0 +1,170 @@
+"""The ruin-and-recreate search (sisr.py): which problems it takes, and that its plans hold."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import pytest
+
+from logistics.vrp import sisr, solver
+from logistics.vrp.checker import check_routes, check_solution
+from logistics.vrp.model import (
+    PickupDelivery,
+    Problem,
+    SolveOptions,
+    TimeWindow,
+)
+from logistics.vrp.providers import MatrixProvider
+from logistics.vrp.solver import _compile, sisr_instance, solve, use_sisr
+
+
+def kernel_instance(problem: Problem, provider: MatrixProvider) -> sisr.Instance:
+    data, unserved, _ = _compile(problem, provider, SolveOptions())
+    assert unserved == []
+    assert use_sisr(data) or len(problem.stops) <= solver.SISR_ABOVE
+    return sisr_instance(data)
+
+
+def test_it_takes_plain_problems_only(square):
+    problem, provider = square(60, 1)
+    data, _, _ = _compile(problem, provider, SolveOptions())
+    assert use_sisr(data)
+    base = problem.vehicles[0]
+    variants = {
+        "hourly cost": Problem(
+            problem.depots, (dataclasses.replace(base, cost_per_hour=20.0),), problem.stops
+        ),
+        "limited fleet": Problem(
+            problem.depots, (dataclasses.replace(base, copies=30),), problem.stops
+        ),
+        "range": Problem(
+            problem.depots, (dataclasses.replace(base, max_distance_m=10**6),), problem.stops
+        ),
+        "two kinds of vehicle": Problem(
+            problem.depots,
+            (base, dataclasses.replace(base, id="w", capacity={"kg": 20})),
+            problem.stops,
+        ),
+        "two windows": Problem(
+            problem.depots,
+            problem.vehicles,
+            (
+                dataclasses.replace(
+                    problem.stops[0], windows=(TimeWindow(0, 100), TimeWindow(500, 600))
+                ),
+                *problem.stops[1:],
+            ),
+        ),
+        "pickup and delivery": Problem(
+            problem.depots,
+            problem.vehicles,
+            (dataclasses.replace(problem.stops[0], kind="pickup"), *problem.stops[1:]),
+            pairs=(PickupDelivery("s1", "s2"),),
+        ),
+        "small": Problem(problem.depots, problem.vehicles, problem.stops[: solver.SISR_ABOVE]),
+    }
+    for name, variant in variants.items():
+        data, _, _ = _compile(variant, provider, SolveOptions())
+        assert not use_sisr(data), name
+
+
+@pytest.mark.solver
+@pytest.mark.parametrize("workers", [1, 2])
+def test_solve_goes_through_it_and_its_plan_is_checked_valid(
+    workers: int,
+    monkeypatch: pytest.MonkeyPatch,
+    square,
+):
+    calls: list[int] = []
+    real = solver.run_sisr
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(solver, "run_sisr", spy)
+    problem, provider = square(80, 4)
+    seen: list[float] = []
+    solution = solve(
+        problem,
+        provider,
+        SolveOptions(time_limit_s=2, workers=workers),
+        progress=lambda cost, seconds: seen.append(cost),
+    )
+    assert calls == [1]
+    assert solution.unserved == ()
+    assert check_solution(problem, solution, provider).ok
+    assert solution.stats.first_cost is not None
+    assert solution.cost < solution.stats.first_cost
+    assert solution.stats.solutions > 100  # iterations
+    # progress reports only improvements, and the last one is the plan returned
+    assert seen == sorted(seen, reverse=True) and len(set(seen)) == len(seen)
+    assert seen[-1] == solution.cost
+
+
+@pytest.mark.solver
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("tight capacity", {"capacity": 12, "window": None}),
+        (
+            "tight windows",
+            {"capacity": 200, "window": (20, 60), "horizon": 1500, "opens_from": 100},
+        ),
+        ("short shift", {"capacity": 200, "window": None, "horizon": 260, "service": 5}),
+        (
+            "everything at once",
+            {"capacity": 15, "window": (30, 90), "horizon": 1200, "opens_from": 100},
+        ),
+    ],
+)
+def test_the_kernel_bookkeeping_matches_the_plan_it_returns(name: str, kwargs: dict, square):
+    # the kernel keeps running totals and undoes rejected moves in place: after thousands
+    # of iterations its total must still be the cost recomputed from the routes, and the
+    # independent checker must accept them
+    problem, provider = square(70, 11, **kwargs)
+    inst = kernel_instance(problem, provider)
+    out = sisr.search(inst, 5, time.monotonic() + 1.0)
+    assert out.iterations > 1000, name
+    assert out.accepted > 0
+    assert out.kernel_cost == out.cost
+    assert out.cost <= out.first_cost
+    served = sorted(x for nodes in out.routes for x in nodes)
+    assert served == list(range(1, 71))
+    routes = [("v", k, [f"s{x}" for x in nodes]) for k, nodes in enumerate(out.routes)]
+    report = check_routes(problem, routes, provider)
+    assert report.ok, (name, report)
+    assert report.distance_m == out.cost
+
+
+def test_its_own_first_plan_serves_everyone_and_a_full_load_rides_alone(square):
+    problem, provider = square(60, 2, capacity=30, window=None)
+    heavy = dataclasses.replace(problem.stops[0], demand={"kg": 30})
+    problem = Problem(problem.depots, problem.vehicles, (heavy, *problem.stops[1:]))
+    inst = kernel_instance(problem, provider)
+    out = sisr.search(inst, 1, time.monotonic())  # one chunk only
+    assert sorted(x for nodes in out.routes for x in nodes) == list(range(1, 61))
+    assert [1] in out.routes
+    assert all(sum(inst.demand[x, 0] for x in nodes) <= 30 for nodes in out.routes)
+
+
+@pytest.mark.solver
+def test_it_ends_on_time(square):
+    problem, provider = square(300, 3, window=None)
+    inst = kernel_instance(problem, provider)
+    sisr.warm_up()
+    began = time.monotonic()
+    sisr.search(inst, 0, began + 0.5)
+    assert time.monotonic() - began < 0.8
+
+
+def test_the_same_seed_and_iterations_give_the_same_plan(square):
+    problem, provider = square(60, 6)
+    inst = kernel_instance(problem, provider)
+    a = sisr.search(inst, 9, time.monotonic())
+    b = sisr.search(inst, 9, time.monotonic())
+    c = sisr.search(inst, 10, time.monotonic())
+    assert a.iterations == b.iterations == c.iterations == 50
+    assert a.routes == b.routes
+    assert a.cost == b.cost
