@@ -26,6 +26,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 
 install: $(VENV)/.installed
 
+# Development-only pins (PyVRP for the benchmark comparison, osrm-bindings for the
+# in-process road-router test), compiled against requirements-dev.txt; the tests use them.
+$(VENV)/.bench-installed: $(VENV)/.installed requirements-bench.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements-bench.txt
+	@touch $@
+
 migrate: install
 	$(MANAGE) migrate --no-input
 
@@ -60,7 +66,7 @@ messages: install
 
 # The full suite. PostgreSQL and Redis are found by infra/scripts/probe_services.py: in CI
 # they must answer; locally the suite falls back to SQLite and says what it skips.
-test: lint
+test: lint $(VENV)/.bench-installed
 	DJANGO_SETTINGS_MODULE=marche.settings.test $(MANAGE) check --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=marche.settings.test $(MANAGE) makemigrations --check --dry-run
 	@exports=$$($(PY) infra/scripts/probe_services.py) && eval "$$exports" && \

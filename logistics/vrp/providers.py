@@ -225,6 +225,15 @@ def parse_osrm_table(data: Any, n: int) -> TravelMatrix:
     return TravelMatrix(out[0], out[1])
 
 
+def _plain(value: Any, osrm: Any) -> Any:
+    """The bindings' JSON values (``osrm.Object``, ``osrm.Array``) as dicts and lists."""
+    if isinstance(value, osrm.Object):
+        return {key: _plain(value[key], osrm) for key in value}
+    if isinstance(value, osrm.Array):
+        return [_plain(item, osrm) for item in value]
+    return value
+
+
 class OsrmBindingsProvider:
     """OSRM in process through the optional ``osrm-bindings`` package (``import osrm``).
 
@@ -246,7 +255,6 @@ class OsrmBindingsProvider:
             coordinates=[(lon, lat) for lat, lon in coords],
             annotations=["duration", "distance"],
         )
-        result = self.engine.Table(params)
-        data = result if isinstance(result, dict) else json.loads(json.dumps(result))
+        data = _plain(self.engine.Table(params), osrm)
         data.setdefault("code", "Ok")
         return parse_osrm_table(data, len(points))

@@ -97,3 +97,61 @@ def test_sol_round_trip():
     assert text == "Route #1: 5 3 7\nRoute #2: 1\nCost 827.3\n"
     assert parse_sol(text) == ([["5", "3", "7"], ["1"]], 827.3)
     assert format_sol([["2"]], 784.0, "cvrp").endswith("Cost 784\n")
+
+
+CROSS = """NAME : cross-n4
+COMMENT : (two arms of a cross, two stops each; the optimum runs each arm, 80)
+TYPE : CVRP
+DIMENSION : 5
+EDGE_WEIGHT_TYPE : EUC_2D
+CAPACITY : 2
+NODE_COORD_SECTION
+ 1 0 0
+ 2 10 0
+ 3 20 0
+ 4 0 10
+ 5 0 20
+DEMAND_SECTION
+1 0
+2 1
+3 1
+4 1
+5 1
+DEPOT_SECTION
+ 1
+ -1
+EOF
+"""
+
+
+@pytest.mark.solver
+def test_the_bench_command_prints_its_table_writes_solutions_and_compares(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    pytest.importorskip("pyvrp", reason="development pin: requirements-bench.txt")
+    from logistics import bench
+
+    folder = tmp_path / "instances"
+    folder.mkdir()
+    (folder / "cross-n4.vrp").write_text(CROSS)
+    (tmp_path / "bks.csv").write_text("instance,bks_distance\ncross-n4,80\n")
+    sols = tmp_path / "sols"
+    code = bench.main(
+        [
+            *(str(folder), "--time-limit", "1", "--csv", "--compare", "pyvrp"),
+            *("--write-solutions", str(sols), "--workers", "1"),
+        ]
+    )
+    assert code == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == (
+        "instance,n,bks,cost,gap_pct,vehicles,seconds,feasible,pyvrp_cost,pyvrp_gap_pct,ratio"
+    )
+    row = lines[1].split(",")
+    assert row[:6] == ["cross-n4", "4", "80", "80", "0.00", "2"]
+    assert row[7:] == ["yes", "80.0", "0.00", "1.0000"]
+    assert lines[2] == "mean gap 0.00 % over 1 instances, 0 infeasible"
+    assert lines[-1] == "pyvrp mean gap 0.00 % over 1"
+    routes, cost = parse_sol((sols / "cross-n4.sol").read_text())
+    assert cost == 80
+    assert sorted(sorted(r) for r in routes) == [["1", "2"], ["3", "4"]]

@@ -209,7 +209,9 @@ def test_osrm_bindings_in_process_on_a_network_built_by_the_test(tmp_path: Path)
     ):
         binary = package / "bin" / tool
         subprocess.run([str(binary), *args], check=True, capture_output=True, cwd=tmp_path)
-    engine = osrm.OSRM(storage_config=str(tmp_path / "square.osrm"), algorithm="MLD")
+    engine = osrm.OSRM(
+        storage_config=str(tmp_path / "square.osrm"), algorithm="MLD", use_shared_memory=False
+    )
     pts = [Point("sw", 50.4460, 2.7930), Point("se", 50.4460, 2.8030), Point("ne", 50.4530, 2.8030)]
     m = OsrmBindingsProvider(engine).matrix(pts, CAR)
     sw_se = haversine_m(50.4460, 2.7930, 50.4460, 2.8030)
