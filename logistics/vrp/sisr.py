@@ -43,7 +43,18 @@ BLINK = 0.01  # a place is skipped with this probability during the recreate
 NEIGHBOURS = 100  # the ruin walks through this many nearest stops of its seed
 TEMP_START = 1.0  # times the mean arc of the first plan
 TEMP_END = 0.01
-CHUNK_SECONDS = 0.05
+CHUNK_SECONDS = 0.05  # the clock is read about this often
+# A time limit becomes a budget of work (places examined, time checks, stops moved, route
+# steps), so that the same seed and time limit give the same plan. With two searches at
+# once on the 2-core reference machine, 74 to 109 million units a second were measured up
+# to 500 stops; above CACHED_STOPS the matrices outgrow the caches and the rate falls about
+# as (CACHED_STOPS / n) ** CACHE_FALL (29 to 40 million at 1000 stops). WORK_PER_SECOND
+# is below the slowest of those rates, so that the budget ends before the clock on an idle
+# machine (at 60 to 85 % of the time limit); on a slower or busier one the clock ends the
+# search and the plan is no longer reproducible.
+WORK_PER_SECOND = 64_000_000
+CACHED_STOPS = 500
+CACHE_FALL = 1.4
 
 _BIG = np.int64(2**62)
 
@@ -114,6 +125,7 @@ def _best_place(c, rt, ln, earliest, latest, load, r_hi, inst_arrays, capacity, 
     best = _BIG
     best_r = -1
     best_k = -1
+    work = r_hi
     for r in range(r_hi):
         n = ln[r]
         if n == 0:
@@ -125,6 +137,7 @@ def _best_place(c, rt, ln, earliest, latest, load, r_hi, inst_arrays, capacity, 
                 break
         if not fits:
             continue
+        work += n + 1
         prev = s
         t_prev = t0
         for k in range(n + 1):
@@ -137,6 +150,7 @@ def _best_place(c, rt, ln, earliest, latest, load, r_hi, inst_arrays, capacity, 
             if blink <= 0.0 or np.random.random() >= blink:
                 delta = dist[prev, c] + dist[c, nxt] - dist[prev, nxt]
                 if delta < best:
+                    work += 1
                     a = t_prev + tm[prev, c]
                     if a < ready[c]:
                         a = ready[c]
@@ -147,7 +161,7 @@ def _best_place(c, rt, ln, earliest, latest, load, r_hi, inst_arrays, capacity, 
             if k < n:
                 prev = nxt
                 t_prev = earliest[r, k]
-    return best_r, best_k, best
+    return best_r, best_k, best, work
 
 
 @numba.njit(cache=True)
@@ -224,9 +238,10 @@ def _recreate(  # type: ignore[no-untyped-def]
         else:
             keys[i] = float(dist[s, c] + dist[c, e])
     order = np.argsort(keys, kind="mergesort")
+    work = 0
     for i in range(n_removed):
         c = removed[order[i]]
-        r, k, delta = _best_place(
+        r, k, delta, w = _best_place(
             c, rt, ln, earliest, latest, load, r_hi, inst_arrays, capacity, blink
         )
         # a route of its own is a candidate like any other place: with wide windows and
@@ -243,16 +258,20 @@ def _recreate(  # type: ignore[no-untyped-def]
             touched[n_touched] = r
             n_touched += 1
             _backup(r, sol, bak)
+            work += ln[r]
         _insert(c, r, k, rt, ln)
         _refresh(r, rt, ln, earliest, latest, load, rcost, route_of, pos_of, inst_arrays)
-    return r_hi, n_touched
+        work += w + ln[r]
+    return r_hi, n_touched, work
 
 
 @numba.njit(cache=True)
 def _search(  # type: ignore[no-untyped-def]
-    n_iter,
-    temp_from,
-    temp_to,
+    work_limit,
+    work_before,
+    work_total,
+    temp_hot,
+    temp_cold,
     inst_arrays,
     capacity,
     fixed,
@@ -264,10 +283,12 @@ def _search(  # type: ignore[no-untyped-def]
     best_ln,
     state,
 ):
-    """``n_iter`` iterations from the current plan; ``state`` holds [current, best, r_hi].
+    """Iterations from the current plan until ``work_limit`` units of work are done.
 
-    Returns how many iterations were accepted. ``best_rt``/``best_ln`` receive the best
-    plan whenever it improves.
+    ``state`` holds [current cost, best cost, r_hi]. The temperature follows the share of
+    the whole budget done (``work_before`` + this call's, out of ``work_total``), so that
+    the schedule depends on the work, never on the clock. Returns (accepted, iterations,
+    work done); ``best_rt``/``best_ln`` receive the best plan whenever it improves.
     """
     rt, ln, earliest, latest, load, rcost, route_of, pos_of = sol
     b_ln, b_rcost = bak[1], bak[5]
@@ -282,9 +303,14 @@ def _search(  # type: ignore[no-untyped-def]
     best = state[1]
     r_hi = state[2]
     accepted = 0
-    for it in range(n_iter):
-        stamp = it + 1
-        temp = temp_from * (temp_to / temp_from) ** (it / n_iter) if temp_from > 0 else 0.0
+    done = 0
+    it = 0
+    while done < work_limit:
+        it += 1
+        stamp = it
+        frac = (work_before + done) / work_total
+        temp = temp_hot * (temp_cold / temp_hot) ** frac if temp_hot > 0 else 0.0
+        done += r_hi
         used = 0
         for r in range(r_hi):
             if ln[r] > 0:
@@ -299,6 +325,7 @@ def _search(  # type: ignore[no-untyped-def]
         for j in range(adj.shape[1]):
             if n_ruined >= ks:
                 break
+            done += 1
             c = adj[seed_c, j]
             r = route_of[c]
             if r < 0 or ruin_mark[r] == stamp:
@@ -309,6 +336,7 @@ def _search(  # type: ignore[no-untyped-def]
             n_touched += 1
             _backup(r, sol, bak)
             n = ln[r]
+            done += 2 * n  # the backup and the refresh walk the route
             size = int(np.random.random() * min(float(n), ls_max)) + 1
             p = pos_of[c]
             total = size
@@ -340,7 +368,7 @@ def _search(  # type: ignore[no-untyped-def]
             ln[r] = w
             _refresh(r, rt, ln, earliest, latest, load, rcost, route_of, pos_of, inst_arrays)
             n_ruined += 1
-        r_hi_new, n_touched = _recreate(
+        r_hi_new, n_touched, work = _recreate(
             removed,
             n_removed,
             inst_arrays,
@@ -355,6 +383,7 @@ def _search(  # type: ignore[no-untyped-def]
             stamp,
             BLINK,
         )
+        done += work + n_removed + 1
         delta = 0
         for i in range(n_touched):
             r = touched[i]
@@ -379,7 +408,7 @@ def _search(  # type: ignore[no-untyped-def]
     state[0] = current
     state[1] = best
     state[2] = r_hi
-    return accepted
+    return accepted, it, done
 
 
 @numba.njit(cache=True)
@@ -387,7 +416,7 @@ def _construct(inst_arrays, capacity, fixed, sol, bak, removed):  # type: ignore
     n_routes_max = sol[0].shape[0]
     touched = np.empty(n_routes_max, dtype=np.int64)
     touch_mark = np.zeros(n_routes_max, dtype=np.int64)
-    r_hi, _ = _recreate(
+    r_hi, _, _ = _recreate(
         removed,
         removed.shape[0],
         inst_arrays,
@@ -415,6 +444,8 @@ class Outcome:
     first_cost: int
     iterations: int
     accepted: int
+    work: int  # units of work done
+    on_clock: bool  # the deadline came before the work budget was spent
 
 
 def _plan_cost(inst: Instance, routes: list[list[int]]) -> int:
@@ -427,14 +458,26 @@ def _plan_cost(inst: Instance, routes: list[list[int]]) -> int:
     return cost
 
 
+def work_for(seconds: float, n_stops: int) -> int:
+    """The work budget of a time limit, for a problem of ``n_stops`` stops."""
+    rate = WORK_PER_SECOND * min(1.0, (CACHED_STOPS / max(1, n_stops)) ** CACHE_FALL)
+    return max(1, int(seconds * rate))
+
+
 def search(
     inst: Instance,
     seed: int,
     deadline: float,
+    work: int,
     initial: list[list[int]] | None = None,
     on_improve: Callable[[int], None] | None = None,
 ) -> Outcome:
-    """Ruin and recreate from ``initial`` (or from a plan built by the recreate itself)."""
+    """Ruin and recreate from ``initial`` (or from a plan built by the recreate itself).
+
+    The search ends when ``work`` units are done: the same instance, seed and work give the
+    same plan. ``deadline`` (``time.monotonic()``) is a guard that ends it earlier on a
+    machine slower or busier than ``WORK_PER_SECOND`` assumes.
+    """
     n = inst.dist.shape[0]
     customers = np.asarray(inst.customers, dtype=np.int64)
     n_c = customers.shape[0]
@@ -493,23 +536,20 @@ def search(
     state = np.asarray([first, first, r_hi], dtype=np.int64)
     mean_arc = first / max(1, n_c + len(routes_now))
     t_hot, t_cold = TEMP_START * mean_arc, TEMP_END * mean_arc
-    began = time.monotonic()
-    budget = max(1e-3, deadline - began)
-    chunk = 50
-    iterations = accepted = 0
+    chunk = max(1, min(work // 200, int(WORK_PER_SECOND * CHUNK_SECONDS)))
+    done = iterations = accepted = 0
+    on_clock = False
     reported = first
-    while True:
-        now = time.monotonic()
-        if now >= deadline - 0.01 and iterations:
+    while done < work:
+        if time.monotonic() >= deadline - 0.01:
+            on_clock = True
             break
-        frac = (now - began) / budget
-        step = min(1.0, frac + CHUNK_SECONDS / budget)
-        hot = t_hot * (t_cold / t_hot) ** frac
-        cold = t_hot * (t_cold / t_hot) ** step
-        accepted += _search(
-            chunk,
-            hot,
-            cold,
+        acc, its, spent = _search(
+            min(chunk, work - done),
+            done,
+            work,
+            t_hot,
+            t_cold,
             arrays,
             inst.capacity,
             inst.fixed,
@@ -521,10 +561,9 @@ def search(
             best_ln,
             state,
         )
-        iterations += chunk
-        spent = time.monotonic() - now
-        # chunks of about CHUNK_SECONDS, so that the clock is read often enough
-        chunk = max(10, min(chunk * 4, int(chunk * CHUNK_SECONDS / max(spent, 1e-6))))
+        done += spent
+        iterations += its
+        accepted += acc
         if on_improve is not None and state[1] < reported:
             reported = int(state[1])
             on_improve(reported)
@@ -533,7 +572,16 @@ def search(
     else:
         routes = routes_now
     kernel_cost = int(min(state[1], first))
-    return Outcome(routes, _plan_cost(inst, routes), kernel_cost, first, iterations, accepted)
+    return Outcome(
+        routes,
+        _plan_cost(inst, routes),
+        kernel_cost,
+        first,
+        iterations,
+        accepted,
+        done,
+        on_clock,
+    )
 
 
 def warm_up() -> float:
@@ -554,5 +602,5 @@ def warm_up() -> float:
         fixed=0,
         customers=np.asarray([1, 2, 3], dtype=np.int64),
     )
-    search(inst, 0, time.monotonic() + 0.05)
+    search(inst, 0, time.monotonic() + 1.0, 1000)
     return time.monotonic() - began

@@ -193,7 +193,8 @@ def solve(
         # decomposition is timed by the clock: a caller asking for a solution limit wants
         # the reproducible single search instead
         if options.max_solutions is None and use_sisr(data):
-            result = run_sisr(data, options.seed, deadline, options.workers, report)
+            work = sisr.work_for(options.time_limit_s, len(data.node_ids) - data.n_depots)
+            result = run_sisr(data, options.seed, deadline, work, options.workers, report)
         elif options.max_solutions is None and use_rounds(data):
             result = run_decomposed(data, configs, deadline, options.workers, report)
         elif options.workers == 1:
@@ -1214,16 +1215,29 @@ def sisr_instance(data: _Data) -> sisr.Instance:
 
 
 def _sisr_worker(
-    inst: sisr.Instance, seed: int, deadline: float, conn: multiprocessing.connection.Connection
+    inst: sisr.Instance,
+    seed: int,
+    deadline: float,
+    work: int,
+    conn: multiprocessing.connection.Connection,
 ) -> None:
-    conn.send(sisr.search(inst, seed, deadline))
+    conn.send(sisr.search(inst, seed, deadline, work))
     conn.close()
 
 
 def run_sisr(
-    data: _Data, seed: int, deadline: float, workers: int, report: Callable[[int], None]
+    data: _Data,
+    seed: int,
+    deadline: float,
+    work: int,
+    workers: int,
+    report: Callable[[int], None],
 ) -> _Result:
     """Ruin and recreate on ``workers`` processes with their own seeds; the best plan wins.
+
+    Each process does ``work`` units (``sisr.work_for`` of the time limit), so the plan
+    depends on the seed and the time limit, not on the clock, unless ``deadline`` comes
+    first (``stopped_by`` then says ``time_limit``).
 
     The kernel is compiled (or loaded from Numba's cache) before the processes fork, so
     that they inherit it.
@@ -1236,13 +1250,15 @@ def run_sisr(
     for w in range(1, max(1, workers)):
         parent, child = ctx.Pipe(duplex=False)
         proc = ctx.Process(
-            target=_sisr_worker, args=(inst, seed * 7919 + w, deadline, child), daemon=True
+            target=_sisr_worker,
+            args=(inst, seed * 7919 + w, deadline, work, child),
+            daemon=True,
         )
         proc.start()
         child.close()
         procs.append(proc)
         conns.append(parent)
-    outcomes = [sisr.search(inst, seed * 7919, deadline, on_improve=report)]
+    outcomes = [sisr.search(inst, seed * 7919, deadline, work, on_improve=report)]
     for conn in conns:
         if conn.poll(max(0.0, deadline + 1.0 - time.monotonic())):
             # a worker that died without a word leaves the others' plans standing
@@ -1260,7 +1276,7 @@ def run_sisr(
         routes=[(0, c, nodes) for c, nodes in enumerate(best.routes)],
         solutions=sum(o.iterations for o in outcomes),
         first_cost=min(o.first_cost for o in outcomes),
-        stopped_by="time_limit",
+        stopped_by="time_limit" if any(o.on_clock for o in outcomes) else "work_limit",
         fleet=len(best.routes),
     )
 

@@ -88,7 +88,7 @@ def test_the_ruin_and_recreate_kernel_reaches_the_exhaustive_optimum(
     optimum = brute_force(problem, provider)
     data, unserved, _ = _compile(problem, provider, SolveOptions())
     assert unserved == []
-    out = sisr.search(sisr_instance(data), seed, time.monotonic() + 0.5)
+    out = sisr.search(sisr_instance(data), seed, time.monotonic() + 60, sisr.work_for(0.5, n))
     assert out.cost == out.kernel_cost == optimum
 
 

@@ -125,9 +125,10 @@ def test_the_kernel_bookkeeping_matches_the_plan_it_returns(name: str, kwargs: d
     # independent checker must accept them
     problem, provider = square(70, 11, **kwargs)
     inst = kernel_instance(problem, provider)
-    out = sisr.search(inst, 5, time.monotonic() + 1.0)
+    out = sisr.search(inst, 5, time.monotonic() + 60, sisr.work_for(1.0, 70))
     assert out.iterations > 1000, name
     assert out.accepted > 0
+    assert not out.on_clock and out.work >= sisr.work_for(1.0, 70)
     assert out.kernel_cost == out.cost
     assert out.cost <= out.first_cost
     served = sorted(x for nodes in out.routes for x in nodes)
@@ -143,28 +144,49 @@ def test_its_own_first_plan_serves_everyone_and_a_full_load_rides_alone(square):
     heavy = dataclasses.replace(problem.stops[0], demand={"kg": 30})
     problem = Problem(problem.depots, problem.vehicles, (heavy, *problem.stops[1:]))
     inst = kernel_instance(problem, provider)
-    out = sisr.search(inst, 1, time.monotonic())  # one chunk only
+    out = sisr.search(inst, 1, time.monotonic() + 60, 1)  # one iteration
     assert sorted(x for nodes in out.routes for x in nodes) == list(range(1, 61))
     assert [1] in out.routes
     assert all(sum(inst.demand[x, 0] for x in nodes) <= 30 for nodes in out.routes)
 
 
 @pytest.mark.solver
-def test_it_ends_on_time(square):
+def test_the_clock_ends_a_budget_too_large_for_it(square):
     problem, provider = square(300, 3, window=None)
     inst = kernel_instance(problem, provider)
     sisr.warm_up()
     began = time.monotonic()
-    sisr.search(inst, 0, began + 0.5)
+    out = sisr.search(inst, 0, began + 0.5, sisr.work_for(100, 300))
     assert time.monotonic() - began < 0.8
+    assert out.on_clock
+    assert 0 < out.work < sisr.work_for(100, 300)
 
 
-def test_the_same_seed_and_iterations_give_the_same_plan(square):
+def test_the_same_seed_and_work_give_the_same_plan(square):
     problem, provider = square(60, 6)
     inst = kernel_instance(problem, provider)
-    a = sisr.search(inst, 9, time.monotonic())
-    b = sisr.search(inst, 9, time.monotonic())
-    c = sisr.search(inst, 10, time.monotonic())
-    assert a.iterations == b.iterations == c.iterations == 50
-    assert a.routes == b.routes
-    assert a.cost == b.cost
+    far = time.monotonic() + 60
+    a = sisr.search(inst, 9, far, 200_000)
+    b = sisr.search(inst, 9, far, 200_000)
+    c = sisr.search(inst, 10, far, 200_000)
+    assert a.iterations == b.iterations > 50
+    assert (a.routes, a.cost, a.work) == (b.routes, b.cost, b.work)
+    assert c.routes != a.routes  # the seed does change the search
+
+
+@pytest.mark.solver
+@pytest.mark.parametrize("workers", [1, 2])
+def test_solve_gives_the_same_plan_for_the_same_seed_and_time_limit(workers: int, square):
+    # the time limit becomes a budget of work: the clock only guards it (the kernel is
+    # compiled beforehand, so that compiling does not eat the budget of the first call)
+    sisr.warm_up()
+    problem, provider = square(70, 12)
+    options = SolveOptions(time_limit_s=3, seed=4, workers=workers)
+    first = solve(problem, provider, options)
+    second = solve(problem, provider, options)
+    assert first.stats.stopped_by == second.stats.stopped_by == "work_limit"
+    assert [[v.stop_id for v in r.visits] for r in first.routes] == [
+        [v.stop_id for v in r.visits] for r in second.routes
+    ]
+    assert first.cost == second.cost
+    assert first.stats.seconds < 3
