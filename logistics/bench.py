@@ -2,15 +2,19 @@
 
     python -m logistics.bench PATH... --time-limit SECONDS [--bks FILE] [--csv]
         [--write-solutions DIR] [--compare pyvrp] [--workers N] [--seed N]
+    python -m logistics.bench PATH... --time-limit SECONDS --calibrate [--workers N]
 
 PATH may be instance files (.txt Solomon/Gehring-Homberger VRPTW, .vrp CVRPLIB) or folders
 holding them. Every solution is verified by the independent checker before it is printed.
+``--calibrate`` instead measures the ruin-and-recreate kernel's work rate (units a second,
+``workers`` searches at once, no work limit) against the rate ``sisr.work_for`` assumes.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import multiprocessing
 import os
 import statistics
 import sys
@@ -21,7 +25,7 @@ from logistics.vrp import sisr
 from logistics.vrp.benchmarks import Instance, format_sol, load_instance
 from logistics.vrp.checker import check_routes
 from logistics.vrp.model import SolveOptions
-from logistics.vrp.solver import solve
+from logistics.vrp.solver import kernel_view, solve
 
 COLUMNS = ["instance", "n", "bks", "cost", "gap_pct", "vehicles", "seconds", "feasible"]
 
@@ -123,6 +127,34 @@ def run_pyvrp(inst: Instance, seconds: float, seed: int) -> float:
     return float(result.cost()) / inst.scale if result.is_feasible() else float("inf")
 
 
+def _rate(inst: sisr.Instance, seed: int, seconds: float) -> tuple[float, float]:
+    began = time.monotonic()
+    out = sisr.search(inst, seed, began + seconds, 10**15)
+    spent = time.monotonic() - began
+    return out.work / spent, out.iterations / spent
+
+
+def calibrate(files: list[Path], seconds: float, workers: int) -> int:
+    """Print the kernel's measured work rate per instance, next to the assumed one."""
+    print("instance,n,workers,units_per_s_min,units_per_s_max,assumed,iterations_per_s")
+    ctx = multiprocessing.get_context("fork")
+    for path in files:
+        inst = load_instance(path)
+        view = kernel_view(inst.problem, inst.provider)
+        if view is None:
+            continue
+        n = len(view.customers)
+        with ctx.Pool(workers) as pool:
+            rates = pool.starmap(_rate, [(view, seed, seconds) for seed in range(workers)])
+        work = [r[0] for r in rates]
+        print(
+            f"{inst.name},{n},{workers},{min(work) / 1e6:.1f}M,{max(work) / 1e6:.1f}M,"
+            f"{sisr.work_for(1.0, n) / 1e6:.1f}M,{statistics.fmean(r[1] for r in rates):.0f}",
+            flush=True,
+        )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m logistics.bench``."""
     parser = argparse.ArgumentParser(prog="python -m logistics.bench", description=__doc__)
@@ -134,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare", choices=["pyvrp"], default=None)
     parser.add_argument("--workers", type=int, default=2, help="search processes (default 2)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--calibrate", action="store_true", help="measure the kernel's rate")
     args = parser.parse_args(argv)
 
     files = find_instances(args.paths)
@@ -148,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     # the kernel is compiled once per installation (then loaded from Numba's cache): do it
     # before the first instance, so that no instance's budget pays for it
     print(f"# ruin-and-recreate kernel ready in {sisr.warm_up():.1f} s", file=sys.stderr)
+    if args.calibrate:
+        return calibrate(files, args.time_limit, args.workers)
     out = csv.writer(sys.stdout, lineterminator="\n")
     header = COLUMNS + (["pyvrp_cost", "pyvrp_gap_pct", "ratio"] if args.compare else [])
     if args.csv:

@@ -45,14 +45,15 @@ TEMP_START = 1.0  # times the mean arc of the first plan
 TEMP_END = 0.01
 CHUNK_SECONDS = 0.05  # the clock is read about this often
 # A time limit becomes a budget of work (places examined, time checks, stops moved, route
-# steps), so that the same seed and time limit give the same plan. With two searches at
-# once on the 2-core reference machine, 74 to 109 million units a second were measured up
-# to 500 stops; above CACHED_STOPS the matrices outgrow the caches and the rate falls about
-# as (CACHED_STOPS / n) ** CACHE_FALL (29 to 40 million at 1000 stops). WORK_PER_SECOND
-# is below the slowest of those rates, so that the budget ends before the clock on an idle
-# machine (at 60 to 85 % of the time limit); on a slower or busier one the clock ends the
-# search and the plan is no longer reproducible.
-WORK_PER_SECOND = 64_000_000
+# steps), so that the same seed and time limit give the same plan. Measured with two
+# searches at once on the 2-core reference machine (python -m logistics.bench PATH
+# --time-limit 3 --calibrate): 48 to 109 million units a second up to 500 stops, the same
+# instance varying by up to 20 % from one run to the next; above CACHED_STOPS the matrices
+# outgrow the caches and the rate falls about as (CACHED_STOPS / n) ** CACHE_FALL (23 to 47
+# million at 1000 stops). WORK_PER_SECOND is set near the slowest rate, so that the budget
+# usually ends before the clock on an idle machine; on a slower or busier one the clock
+# ends the search and the plan is no longer reproducible.
+WORK_PER_SECOND = 50_000_000
 CACHED_STOPS = 500
 CACHE_FALL = 1.4
 

@@ -1225,6 +1225,12 @@ def _sisr_worker(
     conn.close()
 
 
+def kernel_view(problem: Problem, provider: TravelProvider) -> sisr.Instance | None:
+    """The ruin-and-recreate kernel's view of ``problem``, or None when it is not for it."""
+    data, unserved, _ = _compile(problem, provider, SolveOptions())
+    return sisr_instance(data) if not unserved and use_sisr(data) else None
+
+
 def run_sisr(
     data: _Data,
     seed: int,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,30 @@ def test_the_bench_command_prints_its_table_writes_solutions_and_compares(
     routes, cost = parse_sol((sols / "cross-n4.sol").read_text())
     assert cost == 80
     assert sorted(sorted(r) for r in routes) == [["1", "2"], ["3", "4"]]
+
+
+@pytest.mark.solver
+def test_the_bench_command_measures_the_kernels_work_rate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    from logistics import bench
+    from logistics.vrp import sisr
+
+    rng = random.Random(3)
+    coords = "\n".join(f" {i} {rng.randint(0, 100)} {rng.randint(0, 100)}" for i in range(1, 62))
+    demands = "\n".join(f"{i} {0 if i == 1 else rng.randint(1, 9)}" for i in range(1, 62))
+    (tmp_path / "rand-n60.vrp").write_text(
+        "NAME : rand-n60\nTYPE : CVRP\nDIMENSION : 61\nEDGE_WEIGHT_TYPE : EUC_2D\n"
+        f"CAPACITY : 40\nNODE_COORD_SECTION\n{coords}\nDEMAND_SECTION\n{demands}\n"
+        "DEPOT_SECTION\n 1\n -1\nEOF\n"
+    )
+    (tmp_path / "cross-n4.vrp").write_text(CROSS)  # too small for the kernel: no row
+    code = bench.main([str(tmp_path), "--time-limit", "0.3", "--calibrate", "--workers", "1"])
+    assert code == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("instance,n,workers,units_per_s_min")
+    assert len(lines) == 2
+    name, n, workers, low, high, assumed, _ = lines[1].split(",")
+    assert (name, n, workers) == ("rand-n60", "60", "1")
+    assert 0 < float(low[:-1]) <= float(high[:-1])
+    assert float(assumed[:-1]) == round(sisr.work_for(1.0, 60) / 1e6, 1)
