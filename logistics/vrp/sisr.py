@@ -10,26 +10,37 @@ OR-Tools (``solver.py``).
 Each iteration takes a few strings of consecutive stops out of nearby routes (the seed
 stop's neighbours, route by route), then puts every stop back at its cheapest feasible
 place, skipping a place now and then (a "blink"), in one of a few orders (random, largest
-demand, farthest from the depot, nearest); a stop that fits nowhere opens a route. The new
+demand, farthest from the depot, nearest); a route of its own is one candidate place, and
+the only one for a stop that fits nowhere else. The new
 plan is kept when it is better than the current one, or worse by less than a random share
 of the temperature, which cools geometrically from ``TEMP_START`` to ``TEMP_END`` (times
-the mean arc of the first plan) over the time budget. This is the "slack induction by
+the mean arc of the first plan) over the work budget. This is the "slack induction by
 string removals" of Christiaens and Vanden Berghe (2020).
 
-The kernel works on integer matrices (the solver's own units) and runs in chunks of
-iterations between which Python reads the clock, so that the deadline holds and progress
-can be reported.
+The kernel works on integer matrices (the solver's own units) and counts its work; the
+time limit becomes a budget of work (``work_for``), so that the same seed and time limit
+give the same plan. It runs in chunks between which Python reads the clock, so that the
+deadline holds whatever the machine, and progress can be reported.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import os
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-import numba
+# Numba caches the compiled kernel in __pycache__ next to this file. Where that folder is
+# read-only (an image installed by root and run by another user), Numba would refuse to
+# import the module: the cache goes to a temporary folder instead, unless one is set.
+if "NUMBA_CACHE_DIR" not in os.environ and not os.access(Path(__file__).parent, os.W_OK):
+    os.environ["NUMBA_CACHE_DIR"] = str(Path(tempfile.gettempdir()) / "marche-numba-cache")
+
+import numba  # after the cache folder is chosen
 import numpy as np
 import numpy.typing as npt
 
@@ -470,10 +481,9 @@ def search(
     seed: int,
     deadline: float,
     work: int,
-    initial: list[list[int]] | None = None,
     on_improve: Callable[[int], None] | None = None,
 ) -> Outcome:
-    """Ruin and recreate from ``initial`` (or from a plan built by the recreate itself).
+    """Ruin and recreate from a first plan built by the recreate itself.
 
     The search ends when ``work`` units are done: the same instance, seed and work give the
     same plan. ``deadline`` (``time.monotonic()``) is a guard that ends it earlier on a
@@ -514,14 +524,7 @@ def search(
         inst.shift_end,
     )
     _seed(seed)
-    if initial:
-        for r, nodes in enumerate(initial):
-            rt[r, : len(nodes)] = nodes
-            ln[r] = len(nodes)
-            _refresh(r, rt, ln, earliest, latest, load, rcost, route_of, pos_of, arrays)
-        r_hi = len(initial)
-    else:
-        r_hi = _construct(arrays, inst.capacity, inst.fixed, sol, bak, customers.copy())
+    r_hi = _construct(arrays, inst.capacity, inst.fixed, sol, bak, customers.copy())
     routes_now = [rt[r, : ln[r]].tolist() for r in range(r_hi) if ln[r] > 0]
     first = _plan_cost(inst, routes_now)
     if on_improve is not None:

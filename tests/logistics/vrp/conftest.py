@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from logistics.vrp import sisr
 from logistics.vrp.model import (
     Depot,
     PickupDelivery,
@@ -39,6 +40,16 @@ def plane_provider(
         for name, factor in (slowness or {}).items()
     }
     return MatrixProvider(ids, dist, duration=dist, durations=durations)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_kernel() -> None:
+    """Compile the ruin-and-recreate kernel (or load it from Numba's cache) once, first.
+
+    ``solve`` counts the compilation in its time budget: on a fresh clone it takes several
+    seconds, which would otherwise fall on whichever timed test happens to run first.
+    """
+    sisr.warm_up()
 
 
 @pytest.fixture

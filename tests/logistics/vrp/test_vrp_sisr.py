@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -190,3 +193,29 @@ def test_solve_gives_the_same_plan_for_the_same_seed_and_time_limit(workers: int
     ]
     assert first.cost == second.cost
     assert first.stats.seconds < 3
+
+
+def test_a_read_only_install_caches_the_kernel_in_a_temporary_folder(tmp_path):
+    # Numba refuses to import a cached function whose folder it cannot write to (an image
+    # installed by root, run by another user): the module then picks a temporary folder.
+    # As root every folder is writable, so the check is made to answer "read-only".
+    script = (
+        "import os, tempfile\n"
+        "real = os.access\n"
+        "os.access = lambda p, m: False if str(p).endswith('vrp') and m == os.W_OK "
+        "else real(p, m)\n"
+        "from logistics.vrp import sisr\n"
+        "print(os.environ['NUMBA_CACHE_DIR'])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env["TMPDIR"] = str(tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == str(tmp_path / "marche-numba-cache")
+    # a folder set by the operator is kept
+    env["NUMBA_CACHE_DIR"] = str(tmp_path / "chosen")
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == str(tmp_path / "chosen")
