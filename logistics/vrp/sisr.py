@@ -575,11 +575,10 @@ def search(
         routes = [best_rt[r, : best_ln[r]].tolist() for r in range(n_routes) if best_ln[r] > 0]
     else:
         routes = routes_now
-    kernel_cost = int(min(state[1], first))
     return Outcome(
         routes,
         _plan_cost(inst, routes),
-        kernel_cost,
+        int(state[1]),  # the best total, which starts at the first plan's
         first,
         iterations,
         accepted,

@@ -53,6 +53,24 @@ def compiled_kernel() -> None:
 
 
 @pytest.fixture
+def calls_to(monkeypatch: pytest.MonkeyPatch) -> Callable[[object, str], list[int]]:
+    """``calls_to(module, name)`` wraps that function and returns the list of its calls."""
+
+    def watch(module: object, name: str) -> list[int]:
+        calls: list[int] = []
+        real = getattr(module, name)
+
+        def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+            calls.append(1)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, spy)
+        return calls
+
+    return watch
+
+
+@pytest.fixture
 def plane() -> PlaneProvider:
     """Factory of explicit-matrix providers over points of a plane (1 m/s unless told)."""
     return plane_provider

@@ -72,20 +72,14 @@ def test_a_decomposed_plan_is_checked_valid_and_beats_its_first_solution(
     workers: int,
     monkeypatch: pytest.MonkeyPatch,
     square,
+    calls_to,
 ):
     monkeypatch.setattr(solver, "use_sisr", lambda data: False)
     monkeypatch.setattr(solver, "DECOMPOSE_ABOVE", 40)
     monkeypatch.setattr(solver, "CLUSTER_FIRST_ABOVE", 60)
     monkeypatch.setattr(solver, "DECOMPOSE_GROUP", 20)
     monkeypatch.setattr(solver, "SECONDS_PER_STOP", 0.01)
-    calls: list[int] = []
-    real = solver.run_decomposed
-
-    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(solver, "run_decomposed", spy)
+    calls = calls_to(solver, "run_decomposed")
     problem, provider = square(80, 4, 40)
     seen: list[float] = []
     solution = solve(

@@ -19,14 +19,13 @@ from logistics.vrp.model import (
     TimeWindow,
 )
 from logistics.vrp.providers import MatrixProvider
-from logistics.vrp.solver import _compile, sisr_instance, solve, use_sisr
+from logistics.vrp.solver import _compile, kernel_view, solve, use_sisr
 
 
 def kernel_instance(problem: Problem, provider: MatrixProvider) -> sisr.Instance:
-    data, unserved, _ = _compile(problem, provider, SolveOptions())
-    assert unserved == []
-    assert use_sisr(data) or len(problem.stops) <= solver.SISR_ABOVE
-    return sisr_instance(data)
+    view = kernel_view(problem, provider)
+    assert view is not None  # every stop servable, and a problem the kernel takes
+    return view
 
 
 def test_it_takes_plain_problems_only(square):
@@ -76,17 +75,10 @@ def test_it_takes_plain_problems_only(square):
 @pytest.mark.parametrize("workers", [1, 2])
 def test_solve_goes_through_it_and_its_plan_is_checked_valid(
     workers: int,
-    monkeypatch: pytest.MonkeyPatch,
+    calls_to,
     square,
 ):
-    calls: list[int] = []
-    real = solver.run_sisr
-
-    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(solver, "run_sisr", spy)
+    calls = calls_to(solver, "run_sisr")
     problem, provider = square(80, 4)
     seen: list[float] = []
     solution = solve(
@@ -157,7 +149,6 @@ def test_its_own_first_plan_serves_everyone_and_a_full_load_rides_alone(square):
 def test_the_clock_ends_a_budget_too_large_for_it(square):
     problem, provider = square(300, 3, window=None)
     inst = kernel_instance(problem, provider)
-    sisr.warm_up()
     began = time.monotonic()
     out = sisr.search(inst, 0, began + 0.5, sisr.work_for(100, 300))
     assert time.monotonic() - began < 0.8
@@ -187,7 +178,6 @@ def test_solve_gives_the_same_plan_for_the_same_seed_and_time_limit(
     # busy with the rest of the suite (the first CI run of this test, at the real rate,
     # saw the clock end one search first, which is the documented fallback).
     monkeypatch.setattr(sisr, "WORK_PER_SECOND", 10_000_000)
-    sisr.warm_up()
     problem, provider = square(70, 12)
     options = SolveOptions(time_limit_s=3, seed=4, workers=workers)
     first = solve(problem, provider, options)
