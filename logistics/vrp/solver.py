@@ -51,6 +51,20 @@ Progress = Callable[[float, float], None]
 STALL_WORK_PER_STOP = 20_000
 STALL_WORK_PER_STOP_SQUARED = 2_000
 
+# The time limit of an OR-Tools search becomes a budget of those calls, so that the plan
+# depends on the seed and the time limit, not on the machine's speed or load; the clock
+# only guards the budget. Rates measured by ``python -m logistics.calibrate`` (two
+# searches at once; figures in logistics/README.md): 0.6 to 1.1 million calls a second up
+# to 100 stops, falling as (100 / n)^0.4-0.7 above, and much faster, about (100 / n)^1.5
+# to 1.7, when the cost counts hours (each move then costs more to evaluate). The assumed
+# rate sits below the slowest measured. The searches get WORK_SHARE of the time limit;
+# the rest is left to the first solutions, which are not counted in calls.
+ORTOOLS_WORK_PER_SECOND = 500_000
+ORTOOLS_FLAT_STOPS = 100
+ORTOOLS_FALL = 0.6
+ORTOOLS_FALL_COSTLY = 1.7
+WORK_SHARE = 0.85
+
 # Measured on the benchmark (logistics/README.md): kept off, it did not help there.
 MANDATORY_AFTER_FIRST = False
 
@@ -135,13 +149,21 @@ class _Result:
     stopped_by: str = "completed"
     fleet: int = 0
     extra: dict[str, float] = field(default_factory=dict)
+    work: int = 0  # calls of the OR-Tools limit check (the searches' measure of effort)
 
 
-def default_portfolio(n_stops: int, workers: int, seed: int) -> list[_Config]:
-    """Search configurations run side by side, one per worker (chosen by measurement)."""
+def default_portfolio(n_stops: int, workers: int, seed: int, pairs: bool = False) -> list[_Config]:
+    """Search configurations run side by side, one per worker (chosen by measurement).
+
+    OR-Tools' savings heuristic finds no first solution when there are pickup-delivery
+    pairs (it grew the fleet to one vehicle a stop and still failed, in 3.7 s at 200
+    stops, measured by ``python -m logistics.calibrate``): the second worker then starts
+    from local cheapest insertion instead.
+    """
+    second = "LOCAL_CHEAPEST_INSERTION" if pairs else "SAVINGS"
     configs = [
         _Config("PARALLEL_CHEAPEST_INSERTION", "GUIDED_LOCAL_SEARCH", seed, None),
-        _Config("SAVINGS", "GUIDED_LOCAL_SEARCH", seed + 1, None),
+        _Config(second, "GUIDED_LOCAL_SEARCH", seed + 1, None),
     ]
     return [configs[i % len(configs)] for i in range(workers)]
 
@@ -164,7 +186,9 @@ def solve(
     if len(data.node_ids) == data.n_depots:
         result = _Result(cost=0, routes=[])
     else:
-        configs = default_portfolio(len(data.node_ids) - data.n_depots, options.workers, 0)
+        configs = default_portfolio(
+            len(data.node_ids) - data.n_depots, options.workers, 0, pairs=bool(data.pairs)
+        )
         if options.first_solution or options.metaheuristic:
             configs = [
                 _Config(
@@ -190,17 +214,20 @@ def solve(
             if progress is not None:
                 progress(cost / scale, time.monotonic() - started)
 
-        # decomposition is timed by the clock: a caller asking for a solution limit wants
-        # the reproducible single search instead
+        # a caller asking for a solution limit gets the single search (or the portfolio)
         if options.max_solutions is None and use_sisr(data):
             work = sisr.work_for(options.time_limit_s, len(data.node_ids) - data.n_depots)
             result = run_sisr(data, options.seed, deadline, work, options.workers, report)
         elif options.max_solutions is None and use_rounds(data):
-            result = run_decomposed(data, configs, deadline, options.workers, report)
+            result = run_decomposed(
+                data, configs, deadline, options.workers, report, options.time_limit_s
+            )
         elif options.workers == 1:
-            result = run_search(data, configs[0], deadline, on_improve=report)
+            work = ortools_work_for(WORK_SHARE * options.time_limit_s, data)
+            result = run_search(data, configs[0], deadline, on_improve=report, work=work)
         else:
-            result = _run_portfolio(data, configs, deadline, report)
+            work = ortools_work_for(WORK_SHARE * options.time_limit_s, data)
+            result = _run_portfolio(data, configs, deadline, report, work)
     return _solution(problem, data, result, unserved, started, options, scale)
 
 
@@ -705,6 +732,14 @@ def _trimmed(data: _Data, routes: Routes, cost: int | None) -> _Start:
     return _Start(fleet, renumbered, cost)
 
 
+def ortools_work_for(seconds: float, data: _Data) -> int:
+    """The budget of limit-check calls an OR-Tools search of ``data`` gets for ``seconds``."""
+    n_stops = max(1, len(data.node_ids) - data.n_depots)
+    fall = ORTOOLS_FALL_COSTLY if any(data.base_hour) else ORTOOLS_FALL
+    rate = ORTOOLS_WORK_PER_SECOND * min(1.0, (ORTOOLS_FLAT_STOPS / n_stops) ** fall)
+    return max(1, int(seconds * rate))
+
+
 def run_search(
     data: _Data,
     cfg: _Config,
@@ -712,10 +747,14 @@ def run_search(
     on_improve: Callable[[int], None] | None = None,
     on_routes: Callable[[int, Routes], None] | None = None,
     start: _Start | None = None,
+    work: int | None = None,
 ) -> _Result:
     """One search: fleet sizing when a vehicle is unlimited, then the metaheuristic.
 
-    With ``start`` (routes and fleet), the first solution is skipped.
+    With ``start`` (routes and fleet), the first solution is skipped. The metaheuristic
+    ends after ``work`` calls of its limit check (None: no such budget), on the stall rule,
+    or at ``deadline``, whichever comes first; only the clock makes the plan depend on
+    the machine.
     """
     n_stops = len(data.node_ids) - data.n_depots
     if start is None:
@@ -763,6 +802,9 @@ def run_search(
         if state.work - state.work_at_best > stall_work:
             state.stopped = "stall"
             return True
+        if work is not None and state.work >= work:
+            state.stopped = "work_limit"
+            return True
         if state.work % 256 == 0 and time.monotonic() > finish_at:
             state.stopped = "time_limit"
             return True
@@ -792,8 +834,13 @@ def run_search(
             routes=fallback,
             solutions=state.count,
             first_cost=first_cost,
-            stopped_by="no_solution" if not fallback else "time_limit",
+            stopped_by="no_solution"
+            if not fallback
+            else state.stopped
+            if state.stopped != "completed"
+            else "time_limit",
             fleet=len(built.slots),
+            work=state.work,
         )
     stopped = state.stopped
     if cfg.max_solutions is not None and state.count >= cfg.max_solutions:
@@ -807,6 +854,7 @@ def run_search(
         first_cost=first_cost,
         stopped_by=stopped,
         fleet=len(built.slots),
+        work=state.work,
     )
 
 
@@ -825,6 +873,10 @@ DECOMPOSE_GROUP = 150
 CLUSTER_FIRST_ABOVE = 300
 RUIN_SHARE = 0.15
 SECONDS_PER_STOP = 0.005
+# The rounds spend WORK_SHARE of the time limit; the rest is left to the first solutions
+# and to building, sending and collecting the groups. No round is started with less than
+# MIN_ROUND_SECONDS of budget (or of clock) left.
+MIN_ROUND_SECONDS = 0.3
 LONG_ROUTE = 20  # stops a route, by the capacity bound
 
 
@@ -917,10 +969,19 @@ def _groups(data: _Data, routes: Routes, size: int, rng: random.Random) -> list[
     return groups
 
 
+@dataclass(slots=True)
+class _GroupAnswer:
+    old: int  # the group's cost before its search
+    new: int  # its cost after (``old`` when the search found nothing better)
+    routes: Routes
+    seconds: float  # the search's work in nominal seconds (its budget's rate)
+    on_clock: bool  # the deadline, not the work budget or the stall rule, ended it
+
+
 def _improve_group(
-    data: _Data, routes: Routes, cfg: _Config, deadline: float
-) -> tuple[int, int, Routes]:
-    """Search one group of routes as a problem of its own: (old cost, new cost, routes)."""
+    data: _Data, routes: Routes, cfg: _Config, deadline: float, seconds: float
+) -> _GroupAnswer:
+    """Search one group of routes as a problem of its own, for ``seconds`` of work."""
     stops = [x for _, _, nodes in routes for x in nodes]
     sub = _sub_data(data, stops)
     local = {x: data.n_depots + i for i, x in enumerate(stops)}
@@ -938,22 +999,24 @@ def _improve_group(
         start = _Start(
             start.fleet, [(b, c, [x for x in n if x not in out]) for b, c, n in start.routes], None
         )
-    result = run_search(sub, cfg, deadline, start=start)
+    work = ortools_work_for(seconds, sub)
+    result = run_search(sub, cfg, deadline, start=start, work=work)
+    spent = seconds * result.work / work
+    on_clock = result.stopped_by == "time_limit"
     new_routes = [(b, c, [back[x] for x in nodes]) for b, c, nodes in result.routes]
     served = sum(len(r[2]) for r in new_routes)
     new = sum(_route_cost(data, b, nodes) for b, _, nodes in new_routes)
     if served != len(stops) or new >= old:
-        return old, old, routes
-    return old, new, new_routes
+        return _GroupAnswer(old, old, routes, spent, on_clock)
+    return _GroupAnswer(old, new, new_routes, spent, on_clock)
 
 
 _POOL_DATA: list[_Data] = []
 
 
-def _pool_task(args: tuple[Routes, _Config, float, float]) -> tuple[int, int, Routes]:
+def _pool_task(args: tuple[Routes, _Config, float, float]) -> _GroupAnswer:
     routes, cfg, share, deadline = args
-    # the share counts from when the task starts, not from when it was queued
-    return _improve_group(_POOL_DATA[0], routes, cfg, min(deadline, time.monotonic() + share))
+    return _improve_group(_POOL_DATA[0], routes, cfg, deadline, share)
 
 
 def _pool_first(args: tuple[_Config, float]) -> _Start:
@@ -962,20 +1025,15 @@ def _pool_first(args: tuple[_Config, float]) -> _Start:
 
 
 def _first_solutions(pool: Any, args: list[tuple[_Config, float]], deadline: float) -> list[_Start]:
-    """First solutions built side by side; the slower ones get half the fastest's time more."""
-    began = time.monotonic()
-    results = pool.imap_unordered(_pool_first, args)
+    """First solutions built side by side, in the order of ``args``; those ``deadline`` cuts
+    are missing from the answer."""
+    results = pool.imap(_pool_first, args)
     starts: list[_Start] = []
-    until = deadline
     while len(starts) < len(args):
         try:
-            start = results.next(timeout=max(0.0, until - time.monotonic()))
+            starts.append(results.next(timeout=max(0.0, deadline - time.monotonic())))
         except multiprocessing.TimeoutError:
             break
-        starts.append(start)
-        if start.routes and len(starts) == 1:
-            now = time.monotonic()
-            until = min(until, now + 0.5 * (now - began))
     return starts
 
 
@@ -1038,26 +1096,43 @@ def _cluster_first(
     return _trimmed(data, routes, sum(_route_cost(data, b, n) for b, _, n in routes))
 
 
+def _makespan(seconds: list[float], workers: int) -> float:
+    """When ``workers`` processes, each taking the next task when free, finish the tasks."""
+    loads = [0.0] * max(1, workers)
+    for t in seconds:
+        i = loads.index(min(loads))
+        loads[i] += t
+    return max(loads)
+
+
 def run_decomposed(
     data: _Data,
     configs: list[_Config],
     deadline: float,
     workers: int,
     report: Callable[[int], None],
+    seconds: float,
 ) -> _Result:
     """First solutions in parallel, then rounds of group searches on ``workers`` processes.
 
     Each round cuts the current plan into groups of nearby routes (new random seeds each
     round) and runs the metaheuristic on every group, from its current routes, with an
-    equal share of the time left. A group's routes are replaced only by cheaper ones that
-    serve the same stops, so the plan never gets worse; when the deadline comes, groups
-    still searching are abandoned and their routes stay as they were.
+    equal share of the budget left. A group's routes are replaced only by cheaper ones
+    that serve the same stops, so the plan never gets worse.
+
+    The budget is ``WORK_SHARE`` of ``seconds``, spent in nominal seconds: each group
+    search gets a work budget (``ortools_work_for``) and a round costs what its searches'
+    work would take on the workers. The number of rounds and every search therefore depend
+    on the problem and the seed only. ``deadline`` is the guard: when it comes, groups
+    still searching are abandoned (their routes stay as they were) and ``stopped_by``
+    says ``time_limit``.
     """
     rng = random.Random(configs[0].seed)  # noqa: S311 (reproducible, not secret)
     _POOL_DATA[:] = [data]
     ctx = multiprocessing.get_context("fork")
     pool = ctx.Pool(workers) if workers > 1 else None
     rounds = 0
+    on_clock = False
     try:
         # as in the portfolio's guard, a first plan may take up to twice the budget: a late
         # plan is better than none
@@ -1072,6 +1147,7 @@ def run_decomposed(
             starts = _first_solutions(pool, first_args, late)
             if len(starts) < len(first_args):
                 # a first solution still running would hold a worker: start afresh
+                on_clock = True
                 pool.terminate()
                 pool.join()
                 pool = ctx.Pool(workers)
@@ -1088,14 +1164,17 @@ def run_decomposed(
         report(cost)
         n_stops = len(data.node_ids) - data.n_depots
         group_size = DECOMPOSE_GROUP if n_stops > DECOMPOSE_ABOVE else n_stops
-        while deadline - time.monotonic() > 0.3:
+        left = WORK_SHARE * seconds
+        while left > MIN_ROUND_SECONDS:
+            if deadline - time.monotonic() < MIN_ROUND_SECONDS:
+                on_clock = True
+                break
             rounds += 1
             groups = _groups(data, routes, group_size, rng)
-            left = deadline - time.monotonic()
             # every group of a round gets the same share, in proportion to the largest group
             waves = math.ceil(len(groups) / max(1, workers))
             biggest = max(sum(len(routes[i][2]) for i in g) for g in groups)
-            share = max(0.3, min(SECONDS_PER_STOP * biggest, left / waves))
+            share = min(max(MIN_ROUND_SECONDS, SECONDS_PER_STOP * biggest), left / waves)
             # fewer groups than workers (small problems): each group is searched by several
             # workers with different seeds, and the best of their answers is kept
             copies = max(1, workers // len(groups))
@@ -1116,7 +1195,7 @@ def run_decomposed(
                 for k, group in enumerate(groups)
                 for j in range(copies)
             ]
-            results: list[tuple[int, int, Routes] | None] = []
+            results: list[_GroupAnswer | None] = []
             if pool is not None:
                 handles = [pool.apply_async(_pool_task, (t,)) for t in tasks]
                 for h in handles:
@@ -1132,15 +1211,17 @@ def run_decomposed(
                 if not answers:
                     new_routes.extend(tasks[k * copies][0])
                     continue
-                old, new, better = min(answers, key=lambda r: r[1])
-                cost += new - old
-                new_routes.extend(better)
+                best = min(answers, key=lambda r: r.new)
+                cost += best.new - best.old
+                new_routes.extend(best.routes)
             routes = new_routes
             if cost < reported:
                 reported = cost
                 report(cost)
-            if any(r is None for r in results):
+            if any(r is None or r.on_clock for r in results):
+                on_clock = True
                 break
+            left -= _makespan([cast(_GroupAnswer, r).seconds for r in results], workers)
     finally:
         if pool is not None:
             pool.terminate()
@@ -1152,7 +1233,7 @@ def run_decomposed(
         routes=final.routes,
         solutions=rounds,
         first_cost=first_cost,
-        stopped_by="time_limit",
+        stopped_by="time_limit" if on_clock else "work_limit",
         fleet=sum(final.fleet),
     )
 
@@ -1291,6 +1372,7 @@ def _worker(
     data: _Data,
     cfg: _Config,
     deadline: float,
+    work: int | None,
     conn: multiprocessing.connection.Connection,
 ) -> None:
     def send_routes(cost: int, routes: list[tuple[int, int, list[int]]]) -> None:
@@ -1299,21 +1381,30 @@ def _worker(
     def send_cost(cost: int) -> None:
         conn.send(("cost", cost))
 
-    result = run_search(data, cfg, deadline, on_improve=send_cost, on_routes=send_routes)
+    result = run_search(data, cfg, deadline, on_improve=send_cost, on_routes=send_routes, work=work)
     conn.send(("done", result))
     conn.close()
 
 
 def _run_portfolio(
-    data: _Data, configs: list[_Config], deadline: float, report: Callable[[int], None]
+    data: _Data,
+    configs: list[_Config],
+    deadline: float,
+    report: Callable[[int], None],
+    work: int | None = None,
 ) -> _Result:
+    """One search a process, each with its configuration and ``work`` budget; the best wins.
+
+    The plan is reproducible when every search ends on its own (budget, stall rule or
+    solution limit); when the deadline cuts one, ``stopped_by`` says ``time_limit``.
+    """
     # fork shares the matrices without pickling them; the searches hold no threads here
     ctx = multiprocessing.get_context("fork")
     procs = []
     conns = []
     for cfg in configs:
         parent, child = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_worker, args=(data, cfg, deadline, child), daemon=True)
+        proc = ctx.Process(target=_worker, args=(data, cfg, deadline, work, child), daemon=True)
         proc.start()
         child.close()
         procs.append(proc)
@@ -1358,6 +1449,8 @@ def _run_portfolio(
     if not found:
         raise InvalidProblem("Aucune solution trouvée dans le temps imparti.", code="no_solution")
     best = min(found, key=lambda r: r.cost)
+    if any(d is None or d.stopped_by == "time_limit" for d in done):
+        best.stopped_by = "time_limit"
     best.solutions = sum(c.solutions for c in found)
     firsts = [c.first_cost for c in found if c.first_cost is not None]
     best.first_cost = min(firsts) if firsts else None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import random
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from logistics.vrp.model import (
     Vehicle,
 )
 from logistics.vrp.providers import MatrixProvider
+from logistics.vrp.synthetic import square_problem
 
 DATA = Path(__file__).parent / "data"
 SHARED_INSTANCES = Path("/work/shared/bench/vrp/instances")
@@ -74,35 +74,6 @@ def calls_to(monkeypatch: pytest.MonkeyPatch) -> Callable[[object, str], list[in
 def plane() -> PlaneProvider:
     """Factory of explicit-matrix providers over points of a plane (1 m/s unless told)."""
     return plane_provider
-
-
-def square_problem(
-    n: int,
-    seed: int,
-    capacity: int = 40,
-    window: tuple[int, int] | None = (100, 400),
-    horizon: int = 2000,
-    service: int = 10,
-    opens_from: int = 0,
-) -> tuple[Problem, MatrixProvider]:
-    """``n`` stops drawn on a 100 x 100 square around a central depot, one unlimited vehicle.
-
-    ``window`` is the (shortest, longest) window length, None for no windows; windows open
-    between ``opens_from`` and half the ``horizon``, which is also the vehicle's shift.
-    """
-    rng = random.Random(seed)
-    pts = [(50, 50)] + [(rng.randint(0, 100), rng.randint(0, 100)) for _ in range(n)]
-    ids = ["d"] + [f"s{i}" for i in range(1, n + 1)]
-    dist = [[round(math.dist(a, b)) for b in pts] for a in pts]
-    stops = []
-    for i in range(1, n + 1):
-        tw: tuple[TimeWindow, ...] = ()
-        if window is not None:
-            start = rng.randint(opens_from, horizon // 2)
-            tw = (TimeWindow(start, start + rng.randint(*window)),)
-        stops.append(Stop(ids[i], demand={"kg": rng.randint(1, 9)}, windows=tw, service_s=service))
-    vehicle = Vehicle("v", "d", {"kg": capacity}, shift=TimeWindow(0, horizon), copies=None)
-    return Problem((Depot("d"),), (vehicle,), tuple(stops)), MatrixProvider(ids, dist)
 
 
 @pytest.fixture

@@ -8,11 +8,12 @@ import time
 
 import pytest
 
-from logistics.vrp import sisr
+from logistics.vrp import sisr, solver
 from logistics.vrp.checker import check_solution
 from logistics.vrp.model import Depot, Problem, Solution, SolveOptions, Stop, Vehicle
 from logistics.vrp.providers import GreatCircleProvider, MatrixProvider
 from logistics.vrp.solver import _compile, sisr_instance, solve
+from logistics.vrp.synthetic import variant
 
 SHORT = (60, 250)  # window lengths of the small instances
 
@@ -117,6 +118,59 @@ def test_same_input_seed_and_solution_limit_give_the_same_plan(workers: int, squ
     assert first.stats.stopped_by in ("solution_limit", "stall")
     assert _routes(first) == _routes(second)
     assert first.cost == second.cost
+
+
+@pytest.mark.solver
+@pytest.mark.parametrize(
+    ("kind", "n", "workers", "path"),
+    [
+        ("hourly", 80, 1, "run_search"),
+        ("pairs", 120, 2, "_run_portfolio"),
+        ("mixed", 120, 2, "run_decomposed"),
+        ("two_windows", 320, 2, "run_decomposed"),
+    ],
+)
+def test_the_ortools_searches_give_the_same_plan_for_the_same_time_limit(
+    kind: str, n: int, workers: int, path: str, monkeypatch: pytest.MonkeyPatch, calls_to
+):
+    # the problems the kernel does not take: one search, the portfolio (with pairs, whose
+    # second worker must not start from savings, which never ends there), rounds of one
+    # group, and rounds of several groups with a clustered first solution (> 300 stops).
+    # The time limit becomes a budget of limit-check calls; the assumed rate is lowered so
+    # that the budget ends well before the clock on a machine busy with the rest of the suite
+    monkeypatch.setattr(solver, "ORTOOLS_WORK_PER_SECOND", 150_000)
+    calls = calls_to(solver, path)
+    problem, provider = variant(kind, n, 3)
+    options = SolveOptions(time_limit_s=2.5, seed=5, workers=workers)
+    first = solve(problem, provider, options)
+    second = solve(problem, provider, options)
+    assert calls == [1, 1]
+    assert first.stats.stopped_by == second.stats.stopped_by == "work_limit"
+    assert _routes(first) == _routes(second)
+    assert first.cost == second.cost
+    assert first.unserved == second.unserved == ()
+    assert first.stats.seconds < 2.5
+    assert check_solution(problem, first, provider).ok
+
+
+@pytest.mark.solver
+@pytest.mark.parametrize(("kind", "n"), [("hourly", 80), ("mixed", 120)])
+def test_the_clock_still_ends_a_search_whose_work_budget_is_too_big(
+    kind: str, n: int, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(solver, "ORTOOLS_WORK_PER_SECOND", 10**12)
+    problem, provider = variant(kind, n, 3)
+    started = time.monotonic()
+    solution = solve(problem, provider, SolveOptions(time_limit_s=1.5, workers=2))
+    assert time.monotonic() - started < 1.5 + 0.4
+    assert solution.stats.stopped_by == "time_limit"
+    assert check_solution(problem, solution, provider).ok
+
+
+def test_a_round_lasts_as_long_as_its_busiest_worker():
+    assert solver._makespan([3.0, 1.0, 1.0, 1.0], 2) == 3.0
+    assert solver._makespan([1.0, 1.0, 1.0, 1.0], 2) == 2.0
+    assert solver._makespan([2.0, 1.0], 1) == 3.0
 
 
 @pytest.mark.solver
