@@ -133,8 +133,10 @@ class Problem:
 class SolveOptions:
     """Search budget and knobs.
 
-    The result is reproducible for a given problem, seed and options whenever the search
-    ends on ``max_solutions`` (or finishes) rather than on the clock; see logistics/README.md.
+    The time limit becomes a budget of work the searches count, so the result is
+    reproducible for a given problem, seed and options whenever the search ends on that
+    budget, its stall rule or ``max_solutions`` rather than on the clock
+    (``SearchStats.stopped_by`` says which); see logistics/README.md.
     """
 
     time_limit_s: float = 10.0
@@ -190,6 +192,8 @@ class SearchStats:
     solutions: int
     first_cost: float | None
     stopped_by: str
+    """``work_limit``, ``stall``, ``solution_limit`` or ``completed`` (reproducible), or
+    ``time_limit`` (the clock ended the search first)."""
     workers: int
     fleet_size: int
 

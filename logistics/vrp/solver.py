@@ -90,6 +90,8 @@ UNSERVED_MESSAGES = {
     "time_window_unreachable": "Aucun véhicule ne peut arriver dans la fenêtre horaire "
     "et rentrer avant la fin de son service.",
     "pair_partner_unserved": "L'étape associée (enlèvement ou livraison) ne peut être servie.",
+    "pair_unreachable": "Aucun véhicule ne peut faire l'enlèvement puis la livraison dans "
+    "leurs fenêtres horaires et rentrer avant la fin de son service.",
     "not_routed": "La flotte ne suffit pas (capacité, horaires ou autonomie) pour cette étape.",
 }
 
@@ -266,6 +268,7 @@ def _compile(
         partner[pair.pickup] = pair.delivery
         partner[pair.delivery] = pair.pickup
     stop_node = {s.id: n_depots + i for i, s in enumerate(stops)}
+    stop_of = {s.id: s for s in stops}
 
     def window_ok(stop: Stop, node: int, vi: int) -> bool:
         v = vehicles[vi]
@@ -279,6 +282,22 @@ def _compile(
                 if begin + stop.service_s + travel_t(p, node, e_node) <= v.shift.end:
                     return True
         return False
+
+    def pair_ok(pickup: Stop, delivery: Stop, vi: int) -> bool:
+        # earliest start at each visit of start -> pickup -> delivery -> end: for a fixed
+        # order, leaving as early as possible never loses a later window
+        v = vehicles[vi]
+        p = v_profile[vi]
+        here, t = depot_index[v.start_depot], v.shift.start
+        for stop in (pickup, delivery):
+            node = stop_node[stop.id]
+            t += travel_t(p, here, node)
+            spans = [(w.start, w.end) for w in stop.windows] or [(0, v.shift.end)]
+            starts = [max(t, lo) for lo, hi in spans if t <= hi]
+            if not starts:
+                return False
+            t, here = min(starts) + stop.service_s, node
+        return t + travel_t(p, here, depot_index[v.end]) <= v.shift.end
 
     allowed_by_stop: dict[str, list[int]] = {}
     reason: dict[str, str] = {}
@@ -329,6 +348,10 @@ def _compile(
         common = [i for i in allowed_by_stop[pk] if i in allowed_by_stop[dl]]
         if not common:
             reason[pk] = reason[dl] = "no_compatible_vehicle"
+            continue
+        common = [i for i in common if pair_ok(stop_of[pk], stop_of[dl], i)]
+        if not common:
+            reason[pk] = reason[dl] = "pair_unreachable"
             continue
         allowed_by_stop[pk] = allowed_by_stop[dl] = common
     for sid in reason:

@@ -183,3 +183,40 @@ def test_the_bench_command_measures_the_kernels_work_rate(
     assert (name, n, workers) == ("rand-n60", "60", "1")
     assert 0 < float(low[:-1]) <= float(high[:-1])
     assert float(assumed[:-1]) == round(sisr.work_for(1.0, 60) / 1e6, 1)
+
+
+@pytest.mark.solver
+def test_the_calibrate_command_measures_the_ortools_rates_and_how_solves_end(
+    capsys: pytest.CaptureFixture[str],
+):
+    from logistics import calibrate
+    from logistics.vrp import solver
+    from logistics.vrp.model import SolveOptions
+    from logistics.vrp.synthetic import variant
+
+    argv = ["--seconds", "0.3", "--workers", "2", "--kinds", "hourly,pairs", "--sizes", "30"]
+    code = calibrate.main([*argv, "--solve", "0.5"])
+    assert code == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "kind,n,workers,calls_per_s_min,calls_per_s_max,assumed,min_over_assumed"
+    for line, kind in zip(lines[1:3], ["hourly", "pairs"], strict=True):
+        name, n, workers, low, high, assumed, ratio = line.split(",")
+        assert (name, n, workers) == (kind, "30", "2")
+        assert 0 < float(low[:-1]) <= float(high[:-1])
+        problem, provider = variant(kind, 30, 1)
+        data, _, _ = solver._compile(problem, provider, SolveOptions())
+        assert float(assumed[:-1]) == round(solver.ortools_work_for(1.0, data) / 1e3)
+        assert float(ratio) == pytest.approx(float(low[:-1]) / float(assumed[:-1]), abs=0.01)
+    assert lines[3] == "kind,n,path,time_limit,workers,stopped_by,seconds,cost"
+    rows = [line.split(",") for line in lines[4:]]
+    assert [r[:5] for r in rows] == [[k, "30", "search", "0.5", "2"] for k in ("hourly", "pairs")]
+    assert all(r[5] in ("work_limit", "stall", "time_limit") and float(r[7]) > 0 for r in rows)
+
+
+def test_the_calibrate_command_refuses_an_unknown_kind(capsys: pytest.CaptureFixture[str]):
+    from logistics import calibrate
+
+    with pytest.raises(SystemExit) as exc:
+        calibrate.main(["--kinds", "plain,boats"])
+    assert exc.value.code == 2
+    assert "genre inconnu : boats" in capsys.readouterr().err

@@ -252,3 +252,26 @@ def test_out_of_range_and_pair_partner_reasons(plane):
         "c": "pair_partner_unserved",
     }
     assert routes(solution) == [("bike", ["ok"])]
+
+
+@pytest.mark.parametrize(("closes", "served"), [(60, False), (100, True)])
+def test_a_pair_whose_delivery_cannot_follow_its_pickup_in_time_is_set_aside(
+    plane, closes: int, served: bool
+):
+    # the delivery alone is reached at 20 s; after the pickup, 30 m the other way, at
+    # 30 + 50 = 80 s: a window closing at 60 s makes the pair impossible, not the stops
+    provider = plane({"d": (0, 0), "f": (-30, 0), "c": (20, 0), "ok": (5, 0)})
+    stops = [
+        Stop("f", demand={"kg": 1}, kind="pickup"),
+        Stop("c", demand={"kg": 1}, windows=(TimeWindow(0, closes),)),
+        Stop("ok", demand={"kg": 1}),
+    ]
+    solution = run(provider, [vehicle()], stops, pairs=(PickupDelivery("f", "c"),))
+    if served:
+        assert unserved(solution) == {}
+        (visited,) = [s for _, s in routes(solution)]
+        assert visited.index("f") < visited.index("c")
+    else:
+        assert unserved(solution) == {"f": "pair_unreachable", "c": "pair_unreachable"}
+        assert routes(solution) == [("v", ["ok"])]
+        assert "enlèvement puis la livraison" in solution.unserved[0].reason
