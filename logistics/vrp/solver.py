@@ -900,6 +900,7 @@ SECONDS_PER_STOP = 0.005
 # and to building, sending and collecting the groups. No round is started with less than
 # MIN_ROUND_SECONDS of budget (or of clock) left.
 MIN_ROUND_SECONDS = 0.3
+MIN_GROUP_SECONDS = 0.05
 LONG_ROUTE = 20  # stops a route, by the capacity bound
 
 
@@ -1024,7 +1025,9 @@ def _improve_group(
         )
     work = ortools_work_for(seconds, sub)
     result = run_search(sub, cfg, deadline, start=start, work=work)
-    spent = seconds * result.work / work
+    # a search that ends at once (nothing to move) still costs the round its overhead: the
+    # floor keeps the rounds from looping until the clock
+    spent = max(MIN_GROUP_SECONDS, seconds * result.work / work)
     on_clock = result.stopped_by == "time_limit"
     new_routes = [(b, c, [back[x] for x in nodes]) for b, c, nodes in result.routes]
     served = sum(len(r[2]) for r in new_routes)
