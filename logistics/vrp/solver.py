@@ -1167,6 +1167,8 @@ def run_decomposed(
         clustered = None
         if len(data.node_ids) - data.n_depots > CLUSTER_FIRST_ABOVE:
             clustered = _cluster_first(data, configs, late, pool, rng)
+            # None also when the clock cut the clusters' first solutions
+            on_clock = clustered is None and time.monotonic() >= late
         if clustered is not None:
             starts = [clustered]
         elif pool is not None:
