@@ -25,25 +25,21 @@ from logistics.vrp.model import SolveOptions
 from logistics.vrp.synthetic import KINDS, variant
 
 
+def _data(kind: str, n: int) -> solver._Data:
+    """The solver's compiled view of the ``variant`` problem of this kind and size."""
+    problem, provider = variant(kind, n, 1)
+    return solver._compile(problem, provider, SolveOptions())[0]
+
+
 def _rate(kind: str, n: int, worker: int, seconds: float) -> tuple[int, float]:
     """One search of ``seconds`` (after its first solution): (calls, seconds it ran)."""
-    problem, provider = variant(kind, n, 1)
-    data, _, _ = solver._compile(problem, provider, SolveOptions())
+    data = _data(kind, n)
     # worker k runs the portfolio's configuration k, as in ``solve``
     cfg = solver.default_portfolio(n, worker + 1, 0, pairs=bool(data.pairs))[worker]
     start = solver.first_solution(data, cfg, time.monotonic() + seconds)
     began = time.monotonic()
     result = solver.run_search(data, cfg, began + seconds, start=start)
     return result.work, time.monotonic() - began
-
-
-def path_of(kind: str, n: int) -> str:
-    """Which search ``solve`` gives this problem (without ``max_solutions``)."""
-    problem, provider = variant(kind, n, 1)
-    data, _, _ = solver._compile(problem, provider, SolveOptions())
-    if solver.use_sisr(data):
-        return "kernel"
-    return "rounds" if solver.use_rounds(data) else "search"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,9 +65,7 @@ def main(argv: list[str] | None = None) -> int:
                     _rate, [(kind, n, s, args.seconds) for s in range(args.workers)]
                 )
             rates = [work / max(1e-9, took) for work, took in runs]
-            problem, provider = variant(kind, n, 1)
-            data, _, _ = solver._compile(problem, provider, SolveOptions())
-            assumed = solver.ortools_work_for(1.0, data)
+            assumed = solver.ortools_work_for(1.0, _data(kind, n))
             print(
                 f"{kind},{n},{args.workers},{min(rates) / 1e3:.0f}k,{max(rates) / 1e3:.0f}k,"
                 f"{assumed / 1e3:.0f}k,{min(rates) / assumed:.2f}",
@@ -86,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
                 began = time.monotonic()
                 solution = solver.solve(problem, provider, options)
                 print(
-                    f"{kind},{n},{path_of(kind, n)},{args.solve:g},{args.workers},"
+                    f"{kind},{n},{solver.search_path(_data(kind, n), options)},"
+                    f"{args.solve:g},{args.workers},"
                     f"{solution.stats.stopped_by},{time.monotonic() - began:.2f},"
                     f"{solution.cost:.1f}",
                     flush=True,

@@ -216,21 +216,34 @@ def solve(
             if progress is not None:
                 progress(cost / scale, time.monotonic() - started)
 
-        # a caller asking for a solution limit gets the single search (or the portfolio)
-        if options.max_solutions is None and use_sisr(data):
+        path = search_path(data, options)
+        if path == "kernel":
             work = sisr.work_for(options.time_limit_s, len(data.node_ids) - data.n_depots)
             result = run_sisr(data, options.seed, deadline, work, options.workers, report)
-        elif options.max_solutions is None and use_rounds(data):
+        elif path == "rounds":
             result = run_decomposed(
                 data, configs, deadline, options.workers, report, options.time_limit_s
             )
-        elif options.workers == 1:
-            work = ortools_work_for(WORK_SHARE * options.time_limit_s, data)
-            result = run_search(data, configs[0], deadline, on_improve=report, work=work)
         else:
             work = ortools_work_for(WORK_SHARE * options.time_limit_s, data)
-            result = _run_portfolio(data, configs, deadline, report, work)
+            if options.workers == 1:
+                result = run_search(data, configs[0], deadline, on_improve=report, work=work)
+            else:
+                result = _run_portfolio(data, configs, deadline, report, work)
     return _solution(problem, data, result, unserved, started, options, scale)
+
+
+def search_path(data: _Data, options: SolveOptions) -> str:
+    """The search ``solve`` runs: ``kernel`` (ruin and recreate), ``rounds`` (of group
+    searches) or ``search`` (OR-Tools, one process or a portfolio by ``options.workers``).
+
+    A caller asking for a solution limit gets the OR-Tools search.
+    """
+    if options.max_solutions is None and use_sisr(data):
+        return "kernel"
+    if options.max_solutions is None and use_rounds(data):
+        return "rounds"
+    return "search"
 
 
 def _compile(
@@ -852,16 +865,17 @@ def run_search(
         # nothing better than the fleet-sizing solution (or nothing at all) within the time
         fallback = state.best_routes or initial or []
         cost = int(state.best) if state.best_routes else (first_cost or 2**62)
+        stopped = state.stopped
+        if not fallback:
+            stopped = "no_solution"
+        elif stopped == "completed":  # OR-Tools' own time limit
+            stopped = "time_limit"
         return _Result(
             cost=cost if fallback else 2**62,
             routes=fallback,
             solutions=state.count,
             first_cost=first_cost,
-            stopped_by="no_solution"
-            if not fallback
-            else state.stopped
-            if state.stopped != "completed"
-            else "time_limit",
+            stopped_by=stopped,
             fleet=len(built.slots),
             work=state.work,
         )
