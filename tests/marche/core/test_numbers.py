@@ -1,0 +1,100 @@
+"""The one parser of numbers people type: what it accepts, and what it refuses clearly."""
+
+from decimal import Decimal
+
+import pytest
+
+from marche.core.numbers import (
+    BIGINT_MAX,
+    InvalidId,
+    InvalidNumber,
+    parse_decimal,
+    parse_id,
+    parse_id_or_none,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "expected"),
+    [
+        ("1,5", "weight", Decimal("1.500")),
+        ("1.5", "weight", Decimal("1.500")),
+        (" 2,80 ", "price", Decimal("2.80")),
+        ("2,8", "price", Decimal("2.80")),
+        ("1 250,5", "stock", Decimal("1250.500")),
+        ("1\u202f250", "stock", Decimal("1250.000")),
+        ("3", "count", Decimal("3")),
+        ("3,000", "count", Decimal("3")),
+        (",5", "weight", Decimal("0.500")),
+        ("0", "count", Decimal("0")),
+        (Decimal("10.5"), "mannes", Decimal("10.50")),
+        (7, "count", Decimal("7")),
+    ],
+)
+def test_numbers_typed_the_french_or_the_browser_way_are_read(text, kind, expected):
+    value = parse_decimal(text, kind)
+    assert value == expected
+    assert str(value) == str(expected)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1e-9",
+        "1E+30",
+        "1_000",
+        "²",
+        "1²",
+        "١٢",
+        "0.0000001",
+        "1,2,3",
+        "1.2.3",
+        "abc",
+        "",
+        "   ",
+        "-1",
+        "NaN",
+        "Infinity",
+        "9" * 5000,
+        "10001",
+        None,
+        1.5,
+        True,
+    ],
+)
+def test_anything_else_is_refused_with_a_french_message_and_a_stable_code(text):
+    with pytest.raises(InvalidNumber) as refused:
+        parse_decimal(text, "weight")
+    assert refused.value.code == "invalid_number"
+    assert refused.value.message
+    assert "invalid" not in refused.value.message.lower()
+
+
+def test_a_count_refuses_decimals_and_says_it_wants_a_whole_number():
+    with pytest.raises(InvalidNumber) as refused:
+        parse_decimal("1,5", "count")
+    assert refused.value.message == "La quantité doit être un nombre entier."
+
+
+def test_bounds_can_be_narrowed_and_are_written_the_french_way():
+    with pytest.raises(InvalidNumber) as refused:
+        parse_decimal("0", "price", minimum=Decimal("0.01"))
+    assert refused.value.message == "Le prix doit être au moins 0,01."
+    with pytest.raises(InvalidNumber) as refused:
+        parse_decimal("20000", "weight")
+    assert refused.value.message == "La quantité ne peut pas dépasser 10\u00a0000."
+    assert parse_decimal("2", "weight", places=0) == Decimal("2")
+
+
+@pytest.mark.parametrize("text", ["1", " 42 ", str(BIGINT_MAX)])
+def test_ids_are_ascii_digits_within_bigint(text):
+    assert parse_id(text) == int(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["", "0", "-1", "²", "1²", "١", str(BIGINT_MAX + 1), "9" * 40, "1.0", None, True, "abc"]
+)
+def test_other_ids_are_refused(text):
+    with pytest.raises(InvalidId):
+        parse_id(text)
+    assert parse_id_or_none(text) is None
