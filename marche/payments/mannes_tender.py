@@ -7,8 +7,12 @@ is taken per producer, each recorded as a pending ``Payment`` in the territory's
 currency. ``on_confirm`` captures every hold inside the transaction that confirms the
 order, so the order and the manne payment commit together or not at all; a failed,
 expired or cancelled order releases the holds. The euro rest goes to the other tender
-(card or pay at pickup). Euros and mannes are never added: the manne amount is taken off
-the euro amount at the scheme's parity of 1 manne = 1 € for pricing (the demo's rule).
+(card or pay at pickup). Euros and mannes are never added: the manne amount is converted
+once at the territory's rate (what one unit is worth in euros, 1 in the demo) and its value
+taken off the euro total, through ``marche.money.tender_split``; the most mannes a cart or
+an order may take is its eligible euro part converted back, rounded down
+(``marche.money.local_currency_for``), so the cart, the order, the amount due at pickup and
+the card payment agree to the cent.
 """
 
 from __future__ import annotations
@@ -16,14 +20,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from marche.core.numbers import InvalidNumber, parse_decimal
 from marche.errors import DomainError
-from marche.money import round_money
+from marche.money import local_currency_for, round_money
 from marche.orders.models import LineKind
 from marche.payments.models import Payment, PaymentStatus
 
@@ -64,15 +69,18 @@ class LocalCurrencyUnavailable(DomainError):
 
 
 def manne_amount_option(options: Mapping[str, str]) -> Decimal:
-    """The manne amount asked at checkout (0 when none), or a clear refusal."""
-    raw = str(options.get("mannes", "") or "0").replace(",", ".").strip()
+    """The manne amount asked at checkout (0 when none), or a clear refusal.
+
+    Read by the one parser of typed numbers: "10,5" is 10.50, and exponents, more than two
+    decimals or absurd magnitudes are refused in French before anything is written.
+    """
+    raw = options.get("mannes", "")
+    if raw is None or not str(raw).strip():
+        return ZERO
     try:
-        amount = Decimal(raw)
-    except InvalidOperation as error:
-        raise InvalidManneAmount() from error
-    if not amount.is_finite() or amount < 0 or amount != round_money(amount):
-        raise InvalidManneAmount()
-    return amount
+        return parse_decimal(raw, "mannes")
+    except InvalidNumber as error:
+        raise InvalidManneAmount(error.message, **error.params) from error
 
 
 def quote_manne_eligible_total(*, quote: Quote) -> Decimal:
@@ -104,8 +112,11 @@ def manne_usable_for_quote(*, customer: User, cycle: OrderCycle, quote: Quote) -
     territory = cycle.territory
     if not territory.local_currency_enabled:
         return ZERO
+    eligible = local_currency_for(
+        quote_manne_eligible_total(quote=quote), territory.local_currency_euro_rate
+    )
     available = manne_available_for_user(user=customer, territory=territory)
-    return max(ZERO, min(available, quote_manne_eligible_total(quote=quote)))
+    return max(ZERO, min(available, eligible))
 
 
 def manne_part_validate(

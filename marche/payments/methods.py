@@ -16,10 +16,11 @@ from functools import cache
 from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
+from marche.money import EUR, tender_split
 from marche.orders.errors import PaymentMethodUnavailable
 
 if TYPE_CHECKING:
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
     from marche.cycles.models import OrderCycle
     from marche.orders.models import Order
     from marche.orders.services import Quote
+
+
+ZERO = Decimal("0.00")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,16 +73,24 @@ class PaymentMethod(ABC):
 def payment_amount_left(*, order: Order, method_code: str) -> Decimal:
     """The euros left for one tender once the order's other live payments are counted.
 
-    Other tenders are mannes (at the scheme's pricing parity of 1 manne = 1 €) or a card
-    payment already made; the result is never negative.
+    Other tenders are mannes or a card payment already made. Euros and mannes are never
+    added: the manne payments are summed in mannes, converted once at the territory's rate
+    (``marche.money.tender_split``), and the euro payments are taken off the euro part that
+    is left. The result is never negative.
     """
     from marche.payments.models import Payment, PaymentStatus
 
     other = Payment.objects.filter(
         order=order, status__in=[PaymentStatus.PENDING, PaymentStatus.SUCCEEDED]
     ).exclude(method=method_code)
-    paid = other.aggregate(total=Sum("amount"))["total"] or Decimal("0")
-    return max(order.total - paid, Decimal("0"))
+    sums = other.aggregate(
+        euros=Sum("amount", filter=Q(currency=EUR)), mannes=Sum("amount", filter=~Q(currency=EUR))
+    )
+    euros, mannes = sums["euros"] or ZERO, sums["mannes"] or ZERO
+    euro_part, _manne_value = tender_split(
+        order.total, mannes, order.cycle.territory.local_currency_euro_rate
+    )
+    return max(euro_part - euros, ZERO)
 
 
 class ManneSplitMixin:

@@ -3,7 +3,9 @@
 For every order that went through (confirmed, packed or collected), each producer's share
 (see ``allocation``) is split between the tenders the household used: the manne part is
 what each accepting producer was paid in mannes (one manne payment per producer, split when
-the mannes were held); the euro part (card, or cash and cheque at pickup) covers the rest.
+the mannes were held), valued in euros at the territory's rate; the euro part (card, or cash
+and cheque at pickup) covers the rest. Mannes and euros are reported in separate columns and
+never added.
 Each split gives its leftover cent to the largest share, so every column adds up to the
 orders' totals exactly.
 """
@@ -17,8 +19,9 @@ from decimal import Decimal
 from django.db.models import Prefetch, Sum
 
 from marche.cycles.models import OrderCycle
+from marche.money import tender_split
 from marche.orders.models import Order, OrderStatus
-from marche.payments.allocation import order_producer_shares, split_proportionally
+from marche.payments.allocation import order_producer_tenders, split_proportionally
 from marche.payments.models import Payment, PaymentStatus, Transfer
 from marche.producers.models import Producer
 
@@ -34,6 +37,7 @@ class ProducerPayout:
     card: Decimal = ZERO
     pickup: Decimal = ZERO
     local_currency: Decimal = ZERO
+    local_currency_value: Decimal = ZERO
     transferred: Decimal = ZERO
 
     @property
@@ -47,40 +51,37 @@ class PayoutReport:
     rows: list[ProducerPayout] = field(default_factory=list)
     orders_total: Decimal = ZERO
     orders_local_currency: Decimal = ZERO
+    orders_local_currency_value: Decimal = ZERO
 
     @property
     def orders_euros(self) -> Decimal:
-        return self.orders_total - self.orders_local_currency
+        """What the orders were paid in euros: their total less the value of the mannes."""
+        return self.orders_total - self.orders_local_currency_value
 
     def column(self, name: str) -> Decimal:
         return sum((getattr(row, name) for row in self.rows), ZERO)
 
 
 def order_tender_split(*, order: Order) -> dict[int, dict[str, Decimal]]:
-    """Each producer's share of one order, split into card, pickup and local-currency parts."""
-    shares = order_producer_shares(order=order)
+    """Each producer's share of one order, split into card, pickup and local-currency parts.
+
+    ``local_currency`` is in units of the local currency; ``local_currency_value`` is their
+    value in euros at the territory's rate, so that ``card + pickup + local_currency_value``
+    is the producer's share.
+    """
     payments = [p for p in order.payments.all() if p.status in LIVE]
-    local = sum((p.amount for p in payments if p.currency != "EUR"), ZERO)
+    tenders = order_producer_tenders(order=order, payments=payments)
     card = sum((p.amount for p in payments if p.method == "card" and p.currency == "EUR"), ZERO)
-    # The local-currency part was split per producer when it was held: use those payments.
-    local_parts: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for payment in payments:
-        if payment.currency != "EUR" and payment.producer_id is not None:
-            local_parts[payment.producer_id] += payment.amount
-    unassigned = local - sum(local_parts.values(), ZERO)
-    if unassigned:
-        for pid, part in split_proportionally(unassigned, shares).items():
-            local_parts[pid] += part
-    euro_left = {pid: share - local_parts.get(pid, ZERO) for pid, share in shares.items()}
-    card_parts = split_proportionally(card, euro_left)
+    card_parts = split_proportionally(card, {pid: t.euros for pid, t in tenders.items()})
     return {
         pid: {
-            "total": share,
-            "local_currency": local_parts.get(pid, ZERO),
+            "total": tender.total,
+            "local_currency": tender.mannes,
+            "local_currency_value": tender.manne_value,
             "card": card_parts.get(pid, ZERO),
-            "pickup": euro_left[pid] - card_parts.get(pid, ZERO),
+            "pickup": tender.euros - card_parts.get(pid, ZERO),
         }
-        for pid, share in shares.items()
+        for pid, tender in tenders.items()
     }
 
 
@@ -88,6 +89,7 @@ def payout_report(*, cycle: OrderCycle) -> PayoutReport:
     """Per producer, what the cycle's orders owe them in card, pickup and local currency."""
     orders = (
         Order.objects.filter(cycle=cycle, status__in=DONE)
+        .select_related("cycle__territory")
         .prefetch_related(Prefetch("payments", queryset=Payment.objects.order_by("pk")))
         .order_by("pk")
     )
@@ -96,10 +98,14 @@ def payout_report(*, cycle: OrderCycle) -> PayoutReport:
     totals: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
     for order in orders:
         report.orders_total += order.total
-        report.orders_local_currency += sum(
+        mannes = sum(
             (p.amount for p in order.payments.all() if p.status in LIVE and p.currency != "EUR"),
             ZERO,
         )
+        report.orders_local_currency += mannes
+        report.orders_local_currency_value += tender_split(
+            order.total, mannes, order.cycle.territory.local_currency_euro_rate
+        )[1]
         for producer_id, parts in order_tender_split(order=order).items():
             for name, amount in parts.items():
                 totals[producer_id][name] += amount
@@ -117,6 +123,7 @@ def payout_report(*, cycle: OrderCycle) -> PayoutReport:
             card=parts["card"],
             pickup=parts["pickup"],
             local_currency=parts["local_currency"],
+            local_currency_value=parts["local_currency_value"],
             transferred=transferred.get(producer_id, ZERO),
         )
     report.rows = list(rows.values())

@@ -24,7 +24,7 @@ from marche.orders.errors import OrderNotPending
 from marche.orders.models import Order, OrderStatus
 from marche.orders.services import order_confirm, order_payment_failed
 from marche.payments import stripe_gateway
-from marche.payments.allocation import order_producer_shares
+from marche.payments.allocation import order_producer_tenders, split_proportionally
 from marche.payments.models import (
     ConnectedAccount,
     Payment,
@@ -294,11 +294,11 @@ def order_card_share_by_producer(*, order: Order) -> dict[int, Decimal]:
     ).first()
     if paid is None:
         return {}
-    from marche.payments.allocation import split_proportionally
-
     card_net = paid.amount - _refunded(paid, statuses=(RefundStatus.SUCCEEDED,))
-    shares = order_producer_shares(order=order)
-    return split_proportionally(card_net, shares)
+    # The card paid the euro part: split it by each producer's share less what the
+    # household paid that producer in mannes (valued at the territory's rate).
+    tenders = order_producer_tenders(order=order)
+    return split_proportionally(card_net, {pid: t.euros for pid, t in tenders.items()})
 
 
 def order_transfers_create(*, order_id: int) -> list[Transfer]:

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from marche.cycles.models import OrderCycle
 from marche.payments.payouts import payout_report
 
-COLUMNS = ["total", "card", "pickup", "local_currency", "transferred"]
+COLUMNS = ["total", "card", "pickup", "local_currency", "local_currency_value", "transferred"]
 
 
 class Command(BaseCommand):
@@ -25,13 +25,24 @@ class Command(BaseCommand):
             raise CommandError(f"Cycle {options['cycle']} introuvable.")
         report = payout_report(cycle=cycle)
         writer = csv.writer(self.stdout, delimiter=";", lineterminator="\n")
-        writer.writerow(["producteur", "total", "carte", "au_retrait", "monnaie_locale", "vire"])
+        writer.writerow(
+            [
+                "producteur",
+                "total",
+                "carte",
+                "au_retrait",
+                "monnaie_locale",
+                "monnaie_locale_valeur_eur",
+                "vire",
+            ]
+        )
         for row in report.rows:
             writer.writerow([row.producer.name, *(getattr(row, name) for name in COLUMNS)])
         writer.writerow(["TOTAL", *(report.column(name) for name in COLUMNS)])
         balanced = (
             report.column("total") == report.orders_total
             and report.column("local_currency") == report.orders_local_currency
+            and report.column("local_currency_value") == report.orders_local_currency_value
             and report.column("card") + report.column("pickup") == report.orders_euros
         )
         if not balanced:
