@@ -91,8 +91,18 @@ def parse_decimal(
     what = str(spec.label)
     if isinstance(text, bool | float):
         raise _refuse(spec, str(_("%(what)s doit être écrit(e) en chiffres.")) % {"what": what})
-    if isinstance(text, int | Decimal):
-        text = format(text, "f")
+    if isinstance(text, int):
+        # str(), not format(..., "f"): that goes through a float (wrong past 2**53, and an
+        # OverflowError past 1e308); a value longer than MAX_TEXT digits is refused unread.
+        text = str(text) if text.bit_length() <= 4 * MAX_TEXT else "9" * (MAX_TEXT + 1)
+    elif isinstance(text, Decimal):
+        if not text.is_finite():
+            text = str(text)  # "NaN", "Infinity": refused below as not a number
+        elif abs(text.adjusted()) > MAX_TEXT:
+            # "1E+999999999" would format to a billion digits: refused unformatted.
+            text = "9" * (MAX_TEXT + 1)
+        else:
+            text = format(text, "f")
     raw = "" if text is None else str(text)
     if len(raw) > MAX_TEXT:
         raise _refuse(spec, str(_("%(what)s est trop long(ue).")) % {"what": what})

@@ -98,3 +98,25 @@ def test_other_ids_are_refused(text):
     with pytest.raises(InvalidId):
         parse_id(text)
     assert parse_id_or_none(text) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [10**400, -(10**400), 2**53 + 1, Decimal("1E+999999999"), Decimal("1E-50"), Decimal("NaN")],
+    ids=["1e400", "-1e400", "2**53+1", "1E+999999999", "1E-50", "NaN"],
+)
+def test_huge_ints_and_decimals_are_refused_without_being_formatted(value):
+    # A JSON body may carry 10**400 (an int) or a Decimal with a huge exponent: formatting
+    # them with "f" went through a float (OverflowError, a 500) or built a billion digits.
+    with pytest.raises(InvalidNumber) as refused:
+        parse_decimal(value, "stock")
+    assert refused.value.code == "invalid_number"
+
+
+def test_ints_are_read_exactly_not_through_a_float():
+    assert parse_decimal(123456789012, "stock", maximum=Decimal(10**15)) == Decimal(
+        "123456789012.000"
+    )
+    assert parse_decimal(9007199254740993, "stock", maximum=Decimal(10**17)) == Decimal(
+        "9007199254740993.000"
+    )
