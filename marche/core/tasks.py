@@ -2,8 +2,16 @@
 
 from celery import shared_task
 
+from marche.core.outbox import outbox_relay
+
 
 @shared_task(name="core.ping", acks_late=True)
 def ping(value: str) -> str:
     """Echo a value back: proves a round trip through the broker to a worker."""
     return f"pong:{value}"
+
+
+@shared_task(name="outbox.relay", acks_late=True, ignore_result=True)
+def relay_outbox() -> int:
+    """Publish the tasks the broker could not take when they were enqueued."""
+    return outbox_relay()

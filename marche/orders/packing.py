@@ -23,6 +23,7 @@ from marche.errors import DomainError
 from marche.money import round_money
 from marche.orders.errors import OrderNotFound
 from marche.orders.models import LineKind, Order, OrderLine, OrderStatus
+from marche.orders.notifications import order_notification_enqueue
 from marche.orders.selectors import user_can_see_territory, user_is_coordinator
 from marche.payments.methods import PayAtPickup, payment_amount_left
 from marche.payments.models import Payment, PaymentStatus
@@ -107,8 +108,8 @@ def order_line_weigh(
     The order row is locked first (``select_for_update``), so two people weighing lines of
     the same order, or a weighing and a pickup, apply one after the other and the order
     total is always the sum of its lines. Every check happens before any write: a refusal
-    changes nothing. The "weighed" e-mail is queued on commit when the order becomes final,
-    so a re-weighing of a final order (a correction) does not send it again.
+    changes nothing. The "weighed" e-mail is queued with the weighing (outbox) when the order
+    becomes final, so a re-weighing of a final order (a correction) does not send it again.
     """
     now = now or timezone.now()
     weight = _check_weight(weight_kg)
@@ -128,7 +129,7 @@ def order_line_weigh(
             key = f"reweigh-line-{line_id}-{weight}"
             transaction.on_commit(lambda: _refund_overpaid(order.pk, key=key, reason=reason))
         if order.is_final and not was_final:
-            transaction.on_commit(lambda: _notify_weighed(order.pk))
+            _notify(order.pk, "weighed")
     return line
 
 
@@ -157,7 +158,7 @@ def order_line_mark_missing(*, line_id: int, by: User, now: datetime | None = No
             transaction.on_commit(
                 lambda: _refund_overpaid(order.pk, key=f"missing-line-{line_id}", reason=reason)
             )
-        transaction.on_commit(lambda: _notify(order.pk, "missing"))
+        _notify(order.pk, "missing", ref=f"line-{line_id}")
     return line
 
 
@@ -230,11 +231,6 @@ def _order_recompute(order: Order) -> None:
     )
 
 
-def _notify_weighed(order_id: int) -> None:
-    _notify(order_id, "weighed")
-
-
-def _notify(order_id: int, event: str) -> None:
-    from marche.orders.tasks import order_notify
-
-    order_notify.delay(order_id, event)
+def _notify(order_id: int, event: str, *, ref: str = "") -> None:
+    """Queue the e-mail in the current transaction (the outbox survives a broker outage)."""
+    order_notification_enqueue(order_id=order_id, event=event, ref=ref)

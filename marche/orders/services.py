@@ -38,6 +38,7 @@ from marche.orders.errors import (
     WholeNumberRequired,
 )
 from marche.orders.models import Cart, CartItem, LineKind, Order, OrderLine, OrderStatus
+from marche.orders.notifications import order_notification_enqueue
 from marche.payments.methods import PaymentStart, payment_method_find, payment_method_get
 from marche.relays.errors import RelayPointNotFound
 from marche.relays.models import RelayPoint
@@ -472,7 +473,7 @@ def order_confirm(*, order_id: int, now: datetime | None = None) -> Order:
     method = payment_method_find(order.payment_method)
     if method is not None:
         method.on_confirm(order=order)
-    transaction.on_commit(lambda: _notify(order.pk, "confirmed"))
+    _notify(order.pk, "confirmed")
     return order
 
 
@@ -502,8 +503,8 @@ def order_cancel(*, order_id: int, by: User, now: datetime | None = None) -> Ord
         order.status = OrderStatus.CANCELLED
         order.cancelled_at = now
         order.save(update_fields=["status", "cancelled_at", "slot_released", "updated_at"])
+        _notify(order.pk, "cancelled")
     _payment_cancel(order)
-    _notify(order.pk, "cancelled")
     return order
 
 
@@ -555,6 +556,5 @@ def orders_expire_pending(*, now: datetime | None = None) -> int:
 
 
 def _notify(order_id: int, event: str) -> None:
-    from marche.orders.tasks import order_notify
-
-    order_notify.delay(order_id, event)
+    """Queue the e-mail in the current transaction (the outbox survives a broker outage)."""
+    order_notification_enqueue(order_id=order_id, event=event)

@@ -17,10 +17,11 @@ def expire_pending_orders() -> int:
 @shared_task(
     name="orders.notify",
     acks_late=True,
+    ignore_result=True,
     autoretry_for=(OSError,),
     retry_backoff=True,
     max_retries=5,
 )
-def order_notify(order_id: int, event: str) -> None:
-    """Send the household the e-mail for an order event."""
-    order_notification_send(order_id=order_id, event=event)
+def order_notify(order_id: int, event: str, key: str | None = None) -> bool:
+    """Send the household the e-mail for an order event (once per key)."""
+    return order_notification_send(order_id=order_id, event=event, key=key)

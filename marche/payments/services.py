@@ -121,16 +121,16 @@ def order_collect(
             payment.save()
         order.status = OrderStatus.COLLECTED
         order.save(update_fields=["status", "updated_at"])
-        order_id = order.pk
         # Delivery is confirmed: pay the producers their share of the card payment.
-        transaction.on_commit(lambda: _transfers_enqueue(order_id))
+        _transfers_enqueue(order.pk)
     return order
 
 
 def _transfers_enqueue(order_id: int) -> None:
+    """Queue the producers' transfers in the pickup's transaction (outbox: at least once)."""
     from django.conf import settings
 
-    from marche.payments.tasks import order_transfers
+    from marche.core.outbox import enqueue
 
     if settings.CARD_PAYMENTS_ENABLED:
-        order_transfers.delay(order_id)
+        enqueue("payments.order_transfers", order_id, key=f"order-{order_id}-transfers")

@@ -132,7 +132,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "expire-manne-holds": {"task": "mannes.expire_holds", "schedule": 60.0},
     "expire-manne-units": {"task": "mannes.expire_units", "schedule": 86400.0},
     "generate-cycles": {"task": "cycles.generate_from_schedules", "schedule": 3600.0},
+    # Tasks the broker could not take when they were enqueued (see marche/core/outbox.py).
+    "relay-outbox": {"task": "outbox.relay", "schedule": 30.0},
 }
+# Publishing a task after commit waits this long (seconds) for the broker, once, without
+# retrying: a household is answered at once even when Redis is down; the relay retries.
+MARCHE_OUTBOX_PUBLISH_TIMEOUT = env.float("MARCHE_OUTBOX_PUBLISH_TIMEOUT", default=0.5)
 
 # Auth ---------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
