@@ -58,3 +58,8 @@ class OrderNotPending(DomainError):
 class PaymentMethodUnavailable(DomainError):
     code = "payment_method_unavailable"
     default_message = _("Ce moyen de paiement n'est pas disponible.")
+
+
+class CheckoutFormInvalid(DomainError):
+    code = "checkout_form_invalid"
+    default_message = _("Ce formulaire de commande n'est plus valide : rechargez votre panier.")

@@ -455,3 +455,15 @@ def producers_for_cycle(*, cycle: OrderCycle, user: User) -> list[Producer]:
             & (Q(products__offers__cycle=cycle) | Q(member_farms__products__offers__cycle=cycle))
         ).distinct()
     return list(producers.order_by("name", "pk"))
+
+
+# --- households ------------------------------------------------------------------------------
+
+
+def order_list_for_customer(*, customer: User) -> QuerySet[Order]:
+    """A household's orders, newest first, with what their lists show (one query)."""
+    return (
+        Order.objects.filter(customer=customer)
+        .select_related("cycle", "relay_point", "pickup_slot")
+        .order_by("-created_at", "-pk")
+    )

@@ -22,10 +22,12 @@ from django.utils import timezone
 from marche.accounts.models import User
 from marche.catalog.models import Product, ProductVariant, Unit
 from marche.catalog.selectors import product_labels_valid_on
+from marche.core.numbers import parse_decimal
 from marche.cycles.errors import CycleClosed, InvalidQuantity, OfferNotFound, OutOfStock
 from marche.cycles.models import Basket, Offer, OrderCycle
 from marche.cycles.services import stock_confirm, stock_hold, stock_release, stock_return
-from marche.money import round_money
+from marche.errors import DomainError
+from marche.money import format_money, round_money
 from marche.orders.errors import (
     BasketNotFound,
     CancellationTooLate,
@@ -81,8 +83,19 @@ class QuoteLine:
 
 
 @dataclass(frozen=True, slots=True)
+class CartProblem:
+    """A cart item that cannot be ordered as it is stored (its count is refused now)."""
+
+    cart_item_id: int
+    name: str
+    count: Decimal
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class Quote:
     lines: list[QuoteLine] = field(default_factory=list)
+    problems: list[CartProblem] = field(default_factory=list)
 
     @property
     def total(self) -> Decimal:
@@ -94,10 +107,17 @@ class Quote:
 
 
 def _check_count(count: Decimal, *, divisible: bool) -> None:
+    """A count a household may order: positive, whole unless sold by weight, bounded.
+
+    The bounds are the number parser's (``weight``: to the gram; ``count``: whole), so a
+    count from the API or stored long ago is held to what a form would accept: ``1E-9`` kg
+    or 100 000 pieces are refused, never stored, and never priced.
+    """
     if not isinstance(count, Decimal) or not count.is_finite() or count <= 0:
         raise InvalidQuantity()
     if not divisible and count != count.to_integral_value():
         raise WholeNumberRequired()
+    parse_decimal(count, "weight" if divisible else "count")
 
 
 def variant_item_price(*, offer: Offer, variant: ProductVariant) -> Decimal:
@@ -185,27 +205,50 @@ def _quote_basket(
     )
 
 
-def cart_quote(*, cart: Cart) -> Quote:
-    """Price every item of a cart at today's offer prices (round each line, then sum)."""
+def cart_quote(*, cart: Cart, lenient: bool = False) -> Quote:
+    """Price every item of a cart at today's offer prices (round each line, then sum).
+
+    An item that cannot be priced as stored (a count refused now) raises its DomainError, so
+    checkout refuses it; with ``lenient`` it is set aside in ``Quote.problems`` instead, so
+    the shop and the cart always show, with the problem and a way to remove the item.
+    """
     items = cart.items.select_related(
         "offer__product__producer", "variant", "basket__cycle"
     ).prefetch_related("basket__items__offer__product__producer")
     lines: list[QuoteLine] = []
+    problems: list[CartProblem] = []
     for item in items:
-        if item.basket is not None:
-            lines.append(
-                _quote_basket(
-                    basket=item.basket, count=item.count, customer=cart.customer, item_id=item.pk
+        try:
+            lines.append(_quote_item(item=item, customer=cart.customer))
+        except DomainError as error:
+            if not lenient:
+                raise
+            problems.append(
+                CartProblem(
+                    cart_item_id=item.pk,
+                    name=_item_name(item),
+                    count=item.count,
+                    message=error.message,
                 )
             )
-        else:
-            assert item.offer is not None  # guaranteed by a CHECK constraint
-            lines.append(
-                _quote_offer(
-                    offer=item.offer, variant=item.variant, count=item.count, item_id=item.pk
-                )
-            )
-    return Quote(lines=lines)
+    return Quote(lines=lines, problems=problems)
+
+
+def _quote_item(*, item: CartItem, customer: User) -> QuoteLine:
+    if item.basket is not None:
+        return _quote_basket(
+            basket=item.basket, count=item.count, customer=customer, item_id=item.pk
+        )
+    assert item.offer is not None  # guaranteed by a CHECK constraint
+    return _quote_offer(offer=item.offer, variant=item.variant, count=item.count, item_id=item.pk)
+
+
+def _item_name(item: CartItem) -> str:
+    if item.basket is not None:
+        return item.basket.name
+    assert item.offer is not None  # guaranteed by a CHECK constraint
+    name = str(item.offer.product.name)
+    return f"{name} — {item.variant.name}" if item.variant is not None else name
 
 
 # --- cart -----------------------------------------------------------------------------------
@@ -222,6 +265,58 @@ def cart_get(*, customer: User, cycle: OrderCycle) -> Cart:
     """The household's cart for a cycle, created empty the first time."""
     cart, _created = Cart.objects.get_or_create(customer=customer, cycle=cycle)
     return cart
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """What a cart item holds: an offer (optionally in a variant) or a composed basket."""
+
+    offer: Offer | None = None
+    variant: ProductVariant | None = None
+    basket: Basket | None = None
+
+    def lookup(self, cart: Cart) -> dict[str, object]:
+        return {"cart": cart, "offer": self.offer, "variant": self.variant, "basket": self.basket}
+
+
+def _cart_target(
+    *, cycle: OrderCycle, offer_id: int | None, variant_id: int | None, basket_id: int | None
+) -> _Target:
+    if (offer_id is None) == (basket_id is None):
+        raise OfferNotFound()
+    if basket_id is not None:
+        basket = (
+            Basket.objects.filter(pk=basket_id, cycle=cycle, is_active=True)
+            .select_related("cycle")
+            .prefetch_related("items__offer")
+            .first()
+        )
+        if basket is None:
+            raise BasketNotFound()
+        return _Target(basket=basket)
+    offer = Offer.objects.filter(pk=offer_id, cycle=cycle).select_related("product").first()
+    if offer is None:
+        raise OfferNotFound()
+    variant = None
+    if variant_id is not None:
+        variant = ProductVariant.objects.filter(
+            pk=variant_id, product_id=offer.product_id, is_active=True
+        ).first()
+        if variant is None or offer.product.is_variable_weight:
+            raise VariantNotFound()
+    return _Target(offer=offer, variant=variant)
+
+
+def _check_target(*, target: _Target, count: Decimal, customer: User) -> None:
+    """Refuse a count the household could not order now: invalid, or beyond what is left."""
+    if target.basket is not None:
+        line = _quote_basket(basket=target.basket, count=count, customer=customer, item_id=None)
+        for component in line.components:
+            _check_remaining(component.offer, component.quantity)
+        return
+    assert target.offer is not None
+    line = _quote_offer(offer=target.offer, variant=target.variant, count=count, item_id=None)
+    _check_remaining(target.offer, line.quantity)
 
 
 def cart_set_item(
@@ -241,44 +336,68 @@ def cart_set_item(
     """
     now = now or timezone.now()
     cycle = _open_cycle(cycle_id=cycle_id, now=now)
-    if (offer_id is None) == (basket_id is None):
-        raise OfferNotFound()
+    target = _cart_target(
+        cycle=cycle, offer_id=offer_id, variant_id=variant_id, basket_id=basket_id
+    )
     if not isinstance(count, Decimal) or not count.is_finite() or count < 0:
         raise InvalidQuantity()
-    offer = variant = basket = None
-    if basket_id is not None:
-        basket = (
-            Basket.objects.filter(pk=basket_id, cycle=cycle, is_active=True)
-            .select_related("cycle")
-            .prefetch_related("items__offer")
-            .first()
-        )
-        if basket is None:
-            raise BasketNotFound()
-        if count:
-            line = _quote_basket(basket=basket, count=count, customer=customer, item_id=None)
-            for component in line.components:
-                _check_remaining(component.offer, component.quantity)
-    else:
-        offer = Offer.objects.filter(pk=offer_id, cycle=cycle).select_related("product").first()
-        if offer is None:
-            raise OfferNotFound()
-        if variant_id is not None:
-            variant = ProductVariant.objects.filter(
-                pk=variant_id, product_id=offer.product_id, is_active=True
-            ).first()
-            if variant is None or offer.product.is_variable_weight:
-                raise VariantNotFound()
-        if count:
-            line = _quote_offer(offer=offer, variant=variant, count=count, item_id=None)
-            _check_remaining(offer, line.quantity)
+    if count:
+        _check_target(target=target, count=count, customer=customer)
     cart = cart_get(customer=customer, cycle=cycle)
-    lookup = {"cart": cart, "offer": offer, "variant": variant, "basket": basket}
     if not count:
-        CartItem.objects.filter(**lookup).delete()
+        CartItem.objects.filter(**target.lookup(cart)).delete()
         return None
-    item, _created = CartItem.objects.update_or_create(**lookup, defaults={"count": count})
+    item, _created = CartItem.objects.update_or_create(
+        **target.lookup(cart), defaults={"count": count}
+    )
     return item
+
+
+def cart_add_item(
+    *,
+    customer: User,
+    cycle_id: int,
+    count: Decimal,
+    offer_id: int | None = None,
+    variant_id: int | None = None,
+    basket_id: int | None = None,
+    now: datetime | None = None,
+) -> CartItem:
+    """Add ``count`` of an offer (or variant) or a basket to what the cart already holds.
+
+    The cart row is locked while its item is read, added to and written, so two quick
+    clicks on "Ajouter" always add up (never one lost update), and the new total is held to
+    the same rules as a count that is set: whole unless sold by weight, bounded, in stock.
+    """
+    now = now or timezone.now()
+    cycle = _open_cycle(cycle_id=cycle_id, now=now)
+    target = _cart_target(
+        cycle=cycle, offer_id=offer_id, variant_id=variant_id, basket_id=basket_id
+    )
+    if not isinstance(count, Decimal) or not count.is_finite() or count <= 0:
+        raise InvalidQuantity()
+    _check_target(target=target, count=count, customer=customer)
+    cart = cart_get(customer=customer, cycle=cycle)
+    with transaction.atomic():
+        Cart.objects.select_for_update().filter(pk=cart.pk).first()
+        item = CartItem.objects.filter(**target.lookup(cart)).first()
+        total = count if item is None else item.count + count
+        _check_target(target=target, count=total, customer=customer)
+        if item is None:
+            return CartItem.objects.create(**target.lookup(cart), count=total)
+        item.count = total
+        item.save(update_fields=["count"])
+    return item
+
+
+def cart_remove_item(*, customer: User, item_id: int) -> bool:
+    """Take an item out of the household's cart, whatever its count; idempotent.
+
+    It works even for an item stored with a count refused now, and after the cycle closed,
+    so a cart can always be tidied.
+    """
+    deleted, _per_model = CartItem.objects.filter(pk=item_id, cart__customer=customer).delete()
+    return deleted > 0
 
 
 def _check_remaining(offer: Offer, quantity: Decimal) -> None:
@@ -334,7 +453,8 @@ def order_place(
         raise CartEmpty()
     if quote.total < cycle.minimum_order_amount:
         raise MinimumOrderNotReached(
-            MinimumOrderNotReached.default_message + f" ({cycle.minimum_order_amount} €)",
+            f"{MinimumOrderNotReached.default_message}"
+            f" ({format_money(cycle.minimum_order_amount)})",
             minimum=str(cycle.minimum_order_amount),
             total=str(quote.total),
         )

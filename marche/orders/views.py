@@ -1,19 +1,24 @@
 """The household's pages: the shop of the open cycle, the cart, checkout and order history.
 
-Views stay thin: they parse the form, call one service and show its result; every refusal
-of a service is a DomainError whose French message is shown as is.
+Views stay thin: they parse the form with the one number parser (``marche.core.numbers``),
+call one service and show its result. A refusal is a DomainError, left to
+``DomainErrorMiddleware``: the household goes back to the form (its ``next`` field) with the
+French message as an error, and nothing was changed.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from decimal import Decimal
 from functools import wraps
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,13 +28,19 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from marche.accounts.models import Role
+from marche.accounts.models import Role, User
+from marche.core.numbers import parse_decimal, parse_id, parse_id_or_none
 from marche.cycles.models import OrderCycle
 from marche.cycles.selectors import basket_list_for_shop, cycle_list_open, offer_list_for_shop
 from marche.errors import DomainError
-from marche.orders.models import Cart, Order, OrderLine
+from marche.orders.display import format_quantity, quantity_label
+from marche.orders.errors import CheckoutFormInvalid
+from marche.orders.models import Cart, CartItem, Order, OrderLine
+from marche.orders.selectors import order_list_for_customer
 from marche.orders.services import (
+    cart_add_item,
     cart_quote,
+    cart_remove_item,
     cart_set_item,
     order_cancel,
     order_place,
@@ -43,6 +54,22 @@ from marche.relays.services import pickup_slots_ensure
 from marche.territories.selectors import territory_get_default
 
 ORDERING_ROLES = {Role.HOUSEHOLD, Role.COORDINATOR}
+# Where an add made while logged out waits for the login (see pending_add_apply).
+PENDING_ADD = "orders.pending_add"
+# The checkout form sends a uuid4 hex; the order keeps "<customer id>:<key>" in 120 characters.
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+
+
+def post_or_shop(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A form's target: a GET (a login redirecting back, a bookmark) goes to the shop, no 405."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method != "POST":
+            return redirect("orders:shop")
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def household_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -66,15 +93,66 @@ def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
     return HttpResponseRedirect(target or default)
 
 
-def _decimal(value: str | None) -> Decimal | None:
-    try:
-        return Decimal((value or "").replace(",", ".").strip())
-    except InvalidOperation:
-        return None
+def _optional_id(value: object) -> int | None:
+    """An id field that may be left empty; anything else must be a valid id."""
+    return None if value in (None, "") else parse_id(value)
 
 
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+@dataclass(frozen=True, slots=True)
+class CartEntry:
+    """What an "Ajouter" or "Modifier" form names: a cycle, an offer or basket, a count."""
+
+    cycle_id: int
+    count: Decimal
+    offer_id: int | None = None
+    variant_id: int | None = None
+    basket_id: int | None = None
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> CartEntry:
+        """Read the form; the service then holds the count to its unit (whole for pieces)."""
+        return cls(
+            cycle_id=parse_id(data.get("cycle")),
+            # The most lenient kind (weights, to the gram); pieces are refused 1,5 by the service.
+            count=parse_decimal(data.get("count"), "weight"),
+            offer_id=_optional_id(data.get("offer")),
+            variant_id=_optional_id(data.get("variant")),
+            basket_id=_optional_id(data.get("basket")),
+        )
+
+    def as_form(self) -> dict[str, str]:
+        """The entry as the form sent it, to keep in the session and parse again later."""
+        fields = {
+            "cycle": self.cycle_id,
+            "count": self.count,
+            "offer": self.offer_id,
+            "variant": self.variant_id,
+            "basket": self.basket_id,
+        }
+        return {name: str(value) for name, value in fields.items() if value is not None}
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def shop_url(self) -> str:
+        """The shop of the cycle, scrolled to the card of what was added."""
+        anchor = f"panier-{self.basket_id}" if self.basket_id else f"offre-{self.offer_id}"
+        return f"{reverse('orders:shop')}?cycle={self.cycle_id}#{anchor}"
+
+
+def _added_message(item: CartItem, added: Decimal) -> str:
+    if item.basket is not None:
+        what = f"{format_quantity(added)} × {item.basket.name}"
+    elif item.variant is not None:
+        assert item.offer is not None
+        what = f"{format_quantity(added)} × {item.offer.product.name} — {item.variant.name}"
+    else:
+        assert item.offer is not None
+        what = f"{quantity_label(added, item.offer.product.unit)} {item.offer.product.name}"
+    return _("Ajouté à votre panier : %(what)s.") % {"what": what}
+
+
+# --- shop and cart --------------------------------------------------------------------------
 
 
 def shop(request: HttpRequest) -> HttpResponse:
@@ -82,46 +160,108 @@ def shop(request: HttpRequest) -> HttpResponse:
     territory = territory_get_default()
     now = timezone.now()
     cycles = list(cycle_list_open(territory=territory, now=now)) if territory else []
-    wanted = _int(request.GET.get("cycle"))
+    wanted = parse_id_or_none(request.GET.get("cycle"))
     cycle = next((c for c in cycles if c.pk == wanted), cycles[0] if cycles else None)
     context: dict[str, Any] = {"territory": territory, "cycles": cycles, "cycle": cycle}
-    if cycle is not None:
-        context["baskets"] = basket_list_for_shop(cycle=cycle)
-        offers = list(offer_list_for_shop(cycle=cycle))
-        for offer in offers:
-            for variant in offer.product.active_variants:
-                variant.item_price = variant_item_price(offer=offer, variant=variant)
-        context["offers"] = offers
-        if request.user.is_authenticated:
-            cart = Cart.objects.filter(customer=request.user, cycle=cycle).first()
-            context["quote"] = cart_quote(cart=cart) if cart else None
+    if cycle is None:
+        return render(request, "orders/shop.html", context)
+    in_cart: dict[tuple[str, int | None, int | None], Decimal] = {}
+    if request.user.is_authenticated:
+        cart = Cart.objects.filter(customer=request.user, cycle=cycle).first()
+        if cart is not None:
+            context["quote"] = cart_quote(cart=cart, lenient=True)
+            for item in cart.items.all():
+                if item.basket_id is not None:
+                    in_cart[("basket", item.basket_id, None)] = item.count
+                else:
+                    in_cart[("offer", item.offer_id, item.variant_id)] = item.count
+    baskets = list(basket_list_for_shop(cycle=cycle))
+    for basket in baskets:
+        basket.in_cart = in_cart.get(("basket", basket.pk, None))
+    offers = list(offer_list_for_shop(cycle=cycle))
+    for offer in offers:
+        offer.in_cart = in_cart.get(("offer", offer.pk, None))
+        for variant in offer.product.active_variants:
+            variant.item_price = variant_item_price(offer=offer, variant=variant)
+            variant.in_cart = in_cart.get(("offer", offer.pk, variant.pk))
+    context.update(baskets=baskets, offers=offers)
     return render(request, "orders/shop.html", context)
 
 
-@require_POST
+@post_or_shop
+def cart_add(request: HttpRequest) -> HttpResponse:
+    """Add to the cart what the card names ("Ajouter"), then back to that card.
+
+    Logged out, the add waits in the session and the household is sent to log in; the login
+    brings it back to the card, with the add applied (``pending_add_apply``). A GET (a login
+    page redirecting here, a bookmark) goes to the shop instead of a blank 405.
+    """
+    entry = CartEntry.parse(request.POST)
+    if not request.user.is_authenticated:
+        request.session[PENDING_ADD] = entry.as_form()
+        messages.info(
+            request, _("Connectez-vous : votre article sera ajouté au panier dès la connexion.")
+        )
+        return redirect_to_login(entry.shop_url())
+    if request.user.role not in ORDERING_ROLES:  # type: ignore[union-attr]
+        messages.error(request, _("Seuls les foyers peuvent commander avec ce compte."))
+        return redirect(entry.shop_url())
+    item = cart_add_item(customer=request.user, **entry.service_kwargs())  # type: ignore[arg-type]
+    messages.success(request, _added_message(item, entry.count))
+    return redirect(entry.shop_url())
+
+
+def pending_add_apply(request: HttpRequest, user: object) -> None:
+    """Apply the add a household made before logging in (kept in its session), once.
+
+    Called when a user logs in. A refusal (sold out meanwhile, cycle closed) becomes a
+    message: logging in never fails because of the cart.
+    """
+    pending = request.session.pop(PENDING_ADD, None)
+    if not isinstance(pending, dict) or not isinstance(user, User):
+        return
+    if user.role not in ORDERING_ROLES:
+        messages.warning(
+            request,
+            _("Seuls les foyers peuvent commander avec ce compte."),
+            fail_silently=True,
+        )
+        return
+    try:
+        entry = CartEntry.parse(pending)
+        item = cart_add_item(customer=user, **entry.service_kwargs())
+    except DomainError as error:
+        messages.error(request, error.message, fail_silently=True)
+    else:
+        messages.success(request, _added_message(item, entry.count), fail_silently=True)
+
+
+def pending_add_on_login(
+    sender: object, request: HttpRequest | None, user: object, **kwargs: Any
+) -> None:
+    """``user_logged_in`` receiver: hands over to :func:`pending_add_apply`."""
+    if request is not None and hasattr(request, "session"):
+        pending_add_apply(request, user)
+
+
+@post_or_shop
 @household_required
 def cart_update(request: HttpRequest) -> HttpResponse:
-    """Set how many of an offer, variant or basket the cart holds (0 removes it)."""
-    cycle_id = _int(request.POST.get("cycle"))
-    count = _decimal(request.POST.get("count"))
-    default = reverse("orders:cart", args=[cycle_id]) if cycle_id else reverse("orders:shop")
-    if cycle_id is None or count is None:
-        messages.error(request, _("Indiquez une quantité valide."))
-        return _back(request, default)
-    try:
-        cart_set_item(
-            customer=request.user,  # type: ignore[arg-type]
-            cycle_id=cycle_id,
-            count=count,
-            offer_id=_int(request.POST.get("offer")),
-            variant_id=_int(request.POST.get("variant")),
-            basket_id=_int(request.POST.get("basket")),
-        )
-    except DomainError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("Panier mis à jour."))
-    return _back(request, default)
+    """Set how many of an offer, variant or basket the cart holds ("Modifier"; 0 removes it)."""
+    entry = CartEntry.parse(request.POST)
+    cart_set_item(customer=request.user, **entry.service_kwargs())  # type: ignore[arg-type]
+    messages.success(request, _("Panier mis à jour."))
+    return _back(request, reverse("orders:cart", args=[entry.cycle_id]))
+
+
+@post_or_shop
+@household_required
+def cart_remove(request: HttpRequest) -> HttpResponse:
+    """Take a line out of the cart ("Retirer"), even one whose stored count is refused now."""
+    item_id = parse_id(request.POST.get("item"))
+    if cart_remove_item(customer=request.user, item_id=item_id):  # type: ignore[arg-type]
+        messages.success(request, _("Article retiré du panier."))
+    return _back(request, reverse("orders:shop"))
 
 
 @household_required
@@ -129,9 +269,10 @@ def cart(request: HttpRequest, cycle_id: int) -> HttpResponse:
     """The cart of a cycle with its total, then the choice of relay point, slot and payment."""
     cycle = get_object_or_404(OrderCycle, pk=cycle_id)
     cart_obj = Cart.objects.filter(customer=request.user, cycle=cycle).first()
-    quote = cart_quote(cart=cart_obj) if cart_obj else None
+    quote = cart_quote(cart=cart_obj, lenient=True) if cart_obj else None
     relays = list(relay_point_list_public(territory=cycle.territory))
-    relay = next((r for r in relays if r.pk == _int(request.GET.get("relay"))), None)
+    relay_id = parse_id_or_none(request.GET.get("relay"))
+    relay = next((r for r in relays if r.pk == relay_id), None)
     slots = pickup_slots_ensure(relay_point=relay, on=cycle.delivery_date) if relay else []
     context = {
         "cycle": cycle,
@@ -148,7 +289,7 @@ def cart(request: HttpRequest, cycle_id: int) -> HttpResponse:
         ),
         "missing": (
             cycle.minimum_order_amount - quote.total
-            if quote and quote.total < cycle.minimum_order_amount
+            if quote and quote.lines and quote.total < cycle.minimum_order_amount
             else None
         ),
     }
@@ -159,25 +300,24 @@ def cart(request: HttpRequest, cycle_id: int) -> HttpResponse:
 @household_required
 def checkout(request: HttpRequest, cycle_id: int) -> HttpResponse:
     """Place the order; the idempotency key of the form makes a double submit harmless."""
-    relay_id = _int(request.POST.get("relay"))
-    slot_id = _int(request.POST.get("slot"))
+    relay_id = _optional_id(request.POST.get("relay"))
+    slot_id = _optional_id(request.POST.get("slot"))
     back = reverse("orders:cart", args=[cycle_id])
     if relay_id is None or slot_id is None:
         messages.error(request, _("Choisissez un point relais et un créneau de retrait."))
         return redirect(f"{back}?relay={relay_id or ''}")
-    try:
-        order, start = order_place(
-            customer=request.user,  # type: ignore[arg-type]
-            cycle_id=cycle_id,
-            relay_point_id=relay_id,
-            pickup_slot_id=slot_id,
-            payment_method=request.POST.get("payment_method", ""),
-            idempotency_key=request.POST.get("idempotency_key") or uuid.uuid4().hex,
-            payment_options={"mannes": request.POST.get("mannes", "")},
-        )
-    except DomainError as error:
-        messages.error(request, error.message)
-        return redirect(f"{back}?relay={relay_id}")
+    key = request.POST.get("idempotency_key") or uuid.uuid4().hex
+    if not IDEMPOTENCY_KEY.match(key):
+        raise CheckoutFormInvalid()
+    order, start = order_place(
+        customer=request.user,  # type: ignore[arg-type]
+        cycle_id=cycle_id,
+        relay_point_id=relay_id,
+        pickup_slot_id=slot_id,
+        payment_method=request.POST.get("payment_method", ""),
+        idempotency_key=key,
+        payment_options={"mannes": request.POST.get("mannes", "")},
+    )
     if start is not None and start.redirect_url:
         return redirect(start.redirect_url)
     messages.success(
@@ -186,23 +326,16 @@ def checkout(request: HttpRequest, cycle_id: int) -> HttpResponse:
     return redirect("orders:detail", reference=order.reference)
 
 
-def _customer_orders(request: HttpRequest):  # type: ignore[no-untyped-def]
-    return Order.objects.filter(customer=request.user).select_related(
-        "cycle", "relay_point", "pickup_slot"
-    )
+# --- orders ---------------------------------------------------------------------------------
 
 
-@household_required
-def order_list(request: HttpRequest) -> HttpResponse:
-    """The household's orders, newest first."""
-    return render(request, "orders/order_list.html", {"orders": _customer_orders(request)})
+def _can_cancel(order: Order) -> bool:
+    return order.status in {"pending", "confirmed"} and timezone.now() < order.cycle.closes_at
 
 
-@household_required
-def order_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    """One order with its lines, basket contents, pickup and payments."""
+def _order_with_lines(request: HttpRequest, reference: str) -> Order:
     order = (
-        _customer_orders(request)
+        order_list_for_customer(customer=request.user)  # type: ignore[arg-type]
         .prefetch_related(
             Prefetch(
                 "lines",
@@ -218,7 +351,20 @@ def order_detail(request: HttpRequest, reference: str) -> HttpResponse:
     )
     if order is None:
         raise Http404
-    can_cancel = order.status in {"pending", "confirmed"} and timezone.now() < order.cycle.closes_at
+    return order
+
+
+@household_required
+def order_list(request: HttpRequest) -> HttpResponse:
+    """The household's orders, newest first."""
+    orders = order_list_for_customer(customer=request.user)  # type: ignore[arg-type]
+    return render(request, "orders/order_list.html", {"orders": orders})
+
+
+@household_required
+def order_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    """One order with its lines, basket contents, pickup and payments."""
+    order = _order_with_lines(request, reference)
     manne_total = sum(
         (
             p.amount
@@ -230,21 +376,22 @@ def order_detail(request: HttpRequest, reference: str) -> HttpResponse:
     return render(
         request,
         "orders/order_detail.html",
-        {"order": order, "can_cancel": can_cancel, "manne_total": manne_total},
+        {"order": order, "can_cancel": _can_cancel(order), "manne_total": manne_total},
     )
 
 
-@require_POST
 @household_required
 def order_cancel_view(request: HttpRequest, reference: str) -> HttpResponse:
-    """Cancel an order before the cutoff."""
-    order = _customer_orders(request).filter(reference=reference).first()
-    if order is None:
-        raise Http404
-    try:
+    """Cancel an order before the cutoff: GET asks for confirmation, POST cancels."""
+    if request.method == "POST":
+        order = order_list_for_customer(customer=request.user).filter(reference=reference).first()  # type: ignore[arg-type]
+        if order is None:
+            raise Http404
         order_cancel(order_id=order.pk, by=request.user)  # type: ignore[arg-type]
-    except DomainError as error:
-        messages.error(request, error.message)
-    else:
         messages.success(request, _("Commande annulée : les produits sont remis en vente."))
-    return redirect("orders:detail", reference=reference)
+        return redirect("orders:detail", reference=reference)
+    order = _order_with_lines(request, reference)
+    if not _can_cancel(order):
+        messages.error(request, _("Cette commande ne peut plus être annulée."))
+        return redirect("orders:detail", reference=reference)
+    return render(request, "orders/order_cancel.html", {"order": order})
