@@ -116,9 +116,7 @@ def stored_invalid_lines(market) -> tuple[CartItem, CartItem]:  # type: ignore[n
     return eggs, basket
 
 
-def test_stored_invalid_lines_are_shown_with_their_error_and_can_be_removed(
-    client, market
-) -> None:
+def test_stored_invalid_lines_are_shown_with_their_error_and_can_be_removed(client, market) -> None:
     eggs, basket = stored_invalid_lines(market)
     cart = Cart.objects.get()
     CartItem.objects.create(cart=cart, offer=market.carrots, count=Decimal("1.5"))
@@ -275,7 +273,9 @@ def test_ajouter_twice_adds_up_and_comes_back_to_the_card(client, market) -> Non
     assert cart_items(market) == [(market.carrots.pk, None, Decimal("3.000"))]
     add(client, market, basket=market.basket.pk)
     basket_add = add(client, market, basket=market.basket.pk)
-    assert basket_add["Location"] == f"/commander/?cycle={market.cycle.pk}#panier-{market.basket.pk}"
+    assert (
+        basket_add["Location"] == f"/commander/?cycle={market.cycle.pk}#panier-{market.basket.pk}"
+    )
     body = client.get(reverse("orders:shop")).content.decode()
     assert f'id="offre-{market.carrots.pk}"' in body
     assert "Dans votre panier : 3 kg" in body
@@ -316,7 +316,8 @@ def test_cart_lines_have_a_visible_modifier_and_a_retirer(client, market) -> Non
     assert 'class="link-button">Modifier' not in body
 
     client.post(
-        SET, {"cycle": market.cycle.pk, "offer": market.carrots.pk, "count": "2,5", "next": cart_url}
+        SET,
+        {"cycle": market.cycle.pk, "offer": market.carrots.pk, "count": "2,5", "next": cart_url},
     )
     eggs = CartItem.objects.get(offer=market.eggs)
     removed = client.post(REMOVE, {"item": eggs.pk, "next": cart_url})
@@ -353,7 +354,10 @@ def test_bad_ids_in_cart_forms_are_refused_without_a_500(client, market, bad: st
         assert response.status_code == 302, (url, data)
     assert CartItem.objects.count() == 0
     assert client.get(reverse("orders:shop"), {"cycle": bad}).status_code == 200
-    assert client.get(reverse("orders:cart", args=[market.cycle.pk]), {"relay": bad}).status_code == 200
+    assert (
+        client.get(reverse("orders:cart", args=[market.cycle.pk]), {"relay": bad}).status_code
+        == 200
+    )
 
 
 @pytest.mark.parametrize("bad_cycle", ["99999999999999999999", "9223372036854775808"])
