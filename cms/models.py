@@ -19,6 +19,7 @@ from cms.blocks import BodyBlock
 from cms.maps import project
 from marche.catalog.models import EgalimLabel, Product
 from marche.catalog.selectors import product_list_public
+from marche.cycles.selectors import product_exclude_withdrawn
 from marche.producers.selectors import producer_list_public
 from marche.relays.selectors import relay_point_list_public
 from marche.territories.models import Territory
@@ -88,10 +89,15 @@ class HomePage(Page):
         if territory is not None:
             producers = list(producer_list_public(territory=territory))
             relay_points = list(relay_point_list_public(territory=territory))
-            today = timezone.localdate()
+            now = timezone.now()
+            # A product its farmer withdrew from the cycle open now is not shown at all.
+            products = product_exclude_withdrawn(
+                products=product_list_public(territory=territory, on=timezone.localdate(now)),
+                territory=territory,
+                now=now,
+            )
             context["products"] = [
-                ProductCard(product=product, labels=product.valid_labels)
-                for product in product_list_public(territory=territory, on=today)
+                ProductCard(product=product, labels=product.valid_labels) for product in products
             ]
             context["producers"] = producers
             context["relay_points"] = relay_points

@@ -75,3 +75,29 @@ class OfferAlreadyPublished(DomainError):
     code = "offer_exists"
     status = 409
     default_message = _("Ce produit est déjà proposé dans ce cycle : modifiez l'offre existante.")
+
+
+class PriceUnusual(DomainError):
+    code = "price_unusual"
+    default_message = _(
+        "Ce prix est très éloigné du prix habituel de ce produit : vérifiez-le, puis confirmez-le."
+    )
+
+
+class MaxPerOrderExceeded(DomainError):
+    code = "max_per_order_exceeded"
+    status = 409
+    default_message = _("Cette quantité dépasse le maximum par commande fixé par le producteur.")
+
+
+class OfferWithdrawn(DomainError):
+    code = "offer_withdrawn"
+    status = 409
+    default_message = _("Ce produit a été retiré de la vente par son producteur.")
+
+
+class InvalidMaxPerOrder(DomainError):
+    code = "invalid_max_per_order"
+    default_message = _(
+        "Le maximum par commande doit être strictement positif et ne peut pas dépasser 10 000."
+    )

@@ -4,6 +4,11 @@ An offer's stock is three counters: ``quantity_available`` (published; NULL for 
 demand"), ``quantity_held`` (in carts, until the hold expires) and ``quantity_sold``
 (confirmed). The database itself refuses held + sold > available, and services only move
 the counters with conditional UPDATEs, so no interleaving of buyers can oversell.
+
+The database also refuses absurd amounts: prices, quantities and the maximum per order stay
+within the bounds of the number parser's kinds (``marche.core.numbers.KINDS``), so no form,
+file or API call that slipped past a check can store a price of a million euros or a
+thousand tonnes.
 """
 
 from __future__ import annotations
@@ -11,14 +16,27 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from marche.core.models import TimeStampedModel
+from marche.core.numbers import KINDS
 
 QUANTITY = {"max_digits": 10, "decimal_places": 3}
+# The largest price, stock and amount per order the database accepts: the parser's bounds.
+PRICE_MAX = KINDS["price"].maximum
+STOCK_MAX = KINDS["stock"].maximum
+PER_ORDER_MAX = KINDS["weight"].maximum
+
+
+def offer_max_per_order_default() -> Decimal:
+    """The maximum per order of a new offer, from the ``MARCHE_OFFER_MAX_PER_ORDER`` setting."""
+    return Decimal(str(settings.MARCHE_OFFER_MAX_PER_ORDER))
+
+
 WEEKDAYS = [
     (0, _("lundi")),
     (1, _("mardi")),
@@ -145,6 +163,21 @@ class Offer(TimeStampedModel):
     )
     quantity_held = models.DecimalField(_("quantité réservée"), **QUANTITY, default=Decimal("0"))
     quantity_sold = models.DecimalField(_("quantité vendue"), **QUANTITY, default=Decimal("0"))
+    max_per_order = models.DecimalField(
+        _("maximum par commande"),
+        **QUANTITY,
+        default=offer_max_per_order_default,
+        validators=[MinValueValidator(Decimal("0.001")), MaxValueValidator(PER_ORDER_MAX)],
+        help_text=_(
+            "Pour une offre à la demande : la plus grande quantité qu'une commande peut prendre."
+        ),
+    )
+    withdrawn_at = models.DateTimeField(
+        _("retiré de la vente le"),
+        null=True,
+        blank=True,
+        help_text=_("Retiré de la vente : n'apparaît plus dans la boutique."),
+    )
 
     class Meta:
         verbose_name = _("offre")
@@ -161,11 +194,30 @@ class Offer(TimeStampedModel):
                 | Q(quantity_available__gte=F("quantity_held") + F("quantity_sold")),
                 name="offer_never_oversold",
             ),
-            models.CheckConstraint(condition=Q(unit_price__gt=0), name="offer_price_positive"),
+            models.CheckConstraint(
+                condition=Q(unit_price__gt=0, unit_price__lte=PRICE_MAX),
+                name="offer_price_in_range",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(quantity_available__isnull=True)
+                    | Q(quantity_available__gte=0, quantity_available__lte=STOCK_MAX)
+                )
+                & Q(quantity_held__lte=STOCK_MAX, quantity_sold__lte=STOCK_MAX),
+                name="offer_quantities_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_per_order__gt=0, max_per_order__lte=PER_ORDER_MAX),
+                name="offer_max_per_order_in_range",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.product} — {self.cycle}"
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
     @property
     def quantity_remaining(self) -> Decimal | None:
@@ -209,7 +261,9 @@ class Basket(TimeStampedModel):
         ordering = ["cycle", "price"]
         constraints = [
             models.UniqueConstraint(fields=["cycle", "name"], name="basket_name_per_cycle"),
-            models.CheckConstraint(condition=Q(price__gt=0), name="basket_price_positive"),
+            models.CheckConstraint(
+                condition=Q(price__gt=0, price__lte=PRICE_MAX), name="basket_price_in_range"
+            ),
             models.CheckConstraint(
                 condition=Q(solidarity_price__isnull=True)
                 | Q(solidarity_price__gt=0, solidarity_price__lt=F("price")),
@@ -234,7 +288,10 @@ class BasketItem(models.Model):
         ordering = ["basket", "offer__product__name"]
         constraints = [
             models.UniqueConstraint(fields=["basket", "offer"], name="basket_item_once"),
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="basket_item_qty_pos"),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0, quantity__lte=PER_ORDER_MAX),
+                name="basket_item_qty_in_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -267,7 +324,10 @@ class StockHold(TimeStampedModel):
         verbose_name_plural = _("réservations de stock")
         indexes = [models.Index(fields=["status", "expires_at"], name="hold_expiry_idx")]
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="hold_quantity_positive")
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0, quantity__lte=STOCK_MAX),
+                name="hold_quantity_in_range",
+            )
         ]
 
     def __str__(self) -> str:

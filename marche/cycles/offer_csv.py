@@ -2,12 +2,21 @@
 
 The file is what French spreadsheets open and save without questions: UTF-8 with a BOM,
 ``;`` between columns, decimal commas (dots are read too). Columns: ``produit`` (the
-product's identifier), ``nom`` and ``unité`` (for reading only), ``prix`` (empty: not offered)
-and ``quantité`` (empty: on demand).
+product's identifier), ``nom`` and ``unité`` (for reading only), ``prix`` (empty: not
+offered), ``quantité`` (empty: on demand; 0: withdrawn from sale) and ``max par commande``
+(an on-demand offer's maximum per order; empty: unchanged). Files of the earlier layout,
+without the last column, are still read.
 
-Import is all or nothing: every row is checked first and every error reported with its line
-number; only a file without errors is applied, in one transaction, by the same service the
-dashboard and the API use.
+What the export writes, the import reads back unchanged: a withdrawn offer is written with
+quantity 0, and a line for a withdrawn offer never puts it back on sale (that is done on
+the dashboard), so an old file cannot undo a withdrawal. Cells a spreadsheet would run as
+a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) are
+written with a leading ``'``, as OWASP advises against CSV injection, and read back without it.
+
+Import is all or nothing: every row is checked first and the errors reported with their
+line number (the first 50, then how many more); only a file without errors is applied, in
+one transaction, by the same service the dashboard and the API use. A price far from the
+product's usual price is an error until the farmer confirms the file's prices.
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -24,21 +33,32 @@ from django.utils.translation import gettext as _
 
 from marche.accounts.models import User
 from marche.catalog.models import Product
+from marche.core.numbers import InvalidNumber, parse_decimal
 from marche.cycles.errors import CycleNotFound
 from marche.cycles.models import Offer, OrderCycle
 from marche.cycles.services import (
     offer_check_member,
     offer_check_price,
-    offer_check_quantity,
+    offer_check_price_usual,
     offer_editable_cycle,
+    offer_quantity_places,
     offer_save,
+    offer_withdraw,
 )
 from marche.errors import DomainError
 from marche.producers.models import Producer
 
-COLUMNS = ("produit", "nom", "unité", "prix", "quantité")
+COLUMNS = ("produit", "nom", "unité", "prix", "quantité", "max par commande")
+# The earlier layout, without the maximum per order: files saved from it are still read.
+COLUMNS_V1 = COLUMNS[:5]
 DELIMITER = ";"
 BOM = "\ufeff"
+# Reported errors: a file of 20,000 wrong lines shows the first ones and how many more.
+MAX_ERRORS = 50
+# What a spreadsheet would take for the start of a formula (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A value quoted in an error message is cut to this length.
+MAX_QUOTED = 40
 
 
 @dataclass(frozen=True)
@@ -54,14 +74,30 @@ class RowError:
 
 @dataclass
 class ImportReport:
-    """The outcome of an import: offers saved, or the errors that stopped it."""
+    """The outcome of an import: offers saved, or the errors that stopped it.
+
+    ``errors`` holds the first ``MAX_ERRORS`` errors and ``more_errors`` how many others
+    there were. ``unusual_prices`` is true when some errors are prices to confirm: the same
+    file imported with ``confirm_prices`` goes through. ``ignored`` lists the lines of
+    withdrawn products that were left as they are.
+    """
 
     errors: list[RowError] = field(default_factory=list)
+    more_errors: int = 0
+    unusual_prices: bool = False
     saved: int = 0
+    withdrawn: int = 0
+    ignored: list[RowError] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def add_error(self, error: RowError) -> None:
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append(error)
+        else:
+            self.more_errors += 1
 
 
 @dataclass(frozen=True)
@@ -70,6 +106,8 @@ class _Row:
     product: Product
     unit_price: Decimal
     quantity: Decimal | None
+    max_per_order: Decimal | None = None
+    withdraw: bool = False
 
 
 def _decimal_text(value: Decimal, *, places: str | None = None) -> str:
@@ -77,15 +115,25 @@ def _decimal_text(value: Decimal, *, places: str | None = None) -> str:
     return f"{value:f}".replace(".", ",")
 
 
-def _parse_decimal(text: str) -> Decimal:
-    cleaned = text.replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace("€", "")
-    try:
-        value = Decimal(cleaned.replace(",", "."))
-    except InvalidOperation:
-        raise ValueError(text) from None
-    if not value.is_finite():
-        raise ValueError(text)
-    return value
+def _cell(text: str) -> str:
+    """A cell a spreadsheet shows as text, never runs as a formula."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+def _uncell(text: str) -> str:
+    """The text of a cell written by :func:`_cell`."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+        return text[1:]
+    return text
+
+
+def _quoted(text: str) -> str:
+    return text if len(text) <= MAX_QUOTED else text[:MAX_QUOTED] + "…"
+
+
+def _number(text: str, kind: str, **bounds: object) -> Decimal:
+    """A number of the file: the one parser, once a currency sign shown by a sheet is gone."""
+    return parse_decimal(text.replace("€", ""), kind, **bounds)  # type: ignore[arg-type]
 
 
 def _producer_cycle(*, producer_id: int, cycle_id: int) -> tuple[Producer, OrderCycle]:
@@ -110,12 +158,25 @@ def offer_csv_export(*, user: User, producer_id: int, cycle_id: int) -> str:
     writer.writerow(COLUMNS)
     for product in products:
         offer = offers.get(product.pk)
-        price = quantity = ""
+        price = quantity = limit = ""
         if offer is not None:
             price = _decimal_text(offer.unit_price, places="0.01")
-            if offer.quantity_available is not None:
+            if offer.withdrawn_at is not None:
+                quantity = "0"
+            elif offer.quantity_available is not None:
                 quantity = _decimal_text(offer.quantity_available)
-        writer.writerow([product.slug, product.name, product.get_unit_display(), price, quantity])
+            else:
+                limit = _decimal_text(offer.max_per_order)
+        writer.writerow(
+            [
+                _cell(product.slug),
+                _cell(product.name),
+                _cell(str(product.get_unit_display())),
+                price,
+                quantity,
+                limit,
+            ]
+        )
     return BOM + buffer.getvalue()
 
 
@@ -130,21 +191,24 @@ def _decode(content: bytes | str) -> str:
 
 
 def _check_rows(
-    *, text: str, producer_id: int, cycle: OrderCycle
-) -> tuple[list[_Row], list[RowError]]:
-    """Parse and check every line; returns the rows to apply and every error found."""
-    errors: list[RowError] = []
+    *, text: str, producer_id: int, cycle: OrderCycle, report: ImportReport
+) -> list[_Row]:
+    """Parse and check every line; returns the rows to apply, errors go to the report."""
     reader = csv.reader(io.StringIO(text), delimiter=DELIMITER)
-    header = next(reader, None)
-    if header is None or [cell.strip().lower() for cell in header] != list(COLUMNS):
-        errors.append(
+    try:
+        header = next(reader, None)
+    except csv.Error:
+        header = None
+    columns = [_uncell(cell).strip().lower() for cell in header or []]
+    if columns not in (list(COLUMNS), list(COLUMNS_V1)):
+        report.add_error(
             RowError(
                 1,
                 _("en-tête attendu « %(columns)s » (colonnes séparées par des points-virgules).")
                 % {"columns": DELIMITER.join(COLUMNS)},
             )
         )
-        return [], errors
+        return []
     products = {p.slug: p for p in Product.objects.filter(producer_id=producer_id)}
     offers = {
         offer.product_id: offer
@@ -152,38 +216,62 @@ def _check_rows(
     }
     rows: list[_Row] = []
     seen: dict[str, int] = {}
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:
+            # A cell too large for the reader, or a broken quote: the rest is unreadable.
+            report.add_error(
+                RowError(
+                    reader.line_num,
+                    _("ligne illisible (cellule trop longue ou guillemet non fermé)."),
+                )
+            )
+            break
         line = reader.line_num
         if not any(cell.strip() for cell in cells):
             continue
-        error = _check_row(cells, line=line, products=products, offers=offers, seen=seen)
-        if isinstance(error, str):
-            errors.append(RowError(line, error))
-        elif error is not None:
-            rows.append(error)
-    return rows, errors
+        checked = _check_row(
+            [_uncell(cell).strip() for cell in cells],
+            width=len(columns),
+            line=line,
+            products=products,
+            offers=offers,
+            seen=seen,
+            report=report,
+        )
+        if isinstance(checked, str):
+            report.add_error(RowError(line, checked))
+        elif checked is not None:
+            rows.append(checked)
+    return rows
 
 
 def _check_row(
     cells: list[str],
     *,
+    width: int,
     line: int,
     products: dict[str, Product],
     offers: dict[int, Offer],
     seen: dict[str, int],
+    report: ImportReport,
 ) -> _Row | str | None:
     """One line: the row to apply, None for a product left out, or the error message."""
-    if len(cells) != len(COLUMNS):
+    if len(cells) != width:
         return _("%(count)s colonnes au lieu de %(expected)s.") % {
             "count": len(cells),
-            "expected": len(COLUMNS),
+            "expected": width,
         }
-    slug, _name, _unit, price_text, quantity_text = (cell.strip() for cell in cells)
+    slug, _name, _unit, price_text, quantity_text = cells[:5]
+    limit_text = cells[5] if width > 5 else ""
     if not slug:
         return _("la colonne « produit » est vide.")
     product = products.get(slug)
     if product is None or not product.is_active:
-        return _("produit inconnu « %(slug)s ».") % {"slug": slug}
+        return _("produit inconnu « %(slug)s ».") % {"slug": _quoted(slug)}
     if slug in seen:
         return _("le produit « %(slug)s » figure déjà ligne %(line)s.") % {
             "slug": slug,
@@ -197,24 +285,58 @@ def _check_row(
         if offer is not None:
             return _(
                 "prix manquant : « %(slug)s » est déjà en vente dans ce cycle ; pour arrêter "
-                "de le vendre, utilisez « Retirer de la vente » sur le tableau de bord."
+                "de le vendre, mettez sa quantité à 0."
             ) % {"slug": slug}
         return None
     try:
-        unit_price = offer_check_price(_parse_decimal(price_text))
-    except (ValueError, DomainError):
+        unit_price = offer_check_price(_number(price_text, "price"))
+    except DomainError:
         return _("prix invalide « %(value)s » : un montant positif, au centime près.") % {
-            "value": price_text
+            "value": _quoted(price_text)
         }
+    places = offer_quantity_places(product)
     quantity: Decimal | None = None
     if quantity_text:
         try:
-            quantity = offer_check_quantity(_parse_decimal(quantity_text))
-        except (ValueError, DomainError):
+            quantity = _number(quantity_text, "stock", places=places)
+        except InvalidNumber:
+            if places == 0:
+                return _(
+                    "quantité invalide « %(value)s » : %(product)s se vend à l'unité, "
+                    "indiquez un nombre entier (0 : retiré de la vente ; vide : à la demande)."
+                ) % {"value": _quoted(quantity_text), "product": product.name}
             return _(
-                "quantité invalide « %(value)s » : un nombre strictement positif "
-                "(au plus 3 décimales), ou vide pour « à la demande »."
-            ) % {"value": quantity_text}
+                "quantité invalide « %(value)s » : un nombre positif (au plus 3 décimales), "
+                "0 pour retirer de la vente, ou vide pour « à la demande »."
+            ) % {"value": _quoted(quantity_text)}
+    max_per_order: Decimal | None = None
+    if limit_text:
+        try:
+            max_per_order = _number(
+                limit_text, "weight", places=places, minimum=Decimal(1).scaleb(-places)
+            )
+        except InvalidNumber as error:
+            return _("maximum par commande invalide « %(value)s » : %(reason)s") % {
+                "value": _quoted(limit_text),
+                "reason": error.message,
+            }
+    if offer is not None and offer.withdrawn_at is not None:
+        if quantity != 0:
+            report.ignored.append(
+                RowError(
+                    line,
+                    _(
+                        "« %(slug)s » est retiré de la vente : ligne ignorée. Pour le remettre "
+                        "en vente, enregistrez-le depuis le tableau de bord."
+                    )
+                    % {"slug": slug},
+                )
+            )
+        return None
+    if quantity == 0:
+        if offer is None:
+            return None  # not on sale: nothing to withdraw
+        return _Row(line=line, product=product, unit_price=unit_price, quantity=None, withdraw=True)
     if offer is not None and quantity is not None:
         committed = offer.quantity_held + offer.quantity_sold
         if quantity < committed:
@@ -222,7 +344,33 @@ def _check_row(
                 "value": quantity_text,
                 "committed": _decimal_text(committed),
             }
-    return _Row(line=line, product=product, unit_price=unit_price, quantity=quantity)
+    return _Row(
+        line=line,
+        product=product,
+        unit_price=unit_price,
+        quantity=quantity,
+        max_per_order=max_per_order,
+    )
+
+
+def _check_prices(
+    *, rows: list[_Row], offers: dict[int, Offer], cycle: OrderCycle, report: ImportReport
+) -> None:
+    """Flag each price far from the product's usual price (``price_unusual``) as an error."""
+    for row in rows:
+        if row.withdraw:
+            continue
+        offer = offers.get(row.product.pk)
+        try:
+            offer_check_price_usual(
+                product=row.product,
+                cycle_id=cycle.pk,
+                unit_price=row.unit_price,
+                current_price=offer.unit_price if offer is not None else None,
+            )
+        except DomainError as error:
+            report.unusual_prices = True
+            report.add_error(RowError(row.line, error.message))
 
 
 def offer_csv_import(
@@ -231,34 +379,55 @@ def offer_csv_import(
     producer_id: int,
     cycle_id: int,
     content: bytes | str,
+    confirm_prices: bool = False,
     now: datetime | None = None,
 ) -> ImportReport:
-    """Apply an edited export: every row, or none when any row is wrong (all errors listed)."""
+    """Apply an edited export: every row, or none when any row is wrong (errors listed).
+
+    A price far from the product's usual one stops the import too, until the farmer imports
+    the file again with ``confirm_prices``.
+    """
     now = now or timezone.now()
     offer_check_member(user=user, producer_id=producer_id)
     producer, _cycle = _producer_cycle(producer_id=producer_id, cycle_id=cycle_id)
     cycle = offer_editable_cycle(cycle_id=cycle_id, territory_id=producer.territory_id, now=now)
-    rows, errors = _check_rows(text=_decode(content), producer_id=producer_id, cycle=cycle)
-    report = ImportReport(errors=errors)
-    if errors:
+    report = ImportReport()
+    rows = _check_rows(text=_decode(content), producer_id=producer_id, cycle=cycle, report=report)
+    if report.errors:
         return report
+    if not confirm_prices:
+        offers = {
+            offer.product_id: offer
+            for offer in Offer.objects.filter(cycle=cycle, product__producer_id=producer_id)
+        }
+        _check_prices(rows=rows, offers=offers, cycle=cycle, report=report)
+        if report.errors:
+            return report
     with transaction.atomic():
         for row in rows:
             try:
+                if row.withdraw:
+                    offer = Offer.objects.get(cycle=cycle, product=row.product)
+                    offer_withdraw(user=user, offer_id=offer.pk, now=now)
+                    report.withdrawn += 1
+                    continue
                 offer_save(
                     user=user,
                     cycle_id=cycle.pk,
                     product_id=row.product.pk,
                     unit_price=row.unit_price,
                     quantity_available=row.quantity,
+                    max_per_order=row.max_per_order,
+                    confirm_price=True,  # checked above, or confirmed by the farmer
                     now=now,
                 )
             except DomainError as error:
                 # Stock moved between the check and the write (a buyer held some): nothing
                 # of the file is kept, and the farmer sees why.
-                report.errors.append(RowError(row.line, error.message))
+                report.add_error(RowError(row.line, error.message))
         if report.errors:
             transaction.set_rollback(True)
+            report.withdrawn = 0
         else:
-            report.saved = len(rows)
+            report.saved = len(rows) - report.withdrawn
     return report

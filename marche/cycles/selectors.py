@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import statistics
 from datetime import datetime
+from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
-from marche.catalog.models import ProductVariant
+from marche.catalog.models import Product, ProductVariant
 from marche.catalog.selectors import product_labels_prefetch
 from marche.cycles.models import Basket, BasketItem, Offer, OrderCycle
 from marche.territories.models import Territory
@@ -20,9 +22,12 @@ def cycle_list_open(*, territory: Territory, now: datetime) -> QuerySet[OrderCyc
 
 
 def offer_list_for_shop(*, cycle: OrderCycle) -> QuerySet[Offer]:
-    """Offers of a cycle with product, producer, active variants and labels (four queries)."""
+    """Offers on sale in a cycle with product, producer, active variants and labels (4 queries).
+
+    A withdrawn offer is not on sale: it is left out, not shown as sold out.
+    """
     return (
-        Offer.objects.filter(cycle=cycle, product__is_active=True)
+        Offer.objects.filter(cycle=cycle, product__is_active=True, withdrawn_at__isnull=True)
         .select_related("product__producer", "product__category")
         .prefetch_related(
             Prefetch(
@@ -51,4 +56,48 @@ def basket_list_for_shop(*, cycle: OrderCycle) -> QuerySet[Basket]:
             )
         )
         .order_by("price", "name")
+    )
+
+
+# How many of a product's latest offers make its usual price.
+USUAL_PRICE_OFFERS = 5
+
+
+def offer_usual_price(*, product: Product, exclude_cycle_id: int | None = None) -> Decimal:
+    """The price a product usually sells at: the median of its latest offers, else its price.
+
+    The latest offers are the product's last five in other cycles than ``exclude_cycle_id``
+    (the one being edited), by opening date; without any, the catalogue price. A median, so
+    that one mistaken price does not move it.
+    """
+    offers = Offer.objects.filter(product=product)
+    if exclude_cycle_id is not None:
+        offers = offers.exclude(cycle_id=exclude_cycle_id)
+    prices = list(
+        offers.order_by("-cycle__opens_at", "-pk").values_list("unit_price", flat=True)[
+            :USUAL_PRICE_OFFERS
+        ]
+    )
+    if not prices:
+        return product.unit_price
+    return Decimal(statistics.median(prices)).quantize(Decimal("0.01"))
+
+
+def product_exclude_withdrawn(
+    *, products: QuerySet[Product], territory: Territory, now: datetime
+) -> QuerySet[Product]:
+    """Leave out the products their producer withdrew from the cycles open now.
+
+    A product withdrawn from an open cycle is not for sale, so listings leave it out; one
+    still on sale in another open cycle stays.
+    """
+    open_offers = Offer.objects.filter(
+        product=OuterRef("pk"),
+        cycle__territory=territory,
+        cycle__opens_at__lte=now,
+        cycle__closes_at__gt=now,
+    )
+    return products.exclude(
+        Exists(open_offers.filter(withdrawn_at__isnull=False))
+        & ~Exists(open_offers.filter(withdrawn_at__isnull=True))
     )

@@ -5,7 +5,8 @@ interleaving of buyers. Holds move the counter with one conditional UPDATE whose
 clause carries the stock test; PostgreSQL re-evaluates that clause on the latest row version
 after waiting for a concurrent writer, so two buyers can never both take the last unit. A
 CHECK constraint in the database backs it up. Hold rows are locked before their counters
-move, so confirm and release cannot both apply to the same hold.
+move, so confirm and release cannot both apply to the same hold. The lock helpers, and why
+several offers are always locked in primary-key order, are in ``marche/cycles/locking.py``.
 """
 
 from __future__ import annotations
@@ -13,27 +14,44 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from marche.accounts.models import User
-from marche.catalog.models import Product
+from marche.catalog.models import Product, Unit
 from marche.cycles.errors import (
     CycleClosed,
     CycleNotFound,
     HoldExpired,
+    InvalidMaxPerOrder,
     InvalidPrice,
     InvalidQuantity,
+    MaxPerOrderExceeded,
     NotYourProducer,
     OfferAlreadyPublished,
     OfferNotFound,
+    OfferWithdrawn,
     OutOfStock,
+    PriceUnusual,
     ProductNotFound,
     QuantityBelowCommitted,
 )
-from marche.cycles.models import HoldStatus, Offer, OrderCycle, StockHold
+from marche.cycles.locking import stock_hold_lock
+from marche.cycles.models import (
+    PER_ORDER_MAX,
+    PRICE_MAX,
+    STOCK_MAX,
+    HoldStatus,
+    Offer,
+    OrderCycle,
+    StockHold,
+)
+from marche.cycles.selectors import offer_usual_price
 from marche.errors import DomainError
 from marche.producers.models import ProducerMembership
 
@@ -46,16 +64,45 @@ class IdempotencyConflict(DomainError):
 
 
 def _reserve(*, offer_id: int, quantity: Decimal) -> bool:
-    """Add ``quantity`` to the held counter if the stock allows it; True when it did."""
-    enough = Q(quantity_available__isnull=True) | Q(
-        quantity_available__gte=F("quantity_held") + F("quantity_sold") + quantity
-    )
+    """Add ``quantity`` to the held counter if the offer allows it; True when it did.
+
+    The offer allows it when it is not withdrawn and either its published stock covers the
+    quantity, or it is on demand and the quantity is within its maximum per order (and the
+    counters stay within the database's bounds). All of it is in the UPDATE's WHERE clause,
+    so a farmer withdrawing the offer or lowering the maximum at the same moment either
+    comes first and is obeyed, or comes after.
+    """
+    enough = Q(
+        quantity_available__isnull=True, max_per_order__gte=quantity, after__lte=STOCK_MAX
+    ) | Q(quantity_available__gte=F("after"))
     updated = (
-        Offer.objects.filter(pk=offer_id)
+        Offer.objects.filter(pk=offer_id, withdrawn_at__isnull=True)
+        .alias(after=F("quantity_held") + F("quantity_sold") + quantity)
         .filter(enough)
         .update(quantity_held=F("quantity_held") + quantity, updated_at=timezone.now())
     )
     return updated == 1
+
+
+def _refusal(*, offer_id: int, quantity: Decimal) -> DomainError:
+    """Why _reserve refused: withdrawn, over the maximum per order, or not enough stock."""
+    offer = Offer.objects.select_related("product").get(pk=offer_id)
+    if offer.withdrawn_at is not None:
+        return OfferWithdrawn()
+    if offer.quantity_available is None and quantity > offer.max_per_order:
+        return MaxPerOrderExceeded(
+            _(
+                "%(product)s : %(max)s %(unit)s au plus par commande (ce produit est préparé "
+                "à la demande)."
+            )
+            % {
+                "product": offer.product.name,
+                "max": _format_quantity(offer.max_per_order),
+                "unit": offer.product.get_unit_display(),
+            },
+            max_per_order=str(offer.max_per_order),
+        )
+    return OutOfStock()
 
 
 def stock_hold(
@@ -68,7 +115,12 @@ def stock_hold(
 ) -> StockHold:
     """Set stock aside for a buyer; replaying the same key returns the first hold."""
     now = now or timezone.now()
-    if not isinstance(quantity, Decimal) or not quantity.is_finite() or quantity <= 0:
+    if (
+        not isinstance(quantity, Decimal)
+        or not quantity.is_finite()
+        or quantity <= 0
+        or quantity > STOCK_MAX
+    ):
         raise InvalidQuantity()
     existing = StockHold.objects.filter(key=key).first()
     if existing is not None:
@@ -81,7 +133,7 @@ def stock_hold(
     try:
         with transaction.atomic():
             if not _reserve(offer_id=offer_id, quantity=quantity):
-                raise OutOfStock()
+                raise _refusal(offer_id=offer_id, quantity=quantity)
             return StockHold.objects.create(
                 offer_id=offer_id, key=key, quantity=quantity, expires_at=now + ttl
             )
@@ -112,7 +164,7 @@ def stock_confirm(
     services use it for a payment that lands just after the deadline.
     """
     now = now or timezone.now()
-    hold = StockHold.objects.select_for_update().get(pk=hold_id)
+    hold = stock_hold_lock(hold_id=hold_id)
     if hold.status == HoldStatus.CONFIRMED:
         return hold
     if hold.status != HoldStatus.HELD or (hold.expires_at <= now and not allow_late):
@@ -130,7 +182,7 @@ def stock_confirm(
 @transaction.atomic
 def stock_release(*, hold_id: int) -> StockHold:
     """Give a held quantity back to the offer (cart abandoned, payment failed). Idempotent."""
-    hold = StockHold.objects.select_for_update().get(pk=hold_id)
+    hold = stock_hold_lock(hold_id=hold_id)
     if hold.status != HoldStatus.HELD:
         return hold
     Offer.objects.filter(pk=hold.offer_id).update(
@@ -147,7 +199,7 @@ def stock_return(*, hold_id: int) -> StockHold:
 
     Also releases a hold that was still only held. Idempotent.
     """
-    hold = StockHold.objects.select_for_update().get(pk=hold_id)
+    hold = stock_hold_lock(hold_id=hold_id)
     if hold.status == HoldStatus.HELD:
         return stock_release(hold_id=hold_id)
     if hold.status != HoldStatus.CONFIRMED:
@@ -176,9 +228,19 @@ def stock_holds_expire(*, now: datetime | None = None) -> int:
 # Two doors: the dashboard and its CSV import (offer_save, offer_withdraw), and the API
 # (offer_publish, offer_update). They share the checks below and one conditional UPDATE
 # (_offer_write); each service's docstring says where it differs from the others.
+#
+# Every door refuses a price far from the product's usual price unless the farmer confirms
+# it (``confirm_price``): a "2,80" read as 280 must never reach the shop unnoticed. That
+# check comes after every other one, so a confirmed price is saved at once.
 
-PRICE_MAX = Decimal("999999.99")
-QUANTITY_MAX = Decimal("9999999.999")
+DIVISIBLE_UNITS = {Unit.KG, Unit.LITRE}
+
+
+def offer_quantity_places(product: Product) -> int:
+    """Decimals a quantity of the product may have: 3 for kg and litres, none for pieces."""
+    if product.unit in DIVISIBLE_UNITS and not product.is_variable_weight:
+        return 3
+    return 0
 
 
 def offer_check_price(unit_price: object) -> Decimal:
@@ -194,15 +256,19 @@ def offer_check_price(unit_price: object) -> Decimal:
     return unit_price
 
 
-def offer_check_quantity(quantity: object) -> Decimal | None:
-    """The quantity offered: None for "on demand", else positive with at most 3 decimals."""
+def offer_check_quantity(quantity: object, *, product: Product | None = None) -> Decimal | None:
+    """The quantity offered: None for "on demand", else positive with at most 3 decimals.
+
+    With ``product``, a product sold by the piece (or the bunch, the dozen) takes whole
+    numbers only.
+    """
     if quantity is None:
         return None
     if (
         not isinstance(quantity, Decimal)
         or not quantity.is_finite()
         or quantity <= 0
-        or quantity > QUANTITY_MAX
+        or quantity > STOCK_MAX
         or quantity != quantity.quantize(Decimal("0.001"))
     ):
         raise InvalidQuantity(
@@ -211,7 +277,71 @@ def offer_check_quantity(quantity: object) -> Decimal | None:
                 "ou « à la demande »."
             )
         )
+    whole = product is not None and offer_quantity_places(product) == 0
+    if whole and quantity != quantity.to_integral_value():
+        raise InvalidQuantity(
+            _("%(product)s se vend à l'unité : la quantité est un nombre entier.")
+            % {"product": product.name}  # type: ignore[union-attr]
+        )
     return quantity
+
+
+def offer_check_max_per_order(value: object, *, product: Product | None = None) -> Decimal:
+    """The maximum per order of an on-demand offer: positive, at most 10,000, whole by piece."""
+    if (
+        not isinstance(value, Decimal)
+        or not value.is_finite()
+        or value <= 0
+        or value > PER_ORDER_MAX
+        or value != value.quantize(Decimal("0.001"))
+        or (
+            product is not None
+            and offer_quantity_places(product) == 0
+            and value != value.to_integral_value()
+        )
+    ):
+        raise InvalidMaxPerOrder()
+    return value
+
+
+def offer_price_factor() -> Decimal:
+    """How far from its usual price a price may move before it must be confirmed (setting)."""
+    return Decimal(str(settings.MARCHE_OFFER_PRICE_FACTOR))
+
+
+def offer_check_price_usual(
+    *,
+    product: Product,
+    cycle_id: int,
+    unit_price: Decimal,
+    current_price: Decimal | None = None,
+    confirmed: bool = False,
+) -> None:
+    """Refuses (``price_unusual``) a price far from the product's usual one, unless confirmed.
+
+    Far means more than ``MARCHE_OFFER_PRICE_FACTOR`` times above or below the usual price
+    (see ``offer_usual_price``). A price that does not change is never questioned again.
+    """
+    if confirmed or unit_price == current_price:
+        return
+    usual = offer_usual_price(product=product, exclude_cycle_id=cycle_id)
+    factor = offer_price_factor()
+    if unit_price <= usual * factor and unit_price * factor >= usual:
+        return
+    raise PriceUnusual(
+        _(
+            "%(product)s : %(price)s € est très loin du prix habituel (%(usual)s €). "
+            "Vérifiez la virgule, puis cochez « Je confirme ce prix » pour l'enregistrer."
+        )
+        % {
+            "product": product.name,
+            "price": number_format(unit_price, decimal_pos=2),
+            "usual": number_format(usual, decimal_pos=2),
+        },
+        price=str(unit_price),
+        usual_price=str(usual),
+        factor=str(factor),
+    )
 
 
 def offer_check_member(*, user: User, producer_id: int) -> None:
@@ -242,21 +372,13 @@ def _offer_check_cycle(*, cycle: OrderCycle, now: datetime, open_only: bool) -> 
         raise CycleClosed()
 
 
-def _offer_get_or_create(
-    *,
-    user: User,
-    cycle_id: int,
-    product_id: int,
-    unit_price: Decimal,
-    quantity_available: Decimal | None,
-    now: datetime,
-    open_only: bool,
-) -> tuple[Offer, bool]:
-    """Check everything, then the offer of the product in the cycle and whether it is new.
+def _offer_target(
+    *, user: User, cycle_id: int, product_id: int, now: datetime, open_only: bool
+) -> tuple[Product, OrderCycle]:
+    """The product and the cycle of an offer to publish, once the user may publish it there.
 
     The product must be in the catalogue (active, of an active producer) and the user one of
-    its producer's members. When a concurrent request creates the same offer first,
-    get_or_create's savepoint turns the unique constraint into "not created".
+    its producer's members.
     """
     product = (
         Product.objects.select_related("producer")
@@ -269,14 +391,36 @@ def _offer_get_or_create(
     cycle = offer_editable_cycle(
         cycle_id=cycle_id, territory_id=product.producer.territory_id, now=now, open_only=open_only
     )
-    return Offer.objects.get_or_create(
-        cycle=cycle,
-        product=product,
-        defaults={
-            "unit_price": offer_check_price(unit_price),
-            "quantity_available": offer_check_quantity(quantity_available),
-        },
+    return product, cycle
+
+
+def _offer_create(
+    *,
+    product: Product,
+    cycle: OrderCycle,
+    unit_price: Decimal,
+    quantity_available: Decimal | None,
+    max_per_order: Decimal | None,
+    confirm_price: bool,
+) -> tuple[Offer, bool]:
+    """Create the product's offer in the cycle, or return the one that exists (not created).
+
+    The values are checked by the caller. When a concurrent request creates the same offer
+    first, get_or_create's savepoint turns the unique constraint into "not created".
+    """
+    existing = Offer.objects.filter(cycle=cycle, product=product).first()
+    if existing is not None:
+        return existing, False
+    offer_check_price_usual(
+        product=product, cycle_id=cycle.pk, unit_price=unit_price, confirmed=confirm_price
     )
+    defaults: dict[str, Decimal | None] = {
+        "unit_price": unit_price,
+        "quantity_available": quantity_available,
+    }
+    if max_per_order is not None:
+        defaults["max_per_order"] = max_per_order
+    return Offer.objects.get_or_create(cycle=cycle, product=product, defaults=defaults)
 
 
 def _offer_editable(*, user: User, offer_id: int, now: datetime, open_only: bool) -> Offer:
@@ -289,8 +433,8 @@ def _offer_editable(*, user: User, offer_id: int, now: datetime, open_only: bool
     return offer
 
 
-def _offer_write(*, offer_id: int, **changes: Decimal | None) -> Offer:
-    """Write an offer's new price and/or quantity; refuses a quantity below held + sold.
+def _offer_write(*, offer_id: int, **changes: object) -> Offer:
+    """Write an offer's new price, quantity or maximum; refuses a quantity below held + sold.
 
     Every change of an offer's price or quantity goes through here (offer_withdraw aside: it
     sets the quantity to held + sold in SQL, which cannot fall below them). The new quantity
@@ -309,6 +453,12 @@ def _offer_write(*, offer_id: int, **changes: Decimal | None) -> Offer:
     if not rows.update(**changes, updated_at=timezone.now()):
         raise _below_committed(_committed(offer_id))
     return Offer.objects.get(pk=offer_id)
+
+
+def _check_not_below_committed(offer: Offer, quantity: Decimal | None) -> None:
+    """An early, friendly refusal before the price warning; _offer_write's WHERE decides."""
+    if quantity is not None and quantity < offer.quantity_held + offer.quantity_sold:
+        raise _below_committed(offer.quantity_held + offer.quantity_sold)
 
 
 def _committed(offer_id: int) -> Decimal:
@@ -340,29 +490,56 @@ def offer_save(
     product_id: int,
     unit_price: Decimal,
     quantity_available: Decimal | None,
+    max_per_order: Decimal | None = None,
+    confirm_price: bool = False,
     now: datetime | None = None,
 ) -> Offer:
     """Publish or update a producer's offer of a product in a cycle not yet closed.
 
-    For the dashboard and the CSV import. ``quantity_available`` None means "on demand".
+    For the dashboard and the CSV import. ``quantity_available`` None means "on demand";
+    ``max_per_order`` None keeps the offer's maximum (the default one for a new offer).
     Unlike the API's offer_publish and offer_update, an upcoming cycle is accepted (farmers
     prepare their offers before it opens), and saving an offer that exists replaces its
-    price and quantity. The quantity may not fall below what buyers hold or bought.
+    price and quantity and puts it back on sale if it was withdrawn. The quantity may not
+    fall below what buyers hold or bought; an unusual price needs ``confirm_price``.
     """
-    offer, created = _offer_get_or_create(
+    product, cycle = _offer_target(
         user=user,
         cycle_id=cycle_id,
         product_id=product_id,
-        unit_price=unit_price,
-        quantity_available=quantity_available,
         now=now or timezone.now(),
         open_only=False,
     )
+    unit_price = offer_check_price(unit_price)
+    quantity_available = offer_check_quantity(quantity_available, product=product)
+    if max_per_order is not None:
+        max_per_order = offer_check_max_per_order(max_per_order, product=product)
+    offer, created = _offer_create(
+        product=product,
+        cycle=cycle,
+        unit_price=unit_price,
+        quantity_available=quantity_available,
+        max_per_order=max_per_order,
+        confirm_price=confirm_price,
+    )
     if created:
         return offer
-    return _offer_write(
-        offer_id=offer.pk, unit_price=unit_price, quantity_available=quantity_available
+    _check_not_below_committed(offer, quantity_available)
+    offer_check_price_usual(
+        product=product,
+        cycle_id=cycle.pk,
+        unit_price=unit_price,
+        current_price=offer.unit_price,
+        confirmed=confirm_price,
     )
+    changes: dict[str, object] = {
+        "unit_price": unit_price,
+        "quantity_available": quantity_available,
+        "withdrawn_at": None,
+    }
+    if max_per_order is not None:
+        changes["max_per_order"] = max_per_order
+    return _offer_write(offer_id=offer.pk, **changes)
 
 
 def offer_publish(
@@ -372,22 +549,35 @@ def offer_publish(
     cycle_id: int,
     unit_price: Decimal,
     quantity_available: Decimal | None,
+    max_per_order: Decimal | None = None,
+    confirm_price: bool = False,
     now: datetime | None = None,
 ) -> Offer:
     """Offer one of the farmer's products in an open cycle (``None`` quantity: on demand).
 
     For the API. Stricter than offer_save: the cycle must be open, not only upcoming, and a
     product already offered in the cycle is refused (``offer_exists``, with the offer's id)
-    instead of updated, so a replayed POST creates and changes nothing.
+    instead of updated, so a replayed POST creates and changes nothing. An unusual price
+    needs ``confirm_price`` (``price_unusual`` otherwise).
     """
-    offer, created = _offer_get_or_create(
+    product, cycle = _offer_target(
         user=user,
         cycle_id=cycle_id,
         product_id=product_id,
-        unit_price=unit_price,
-        quantity_available=quantity_available,
         now=now or timezone.now(),
         open_only=True,
+    )
+    unit_price = offer_check_price(unit_price)
+    quantity_available = offer_check_quantity(quantity_available, product=product)
+    if max_per_order is not None:
+        max_per_order = offer_check_max_per_order(max_per_order, product=product)
+    offer, created = _offer_create(
+        product=product,
+        cycle=cycle,
+        unit_price=unit_price,
+        quantity_available=quantity_available,
+        max_per_order=max_per_order,
+        confirm_price=confirm_price,
     )
     if not created:
         raise OfferAlreadyPublished(offer_id=offer.pk)
@@ -401,33 +591,56 @@ def offer_update(
     unit_price: Decimal | None = None,
     quantity_available: Decimal | None = None,
     on_demand: bool = False,
+    max_per_order: Decimal | None = None,
+    confirm_price: bool = False,
     now: datetime | None = None,
 ) -> Offer:
-    """Change an offer's price and/or quantity (``on_demand``: no limit) while its cycle is open.
+    """Change an offer's price, quantity (``on_demand``: no limit) or maximum per order.
 
-    For the API's PATCH: only what is given changes. Like offer_publish, and unlike
-    offer_save, the cycle must be open. The quantity may not go below what is already held
-    or sold.
+    For the API's PATCH: only what is given changes; a new quantity (or on demand) puts a
+    withdrawn offer back on sale. Like offer_publish, and unlike offer_save, the cycle must
+    be open. The quantity may not go below what is already held or sold; an unusual price
+    needs ``confirm_price``.
     """
     if on_demand and quantity_available is not None:
         raise InvalidQuantity()
     offer = _offer_editable(user=user, offer_id=offer_id, now=now or timezone.now(), open_only=True)
-    changes: dict[str, Decimal | None] = {}
+    changes: dict[str, object] = {}
     if unit_price is not None:
         changes["unit_price"] = offer_check_price(unit_price)
     if on_demand or quantity_available is not None:
-        changes["quantity_available"] = offer_check_quantity(quantity_available)
+        changes["quantity_available"] = offer_check_quantity(
+            quantity_available, product=offer.product
+        )
+        changes["withdrawn_at"] = None
+    if max_per_order is not None:
+        changes["max_per_order"] = offer_check_max_per_order(max_per_order, product=offer.product)
     if not changes:
         return offer
+    _check_not_below_committed(offer, changes.get("quantity_available"))  # type: ignore[arg-type]
+    if unit_price is not None:
+        offer_check_price_usual(
+            product=offer.product,
+            cycle_id=offer.cycle_id,
+            unit_price=unit_price,
+            current_price=offer.unit_price,
+            confirmed=confirm_price,
+        )
     return _offer_write(offer_id=offer.pk, **changes)
 
 
 @transaction.atomic
 def offer_withdraw(*, user: User, offer_id: int, now: datetime | None = None) -> Offer:
-    """Stop selling an offer: its quantity becomes what is already held or sold."""
-    _offer_editable(user=user, offer_id=offer_id, now=now or timezone.now(), open_only=False)
+    """Stop selling an offer: it leaves the shop, its quantity becomes what is held or sold.
+
+    What buyers already hold or bought stays theirs. A withdrawn offer stays withdrawn until
+    the farmer saves it again with a quantity. Idempotent: withdrawing again changes nothing.
+    """
+    now = now or timezone.now()
+    _offer_editable(user=user, offer_id=offer_id, now=now, open_only=False)
     Offer.objects.filter(pk=offer_id).update(
         quantity_available=F("quantity_held") + F("quantity_sold"),
+        withdrawn_at=Coalesce("withdrawn_at", Value(now)),
         updated_at=timezone.now(),
     )
     return Offer.objects.get(pk=offer_id)

@@ -17,10 +17,16 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from marche.core.models import TimeStampedModel
+from marche.core.numbers import KINDS
 from marche.money import round_money
 
 QUANTITY = {"max_digits": 10, "decimal_places": 3}
 AMOUNT = {"max_digits": 10, "decimal_places": 2}
+# The database refuses what no household could mean, with the number parser's bounds: at
+# most 10,000 of anything in one line (kg, pieces, baskets), a line's quantity in the
+# product's unit (items of a variant times their content) within a farmer's largest stock.
+COUNT_MAX = KINDS["weight"].maximum
+LINE_QUANTITY_MAX = KINDS["stock"].maximum
 
 
 class Cart(TimeStampedModel):
@@ -67,7 +73,9 @@ class CartItem(models.Model):
                 | Q(offer__isnull=True, basket__isnull=False, variant__isnull=True),
                 name="cart_item_offer_or_basket",
             ),
-            models.CheckConstraint(condition=Q(count__gt=0), name="cart_item_count_positive"),
+            models.CheckConstraint(
+                condition=Q(count__gt=0, count__lte=COUNT_MAX), name="cart_item_count_in_range"
+            ),
             models.UniqueConstraint(
                 fields=["cart", "offer"],
                 condition=Q(offer__isnull=False, variant__isnull=True),
@@ -229,8 +237,13 @@ class OrderLine(models.Model):
         verbose_name_plural = _("lignes de commande")
         ordering = ["order", "pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(count__gt=0), name="line_count_positive"),
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(count__gt=0, count__lte=COUNT_MAX), name="line_count_in_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0, quantity__lte=LINE_QUANTITY_MAX),
+                name="line_quantity_in_range",
+            ),
             models.CheckConstraint(condition=Q(total__gte=0), name="line_total_not_negative"),
             models.CheckConstraint(
                 condition=Q(weight_kg__isnull=True) | Q(weight_kg__gte=0),

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from marche.accounts.models import User
+from marche.cycles.services import stock_return
 from marche.errors import DomainError
 from marche.money import round_money
 from marche.orders.errors import OrderNotFound
@@ -139,7 +140,9 @@ def order_line_mark_missing(*, line_id: int, by: User, now: datetime | None = No
     Same locking and checks as weighing (after the cutoff, by the coordination or the
     line's producer). The line's total becomes 0 and the order total follows; what is
     still to be paid at pickup goes down, and what the card already paid for the line is
-    refunded after commit, with a key derived from the line so a retry refunds once.
+    refunded after commit, with a key derived from the line so a retry refunds once. Its
+    quantity no longer counts as sold: the stock hold is returned to the offer, so the
+    farmer's "vendu" and the pick lists agree with what households receive.
     Idempotent: a line already missing is returned unchanged.
     """
     now = now or timezone.now()
@@ -152,6 +155,8 @@ def order_line_mark_missing(*, line_id: int, by: User, now: datetime | None = No
         line.is_missing = True
         line.total = Decimal("0")
         line.save(update_fields=["is_missing", "total"])
+        if line.hold_id is not None:
+            stock_return(hold_id=line.hold_id)
         _order_recompute(order)
         if _paid_by_card(order):
             reason = str(_("Article manquant à la préparation"))

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from marche.accounts.models import Role
 from marche.catalog.models import Product
+from marche.cycles.errors import PriceUnusual
 from marche.cycles.models import Offer, OrderCycle
 from marche.cycles.offer_csv import ImportReport, offer_csv_export, offer_csv_import
 from marche.cycles.services import offer_save, offer_withdraw
@@ -133,9 +134,15 @@ def offer_edit(
                 product_id=product.pk,
                 unit_price=form.cleaned_data["unit_price"],
                 quantity_available=form.cleaned_data["quantity_available"],
+                max_per_order=form.cleaned_data["max_per_order"],
+                confirm_price=form.cleaned_data["confirm_price"],
             )
         except NotFound as error:
             raise Http404(error.message) from error
+        except PriceUnusual as error:
+            # Not saved: the form comes back with the warning and the box to confirm it.
+            form.warn_price(error.message)
+            return _render_cycle(request, producer, cycle, bound={product.pk: form}, status=400)
         except DomainError as error:
             if error.status == 403:
                 raise PermissionDenied(error.message) from error
@@ -164,16 +171,11 @@ def offer_stop(
         cycle=cycle,
         product__producer=producer,
     )
-    try:
-        offer_withdraw(user=request.user, offer_id=offer.pk)
-    except DomainError as error:
-        if error.status == 403:
-            raise PermissionDenied(error.message) from error
-        messages.error(request, error.message)
-    else:
-        messages.success(
-            request, _("%(product)s est retiré de la vente.") % {"product": offer.product.name}
-        )
+    # A refusal (closed cycle) goes back with its message through DomainErrorMiddleware.
+    offer_withdraw(user=request.user, offer_id=offer.pk)
+    messages.success(
+        request, _("%(product)s est retiré de la vente.") % {"product": offer.product.name}
+    )
     return redirect(_cycle_url(producer, cycle, f"produit-{offer.product_id}"))
 
 
@@ -203,6 +205,7 @@ def offers_import(request: HttpRequest, producer_id: int, cycle_id: int) -> Http
             producer_id=producer.pk,
             cycle_id=cycle.pk,
             content=form.cleaned_data["file"],
+            confirm_prices=form.cleaned_data["confirm_prices"],
         )
     except DomainError as error:
         if error.status == 403:
@@ -211,8 +214,10 @@ def offers_import(request: HttpRequest, producer_id: int, cycle_id: int) -> Http
         return _render_cycle(request, producer, cycle, import_form=form, status=400)
     if not report.ok:
         return _render_cycle(request, producer, cycle, report=report, status=400)
-    messages.success(
-        request,
-        _("Import terminé : %(count)s offre(s) enregistrée(s).") % {"count": report.saved},
-    )
+    done = _("Import terminé : %(count)s offre(s) enregistrée(s).") % {"count": report.saved}
+    if report.withdrawn:
+        done += " " + _("%(count)s retirée(s) de la vente.") % {"count": report.withdrawn}
+    messages.success(request, done)
+    for notice in report.ignored:
+        messages.warning(request, str(notice))
     return redirect(_cycle_url(producer, cycle))

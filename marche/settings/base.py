@@ -228,3 +228,9 @@ MARCHE_PAYMENT_METHODS = [
 # How long stock stays held for an order that waits for its payment.
 # Stripe Checkout sessions last at least 30 minutes; the stock hold lasts as long.
 MARCHE_ORDER_HOLD_MINUTES = 35
+# Farmers' offers. A price more than this factor above or below the product's usual price
+# (median of its recent offers, else its catalogue price) is saved only once confirmed.
+MARCHE_OFFER_PRICE_FACTOR = "3"
+# The default maximum per order of an on-demand offer, in the product's unit; each farmer
+# may change it per offer.
+MARCHE_OFFER_MAX_PER_ORDER = "50"

@@ -17,7 +17,8 @@ from tests.marche.cycles.test_offer_save import NOW, Farm, farm  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
-HEADER = "produit;nom;unité;prix;quantité\r\n"
+HEADER = "produit;nom;unité;prix;quantité\r\n"  # the earlier layout, still read
+HEADER6 = "produit;nom;unité;prix;quantité;max par commande\r\n"
 
 
 @pytest.fixture
@@ -67,10 +68,10 @@ def do_import(shop: Farm, content: bytes | str, **kwargs):
 def test_export_lists_active_products_with_offers_bom_and_semicolons(stocked: Farm) -> None:
     assert export(stocked) == (
         "\ufeff"
-        "produit;nom;unité;prix;quantité\r\n"
-        "carottes;Carottes;kg;2,50;10\r\n"
-        "oeufs;Œufs;douzaine;4,20;\r\n"
-        "poireaux;Poireaux;kg;;\r\n"
+        "produit;nom;unité;prix;quantité;max par commande\r\n"
+        "carottes;Carottes;kg;2,50;10;\r\n"
+        "oeufs;Œufs;douzaine;4,20;;50\r\n"
+        "poireaux;Poireaux;kg;;;\r\n"
     )
 
 
@@ -120,14 +121,14 @@ def test_a_file_with_one_bad_row_changes_nothing(stocked: Farm) -> None:
     content = (
         HEADER
         + "carottes;Carottes;kg;3,00;20\r\n"
-        + "poireaux;Poireaux;kg;1,90;0\r\n"
+        + "poireaux;Poireaux;kg;1,90;-3\r\n"
         + "oeufs;Œufs;douzaine;4,50;6\r\n"
     )
     report = do_import(stocked, content.encode("utf-8"))
     assert report.saved == 0
     assert [str(error) for error in report.errors] == [
-        "Ligne 3 : quantité invalide « 0 » : un nombre strictement positif "
-        "(au plus 3 décimales), ou vide pour « à la demande »."
+        "Ligne 3 : quantité invalide « -3 » : un nombre positif (au plus 3 décimales), "
+        "0 pour retirer de la vente, ou vide pour « à la demande »."
     ]
     assert state(stocked) == before
 
@@ -176,7 +177,7 @@ def test_price_removed_from_an_offer_on_sale_is_an_error(stocked: Farm) -> None:
     report = do_import(stocked, HEADER + "oeufs;Œufs;douzaine;;\r\n")
     assert [str(e) for e in report.errors] == [
         "Ligne 2 : prix manquant : « oeufs » est déjà en vente dans ce cycle ; pour arrêter "
-        "de le vendre, utilisez « Retirer de la vente » sur le tableau de bord."
+        "de le vendre, mettez sa quantité à 0."
     ]
     report = do_import(stocked, HEADER + "poireaux;Poireaux;kg;;5\r\n")
     assert [str(e) for e in report.errors] == ["Ligne 2 : prix manquant pour « poireaux »."]
@@ -187,7 +188,7 @@ def test_wrong_header_or_separator_is_refused(stocked: Farm) -> None:
     before = state(stocked)
     report = do_import(stocked, "produit,nom,unité,prix,quantité\r\ncarottes,C,kg,3,5\r\n")
     assert [str(e) for e in report.errors] == [
-        "Ligne 1 : en-tête attendu « produit;nom;unité;prix;quantité » "
+        "Ligne 1 : en-tête attendu « produit;nom;unité;prix;quantité;max par commande » "
         "(colonnes séparées par des points-virgules)."
     ]
     assert do_import(stocked, b"").errors[0].line == 1
@@ -203,7 +204,7 @@ def test_windows_1252_file_is_read(stocked: Farm) -> None:
 
 def test_export_then_import_round_trips_through_a_spreadsheet_reader(stocked: Farm) -> None:
     rows = list(csv.reader(io.StringIO(export(stocked).removeprefix("\ufeff")), delimiter=";"))
-    rows[3][3:] = ["1,75", "12"]  # poireaux
+    rows[3][3:5] = ["1,75", "12"]  # poireaux
     buffer = io.StringIO()
     csv.writer(buffer, delimiter=";").writerows(rows)
     report = do_import(stocked, "\ufeff" + buffer.getvalue())

@@ -74,10 +74,11 @@ def test_last_units_then_out_of_stock_changes_nothing() -> None:
     assert StockHold.objects.count() == 1
 
 
-def test_on_demand_offers_have_no_limit() -> None:
-    offer = OfferFactory(quantity_available=None)
+def test_on_demand_offers_have_no_stock_limit_only_their_maximum_per_order() -> None:
+    offer = OfferFactory(quantity_available=None, max_per_order=Decimal("1000"))
     stock_hold(offer_id=offer.pk, quantity=Decimal("1000"), key="a")
-    assert counters(offer) == (Decimal("1000"), Decimal("0"))
+    stock_hold(offer_id=offer.pk, quantity=Decimal("1000"), key="b")
+    assert counters(offer) == (Decimal("2000"), Decimal("0"))
 
 
 @pytest.mark.parametrize("quantity", [Decimal("0"), Decimal("-1"), Decimal("NaN")])

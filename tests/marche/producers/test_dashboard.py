@@ -119,8 +119,13 @@ def test_cycle_page_shows_each_product_with_held_sold_remaining(shop: Farm, clie
     assert '<dd data-stock="held">1,5 kg</dd>' in html
     assert '<dd data-stock="sold">3 kg</dd>' in html
     assert '<dd data-stock="remaining">5,5 kg</dd>' in html
-    assert 'name="unit_price" value="2.50"' in html
-    assert 'name="quantity_available" value="10"' in html
+    # Text inputs for the French comma (a type=number field turned "2,80" into 280).
+    assert (
+        '<input type="text" name="unit_price" value="2,50" inputmode="decimal" '
+        'autocomplete="off" required id="id_p%s_unit_price">' % shop.carrots.pk
+    ) in html
+    assert 'name="quantity_available" value="10" inputmode="decimal"' in html
+    assert 'type="number"' not in html
     assert f'id="id_p{shop.leeks.pk}_quantity_available"' in html
 
 
@@ -173,13 +178,16 @@ def test_on_demand_checkbox_publishes_without_limit(shop: Farm, client) -> None:
     [
         (
             {"unit_price": "2.50", "quantity_available": "0"},
-            "La quantité doit être strictement positive.",
+            "La quantité doit être au moins 0,001.",
         ),
         (
             {"unit_price": "2.50", "quantity_available": "-4"},
-            "La quantité doit être strictement positive.",
+            "La quantité doit être au moins 0,001.",
         ),
-        ({"unit_price": "0", "quantity_available": "4"}, "Le prix doit être strictement positif."),
+        ({"unit_price": "0", "quantity_available": "4"}, "Le prix doit être au moins 0,01."),
+        ({"unit_price": "2,5,0", "quantity_available": "4"}, "Le prix doit être un nombre"),
+        ({"unit_price": "1e2", "quantity_available": "4"}, "Le prix doit être un nombre"),
+        ({"unit_price": "2,555", "quantity_available": "4"}, "Le prix a 2 décimale(s) au plus."),
         (
             {"unit_price": "2.50", "quantity_available": ""},
             "Indiquez la quantité disponible, ou cochez « À la demande ».",
@@ -273,9 +281,9 @@ def test_csv_export_download(shop: Farm, client) -> None:
         f'attachment; filename="offres-{shop.producer.slug}-2026-12-03.csv"'
     )
     assert response.content.decode("utf-8") == (
-        "\ufeffproduit;nom;unité;prix;quantité\r\n"
-        "carottes;Carottes;kg;2,50;10\r\n"
-        "poireaux;Poireaux;kg;;\r\n"
+        "\ufeffproduit;nom;unité;prix;quantité;max par commande\r\n"
+        "carottes;Carottes;kg;2,50;10;\r\n"
+        "poireaux;Poireaux;kg;;;\r\n"
     )
 
 
@@ -304,8 +312,8 @@ def test_csv_import_with_errors_reports_them_and_changes_nothing(shop: Farm, cli
     html = response.content.decode()
     assert "Le fichier n'a pas été importé : aucune offre n'a changé." in html
     assert (
-        "<li>Ligne 3 : quantité invalide « -1 » : un nombre strictement positif "
-        "(au plus 3 décimales), ou vide pour « à la demande ».</li>"
+        "<li>Ligne 3 : quantité invalide « -1 » : un nombre positif (au plus 3 décimales), "
+        "0 pour retirer de la vente, ou vide pour « à la demande ».</li>"
     ) in html
     assert carrots(shop) == before
     assert not Offer.objects.filter(product=shop.leeks).exists()
