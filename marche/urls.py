@@ -19,6 +19,7 @@ urlpatterns = [
 ]
 
 urlpatterns += i18n_patterns(
+    path("compte/mannes/", include("marche.mannes.urls")),
     path("compte/", include("marche.accounts.urls")),
     path("commander/", include("marche.orders.urls")),
     path("preparation/", include("marche.orders.staff_urls")),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser
@@ -75,6 +75,15 @@ class User(AbstractUser):
         blank=True,
         related_name="users",
     )
+    email_verified_at = models.DateTimeField(
+        _("adresse e-mail confirmée le"),
+        null=True,
+        blank=True,
+        help_text=_("Vide : le lien envoyé à l'inscription n'a pas encore été suivi."),
+    )
+    terms_accepted_at = models.DateTimeField(
+        _("conditions d'utilisation acceptées le"), null=True, blank=True
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
@@ -123,3 +132,85 @@ class ApiToken(TimeStampedModel):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+INVITED_ROLES = (Role.FARMER, Role.CANTEEN_MANAGER, Role.DRIVER)
+
+
+class Invitation(TimeStampedModel):
+    """A coordinator's invitation to a farmer, a canteen manager or a driver.
+
+    The link sent by e-mail carries a random token; only its SHA-256 hash is stored, so a
+    copy of the database gives no usable link. A link works once (``accepted_at``) and
+    until ``expires_at``; revoking it sets ``revoked_at``.
+    """
+
+    email = models.EmailField(_("adresse e-mail"))
+    role = models.CharField(
+        _("rôle"),
+        max_length=20,
+        choices=[(role.value, role.label) for role in INVITED_ROLES],
+    )
+    territory = models.ForeignKey(
+        "territories.Territory",
+        on_delete=models.PROTECT,
+        related_name="invitations",
+        verbose_name=_("territoire"),
+    )
+    producer = models.ForeignKey(
+        "producers.Producer",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="invitations",
+        verbose_name=_("producteur"),
+    )
+    canteen = models.ForeignKey(
+        "canteens.Canteen",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="invitations",
+        verbose_name=_("cantine"),
+    )
+    invited_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("invité par")
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    expires_at = models.DateTimeField(_("expire le"))
+    accepted_at = models.DateTimeField(_("acceptée le"), null=True, blank=True)
+    accepted_user = models.OneToOneField(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invitation",
+        verbose_name=_("compte créé"),
+    )
+    revoked_at = models.DateTimeField(_("annulée le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role=Role.FARMER, producer__isnull=False, canteen__isnull=True)
+                | models.Q(role=Role.CANTEEN_MANAGER, canteen__isnull=False, producer__isnull=True)
+                | models.Q(role=Role.DRIVER, producer__isnull=True, canteen__isnull=True),
+                name="invitation_target_matches_role",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.get_role_display()})"
+
+    def status_at(self, now: datetime) -> str:
+        """accepted, revoked, expired or pending, in that order of precedence."""
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= now:
+            return "expired"
+        return "pending"

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from marche.accounts.models import Role, User
 from marche.canteens.models import Canteen
 from marche.producers.models import Producer
+from marche.territories.models import Territory
+from marche.territories.selectors import territory_get_default
 
 
 @dataclass
@@ -16,6 +18,25 @@ class Dashboard:
     role: Role
     producers: list[Producer] = field(default_factory=list)
     canteens: list[Canteen] = field(default_factory=list)
+    mannes_enabled: bool = False
+    can_invite: bool = False
+
+
+def user_territory(*, user: User) -> Territory | None:
+    """The territory a person belongs to; the default one if they were given none."""
+    if user.territory_id is not None:
+        return user.territory
+    return territory_get_default()
+
+
+def user_has_manne_pages(*, user: User) -> bool:
+    """A household whose territory runs a local currency has manne pages; nobody else."""
+    if not user.is_authenticated or user.role != Role.HOUSEHOLD:
+        return False
+    territory = user_territory(user=user)
+    return bool(
+        territory is not None and territory.local_currency_enabled and territory.local_currency_code
+    )
 
 
 def user_dashboard(*, user: User) -> Dashboard:
@@ -24,4 +45,6 @@ def user_dashboard(*, user: User) -> Dashboard:
         role=Role(user.role),
         producers=list(Producer.objects.filter(memberships__user=user).order_by("name")),
         canteens=list(user.managed_canteens.order_by("name")),
+        mannes_enabled=user_has_manne_pages(user=user),
+        can_invite=user.is_active and (user.is_superuser or user.role == Role.COORDINATOR),
     )

@@ -9,19 +9,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from marche.errors import DomainError
 from marche.mannes.models import (
     Account,
     Entry,
     ManneHold,
     PayoutBatch,
     PayoutLine,
+    RequestStatus,
+    RewardActivity,
     Transaction,
     TransferRequest,
     TransferRule,
 )
+from marche.mannes.services import manne_reward_reject, manne_reward_validate
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -76,8 +83,51 @@ class TransactionAdmin(ReadOnlyAdmin):
 
 @admin.register(TransferRequest)
 class TransferRequestAdmin(ReadOnlyAdmin):
-    list_display = ("pk", "created_at", "kind", "to_account", "amount", "reason", "status")
+    """Requests are decided here by the coordination, through the ledger's services."""
+
+    list_display = (
+        "pk",
+        "created_at",
+        "kind",
+        "to_account",
+        "activity",
+        "given_on",
+        "hours",
+        "amount",
+        "reason",
+        "status",
+    )
     list_filter = ("territory", "kind", "status")
+    list_select_related = ("to_account__user", "to_account__producer", "activity")
+    actions = ("validate", "reject")
+
+    @admin.action(description=_("Valider les demandes choisies (les mannes sont versées)"))
+    def validate(self, request: HttpRequest, queryset: QuerySet[TransferRequest]) -> None:
+        done = 0
+        for pending in queryset.filter(status=RequestStatus.PENDING).order_by("pk"):
+            try:
+                manne_reward_validate(
+                    request_id=pending.pk,
+                    coordinator=request.user,
+                    key=f"request:{pending.pk}:validate",
+                )
+            except DomainError as error:
+                self.message_user(request, f"#{pending.pk} : {error.message}", messages.ERROR)
+            else:
+                done += 1
+        self.message_user(request, gettext("%(count)s demande(s) validée(s).") % {"count": done})
+
+    @admin.action(description=_("Refuser les demandes choisies"))
+    def reject(self, request: HttpRequest, queryset: QuerySet[TransferRequest]) -> None:
+        done = 0
+        for pending in queryset.filter(status=RequestStatus.PENDING).order_by("pk"):
+            try:
+                manne_reward_reject(request_id=pending.pk, coordinator=request.user)
+            except DomainError as error:
+                self.message_user(request, f"#{pending.pk} : {error.message}", messages.ERROR)
+            else:
+                done += 1
+        self.message_user(request, gettext("%(count)s demande(s) refusée(s).") % {"count": done})
 
 
 @admin.register(ManneHold)
@@ -111,3 +161,13 @@ class TransferRuleAdmin(admin.ModelAdmin):
         "is_enabled",
     )
     list_filter = ("territory", "kind")
+
+
+@admin.register(RewardActivity)
+class RewardActivityAdmin(admin.ModelAdmin):
+    """The kinds of time given a territory rewards, and the mannes an hour earns."""
+
+    list_display = ("name", "territory", "mannes_per_hour", "position", "is_active")
+    list_filter = ("territory", "is_active")
+    list_editable = ("mannes_per_hour", "position", "is_active")
+    search_fields = ("name",)

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from marche.accounts.models import Role, User
 from marche.demo.spec import DemoSpec
+from marche.mannes.models import RewardActivity
 from marche.mannes.services import (
     manne_account_for_producer,
     manne_issuer_account,
@@ -21,6 +22,12 @@ from marche.territories.models import Territory
 
 DEMO_HOUSEHOLD = "foyer@demo.test"
 DEMO_REWARD = Decimal("20.00")
+# What the demo territory rewards, and the mannes an hour earns (8 h of garden = 20).
+DEMO_ACTIVITIES = (
+    ("Jardin prêté", "2.50"),
+    ("Bénévolat au marché", "2.00"),
+    ("Coup de main à une association", "2.00"),
+)
 
 
 def demo_load_mannes(*, spec: DemoSpec, territory: Territory) -> None:
@@ -28,6 +35,12 @@ def demo_load_mannes(*, spec: DemoSpec, territory: Territory) -> None:
     if not territory.local_currency_enabled:
         return
     manne_issuer_account(territory=territory)
+    for position, (name, rate) in enumerate(DEMO_ACTIVITIES):
+        RewardActivity.objects.get_or_create(
+            territory=territory,
+            name=name,
+            defaults={"mannes_per_hour": Decimal(rate), "position": position},
+        )
     for producer in territory.producers.filter(accepts_local_currency=True).order_by("pk"):
         manne_account_for_producer(producer=producer)
     household = User.objects.filter(email=DEMO_HOUSEHOLD).first()

@@ -127,3 +127,15 @@ class NotAccountHolder(DomainError):
 class HouseholdWithoutTerritory(DomainError):
     code = "household_without_territory"
     default_message = _("Ce foyer n'est rattaché à aucun territoire.")
+
+
+class RewardActivityNotFound(DomainError):
+    code = "reward_activity_not_found"
+    default_message = _("Choisissez une activité de la liste.")
+
+
+class GivenOnInvalid(DomainError):
+    code = "given_on_invalid"
+    default_message = _(
+        "La date doit être celle d'un jour passé (ou d'aujourd'hui), dans l'année écoulée."
+    )

@@ -16,6 +16,7 @@ command re-checks the whole ledger on any database.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -289,6 +290,39 @@ class Entry(models.Model):
         raise ImmutableLedger()
 
 
+class RewardActivity(models.Model):
+    """A kind of time given that a territory rewards, and the mannes one hour of it earns.
+
+    "Donnez-nous vos jardins, gagnez de la manne": a lent garden, volunteering at the
+    market... Each territory lists its own; a household declares hours of one of them.
+    """
+
+    territory = models.ForeignKey(
+        "territories.Territory", on_delete=models.CASCADE, related_name="reward_activities"
+    )
+    name = models.CharField(_("activité"), max_length=80)
+    description = models.CharField(_("précisions"), max_length=255, blank=True)
+    mannes_per_hour = models.DecimalField(
+        _("mannes par heure"), max_digits=8, decimal_places=2, default=Decimal("1.00")
+    )
+    position = models.PositiveSmallIntegerField(_("ordre"), default=0)
+    is_active = models.BooleanField(_("proposée"), default=True)
+
+    class Meta:
+        verbose_name = _("activité récompensée")
+        verbose_name_plural = _("activités récompensées")
+        ordering = ["territory", "position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["territory", "name"], name="reward_activity_name"),
+            models.CheckConstraint(
+                condition=Q(mannes_per_hour__gt=0), name="reward_activity_rate_pos"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class RequestStatus(models.TextChoices):
     PENDING = "pending", _("à valider")
     APPROVED = "approved", _("validée")
@@ -306,6 +340,15 @@ class TransferRequest(models.Model):
     to_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
     amount = models.DecimalField(_("montant"), **AMOUNT)
     hours = models.DecimalField(_("heures données"), max_digits=6, decimal_places=2, null=True)
+    activity = models.ForeignKey(
+        RewardActivity,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="requests",
+        verbose_name=_("activité"),
+    )
+    given_on = models.DateField(_("temps donné le"), null=True, blank=True)
     reason = models.CharField(_("motif"), max_length=255)
     key = models.CharField(_("clé d'idempotence"), max_length=150, unique=True)
     fingerprint = models.CharField(max_length=64, editable=False)

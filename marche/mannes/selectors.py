@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.core.paginator import Page, Paginator
 from django.db.models import DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Round
+from django.utils.translation import gettext as _
 
 from marche.accounts.models import User
 from marche.mannes.models import (
@@ -18,6 +19,7 @@ from marche.mannes.models import (
     HoldStatus,
     ManneHold,
     RequestStatus,
+    RewardActivity,
     Transaction,
     TransferRequest,
 )
@@ -271,3 +273,95 @@ def ledger_supply(*, territory: Territory) -> list[Supply]:
         )
         for row in rows
     ]
+
+
+# A household's own pages ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StatementLine:
+    """One posting as a member sees it on their account."""
+
+    created_at: object
+    kind: str
+    kind_label: str
+    amount: Decimal
+    counterpart: str
+    memo: str
+    reversed: bool
+
+    @property
+    def magnitude(self) -> Decimal:
+        return abs(self.amount)
+
+
+def _counterpart_label(account: Account) -> str:
+    if account.kind == AccountKind.ISSUER:
+        return str(_("La coordination (dispositif de la monnaie locale)"))
+    if account.producer is not None:
+        return account.producer.name
+    if account.user is not None:
+        # Another member: first name and initial only, never their address.
+        user = account.user
+        initial = f" {user.last_name[:1]}." if user.last_name else ""
+        return f"{user.first_name}{initial}".strip() or str(_("Un membre"))
+    return str(account)
+
+
+def manne_statement_lines(*, account: Account, page: int | str = 1, per_page: int = 20) -> Page:
+    """A page of an account's postings, newest first, each with its counterpart (2 queries).
+
+    The counterpart is the other account of the posting that moved the most (a fee going to
+    the issuer is not the counterpart of a payment to a producer).
+    """
+    statement = manne_statement(account=account, page=page, per_page=per_page)
+    entries = list(statement.object_list)
+    others: dict[int, Entry] = {}
+    for other in (
+        Entry.objects.filter(transaction_id__in=[entry.transaction_id for entry in entries])
+        .exclude(account_id=account.pk)
+        .select_related("account__user", "account__producer")
+        .order_by("pk")
+    ):
+        best = others.get(other.transaction_id)
+        if best is None or abs(other.amount) > abs(best.amount):
+            others[other.transaction_id] = other
+    statement.object_list = [
+        StatementLine(
+            created_at=entry.transaction.created_at,
+            kind=entry.transaction.kind,
+            kind_label=entry.transaction.get_kind_display(),
+            amount=entry.amount,
+            counterpart=(
+                _counterpart_label(others[entry.transaction_id].account)
+                if entry.transaction_id in others
+                else ""
+            ),
+            memo=entry.transaction.memo,
+            reversed=entry.transaction.status == "reversed",
+        )
+        for entry in entries
+    ]
+    return statement
+
+
+def manne_declarations_for_user(
+    *, user: User, territory: Territory, limit: int = 50
+) -> list[TransferRequest]:
+    """A household's declarations of time given in a territory, newest first."""
+    return list(
+        TransferRequest.objects.filter(
+            territory=territory, kind="reward", to_account__user=user
+        )
+        .select_related("activity")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def reward_activities(*, territory: Territory) -> list[RewardActivity]:
+    """The activities a territory rewards, in its order."""
+    return list(
+        RewardActivity.objects.filter(territory=territory, is_active=True).order_by(
+            "position", "name"
+        )
+    )

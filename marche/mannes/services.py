@@ -10,7 +10,9 @@ Transfers
     the rule of ``kind`` (rules.py): who may send to whom, minimum, daily maximum, fee to the
     issuer; a kind that needs a coordinator creates a pending :class:`TransferRequest`
     instead of a posting. ``manne_reward_declare`` / ``manne_reward_validate`` /
-    ``manne_reward_reject`` are the reward flow; ``manne_reverse`` writes a correction.
+    ``manne_reward_reject`` are the reward flow (``manne_time_declare`` declares hours of
+    one of the territory's rewarded activities, priced at its rate per hour);
+    ``manne_reverse`` writes a correction.
 
 Split tender (the orders app calls these; the signatures are a contract)
     ``manne_hold(*, account, amount, key, expires_at) -> ManneHold`` sets mannes aside when
@@ -65,7 +67,7 @@ import json
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -79,6 +81,7 @@ from marche.mannes.errors import (
     BelowMinimum,
     CurrencyMismatch,
     DailyMaximumExceeded,
+    GivenOnInvalid,
     HoldNotFound,
     HoldNotLive,
     HouseholdWithoutTerritory,
@@ -93,6 +96,7 @@ from marche.mannes.errors import (
     ReconversionNotAllowed,
     RequestNotFound,
     RequestNotPending,
+    RewardActivityNotFound,
     TransactionNotFound,
     TransferNotAllowed,
 )
@@ -105,6 +109,7 @@ from marche.mannes.models import (
     PayoutBatch,
     PayoutLine,
     RequestStatus,
+    RewardActivity,
     Transaction,
     TransactionStatus,
     TransferKind,
@@ -491,6 +496,8 @@ def _request_create(
     key: str,
     fingerprint: str,
     by: User | None,
+    activity: RewardActivity | None = None,
+    given_on: date | None = None,
 ) -> TransferRequest:
     def write() -> TransferRequest:
         with transaction.atomic():
@@ -501,6 +508,8 @@ def _request_create(
                 to_account=to_account,
                 amount=amount,
                 hours=hours,
+                activity=activity,
+                given_on=given_on,
                 reason=reason[:255],
                 key=key,
                 fingerprint=fingerprint,
@@ -525,6 +534,8 @@ def manne_reward_declare(
     hours: Decimal | None = None,
     territory: Territory | None = None,
     funded_by: Account | None = None,
+    activity: RewardActivity | None = None,
+    given_on: date | None = None,
 ) -> TransferRequest:
     """A household declares time given (volunteering, a lent garden); a coordinator validates."""
     amount = _check_amount(amount)
@@ -533,6 +544,7 @@ def manne_reward_declare(
         raise ReasonRequired()
     if hours is not None and (not isinstance(hours, Decimal) or hours <= 0):
         raise InvalidAmount()
+    described = {"activity": activity.pk, "given_on": given_on} if activity or given_on else {}
     fingerprint = _fingerprint(
         op="reward",
         household=household.pk,
@@ -540,6 +552,7 @@ def manne_reward_declare(
         reason=reason,
         hours=hours,
         funded_by=funded_by.pk if funded_by else None,
+        **described,
     )
     existing = _same_or_conflict(TransferRequest.objects.filter(key=key).first(), fingerprint)
     if existing is not None:
@@ -565,7 +578,52 @@ def manne_reward_declare(
             key=key,
             fingerprint=fingerprint,
             by=household,
+            activity=activity,
+            given_on=given_on,
         )
+
+
+# The oldest day a declaration may name: time given is declared within the year.
+DECLARATION_WINDOW = timedelta(days=366)
+
+
+def manne_time_declare(
+    *,
+    household: User,
+    territory: Territory,
+    activity_id: int,
+    hours: Decimal,
+    given_on: date,
+    description: str,
+    key: str,
+) -> TransferRequest:
+    """A household declares hours given to one of the territory's rewarded activities.
+
+    The reward asked is the hours times the activity's rate, rounded to the cent; it goes
+    to the coordination as a pending request (``manne_reward_declare``).
+    """
+    activity = RewardActivity.objects.filter(
+        pk=activity_id, territory=territory, is_active=True
+    ).first()
+    if activity is None:
+        raise RewardActivityNotFound()
+    today = timezone.now().astimezone(zoneinfo.ZoneInfo(territory.timezone)).date()
+    if not isinstance(given_on, date) or not today - DECLARATION_WINDOW <= given_on <= today:
+        raise GivenOnInvalid()
+    if not isinstance(hours, Decimal) or not hours.is_finite() or hours <= 0:
+        raise InvalidAmount()
+    description = " ".join((description or "").split())
+    reason = f"{activity.name} : {description}" if description else activity.name
+    return manne_reward_declare(
+        household=household,
+        territory=territory,
+        amount=round_money(hours * activity.mannes_per_hour),
+        reason=reason,
+        hours=hours,
+        key=key,
+        activity=activity,
+        given_on=given_on,
+    )
 
 
 def manne_reward_validate(*, request_id: int, coordinator: User, key: str) -> Transaction:
