@@ -12,11 +12,15 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
 
 from marche.accounts.errors import NotAuthenticated, RoleForbidden
 from marche.catalog.api import router as catalog_router
+from marche.core.numbers import InvalidId, InvalidNumber
+from marche.core.schemas import ErrorOut
 from marche.cycles.api import farmer_router as farmer_offers_router
 from marche.cycles.api import router as cycles_router
 from marche.errors import DomainError, NotFound
@@ -24,7 +28,44 @@ from marche.orders.api import router as orders_router
 from marche.producers.api import router as producers_router
 from marche.relays.api import router as relays_router
 
-api = NinjaAPI(
+# What each refusal status means; every operation declares those it can answer, all with
+# the one error shape (``Error``), so clients and schemathesis know them.
+ERROR_RESPONSES = {
+    "400": _lazy("Demande refusée (nombre ou identifiant illisible, règle métier)."),
+    "401": _lazy("Jeton absent, inconnu ou révoqué."),
+    "403": _lazy("Ce compte n'a pas accès à cette partie de l'API."),
+    "404": _lazy("Introuvable."),
+    "409": _lazy("Refusé en l'état (cycle fermé, stock épuisé, créneau complet…)."),
+    "422": _lazy("Données invalides (type, format ou bornes)."),
+}
+AUTH_STATUSES = {"401", "403"}
+
+
+class MarcheApi(NinjaAPI):
+    """The ninja API whose schema also declares each operation's refusals."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["Error"] = ErrorOut.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                secured = bool(operation.get("security"))
+                for status, description in ERROR_RESPONSES.items():
+                    if status in AUTH_STATUSES and not secured:
+                        continue
+                    operation["responses"].setdefault(
+                        status, {"description": str(description), "content": error}
+                    )
+        return schema
+
+
+api = MarcheApi(
     title="Marché local — API",
     version="1",
     description=(
@@ -58,6 +99,12 @@ def _field(loc: list[Any] | tuple[Any, ...]) -> str:
     return ".".join(parts) or str(loc[0])
 
 
+PARSER_REFUSALS: dict[str, type[DomainError]] = {
+    InvalidNumber.code: InvalidNumber,
+    InvalidId.code: InvalidId,
+}
+
+
 class HttpFailure(DomainError):
     code = "http_error"
 
@@ -69,6 +116,11 @@ class HttpFailure(DomainError):
 @api.exception_handler(ValidationError)
 def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     errors = [{"field": _field(e.get("loc", ())), "type": e.get("type", "")} for e in exc.errors]
+    refusal = PARSER_REFUSALS.get(errors[0]["type"]) if len(errors) == 1 else None
+    if refusal is not None:
+        # One number or id the parser refused: the site's code and French message.
+        params = (exc.errors[0].get("ctx") or {}).get("params") or {}
+        return _error(request, refusal(exc.errors[0]["msg"], **params, field=errors[0]["field"]))
     fields = ", ".join(sorted({e["field"] for e in errors}))
     return _error(
         request,
@@ -93,8 +145,15 @@ def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return _error(request, NotFound())
 
 
+class InvalidJson(DomainError):
+    code = "invalid_json"
+    default_message = _lazy("Le corps de la requête n'est pas un JSON lisible.")
+
+
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400 and exc.message.startswith("Cannot parse request body"):
+        return _error(request, InvalidJson())
     return _error(request, HttpFailure(exc.message, status=exc.status_code))
 
 

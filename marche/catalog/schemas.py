@@ -1,8 +1,8 @@
 """API shapes of the catalogue."""
 
-from decimal import Decimal
-
 from ninja import Field, Schema
+
+from marche.core.schemas import DecimalOut, Id
 
 
 class ProductOut(Schema):
@@ -16,15 +16,15 @@ class ProductOut(Schema):
     category_name: str = Field(alias="category.name")
     family: str
     unit: str
-    unit_price: Decimal = Field(description="Prix TTC de référence par unité (€).")
-    vat_rate: Decimal
+    unit_price: DecimalOut = Field(description="Prix TTC de référence par unité (€).")
+    vat_rate: DecimalOut
     is_organic: bool
     season_months: list[int]
     is_variable_weight: bool
-    estimated_weight_kg: Decimal | None
+    estimated_weight_kg: DecimalOut | None
 
 
 class ProductFilters(Schema):
-    producer: int | None = Field(None, description="Identifiant du producteur.")
+    producer: Id | None = Field(None, description="Identifiant du producteur.")
     category: str | None = Field(None, description="Identifiant (slug) de la catégorie.")
     family: str | None = Field(None, description="Famille EGalim, ex. FRUITS_ET_LEGUMES.")

@@ -10,6 +10,7 @@ from marche.accounts.api import farmer_auth
 from marche.catalog.models import ProductVariant
 from marche.catalog.selectors import product_labels_prefetch
 from marche.core.api import Pagination
+from marche.core.schemas import Id
 from marche.cycles.errors import CycleNotFound
 from marche.cycles.models import Basket, Offer, OrderCycle
 from marche.cycles.schemas import (
@@ -60,21 +61,21 @@ def cycle_list(
 
 @router.get("/cycles/{cycle_id}/offers", response=list[OfferOut], auth=None)
 @paginate(Pagination)
-def cycle_offer_list(request: HttpRequest, cycle_id: int) -> QuerySet[Offer]:
+def cycle_offer_list(request: HttpRequest, cycle_id: Id) -> QuerySet[Offer]:
     """What a cycle offers: price, what is left, and each variant's item price."""
     return offer_list_for_shop(cycle=_cycle(cycle_id)).filter(product__producer__is_active=True)
 
 
 @router.get("/cycles/{cycle_id}/baskets", response=list[BasketOut], auth=None)
 @paginate(Pagination)
-def cycle_basket_list(request: HttpRequest, cycle_id: int) -> QuerySet[Basket]:
+def cycle_basket_list(request: HttpRequest, cycle_id: Id) -> QuerySet[Basket]:
     """A cycle's composed baskets with their content."""
     return basket_list_for_shop(cycle=_cycle(cycle_id))
 
 
 @farmer_router.get("/offers", response=list[FarmerOfferOut])
 @paginate(Pagination)
-def my_offer_list(request: HttpRequest, cycle: int | None = None) -> QuerySet[Offer]:
+def my_offer_list(request: HttpRequest, cycle: Id | None = None) -> QuerySet[Offer]:
     """The offers of the producers the farmer belongs to (``cycle``: of one cycle)."""
     offers = _offers().filter(product__producer__memberships__user=request.auth)
     if cycle is not None:
@@ -91,7 +92,8 @@ def my_offer_create(request: HttpRequest, payload: OfferCreateIn) -> Status[Offe
     """Offer one of your products in an open cycle (no quantity: on demand).
 
     Publishing the same product twice in a cycle is refused (``offer_exists``), so a replayed
-    request creates nothing more.
+    request creates nothing more. A price far from the product's usual price is refused
+    (``price_unusual``) unless ``confirm_price`` is true.
     """
     offer = offer_publish(
         user=request.auth,
@@ -99,15 +101,18 @@ def my_offer_create(request: HttpRequest, payload: OfferCreateIn) -> Status[Offe
         cycle_id=payload.cycle_id,
         unit_price=payload.unit_price,
         quantity_available=payload.quantity_available,
+        max_per_order=payload.max_per_order,
+        confirm_price=payload.confirm_price,
     )
     return Status(201, _one(offer.pk))
 
 
 @farmer_router.patch("/offers/{offer_id}", response=FarmerOfferOut)
-def my_offer_update(request: HttpRequest, offer_id: int, payload: OfferUpdateIn) -> Offer:
+def my_offer_update(request: HttpRequest, offer_id: Id, payload: OfferUpdateIn) -> Offer:
     """Change the price and/or quantity of your offer (``quantity_available: null``: on demand).
 
-    The quantity cannot go below what is already held or sold (``quantity_below_committed``).
+    The quantity cannot go below what is already held or sold (``quantity_below_committed``);
+    a price far from the product's usual price needs ``confirm_price`` (``price_unusual``).
     """
     sent = payload.model_fields_set
     offer = offer_update(
@@ -116,5 +121,7 @@ def my_offer_update(request: HttpRequest, offer_id: int, payload: OfferUpdateIn)
         unit_price=payload.unit_price,
         quantity_available=payload.quantity_available,
         on_demand="quantity_available" in sent and payload.quantity_available is None,
+        max_per_order=payload.max_per_order,
+        confirm_price=payload.confirm_price,
     )
     return _one(offer.pk)

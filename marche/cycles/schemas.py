@@ -1,12 +1,12 @@
 """API shapes of order cycles, offers and composed baskets."""
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
 from ninja import Field, Schema
 
+from marche.core.schemas import DecimalOut, Id, Price, Stock
 from marche.orders.services import variant_item_price
 
 
@@ -17,7 +17,7 @@ class CycleOut(Schema):
     opens_at: datetime
     closes_at: datetime
     delivery_date: date
-    minimum_order_amount: Decimal
+    minimum_order_amount: DecimalOut
     is_open: bool
 
     @staticmethod
@@ -34,15 +34,15 @@ class OfferProductOut(Schema):
     family: str
     is_organic: bool
     is_variable_weight: bool
-    estimated_weight_kg: Decimal | None
+    estimated_weight_kg: DecimalOut | None
 
 
 class VariantOut(Schema):
     id: int
     name: str
-    content: Decimal = Field(description="Contenu d'un article, dans l'unité du produit.")
-    discount_percent: Decimal
-    item_price: Decimal = Field(description="Prix TTC d'un article (€).")
+    content: DecimalOut = Field(description="Contenu d'un article, dans l'unité du produit.")
+    discount_percent: DecimalOut
+    item_price: DecimalOut = Field(description="Prix TTC d'un article (€).")
 
 
 def _variants(offer: Any) -> list[VariantOut]:
@@ -69,10 +69,13 @@ class OfferOut(Schema):
     cycle_id: int
     product: OfferProductOut
     unit: str = Field(alias="product.unit")
-    unit_price: Decimal = Field(description="Prix TTC par unité (au kg si poids variable).")
-    quantity_available: Decimal | None = Field(description="Vide : à la demande.")
-    quantity_remaining: Decimal | None
+    unit_price: DecimalOut = Field(description="Prix TTC par unité (au kg si poids variable).")
+    quantity_available: DecimalOut | None = Field(description="Vide : à la demande.")
+    quantity_remaining: DecimalOut | None
     on_demand: bool
+    max_per_order: DecimalOut = Field(
+        description="À la demande : la plus grande quantité qu'une commande peut prendre."
+    )
     variants: list[VariantOut]
 
     @staticmethod
@@ -85,26 +88,42 @@ class OfferOut(Schema):
 
 
 class FarmerOfferOut(OfferOut):
-    quantity_held: Decimal
-    quantity_sold: Decimal
+    quantity_held: DecimalOut
+    quantity_sold: DecimalOut
+    withdrawn: bool = Field(description="Retirée de la vente : absente de la boutique.")
+
+    @staticmethod
+    def resolve_withdrawn(obj: Any) -> bool:
+        return obj.withdrawn_at is not None
 
 
 class OfferCreateIn(Schema):
-    cycle_id: int
-    product_id: int
-    unit_price: Decimal = Field(description="Prix TTC par unité (€).")
-    quantity_available: Decimal | None = Field(
-        None, max_digits=10, decimal_places=3, description="Vide ou null : à la demande."
+    cycle_id: Id
+    product_id: Id
+    unit_price: Price = Field(description="Prix TTC par unité (€).")
+    quantity_available: Stock | None = Field(None, description="Vide ou null : à la demande.")
+    max_per_order: Stock | None = Field(
+        None,
+        description="À la demande : le maximum par commande (absent : la valeur par défaut).",
+    )
+    confirm_price: bool = Field(
+        False,
+        description="Confirme un prix très éloigné du prix habituel (sinon ``price_unusual``).",
     )
 
 
 class OfferUpdateIn(Schema):
-    unit_price: Decimal | None = None
-    quantity_available: Decimal | None = Field(
+    unit_price: Price | None = None
+    quantity_available: Stock | None = Field(
+        None, description="null : à la demande ; absent : inchangé."
+    )
+    max_per_order: Stock | None = Field(
         None,
-        max_digits=10,
-        decimal_places=3,
-        description="null : à la demande ; absent : inchangé.",
+        description="À la demande : le maximum par commande (absent : inchangé).",
+    )
+    confirm_price: bool = Field(
+        False,
+        description="Confirme un prix très éloigné du prix habituel (sinon ``price_unusual``).",
     )
 
 
@@ -113,7 +132,7 @@ class BasketItemOut(Schema):
     product_id: int = Field(alias="offer.product_id")
     product_name: str = Field(alias="offer.product.name")
     unit: str = Field(alias="offer.product.unit")
-    quantity: Decimal
+    quantity: DecimalOut
 
 
 class BasketOut(Schema):
@@ -121,9 +140,9 @@ class BasketOut(Schema):
     cycle_id: int
     name: str
     description: str
-    price: Decimal
-    solidarity_price: Decimal | None
-    vat_rate: Decimal
+    price: DecimalOut
+    solidarity_price: DecimalOut | None
+    vat_rate: DecimalOut
     is_available: bool = Field(description="Faux si un des produits du panier manque.")
     items: list[BasketItemOut]
 

@@ -8,6 +8,7 @@ from ninja.pagination import paginate
 
 from marche.accounts.api import household_auth
 from marche.core.api import Pagination
+from marche.core.schemas import Id
 from marche.cycles.errors import CycleNotFound
 from marche.cycles.models import OrderCycle
 from marche.errors import DomainError
@@ -47,7 +48,7 @@ def _cart_out(*, user: object, cycle_id: int) -> dict[str, object]:
 
 
 @router.get("/cart", response=CartOut)
-def cart_detail(request: HttpRequest, cycle: int) -> dict[str, object]:
+def cart_detail(request: HttpRequest, cycle: Id) -> dict[str, object]:
     """Your cart for a cycle, priced at today's offer prices."""
     if not OrderCycle.objects.filter(pk=cycle).exists():
         raise CycleNotFound()
@@ -55,7 +56,7 @@ def cart_detail(request: HttpRequest, cycle: int) -> dict[str, object]:
 
 
 @router.put("/cart", response=CartOut)
-def cart_item_set(request: HttpRequest, cycle: int, payload: CartItemIn) -> dict[str, object]:
+def cart_item_set(request: HttpRequest, cycle: Id, payload: CartItemIn) -> dict[str, object]:
     """Set how many of an offer (or of its variant) or of a basket the cart holds; 0 removes."""
     cart_set_item(
         customer=request.auth,

@@ -1,27 +1,29 @@
 """API shapes of carts and orders."""
 
 from datetime import date, datetime, time
-from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Field, Schema
+from pydantic import StringConstraints
+
+from marche.core.schemas import Count, DecimalOut, Id
 
 
 class CartLineOut(Schema):
     cart_item_id: int | None
     kind: str
     name: str
-    count: Decimal
-    quantity: Decimal
+    count: DecimalOut
+    quantity: DecimalOut
     unit: str
-    unit_price: Decimal
-    total: Decimal
+    unit_price: DecimalOut
+    total: DecimalOut
     offer_id: int | None = None
     variant_id: int | None = None
     basket_id: int | None = None
     is_solidarity_price: bool
-    price_per_kg: Decimal | None
-    estimated_weight_kg: Decimal | None
+    price_per_kg: DecimalOut | None
+    estimated_weight_kg: DecimalOut | None
 
     @staticmethod
     def resolve_offer_id(obj: Any) -> int | None:
@@ -39,28 +41,33 @@ class CartLineOut(Schema):
 class CartOut(Schema):
     cycle_id: int
     lines: list[CartLineOut]
-    total: Decimal
+    total: DecimalOut
     has_estimates: bool = Field(description="Vrai si un produit à poids variable reste à peser.")
 
 
 class CartItemIn(Schema):
-    offer_id: int | None = None
-    variant_id: int | None = None
-    basket_id: int | None = None
-    count: Decimal = Field(
-        max_digits=10,
-        decimal_places=3,
-        description="Nombre d'articles (ou quantité au kg/litre) ; 0 retire.",
+    offer_id: Id | None = None
+    variant_id: Id | None = None
+    basket_id: Id | None = None
+    count: Count = Field(
+        description=(
+            "Nombre d'articles (ou quantité au kg/litre), virgule ou point ; 0 retire. "
+            'Lu comme sur le site : « 1,5 », "1.5" et 1.5 se valent.'
+        ),
     )
 
 
+ShortText = Annotated[str, StringConstraints(max_length=40)]
+
+
 class OrderPlaceIn(Schema):
-    cycle_id: int
-    relay_point_id: int
-    pickup_slot_id: int
-    payment_method: str = Field("pickup", description="Code du moyen de paiement.")
-    payment_options: dict[str, str] = Field(
+    cycle_id: Id
+    relay_point_id: Id
+    pickup_slot_id: Id
+    payment_method: ShortText = Field("pickup", description="Code du moyen de paiement.")
+    payment_options: dict[ShortText, ShortText] = Field(
         default_factory=dict,
+        max_length=10,
         description="Options du moyen de paiement, transmises telles quelles (ex. mannes).",
     )
 
@@ -81,22 +88,22 @@ class PickupSlotBriefOut(Schema):
 class OrderComponentOut(Schema):
     name: str
     unit: str
-    quantity: Decimal
+    quantity: DecimalOut
 
 
 class OrderLineOut(Schema):
     kind: str
     name: str
     unit: str
-    count: Decimal
-    quantity: Decimal
-    unit_price: Decimal
-    vat_rate: Decimal
-    total: Decimal
+    count: DecimalOut
+    quantity: DecimalOut
+    unit_price: DecimalOut
+    vat_rate: DecimalOut
+    total: DecimalOut
     is_solidarity_price: bool
-    price_per_kg: Decimal | None
-    estimated_weight_kg: Decimal | None
-    weight_kg: Decimal | None
+    price_per_kg: DecimalOut | None
+    estimated_weight_kg: DecimalOut | None
+    weight_kg: DecimalOut | None
     components: list[OrderComponentOut]
 
     @staticmethod
@@ -112,7 +119,7 @@ class OrderOut(Schema):
     relay_point: RelayPointBriefOut
     pickup_slot: PickupSlotBriefOut
     payment_method: str
-    total: Decimal
+    total: DecimalOut
     is_final: bool = Field(
         description="Faux tant que des produits à poids variable restent à peser."
     )

@@ -1,8 +1,8 @@
 """API shapes of producers."""
 
-from decimal import Decimal
-
 from ninja import Schema
+
+from marche.core.schemas import DecimalOut
 
 
 class ProducerOut(Schema):
@@ -16,8 +16,8 @@ class ProducerOut(Schema):
     production: str
     website: str
     city: str
-    latitude: Decimal
-    longitude: Decimal
+    latitude: DecimalOut
+    longitude: DecimalOut
     accepts_local_currency: bool
     product_count: int
 

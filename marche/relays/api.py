@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import Router
 
+from marche.core.schemas import Id
 from marche.cycles.models import OrderCycle
 from marche.errors import NotFound
 from marche.relays.errors import RelayPointNotFound
@@ -23,7 +24,7 @@ class NoDeliveryOnDate(NotFound):
 
 
 @router.get("/relay-points/{relay_point_id}/slots", response=RelaySlotsOut, auth=None)
-def relay_point_slots(request: HttpRequest, relay_point_id: int, date: date) -> dict[str, object]:
+def relay_point_slots(request: HttpRequest, relay_point_id: Id, date: date) -> dict[str, object]:
     """The pickup slots of a delivery day with their room left (``day_remaining``: the point's).
 
     Slots are created from the opening hours the first time a delivery day is asked for; only

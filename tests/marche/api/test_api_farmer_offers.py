@@ -91,9 +91,8 @@ def _refused_publish(as_farmer, api_market, **changes):
     return response
 
 
-@pytest.mark.parametrize("quantity", ["0", "-3"])
-def test_zero_or_negative_quantity_is_refused(as_farmer, api_market, quantity) -> None:
-    response = _refused_publish(as_farmer, api_market, quantity_available=quantity)
+def test_zero_quantity_is_refused(as_farmer, api_market) -> None:
+    response = _refused_publish(as_farmer, api_market, quantity_available="0")
     assert response.status_code == 400
     assert response.json() == {
         "code": "invalid_quantity",
@@ -102,11 +101,41 @@ def test_zero_or_negative_quantity_is_refused(as_farmer, api_market, quantity) -
     }
 
 
-@pytest.mark.parametrize("price", ["0", "-1", "1.234"])
-def test_bad_price_is_refused(as_farmer, api_market, price) -> None:
-    response = _refused_publish(as_farmer, api_market, unit_price=price)
+def test_negative_quantity_is_refused_by_the_number_parser(as_farmer, api_market) -> None:
+    response = _refused_publish(as_farmer, api_market, quantity_available="-3")
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "invalid_number",
+        "message": "La quantité doit être au moins 0.",
+        "params": {"example": "12,5", "minimum": "0", "field": "quantity_available"},
+    }
+
+
+def test_zero_price_is_refused(as_farmer, api_market) -> None:
+    response = _refused_publish(as_farmer, api_market, unit_price="0")
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_price"
+
+
+@pytest.mark.parametrize(
+    ("price", "message"),
+    [
+        ("-1", "Le prix doit être au moins 0."),
+        ("1.234", "Le prix a 2 décimale(s) au plus."),
+        ("1e3", "Le prix doit être un nombre, par exemple 2,80."),
+    ],
+)
+def test_unreadable_price_is_refused_by_the_number_parser(
+    as_farmer, api_market, price, message
+) -> None:
+    response = _refused_publish(as_farmer, api_market, unit_price=price)
+    assert response.status_code == 400
+    body = response.json()
+    assert (body["code"], body["message"], body["params"]["field"]) == (
+        "invalid_number",
+        message,
+        "unit_price",
+    )
 
 
 def test_unknown_product_is_refused(as_farmer, api_market) -> None:
@@ -270,11 +299,22 @@ def test_the_stock_check_and_the_write_are_one_conditional_update(api_market) ->
     assert offer_values(offer) == (Decimal("2.50"), Decimal("10"), Decimal("8"), Decimal("0"))
 
 
-@pytest.mark.parametrize("quantity", ["1.2345", "1e12"])
-def test_quantity_beyond_the_stored_precision_is_invalid_input(
-    as_farmer, api_market, quantity
+@pytest.mark.parametrize(
+    ("quantity", "message"),
+    [
+        ("1.2345", "La quantité a 3 décimale(s) au plus."),
+        ("1e12", "La quantité doit être un nombre, par exemple 12,5."),
+        ("1000001", "La quantité ne peut pas dépasser 1\u00a0000\u00a0000."),
+    ],
+)
+def test_quantity_beyond_the_stored_precision_is_refused_by_the_number_parser(
+    as_farmer, api_market, quantity, message
 ) -> None:
     response = _refused_publish(as_farmer, api_market, quantity_available=quantity)
-    assert response.status_code == 422
-    assert response.json()["code"] == "invalid_input"
-    assert response.json()["message"] == "Données invalides : vérifiez quantity_available."
+    assert response.status_code == 400
+    body = response.json()
+    assert (body["code"], body["message"], body["params"]["field"]) == (
+        "invalid_number",
+        message,
+        "quantity_available",
+    )
