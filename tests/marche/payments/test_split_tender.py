@@ -188,4 +188,6 @@ def test_checkout_form_offers_the_usable_mannes(client, manne_market) -> None:
     )
     page = client.get(reverse("orders:cart", args=[market.cycle.pk]), {"relay": market.relay.pk})
     body = page.content.decode()
-    assert 'name="mannes"' in body and 'max="4.20"' in body
+    # A text input (a French browser keeps "10,5"); the bound is said in words, French style.
+    assert '<input type="text" name="mannes" value="0" inputmode="decimal"' in body
+    assert "jusqu'à 4,20 (votre solde" in body
