@@ -7,6 +7,7 @@ reaches the network. Never call these functions inside a database transaction or
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -129,6 +130,42 @@ def transfer_create(
     return stripe_client().v1.transfers.create(params=params, options={"idempotency_key": key})
 
 
+EVENT_ID_MAX = 255  # StripeEvent.event_id
+EVENT_TYPE_MAX = 100  # StripeEvent.type
+
+
+class MalformedEvent(ValueError):
+    """A correctly signed webhook body that is not an event this site can act on."""
+
+
+def _is_event(data: Any) -> bool:
+    """An event object: a string id and type, and ``data.object`` an object."""
+    return (
+        isinstance(data, dict)
+        and isinstance(data.get("id"), str)
+        and 0 < len(data["id"]) <= EVENT_ID_MAX
+        and isinstance(data.get("type"), str)
+        and 0 < len(data["type"]) <= EVENT_TYPE_MAX
+        and isinstance(data.get("data"), dict)
+        and isinstance(data["data"].get("object"), dict)
+    )
+
+
 def webhook_event_construct(*, payload: bytes, signature: str) -> Any:
-    """Verify the signature of a webhook body (raw bytes) and build its Event."""
-    return stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
+    """Verify the signature of a webhook body (raw bytes) and build its Event.
+
+    The signature is checked before the body is read, so an unsigned body learns nothing;
+    a signed one that is not an event object (no ``data``, an id that is not a string, a
+    JSON list...) raises :class:`MalformedEvent` before anything is stored or done.
+    """
+    secret = settings.STRIPE_WEBHOOK_SECRET
+    stripe.WebhookSignature.verify_header(
+        payload, signature, secret, stripe.Webhook.DEFAULT_TOLERANCE
+    )
+    try:
+        data = json.loads(payload)
+    except ValueError as error:
+        raise MalformedEvent("not JSON") from error
+    if not _is_event(data):
+        raise MalformedEvent("not an event object")
+    return stripe.Webhook.construct_event(payload, signature, secret)

@@ -19,6 +19,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from marche.core.numbers import parse_id_or_none
 from marche.errors import DomainError, NotFound
 from marche.orders.errors import OrderNotPending
 from marche.orders.models import Order, OrderStatus
@@ -74,12 +75,11 @@ def _get(obj: Any, key: str, default: Any = None) -> Any:
 def _card_payment_for(session: Any) -> Payment | None:
     payment = Payment.objects.filter(method="card", reference=_get(session, "id", "")).first()
     if payment is None:
-        order_id = _get(_get(session, "metadata", {}), "order_id")
-        if order_id and str(order_id).isdigit():
+        # parse_id, not str.isdigit: "²" is a digit to isdigit and not to int.
+        order_id = parse_id_or_none(_get(_get(session, "metadata", {}), "order_id"))
+        if order_id is not None:
             payment = (
-                Payment.objects.filter(method="card", order_id=int(order_id))
-                .order_by("-pk")
-                .first()
+                Payment.objects.filter(method="card", order_id=order_id).order_by("-pk").first()
             )
     return payment
 

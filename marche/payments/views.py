@@ -35,6 +35,11 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         event = stripe_gateway.webhook_event_construct(
             payload=request.body, signature=request.headers.get("Stripe-Signature", "")
         )
+    except stripe_gateway.MalformedEvent:
+        # Signed, but not an event: nothing is stored, so a replay is refused the same way.
+        return JsonResponse(
+            {"code": "malformed_event", "message": _("Événement Stripe mal formé.")}, status=400
+        )
     except (ValueError, stripe.SignatureVerificationError):
         return JsonResponse(
             {"code": "bad_signature", "message": _("Signature Stripe invalide.")}, status=400
