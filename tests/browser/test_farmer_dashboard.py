@@ -1,4 +1,5 @@
-"""A farmer, on a 390 px wide phone, logs in and changes the quantity of an offer."""
+"""A farmer, on a 390 px wide phone: quantities, French prices, the unusual-price check,
+the spreadsheet round trip and a withdrawal that takes the product out of the shop."""
 
 from __future__ import annotations
 
@@ -119,10 +120,114 @@ def test_farmer_changes_a_quantity_on_a_phone(
     page.wait_for_selector("text=Offre enregistrée : Carottes des sables.")
     card = page.locator(f"#produit-{carrots.product_id}")
     assert card.locator("[data-stock=remaining]").inner_text() == "12,5 kg"
-    assert card.locator("input[name=quantity_available]").input_value() == "14.5"
+    # Shown back the French way (a text field: "14.5" typed, "14,5" shown).
+    assert card.locator("input[name=quantity_available]").input_value() == "14,5"
     carrots.refresh_from_db()
     assert (carrots.quantity_available, carrots.unit_price) == (Decimal("14.500"), Decimal("2.50"))
 
     # Nothing is wider than the phone: no sideways scrolling.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.screenshot(path=str(artifacts_dir / "farmer-cycle-phone.png"), full_page=True)
+
+
+def _card(page, product_id: int):  # type: ignore[no-untyped-def]
+    card = page.locator(f"#produit-{product_id}")
+    card.wait_for()
+    return card
+
+
+def test_farmer_prices_spreadsheet_and_withdrawal_on_a_phone(
+    phone, live_server, carrots: Offer, artifacts_dir: Path
+) -> None:  # type: ignore[no-untyped-def]
+    page = phone
+    eggs = Offer.objects.get(product__slug="oeufs")
+    page.goto(live_server.url + "/compte/connexion/?next=/producteur/")
+    page.fill("input[name=username]", "paysanne@example.test")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_url("**/producteur/")
+    page.locator(".cycle-card").first.get_by_role("link", name="Gérer mes offres").click()
+
+    # "2,80" typed in a French browser is 2,80 €, not 280 €.
+    card = _card(page, carrots.product_id)
+    price = card.locator("input[name=unit_price]")
+    assert price.get_attribute("type") == "text"
+    assert price.get_attribute("inputmode") == "decimal"
+    price.fill("2,80")
+    card.get_by_role("button", name="Enregistrer").click()
+    page.wait_for_selector("text=Offre enregistrée : Carottes des sables.")
+    carrots.refresh_from_db()
+    assert carrots.unit_price == Decimal("2.80")
+    assert _card(page, carrots.product_id).locator("input[name=unit_price]").input_value() == (
+        "2,80"
+    )
+
+    page.goto(live_server.url + "/commander/")
+    shop_card = page.locator(f"#offre-{carrots.pk}")
+    assert shop_card.locator(".price").inner_text() == "2,80 € / kg"
+    assert page.locator(f"#offre-{eggs.pk}").count() == 1
+    page.screenshot(path=str(artifacts_dir / "farmer-shop-price-phone.png"), full_page=True)
+    page.go_back()
+
+    # "280" is far from the usual price: warned, not saved, until confirmed.
+    card = _card(page, carrots.product_id)
+    card.locator("input[name=unit_price]").fill("280")
+    card.get_by_role("button", name="Enregistrer").click()
+    card = _card(page, carrots.product_id)
+    warning = card.locator(".price-warning")
+    warning.wait_for()
+    assert warning.locator("p").first.inner_text() == (
+        "Carottes des sables : 280,00 € est très loin du prix habituel (2,50 €). Vérifiez la "
+        "virgule, puis cochez « Je confirme ce prix » pour l'enregistrer."
+    )
+    carrots.refresh_from_db()
+    assert carrots.unit_price == Decimal("2.80")
+    card.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts_dir / "farmer-price-warning-phone.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    card.get_by_label("Je confirme ce prix").check()
+    card.get_by_role("button", name="Enregistrer").click()
+    page.wait_for_selector("text=Offre enregistrée : Carottes des sables.")
+    carrots.refresh_from_db()
+    assert carrots.unit_price == Decimal("280.00")
+    # Back to the right price: close to the usual one, saved at once.
+    card = _card(page, carrots.product_id)
+    card.locator("input[name=unit_price]").fill("2,80")
+    card.get_by_role("button", name="Enregistrer").click()
+    page.wait_for_selector("text=Offre enregistrée : Carottes des sables.")
+    carrots.refresh_from_db()
+    assert carrots.unit_price == Decimal("2.80")
+
+    # Export the spreadsheet, withdraw the eggs, import the spreadsheet back.
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Télécharger le fichier CSV").click()
+    exported = artifacts_dir / "farmer-offres.csv"
+    download_info.value.save_as(exported)
+    assert exported.read_text(encoding="utf-8-sig").splitlines() == [
+        "produit;nom;unité;prix;quantité;max par commande",
+        "carottes;Carottes des sables;kg;2,80;10;",
+        "oeufs;Œufs plein air;douzaine;4,20;;50",
+        "poireaux;Poireaux;kg;;;",
+    ]
+    card = _card(page, eggs.product_id)
+    card.get_by_role("button", name="Retirer de la vente").click()
+    page.wait_for_selector("text=Œufs plein air est retiré de la vente.")
+    assert _card(page, eggs.product_id).locator(".badge").inner_text() == "Retiré de la vente"
+
+    page.set_input_files("input[name=file]", str(exported))
+    page.get_by_role("button", name="Importer").click()
+    page.wait_for_selector("text=Import terminé : 1 offre(s) enregistrée(s).")
+    assert page.get_by_text("« oeufs » est retiré de la vente : ligne ignorée.").count() == 1
+    page.screenshot(path=str(artifacts_dir / "farmer-import-phone.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    eggs.refresh_from_db()
+    carrots.refresh_from_db()
+    assert eggs.withdrawn_at is not None
+    assert (carrots.unit_price, carrots.quantity_available) == (Decimal("2.80"), Decimal("10"))
+
+    # The withdrawn eggs are not in the shop at all; the carrots are, at 2,80 €.
+    page.goto(live_server.url + "/commander/")
+    assert page.locator(f"#offre-{eggs.pk}").count() == 0
+    assert page.get_by_text("Œufs plein air").count() == 0
+    assert page.locator(f"#offre-{carrots.pk} .price").inner_text() == "2,80 € / kg"
+    page.screenshot(path=str(artifacts_dir / "farmer-shop-after-withdrawal.png"), full_page=True)
