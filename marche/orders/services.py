@@ -5,6 +5,10 @@ stock is held (conditional UPDATEs, see ``marche.cycles.services``) and a pickup
 booked; any refusal (out of stock, full relay point or slot) rolls all of it back, so a
 refused checkout changes nothing. The payment method is started only after the commit.
 Confirming, cancelling and expiring lock the order row first, so they never both apply.
+Every one of them takes its row locks in the single order of ``marche/orders/locking.py``
+(the order, then its holds and offers by primary key, never in cart order, then the pickup
+slot) and under a lock timeout: a checkout that waits too long is refused with
+``ServiceBusy``, never a 500 or a deadlock.
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ from django.utils import timezone
 from marche.accounts.models import User
 from marche.catalog.models import Product, ProductVariant, Unit
 from marche.catalog.selectors import product_labels_valid_on
+from marche.core.locking import locking_atomic
 from marche.core.numbers import parse_decimal
 from marche.cycles.errors import CycleClosed, InvalidQuantity, OfferNotFound, OutOfStock
+from marche.cycles.locking import offers_lock
 from marche.cycles.models import Basket, Offer, OrderCycle
 from marche.cycles.services import stock_confirm, stock_hold, stock_release, stock_return
 from marche.errors import DomainError
@@ -39,6 +45,7 @@ from marche.orders.errors import (
     VariantNotFound,
     WholeNumberRequired,
 )
+from marche.orders.locking import order_lock, order_stock_lock
 from marche.orders.models import Cart, CartItem, LineKind, Order, OrderLine, OrderStatus
 from marche.orders.notifications import order_notification_enqueue
 from marche.payments.methods import PaymentStart, payment_method_find, payment_method_get
@@ -461,7 +468,10 @@ def order_place(
     method.validate(customer=customer, cycle=cycle, quote=quote, options=options)
     ttl = timedelta(minutes=settings.MARCHE_ORDER_HOLD_MINUTES)
     try:
-        with transaction.atomic():
+        with locking_atomic():
+            # Every offer of the cart at once, in primary-key order, before any counter
+            # moves (marche/orders/locking.py): carts {X, Y} and {Y, X} cannot deadlock.
+            offers_lock(offer_ids=_quote_offer_ids(quote))
             order = Order.objects.create(
                 reference=_new_reference(cycle),
                 cycle=cycle,
@@ -490,6 +500,13 @@ def order_place(
     if start.confirmed:
         order = order_confirm(order_id=order.pk, now=now)
     return order, start
+
+
+def _quote_offer_ids(quote: Quote) -> list[int]:
+    """Every offer a quote would hold stock of: its items and its baskets' components."""
+    ids = [line.offer.pk for line in quote.lines if line.offer is not None]
+    ids += [component.offer.pk for line in quote.lines for component in line.components]
+    return ids
 
 
 def _order_line_create(
@@ -559,18 +576,7 @@ def _labels(product: Product, on: date) -> list[str]:
     return [label.value for label in product_labels_valid_on(product=product, on=on)]
 
 
-def _locked_order(order_id: int) -> Order:
-    order = Order.objects.select_for_update().filter(pk=order_id).first()
-    if order is None:
-        raise OrderNotFound()
-    return order
-
-
-def _held_lines(order: Order) -> list[OrderLine]:
-    return list(order.lines.filter(hold__isnull=False).order_by("hold_id"))
-
-
-@transaction.atomic
+@locking_atomic()
 def order_confirm(*, order_id: int, now: datetime | None = None) -> Order:
     """Confirm a paid (or pay-at-pickup) order: its held stock becomes sold. Idempotent.
 
@@ -578,12 +584,12 @@ def order_confirm(*, order_id: int, now: datetime | None = None) -> Order:
     likes. A cancelled or expired order is refused: its stock is already back on sale.
     """
     now = now or timezone.now()
-    order = _locked_order(order_id)
+    order = order_lock(order_id)
     if order.status in {OrderStatus.CONFIRMED, OrderStatus.PACKED, OrderStatus.COLLECTED}:
         return order
     if order.status != OrderStatus.PENDING:
         raise OrderNotPending()
-    for line in _held_lines(order):
+    for line in order_stock_lock(order):
         assert line.hold_id is not None
         # The order row is locked and still pending, so nothing released its holds.
         stock_confirm(hold_id=line.hold_id, now=now, allow_late=True)
@@ -598,7 +604,7 @@ def order_confirm(*, order_id: int, now: datetime | None = None) -> Order:
 
 
 def _give_back(order: Order) -> None:
-    for line in _held_lines(order):
+    for line in order_stock_lock(order):
         assert line.hold_id is not None
         stock_return(hold_id=line.hold_id)
     if not order.slot_released:
@@ -609,8 +615,8 @@ def _give_back(order: Order) -> None:
 def order_cancel(*, order_id: int, by: User, now: datetime | None = None) -> Order:
     """Cancel an order before the cycle's cutoff: stock and pickup room go back. Idempotent."""
     now = now or timezone.now()
-    with transaction.atomic():
-        order = _locked_order(order_id)
+    with locking_atomic():
+        order = order_lock(order_id)
         if order.customer_id != by.pk and not by.is_staff:
             raise OrderNotFound()
         if order.status == OrderStatus.CANCELLED:
@@ -642,11 +648,11 @@ def order_payment_failed(*, order_id: int, now: datetime | None = None) -> Order
 
 
 def _release_unpaid(*, order_id: int, now: datetime, force: bool) -> Order:
-    with transaction.atomic():
-        order = _locked_order(order_id)
+    with locking_atomic():
+        order = order_lock(order_id)
         if order.status != OrderStatus.PENDING or (not force and order.expires_at > now):
             return order
-        for line in _held_lines(order):
+        for line in order_stock_lock(order):
             assert line.hold_id is not None
             stock_release(hold_id=line.hold_id)
         if not order.slot_released:

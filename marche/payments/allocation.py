@@ -96,8 +96,9 @@ def order_producer_tenders(
             unassigned += payment.amount
         else:
             manne_parts[payment.producer_id] += payment.amount
-    for producer_id, part in split_proportionally(unassigned, shares).items():
-        manne_parts[producer_id] += part
+    if unassigned:
+        for producer_id, part in split_proportionally(unassigned, shares).items():
+            manne_parts[producer_id] += part
     mannes = sum(manne_parts.values(), ZERO)
     _euro_part, value = tender_split(
         order.total, mannes, order.cycle.territory.local_currency_euro_rate

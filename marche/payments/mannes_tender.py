@@ -167,23 +167,54 @@ def manne_part_hold(*, order: Order, amount: Decimal) -> list[Payment]:
 
 
 def manne_part_capture(*, order: Order) -> None:
-    """Pay each producer its held mannes; runs inside the order-confirming transaction."""
-    from marche.mannes.services import manne_account_for_producer, manne_hold_capture
+    """Pay each producer its held mannes; runs inside the order-confirming transaction.
+
+    Locks in the order of ``marche/orders/locking.py``: the manne payments, then every hold
+    and every account the postings will touch, at once and by primary key
+    (``marche.mannes.locking``), so that paying several producers cannot deadlock with a
+    transfer between two of them.
+    """
+    from marche.mannes.locking import manne_capture_lock
+    from marche.mannes.models import TransferKind
+    from marche.mannes.rules import transfer_rule
+    from marche.mannes.services import (
+        manne_account_for_producer,
+        manne_hold_capture,
+        manne_issuer_account,
+    )
     from marche.producers.models import Producer
 
-    pending = Payment.objects.select_for_update().filter(
-        order=order, method=MANNE_METHOD, status=PaymentStatus.PENDING
+    pending = list(
+        Payment.objects.select_for_update()
+        .filter(order=order, method=MANNE_METHOD, status=PaymentStatus.PENDING)
+        .order_by("pk")
     )
-    for payment in pending.order_by("pk"):
-        producer = Producer.objects.get(pk=payment.producer_id)
+    if not pending:
+        return
+    producers = Producer.objects.in_bulk({payment.producer_id for payment in pending})
+    to_accounts = {
+        producer_id: manne_account_for_producer(producer=producer)
+        for producer_id, producer in producers.items()
+    }
+    recipients = [account.pk for account in to_accounts.values()]
+    territory = order.cycle.territory
+    rule = transfer_rule(territory=territory, kind=TransferKind.ORDER_PAYMENT)
+    if rule is not None and rule.fee_percent:
+        recipients.append(manne_issuer_account(territory=territory).pk)
+    manne_capture_lock(hold_ids=[_hold_id(p) for p in pending], to_account_ids=recipients)
+    for payment in pending:
         posting = manne_hold_capture(
-            hold_id=int(payment.reference.removeprefix("hold:")),
-            to_account=manne_account_for_producer(producer=producer),
+            hold_id=_hold_id(payment),
+            to_account=to_accounts[payment.producer_id],
             key=f"order:{order.pk}:mannes-capture:{payment.pk}",
         )
         payment.status = PaymentStatus.SUCCEEDED
         payment.provider_payment_id = f"transaction:{posting.pk}"
         payment.save(update_fields=["status", "provider_payment_id", "updated_at"])
+
+
+def _hold_id(payment: Payment) -> int:
+    return int(payment.reference.removeprefix("hold:"))
 
 
 def manne_part_release(*, order: Order) -> None:
@@ -192,7 +223,7 @@ def manne_part_release(*, order: Order) -> None:
 
     pending = Payment.objects.filter(order=order, method=MANNE_METHOD, status=PaymentStatus.PENDING)
     for payment in pending.order_by("pk"):
-        manne_hold_release(hold_id=int(payment.reference.removeprefix("hold:")))
+        manne_hold_release(hold_id=_hold_id(payment))
         Payment.objects.filter(pk=payment.pk).update(status=PaymentStatus.CANCELLED)
 
 

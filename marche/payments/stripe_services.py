@@ -20,8 +20,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from marche.core.numbers import parse_id_or_none
+from marche.core.locking import locking_atomic
 from marche.errors import DomainError, NotFound
 from marche.orders.errors import OrderNotPending
+from marche.orders.locking import order_lock
 from marche.orders.models import Order, OrderStatus
 from marche.orders.services import order_confirm, order_payment_failed
 from marche.payments import stripe_gateway
@@ -92,7 +94,9 @@ def checkout_fulfil(*, session: Any) -> str:
     if _get(session, "payment_status") not in PAID:
         return "awaiting_payment"
     late = False
-    with transaction.atomic():
+    with locking_atomic():
+        # The order before its payments (marche/orders/locking.py), as every other service.
+        order_lock(payment.order_id)
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         if payment.status in {PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED}:
             return "already_fulfilled"

@@ -65,9 +65,14 @@ def pickup_slot_book(*, relay_point_id: int, slot_id: int, on: date) -> PickupSl
 
 @transaction.atomic
 def pickup_slot_release(*, slot_id: int) -> None:
-    """Give back one basket's room in a slot and its day (an order cancelled or expired)."""
+    """Give back one basket's room in a slot and its day (an order cancelled or expired).
+
+    The day's row is updated before the slot's, as in ``pickup_slot_book``: a booking and a
+    release of the same slot that took them in opposite orders could deadlock (see the lock
+    order in ``marche/orders/locking.py``).
+    """
     slot = PickupSlot.objects.get(pk=slot_id)
-    PickupSlot.objects.filter(pk=slot_id, booked__gt=0).update(booked=F("booked") - 1)
     RelayDay.objects.filter(
         relay_point_id=slot.relay_point_id, date=slot.date, booked__gt=0
     ).update(booked=F("booked") - 1)
+    PickupSlot.objects.filter(pk=slot_id, booked__gt=0).update(booked=F("booked") - 1)

@@ -252,6 +252,9 @@ MARCHE_PAYMENT_METHODS = [
 # How long stock stays held for an order that waits for its payment.
 # Stripe Checkout sessions last at least 30 minutes; the stock hold lasts as long.
 MARCHE_ORDER_HOLD_MINUTES = 35
+# The longest a checkout, a payment or a cancellation waits for a row lock (PostgreSQL's
+# lock_timeout, per transaction): beyond it the household is told to retry, never a 500.
+MARCHE_LOCK_TIMEOUT_MS = env.int("MARCHE_LOCK_TIMEOUT_MS", default=5000)
 # Farmers' offers. A price more than this factor above or below the product's usual price
 # (median of its recent offers, else its catalogue price) is saved only once confirmed.
 MARCHE_OFFER_PRICE_FACTOR = "3"

@@ -101,7 +101,7 @@ def test_payout_report_adds_up_to_the_orders(market, fake_stripe):
     assert report.column("local_currency") == Decimal("0")
     out = io.StringIO()
     call_command("payout_report", market.cycle.pk, stdout=out)
-    assert out.getvalue().splitlines()[-1] == "TOTAL;38.40;19.20;19.20;0;0.00;0"
+    assert out.getvalue().splitlines()[-1] == "TOTAL;38.40;19.20;19.20;0;0;0"
 
 
 def test_connect_onboarding_view_is_for_members_only(client, market, fake_stripe):
