@@ -19,8 +19,8 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from marche.core.numbers import parse_id_or_none
 from marche.core.locking import locking_atomic
+from marche.core.numbers import parse_id_or_none
 from marche.errors import DomainError, NotFound
 from marche.orders.errors import OrderNotPending
 from marche.orders.locking import order_lock
