@@ -213,6 +213,8 @@ class InvitationForm(forms.Form):
             territory_id__in=ids, is_active=True
         ).order_by("name")
         self.several_territories = len(ids) > 1
+        if len(ids) == 1:
+            self.fields["territory"].initial = ids[0]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+import zoneinfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -34,8 +36,11 @@ def overview(request: HttpRequest) -> HttpResponse:
     territory = user_territory(user=request.user)
     assert territory is not None
     activities = reward_activities(territory=territory)
+    today = timezone.now().astimezone(zoneinfo.ZoneInfo(territory.timezone)).date()
     form = TimeDeclarationForm(
-        request.POST or None, activities=activities, initial={"key": uuid.uuid4().hex}
+        request.POST or None,
+        activities=activities,
+        initial={"key": uuid.uuid4().hex, "given_on": today},
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

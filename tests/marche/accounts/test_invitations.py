@@ -282,3 +282,15 @@ def test_revoking_an_unknown_or_foreign_invitation_is_refused(place) -> None:  #
         assert response.status_code in {302, 403, 404}
     foreign.refresh_from_db()
     assert foreign.revoked_at is None
+
+
+def test_with_one_territory_the_page_form_works_without_choosing_it(place) -> None:  # type: ignore[no-untyped-def]
+    _territory, _coordinator, _farm, _canteen, client = place
+    page = client.get("/compte/invitations/")
+    form = page.context["form"]
+    data = {name: form[name].value() or "" for name in ("territory",)}
+    assert data["territory"]  # the hidden field carries the only territory
+    client.post(
+        "/compte/invitations/", {"email": "livreur@example.org", "role": "driver", **data}
+    )
+    assert Invitation.objects.get().email == "livreur@example.org"
