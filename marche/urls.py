@@ -8,6 +8,11 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from marche.core.views import healthz
 
+# The site's own error pages, in French (English under /en/), styled like the site.
+handler403 = "marche.core.views.permission_denied"
+handler404 = "marche.core.views.page_not_found"
+handler500 = "marche.core.views.server_error"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", include(wagtailadmin_urls)),

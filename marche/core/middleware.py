@@ -4,10 +4,16 @@ The API has its own handler (``marche/api.py``) answering JSON; this one serves 
 A refused form post goes back where it came from (``next``, else the referring page of this
 site, else the home page) with the French message shown as an error; any other request gets
 the error page with the error's status. Nothing was changed: services are atomic.
+
+The security headers every response carries (Content-Security-Policy, Permissions-Policy)
+are chosen here too, by :class:`SecurityHeadersMiddleware`.
 """
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -51,3 +57,46 @@ class DomainErrorMiddleware:
             {"error": exception},
             status=exception.status,
         )
+
+
+ADMIN_PREFIXES = ("/admin/", "/django-admin/")
+
+
+def content_security_policy(request: HttpRequest) -> dict[str, list[str]]:
+    """The Content-Security-Policy of a response: the site's, or the admins' wider one.
+
+    The site runs no inline script or style, so ``SECURE_CSP`` allows only its own files.
+    Wagtail's admin writes inline scripts and styles: under the admin prefixes the wider
+    ``MARCHE_ADMIN_CSP`` applies (still nothing from another origin). Card payments redirect
+    a form post to Stripe Checkout, so ``form-action`` also allows the Stripe address in use
+    (a local test double when ``STRIPE_API_BASE`` is set).
+    """
+    if request.path.startswith(ADMIN_PREFIXES):
+        return settings.MARCHE_ADMIN_CSP
+    policy = dict(settings.SECURE_CSP)
+    if settings.STRIPE_API_BASE and "form-action" in policy:
+        parts = urlsplit(settings.STRIPE_API_BASE)
+        policy["form-action"] = [*policy["form-action"], f"{parts.scheme}://{parts.netloc}"]
+    return policy
+
+
+class SecurityHeadersMiddleware:
+    """Permissions-Policy on every response, and the CSP each part of the site needs.
+
+    Placed right after Django's ``ContentSecurityPolicyMiddleware``, so that the policy
+    chosen here is the one that middleware writes; a view's own ``csp_override`` wins.
+    """
+
+    def __init__(self, get_response):  # type: ignore[no-untyped-def]
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if settings.MARCHE_PERMISSIONS_POLICY and "Permissions-Policy" not in response:
+            response["Permissions-Policy"] = ", ".join(
+                f"{feature}=({' '.join(allow)})"
+                for feature, allow in settings.MARCHE_PERMISSIONS_POLICY.items()
+            )
+        if settings.SECURE_CSP and not hasattr(response, "_csp_config"):
+            response._csp_config = content_security_policy(request)  # type: ignore[attr-defined]
+        return response

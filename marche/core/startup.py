@@ -33,6 +33,19 @@ def verify_services() -> None:
         )
 
 
+def verify_configuration() -> None:
+    """Raise ImproperlyConfigured when production lacks a mailer that delivers (marche.E010).
+
+    ``manage.py`` commands stop on the system check itself; gunicorn runs no checks, so the
+    web process asks here.
+    """
+    from marche.core.checks import real_mailer
+
+    errors = real_mailer(None)
+    if errors:
+        raise ImproperlyConfigured(" ".join(f"{error.msg} {error.hint}" for error in errors))
+
+
 def _guarded(call: Callable[[], Any]) -> Any:
     from django.db.utils import OperationalError
 
@@ -67,6 +80,7 @@ def build_application(kind: str) -> Any:
             from django.core.wsgi import get_wsgi_application
 
             application = get_wsgi_application()
+        verify_configuration()
         if settings.MARCHE_STARTUP_CHECKS:
             verify_services()
         return application

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from marche.settings.env import BASE_DIR, database_config, env, mailer_config, redis_url
@@ -62,6 +63,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # After the CSP middleware: picks the policy it writes, adds Permissions-Policy.
+    "marche.core.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -74,6 +78,48 @@ MIDDLEWARE = [
     # Last, as django-axes asks: it answers a locked-out login with its page.
     "axes.middleware.AxesMiddleware",
 ]
+
+# Browser protections ------------------------------------------------------------------
+# The site's pages load only their own scripts, styles and images (no inline script or
+# style, no other origin); form posts stay on the site, except the card payment's redirect
+# to Stripe Checkout. Wagtail's admin writes inline scripts and styles: it gets its own
+# policy (marche/core/middleware.py), still closed to other origins.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF, "https://checkout.stripe.com"],
+}
+MARCHE_ADMIN_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:", "blob:"],
+    "font-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "frame-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.SELF],
+    "form-action": [CSP.SELF],
+}
+# Browser features no page uses are refused to every frame; the position only to the site.
+MARCHE_PERMISSIONS_POLICY: dict[str, list[str]] = {
+    "accelerometer": [],
+    "camera": [],
+    "geolocation": ["self"],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "payment": [],
+    "usb": [],
+}
 
 ROOT_URLCONF = "marche.urls"
 WSGI_APPLICATION = "marche.wsgi.application"
@@ -196,6 +242,8 @@ STORAGES = {
 
 # E-mail: console by default, SMTP when EMAIL_URL is set (smtp://user:pass@host:587). -----
 MAILERS = {"default": mailer_config(env.str("EMAIL_URL", default=""))}
+# Production sets it: a mailer that delivers nothing is then a system check error.
+MARCHE_REAL_MAILER_REQUIRED = False
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Marché local <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -204,6 +252,11 @@ WAGTAIL_SITE_NAME = env.str("WAGTAIL_SITE_NAME", default="Marché local")
 WAGTAILADMIN_BASE_URL = env.str("WAGTAILADMIN_BASE_URL", default="http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "pdf", "txt", "xlsx", "odt", "ods"]
+# No avatars fetched from gravatar.com: it would learn who uses the admin (and the CSP
+# allows no other origin).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+# Nor does the admin ask releases.wagtail.org for new versions (the image pins them).
+WAGTAIL_ENABLE_UPDATE_CHECK = False
 
 # Payments: card payments are offered only when Stripe keys are in the environment. ------
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")

@@ -74,11 +74,26 @@ def redis_url(url: str | None) -> str | None:
     return url
 
 
+# Mailers that never deliver anything: fine on a laptop, refused in production.
+DEVELOPMENT_MAILERS = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+    "dummy": "django.core.mail.backends.dummy.EmailBackend",
+}
+
+
 def mailer_config(url: str | None) -> dict[str, object]:
-    """Django's MAILERS entry: the console without EMAIL_URL, else SMTP from the URL."""
+    """Django's MAILERS entry: the console without EMAIL_URL, else SMTP from the URL.
+
+    ``console://``, ``locmem://`` and ``dummy://`` name the development mailers explicitly;
+    production refuses them (system check ``marche.E010``).
+    """
     if not url:
-        return {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
-    if urlsplit(url).scheme not in {"smtp", "smtps", "submission", "submit"}:
+        return {"BACKEND": DEVELOPMENT_MAILERS["console"]}
+    scheme = urlsplit(url).scheme
+    if scheme in DEVELOPMENT_MAILERS:
+        return {"BACKEND": DEVELOPMENT_MAILERS[scheme]}
+    if scheme not in {"smtp", "smtps", "submission", "submit"}:
         raise ImproperlyConfigured(f"EMAIL_URL invalide ({redact(url)}) : attendu smtp://…")
     parsed = env.email_url_config(url)
     options = {
