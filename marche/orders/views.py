@@ -26,7 +26,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from marche.accounts.models import Role, User
 from marche.core.numbers import parse_decimal, parse_id, parse_id_or_none
@@ -296,10 +295,14 @@ def cart(request: HttpRequest, cycle_id: int) -> HttpResponse:
     return render(request, "orders/cart.html", context)
 
 
-@require_POST
 @household_required
 def checkout(request: HttpRequest, cycle_id: int) -> HttpResponse:
-    """Place the order; the idempotency key of the form makes a double submit harmless."""
+    """Place the order; the idempotency key of the form makes a double submit harmless.
+
+    A GET (the login page sending back here after a session expired) shows the cart.
+    """
+    if request.method != "POST":
+        return redirect("orders:cart", cycle_id=cycle_id)
     relay_id = _optional_id(request.POST.get("relay"))
     slot_id = _optional_id(request.POST.get("slot"))
     back = reverse("orders:cart", args=[cycle_id])

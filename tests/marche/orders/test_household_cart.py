@@ -207,6 +207,15 @@ def test_a_get_on_the_add_address_goes_to_the_shop_never_a_405(client, market) -
     for url in (ADD, SET, REMOVE):
         response = client.get(url)
         assert (response.status_code, response["Location"]) == (302, "/commander/")
+    client.force_login(market.household)
+    for url in (ADD, SET, REMOVE):
+        response = client.get(url)
+        assert (response.status_code, response["Location"]) == (302, "/commander/")
+    checkout = client.get(reverse("orders:checkout", args=[market.cycle.pk]))
+    assert (checkout.status_code, checkout["Location"]) == (
+        302,
+        reverse("orders:cart", args=[market.cycle.pk]),
+    )
 
 
 def test_add_while_logged_out_is_applied_at_login_and_lands_on_the_card(client, market) -> None:
