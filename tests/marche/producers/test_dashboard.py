@@ -122,7 +122,7 @@ def test_cycle_page_shows_each_product_with_held_sold_remaining(shop: Farm, clie
     # Text inputs for the French comma (a type=number field turned "2,80" into 280).
     assert (
         '<input type="text" name="unit_price" value="2,50" inputmode="decimal" '
-        'autocomplete="off" required id="id_p%s_unit_price">' % shop.carrots.pk
+        f'autocomplete="off" required id="id_p{shop.carrots.pk}_unit_price">'
     ) in html
     assert 'name="quantity_available" value="10" inputmode="decimal"' in html
     assert 'type="number"' not in html
