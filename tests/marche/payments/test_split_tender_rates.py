@@ -308,3 +308,30 @@ def test_checkout_with_ten_and_a_half_mannes_typed_with_a_comma(
         ("mannes", "MAN", Decimal("10.50")),
         ("pickup", "EUR", Decimal("2.10")),
     ]
+
+
+def test_rate_125_capture_with_a_fee_on_order_payments_reconciles(manne_market) -> None:  # noqa: F811
+    """The capture also locks the issuer's account when the scheme takes a fee."""
+    from marche.mannes.models import TransferKind, TransferRule
+    from marche.mannes.services import manne_issuer_account
+
+    market = manne_market
+    set_rate(market, "1.25")
+    TransferRule.objects.create(
+        territory=market.cycle.territory,
+        kind=TransferKind.ORDER_PAYMENT,
+        sender_kinds=["household"],
+        recipient_kinds=["producer"],
+        fee_percent=Decimal("10"),
+    )
+    issuer = manne_issuer_account(territory=market.cycle.territory)
+    issuer.refresh_from_db()
+    issued = issuer.balance
+    order, _start = order_eggs_and_carrots(market, method="pickup", mannes="4")
+    assert order.status == OrderStatus.CONFIRMED
+    assert Payment.objects.get(order=order, method="pickup").amount == Decimal("8.40")  # 13,40 - 5
+    farm = egg_farm_account(market)
+    farm.refresh_from_db()
+    issuer.refresh_from_db()
+    assert (farm.balance, issuer.balance - issued) == (Decimal("3.60"), Decimal("0.40"))
+    assert ledger_drifts() == []
