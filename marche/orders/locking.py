@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from marche.cycles.locking import stock_holds_lock
 from marche.orders.errors import OrderNotFound
-from marche.orders.models import Order, OrderLine
+from marche.orders.models import Cart, Order, OrderLine
 
 
 def order_lock(order_id: int) -> Order:
@@ -40,3 +40,12 @@ def order_stock_lock(order: Order) -> list[OrderLine]:
     lines = list(order.lines.filter(hold__isnull=False).order_by("hold_id"))
     stock_holds_lock(hold_ids=[line.hold_id for line in lines if line.hold_id is not None])
     return lines
+
+
+def cart_lock(cart_id: int) -> None:
+    """Lock a household's cart row, alone: the read-add-write of "Ajouter" on one of its items.
+
+    No other row is locked in the same transaction (the stock left is only read), so this
+    lock sits outside the checkout order above and cannot take part in a deadlock.
+    """
+    Cart.objects.select_for_update().filter(pk=cart_id).values_list("pk").first()

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 
 from marche.accounts.models import User
@@ -45,7 +45,7 @@ from marche.orders.errors import (
     VariantNotFound,
     WholeNumberRequired,
 )
-from marche.orders.locking import order_lock, order_stock_lock
+from marche.orders.locking import cart_lock, order_lock, order_stock_lock
 from marche.orders.models import Cart, CartItem, LineKind, Order, OrderLine, OrderStatus
 from marche.orders.notifications import order_notification_enqueue
 from marche.payments.methods import PaymentStart, payment_method_find, payment_method_get
@@ -385,8 +385,8 @@ def cart_add_item(
         raise InvalidQuantity()
     _check_target(target=target, count=count, customer=customer)
     cart = cart_get(customer=customer, cycle=cycle)
-    with transaction.atomic():
-        Cart.objects.select_for_update().filter(pk=cart.pk).first()
+    with locking_atomic():
+        cart_lock(cart.pk)
         item = CartItem.objects.filter(**target.lookup(cart)).first()
         total = count if item is None else item.count + count
         _check_target(target=target, count=total, customer=customer)
