@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from marche.accounts.models import Role, User
+from marche.core.locking import locking_atomic
 from marche.errors import DomainError
 from marche.orders.errors import OrderNotFound
 from marche.orders.models import Order, OrderStatus
@@ -82,7 +82,7 @@ def order_collect(
     now = now or timezone.now()
     if not user_can_record_pickup(user=by):
         raise PickupNotAllowed()
-    with transaction.atomic():
+    with locking_atomic():  # the order, then its payment (marche/orders/locking.py)
         order = (
             Order.objects.select_for_update().select_related("cycle").filter(pk=order_id).first()
         )
