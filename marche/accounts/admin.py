@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from marche.accounts.models import ApiToken, User
+from marche.accounts.models import ApiToken, Invitation, User
 from marche.accounts.tokens import api_token_revoke
 
 
@@ -45,3 +45,32 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         for token in queryset:
             api_token_revoke(token=token)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Invitations are sent from /compte/invitations/; here they are only looked up."""
+
+    list_display = ("email", "role", "territory", "invited_by", "created_at", "expires_at")
+    list_filter = ("role", "territory")
+    search_fields = ("email",)
+    list_select_related = ("territory", "invited_by")
+    readonly_fields = (
+        "email",
+        "role",
+        "territory",
+        "producer",
+        "canteen",
+        "invited_by",
+        "expires_at",
+        "accepted_at",
+        "accepted_user",
+        "revoked_at",
+    )
+    exclude = ("token_hash",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

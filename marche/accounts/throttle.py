@@ -7,6 +7,8 @@ Wagtail admin and the Django admin alike, since all three go through ``authentic
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -34,9 +36,18 @@ def axes_client_ip(request: HttpRequest) -> str:
             for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
             if part.strip()
         ]
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies][:64]
+        if len(forwarded) >= proxies and _is_ip(forwarded[-proxies]):
+            return forwarded[-proxies]
     return str(request.META.get("REMOTE_ADDR", ""))[:64]
+
+
+def _is_ip(text: str) -> bool:
+    """Only an address is stored (an IP column): anything else falls back to REMOTE_ADDR."""
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def axes_lockout_response(

@@ -290,7 +290,22 @@ def test_with_one_territory_the_page_form_works_without_choosing_it(place) -> No
     form = page.context["form"]
     data = {name: form[name].value() or "" for name in ("territory",)}
     assert data["territory"]  # the hidden field carries the only territory
-    client.post(
-        "/compte/invitations/", {"email": "livreur@example.org", "role": "driver", **data}
-    )
+    client.post("/compte/invitations/", {"email": "livreur@example.org", "role": "driver", **data})
     assert Invitation.objects.get().email == "livreur@example.org"
+
+
+def test_invitations_are_listed_read_only_in_the_django_admin(place) -> None:  # type: ignore[no-untyped-def]
+    territory, coordinator, _farm, _canteen, client = place
+    coordinator.is_staff = coordinator.is_superuser = True
+    coordinator.save()
+    client.force_login(coordinator)
+    client.post(
+        "/compte/invitations/",
+        {"email": "livreur@example.org", "role": "driver", "territory": territory.pk},
+    )
+    invitation = Invitation.objects.get()
+    listing = client.get("/django-admin/accounts/invitation/")
+    assert listing.status_code == 200 and "livreur@example.org" in listing.content.decode()
+    detail = client.get(f"/django-admin/accounts/invitation/{invitation.pk}/change/")
+    assert detail.status_code == 200
+    assert invitation.token_hash not in detail.content.decode()

@@ -109,3 +109,15 @@ def test_behind_a_trusted_proxy_the_forwarded_client_is_counted(settings) -> Non
     # Same proxy (REMOTE_ADDR), another client behind it: not locked.
     other = Client(HTTP_X_FORWARDED_FOR="spoof, 198.51.100.7")
     assert _try(other, SITE, "foyer@example.org", RIGHT).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "forwarded", ["pas-une-adresse", "1.2.3.4, x" * 300, "", "::1, 999.1.1.1", "²"]
+)
+def test_a_garbage_forwarded_header_never_gives_a_500(settings, forwarded: str) -> None:  # type: ignore[no-untyped-def]
+    settings.MARCHE_TRUSTED_PROXIES = 1
+    UserFactory(email="foyer@example.org")
+    client = Client(HTTP_X_FORWARDED_FOR=forwarded, HTTP_USER_AGENT="x" * 5000)
+    assert _try(client, SITE, "foyer@example.org", "faux").status_code == 200
+    assert _try(client, SITE, "x" * 5000 + "@example.org", "faux").status_code == 200
+    assert _try(client, SITE, "foyer@example.org", RIGHT).status_code == 302
