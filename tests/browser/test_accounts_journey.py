@@ -185,3 +185,24 @@ def test_a_coordinator_invites_a_farmer_who_sets_a_password(  # type: ignore[no-
     phone.click("form button[type=submit]")
     phone.wait_for_url("**/compte/")
     assert phone.locator("[data-role]").get_attribute("data-role") == "farmer"
+
+
+def test_the_demo_household_sees_its_reward_in_its_history(  # type: ignore[no-untyped-def]
+    phone, demo_site, artifacts_dir: Path
+) -> None:
+    from marche.demo.loaders import DEMO_PASSWORD
+
+    base = demo_site.url
+    phone.goto(base + "/compte/connexion/")
+    phone.fill("input[name=username]", "foyer@demo.test")
+    phone.fill("input[name=password]", DEMO_PASSWORD)
+    phone.click("form button[type=submit]")
+    phone.wait_for_url("**/compte/")
+    phone.click("[data-link=mannes]")
+    phone.wait_for_url("**/compte/mannes/")
+    line = phone.locator("[data-statement] li[data-kind=reward]").first.inner_text()
+    assert "Récompense de temps donné" in line and "+20,00 mannes" in line
+    assert "La coordination" in line and "Jardin prêté" in line
+    assert "acceptée" in phone.locator("[data-declaration=approved]").inner_text()
+    assert _fits(phone)
+    phone.screenshot(path=str(artifacts_dir / "mannes-demo-history-phone.png"), full_page=True)
