@@ -189,25 +189,46 @@ def _check_missable(line: OrderLine) -> None:
         raise LineNotMissable()
 
 
+def user_may_weigh(*, user: User) -> bool:
+    """Whether the person weighs any line at all: a coordinator, or a member of a producer."""
+    return user_is_coordinator(user=user) or ProducerMembership.objects.filter(user=user).exists()
+
+
+def _weighs_every_line(user: User) -> bool:
+    return user_is_coordinator(user=user) and (user.is_superuser or user.territory_id is None)
+
+
 def _packing_line_locked(
     *, line_id: int, by: User, now: datetime, check_line: Callable[[OrderLine], None]
 ) -> tuple[Order, OrderLine]:
-    """Lock the line's order, then check the line, the person, the cutoff and the status.
+    """Check the person, then lock the line's order, then check the line, cutoff and status.
 
-    Called inside the caller's transaction; every check comes before any write.
+    The permission comes before any lock, and before the line is even said to exist: a
+    person who may not weigh a line gets the same refusal (WeighingNotAllowed) whether the
+    line exists or not, and locks nothing. Only someone who may weigh every line learns
+    that a line does not exist (LineNotFound). Called inside the caller's transaction;
+    every check comes before any write.
     """
-    order_id = OrderLine.objects.filter(pk=line_id).values_list("order_id", flat=True).first()
-    if order_id is None:
-        raise LineNotFound()
-    order = _lock_order(order_id)
+    if not user_may_weigh(user=by):
+        raise WeighingNotAllowed()
+    target = (
+        OrderLine.objects.filter(pk=line_id)
+        .values("order_id", "producer_id", "order__cycle__territory_id")
+        .first()
+    )
+    if target is None:
+        raise LineNotFound() if _weighs_every_line(by) else WeighingNotAllowed()
+    if not user_can_weigh(
+        user=by,
+        producer_id=target["producer_id"],
+        territory_id=target["order__cycle__territory_id"],
+    ):
+        raise WeighingNotAllowed()
+    order = _lock_order(target["order_id"])
     if order is None:
         raise OrderNotFound()
     line = OrderLine.objects.get(pk=line_id)
     check_line(line)
-    if not user_can_weigh(
-        user=by, producer_id=line.producer_id, territory_id=order.cycle.territory_id
-    ):
-        raise WeighingNotAllowed()
     if now < order.cycle.closes_at:
         raise WeighingTooEarly()
     if order.status not in WEIGHABLE:

@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import overload
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.utils.translation import gettext_lazy as _
 
 from marche.accounts.models import Role, User
 from marche.catalog.models import Unit
@@ -185,7 +186,9 @@ def _unit_label(unit: str) -> str:
 
 
 def _customer_name(user: User) -> str:
-    return user.get_full_name() or user.email
+    """The name a relay point calls out; never the e-mail address, which drivers and relay
+    staff do not need (the order reference tells baskets apart)."""
+    return user.get_full_name() or str(_("Nom non renseigné"))
 
 
 # --- pick lists -----------------------------------------------------------------------------

@@ -8,7 +8,9 @@ permission, call one selector or service and render.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable
+from decimal import Decimal
+from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,14 +19,21 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from marche.core.middleware import back_url
+from marche.core.numbers import InvalidNumber, parse_decimal
 from marche.cycles.models import OrderCycle
 from marche.errors import DomainError
 from marche.orders import exports
-from marche.orders.packing import InvalidWeight, order_line_mark_missing, order_line_weigh
+from marche.orders.packing import (
+    MAX_WEIGHT_KG,
+    InvalidWeight,
+    order_line_mark_missing,
+    order_line_weigh,
+    user_may_weigh,
+)
 from marche.orders.selectors import (
     cycles_for_preparation,
     packing_list_for_relay,
@@ -182,40 +191,55 @@ def packing_list_pdf(request: HttpRequest, cycle_id: int, relay_id: int) -> Http
     return _download(exports.packing_list_pdf(packing_list), content_type=PDF, filename=name)
 
 
+def _refusals_as_pages(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Not allowed (403) and not found (404) answer with the error page and that status.
+
+    Going back to the list cannot fix those, and a 403 for a line that is not one's own
+    must look like the 403 for a line that does not exist. Other refusals (a weight to
+    correct, a pickup too early) go back to the list with their message, through
+    DomainErrorMiddleware.
+    """
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except DomainError as error:
+            if error.status == 403:
+                raise PermissionDenied from error
+            if error.status == 404:
+                raise Http404 from error
+            raise
+
+    return wrapped
+
+
 def _back(request: HttpRequest) -> HttpResponseRedirect:
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = reverse("preparation:index")
-    return HttpResponseRedirect(target)
-
-
-def _refused(request: HttpRequest, error: DomainError) -> HttpResponse:
-    if error.status == 403:
-        raise PermissionDenied(error.message)
-    if error.status == 404:
-        raise Http404(error.message)
-    messages.error(request, error.message)
-    return _back(request)
+    return HttpResponseRedirect(back_url(request, default=reverse("preparation:index")))
 
 
 def _parse_weight(raw: str) -> Decimal:
+    """A weighed weight in kg, as typed (comma or dot, to the gram), by the one parser."""
     try:
-        return Decimal(raw.strip().replace(",", ".").replace(" ", ""))
-    except InvalidOperation:
+        return parse_decimal(raw, "weight", maximum=MAX_WEIGHT_KG)
+    except InvalidNumber:
         raise InvalidWeight() from None
 
 
 @login_required
 @require_POST
+@_refusals_as_pages
 def line_weigh(request: HttpRequest, line_id: int) -> HttpResponse:
-    """Enter a weighed weight (kg, comma or point) for a variable-weight line."""
-    try:
-        weight = _parse_weight(request.POST.get("weight_kg", ""))
-        line = order_line_weigh(line_id=line_id, weight_kg=weight, by=request.user)
-    except DomainError as error:
-        return _refused(request, error)
+    """Enter a weighed weight (kg, comma or point) for a variable-weight line.
+
+    Who may weigh is checked first: someone who weighs nothing gets 403 before the line is
+    looked up or its order locked; a line one may not weigh and a line that does not exist
+    get the same 403 page.
+    """
+    if not user_may_weigh(user=request.user):  # type: ignore[arg-type]
+        raise PermissionDenied
+    weight = _parse_weight(request.POST.get("weight_kg", ""))
+    line = order_line_weigh(line_id=line_id, weight_kg=weight, by=request.user)  # type: ignore[arg-type]
     messages.success(
         request,
         _("%(name)s : %(weight)s kg, %(total)s €.")
@@ -230,25 +254,27 @@ def line_weigh(request: HttpRequest, line_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@_refusals_as_pages
 def line_missing(request: HttpRequest, line_id: int) -> HttpResponse:
     """Declare an à la carte line missing at packing: off the order, refunded if paid."""
-    try:
-        line = order_line_mark_missing(line_id=line_id, by=request.user)
-    except DomainError as error:
-        return _refused(request, error)
+    if not user_may_weigh(user=request.user):  # type: ignore[arg-type]
+        raise PermissionDenied
+    line = order_line_mark_missing(line_id=line_id, by=request.user)  # type: ignore[arg-type]
     messages.success(request, _("%(name)s : retiré de la commande.") % {"name": line.name})
     return _back(request)
 
 
 @login_required
 @require_POST
+@_refusals_as_pages
 def order_pickup(request: HttpRequest, order_id: int) -> HttpResponse:
     """Record that a basket was collected and, if due, paid cash or by cheque."""
-    try:
-        order = order_collect(
-            order_id=order_id, means=request.POST.get("means") or None, by=request.user
-        )
-    except DomainError as error:
-        return _refused(request, error)
+    if not user_can_record_pickup(user=request.user):  # type: ignore[arg-type]
+        raise PermissionDenied
+    order = order_collect(
+        order_id=order_id,
+        means=request.POST.get("means") or None,
+        by=request.user,  # type: ignore[arg-type]
+    )
     messages.success(request, _("Commande %(ref)s retirée.") % {"ref": order.reference})
     return _back(request)
