@@ -233,3 +233,23 @@ def test_a_mailer_failure_lets_the_retry_send(order, monkeypatch) -> None:
 def test_an_order_gone_sends_nothing() -> None:
     assert order_notification_send(order_id=987_654, event="confirmed") is False
     assert mail.outbox == []
+
+
+def test_the_admin_lists_waiting_messages_and_relays_them(client, dead_broker) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import UserFactory
+
+    enqueue("tests.outbox.record", "waiting", key="k-waiting")
+    admin_user = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(admin_user)
+    url = "/django-admin/core/outboxmessage/"
+    page = client.get(url, {"sent": "no"})
+    assert page.status_code == 200
+    assert "k-waiting" in page.content.decode()
+    app.conf.task_always_eager = True  # the broker is back
+    message = OutboxMessage.objects.get()
+    response = client.post(
+        url, {"action": "relay_now", "_selected_action": [message.pk]}, follow=True
+    )
+    assert "1 message publié." in response.content.decode()
+    assert RAN == ["waiting"]
+    assert unsent() == []
