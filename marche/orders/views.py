@@ -20,14 +20,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from marche.accounts.models import Role, User
+from marche.core.middleware import back_url
 from marche.core.numbers import parse_decimal, parse_id, parse_id_or_none
 from marche.cycles.models import OrderCycle
 from marche.cycles.selectors import basket_list_for_shop, cycle_list_open, offer_list_for_shop
@@ -83,13 +83,6 @@ def household_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = default
-    return HttpResponseRedirect(target or default)
 
 
 def _optional_id(value: object) -> int | None:
@@ -250,7 +243,7 @@ def cart_update(request: HttpRequest) -> HttpResponse:
     entry = CartEntry.parse(request.POST)
     cart_set_item(customer=request.user, **entry.service_kwargs())  # type: ignore[arg-type]
     messages.success(request, _("Panier mis à jour."))
-    return _back(request, reverse("orders:cart", args=[entry.cycle_id]))
+    return redirect(back_url(request, reverse("orders:cart", args=[entry.cycle_id])))
 
 
 @post_or_shop
@@ -260,7 +253,7 @@ def cart_remove(request: HttpRequest) -> HttpResponse:
     item_id = parse_id(request.POST.get("item"))
     if cart_remove_item(customer=request.user, item_id=item_id):  # type: ignore[arg-type]
         messages.success(request, _("Article retiré du panier."))
-    return _back(request, reverse("orders:shop"))
+    return redirect(back_url(request, reverse("orders:shop")))
 
 
 @household_required

@@ -379,14 +379,15 @@ def test_a_cycle_past_bigint_in_the_address_is_a_404(client, market, bad_cycle: 
 @pytest.mark.parametrize(
     ("fields", "status"),
     [
-        ({"idempotency_key": "k" * 121}, 302),
-        ({"idempotency_key": "k" * 5000}, 302),
-        ({"idempotency_key": "clé avec espaces"}, 302),
-        ({"relay": "²"}, 302),
-        ({"slot": "²"}, 302),
-        ({"slot": "99999999999999999999"}, 302),
-        # A well-formed id of no slot: "not found" gets the error page (DomainErrorMiddleware).
-        ({"slot": "9223372036854775807"}, 404),
+        ({"idempotency_key": "k" * 121}, {302}),
+        ({"idempotency_key": "k" * 5000}, {302}),
+        ({"idempotency_key": "clé avec espaces"}, {302}),
+        ({"relay": "²"}, {302}),
+        ({"slot": "²"}, {302}),
+        ({"slot": "99999999999999999999"}, {302}),
+        # A well-formed id of no slot: refused by the relays app (back to the form, or the
+        # error page if that refusal is a "not found", see DomainErrorMiddleware).
+        ({"slot": "9223372036854775807"}, {302, 404}),
     ],
 )
 def test_checkout_refuses_forged_fields_without_a_500(client, market, fields, status) -> None:  # type: ignore[no-untyped-def]
@@ -400,6 +401,6 @@ def test_checkout_refuses_forged_fields_without_a_500(client, market, fields, st
         **fields,
     }
     response = client.post(reverse("orders:checkout", args=[market.cycle.pk]), data)
-    assert response.status_code == status
+    assert response.status_code in status
     assert Order.objects.count() == 0
     assert cart_items(market) == [(market.eggs.pk, None, Decimal("2.000"))]
