@@ -13,6 +13,7 @@ every task published through the outbox must be idempotent.
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 from celery import Task
@@ -21,7 +22,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from marche.core.models import OutboxMessage
+from marche.core.models import OutboxMessage, SentNotification
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,9 @@ def enqueue(task: str | Task, *args: Any, key: str) -> OutboxMessage:
     )
     if created:
         message_id = message.pk
-        transaction.on_commit(lambda: outbox_publish(message_id=message_id))
+        # robust: whatever happens while publishing, the committed change stands and the
+        # person is answered; the relay publishes what this could not.
+        transaction.on_commit(lambda: outbox_publish(message_id=message_id), robust=True)
     return message
 
 
@@ -85,6 +88,18 @@ def outbox_relay(*, limit: int = 500) -> int:
                 break
             sent += 1
     return sent
+
+
+def outbox_prune(*, older_than: timedelta = timedelta(days=30), now: datetime | None = None) -> int:
+    """Delete messages published long ago, and the records of notifications sent as long ago.
+
+    Nothing replays a message that old, so its key no longer needs to guard against a second
+    e-mail. Returns how many rows went.
+    """
+    limit = (now or timezone.now()) - older_than
+    messages, _kinds = OutboxMessage.objects.filter(sent_at__lt=limit).delete()
+    notifications, _kinds = SentNotification.objects.filter(sent_at__lt=limit).delete()
+    return messages + notifications
 
 
 def outbox_unsent_count() -> int:

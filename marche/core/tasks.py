@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from marche.core.outbox import outbox_relay
+from marche.core.outbox import outbox_prune, outbox_relay
 
 
 @shared_task(name="core.ping", acks_late=True)
@@ -15,3 +15,9 @@ def ping(value: str) -> str:
 def relay_outbox() -> int:
     """Publish the tasks the broker could not take when they were enqueued."""
     return outbox_relay()
+
+
+@shared_task(name="outbox.prune", acks_late=True, ignore_result=True)
+def prune_outbox() -> int:
+    """Forget messages and sent-notification records older than a month."""
+    return outbox_prune()

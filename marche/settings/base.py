@@ -185,6 +185,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "generate-cycles": {"task": "cycles.generate_from_schedules", "schedule": 3600.0},
     # Tasks the broker could not take when they were enqueued (see marche/core/outbox.py).
     "relay-outbox": {"task": "outbox.relay", "schedule": 30.0},
+    "prune-outbox": {"task": "outbox.prune", "schedule": 86400.0},
 }
 # Publishing a task after commit waits this long (seconds) for the broker, once, without
 # retrying: a household is answered at once even when Redis is down; the relay retries.

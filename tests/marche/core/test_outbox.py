@@ -253,3 +253,20 @@ def test_the_admin_lists_waiting_messages_and_relays_them(client, dead_broker) -
     assert "1 message publié." in response.content.decode()
     assert RAN == ["waiting"]
     assert unsent() == []
+
+
+def test_old_messages_and_sent_records_are_pruned(order) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from marche.core.outbox import outbox_prune
+
+    enqueue("tests.outbox.record", "waiting", key="k-unsent")
+    OutboxMessage.objects.filter(key="k-unsent").update(sent_at=None)
+    assert outbox_prune(now=timezone.now()) == 0
+    later = timezone.now() + timedelta(days=31)
+    # The sent confirmation and its record go; the message still waiting stays.
+    assert outbox_prune(now=later) == 2
+    assert list(OutboxMessage.objects.values_list("key", flat=True)) == ["k-unsent"]
+    assert SentNotification.objects.count() == 0
