@@ -9,6 +9,7 @@ real bounds; outputs say what is really returned (decimals as plain strings, "2.
 
 from __future__ import annotations
 
+from datetime import time
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -111,6 +112,26 @@ DecimalOut = Annotated[
     WithJsonSchema({"type": "string", "pattern": DECIMAL_PATTERN, "examples": ["2.50"]}),
 ]
 """A decimal as the API returns it: a string of plain digits ("2.50", "1.500")."""
+
+
+LocalTime = Annotated[
+    time,
+    PlainSerializer(lambda value: value.isoformat(timespec="seconds"), return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "partial-time",
+            "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$",
+            "examples": ["16:00:00"],
+            "description": "Heure locale du lieu, sans décalage horaire (ex. 16:00:00).",
+        }
+    ),
+]
+"""A wall-clock time at a place ("16:00:00"), read with the date beside it in its time zone.
+
+JSON Schema's ``time`` format is RFC 3339's full-time, which requires an offset; these times
+have none, so they are declared as RFC 3339's partial-time with the pattern they follow.
+"""
 
 
 class ErrorOut(Schema):

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.utils import timezone
 from ninja import Field, Schema
+from pydantic import ConfigDict
 
 from marche.core.schemas import DecimalOut, Id, Price, Stock
 from marche.orders.services import variant_item_price
@@ -98,6 +99,14 @@ class FarmerOfferOut(OfferOut):
 
 
 class OfferCreateIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"cycle_id": 4, "product_id": 8, "unit_price": "2,80", "quantity_available": "12"}
+            ]
+        }
+    )
+
     cycle_id: Id
     product_id: Id
     unit_price: Price = Field(description="Prix TTC par unité (€).")
@@ -113,6 +122,10 @@ class OfferCreateIn(Schema):
 
 
 class OfferUpdateIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"unit_price": "2,60"}, {"quantity_available": None}]}
+    )
+
     unit_price: Price | None = None
     quantity_available: Stock | None = Field(
         None, description="null : à la demande ; absent : inchangé."

@@ -1,12 +1,12 @@
 """API shapes of carts and orders."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from ninja import Field, Schema
-from pydantic import StringConstraints
+from pydantic import ConfigDict, StringConstraints
 
-from marche.core.schemas import Count, DecimalOut, Id
+from marche.core.schemas import Count, DecimalOut, Id, LocalTime
 
 
 class CartLineOut(Schema):
@@ -46,6 +46,12 @@ class CartOut(Schema):
 
 
 class CartItemIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"offer_id": 12, "count": "1,5"}, {"basket_id": 3, "count": 1}]
+        }
+    )
+
     offer_id: Id | None = None
     variant_id: Id | None = None
     basket_id: Id | None = None
@@ -61,6 +67,19 @@ ShortText = Annotated[str, StringConstraints(max_length=40)]
 
 
 class OrderPlaceIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "cycle_id": 4,
+                    "relay_point_id": 2,
+                    "pickup_slot_id": 17,
+                    "payment_method": "pickup",
+                }
+            ]
+        }
+    )
+
     cycle_id: Id
     relay_point_id: Id
     pickup_slot_id: Id
@@ -81,8 +100,8 @@ class RelayPointBriefOut(Schema):
 class PickupSlotBriefOut(Schema):
     id: int
     date: date
-    starts_at: time
-    ends_at: time
+    starts_at: LocalTime
+    ends_at: LocalTime
 
 
 class OrderComponentOut(Schema):

@@ -1,14 +1,16 @@
 """API shapes of relay points and their pickup slots."""
 
-from datetime import date, time
+from datetime import date
 
 from ninja import Schema
+
+from marche.core.schemas import LocalTime
 
 
 class PickupSlotOut(Schema):
     id: int
-    starts_at: time
-    ends_at: time
+    starts_at: LocalTime
+    ends_at: LocalTime
     capacity: int
     booked: int
     remaining: int

@@ -294,3 +294,28 @@ def test_a_body_that_is_not_json_is_invalid_json(as_household, api_market) -> No
             },
         )
     assert snapshot() == before
+
+
+@pytest.mark.parametrize("mannes", ["1E+400", "1e-9", "9" * 5000, "²", "0,001"])
+def test_a_manne_amount_the_parser_refuses_places_no_order(as_household, api_market, mannes):
+    market = api_market
+    as_household.send(
+        "put", f"/me/cart?cycle={market.cycle.pk}", {"offer_id": market.eggs.pk, "count": 1}
+    )
+    before = snapshot()
+    response = as_household.send(
+        "post",
+        "/me/orders",
+        {
+            "cycle_id": market.cycle.pk,
+            "relay_point_id": market.relay.pk,
+            "pickup_slot_id": market.slots[0].pk,
+            "payment_method": "pickup",
+            "payment_options": {"mannes": mannes},
+        },
+        headers={"Idempotency-Key": "mannes"},
+    )
+    # An option longer than 40 characters is invalid input; any other is read by the parser.
+    expected = (422, "invalid_input") if len(mannes) > 40 else (400, "invalid_manne_amount")
+    assert (response.status_code, response.json()["code"]) == expected
+    assert snapshot() == before
