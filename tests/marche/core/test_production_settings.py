@@ -31,7 +31,8 @@ def production_env(**overrides: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "marche.settings.production",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DATABASE_URL": (
-            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+            f"postgres://{db.get('USER') or 'postgres'}@{db.get('HOST') or '127.0.0.1'}:"
+            f"{db.get('PORT') or 5432}/{db['NAME']}"
         ),
         "DJANGO_ALLOWED_HOSTS": "marche.example.org",
         "REDIS_URL": os.environ.get("TEST_REDIS_URL", ""),

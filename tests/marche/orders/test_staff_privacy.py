@@ -151,7 +151,8 @@ def test_a_coordinator_still_weighs_and_learns_a_line_is_missing(client, prep) -
     assert status == 404
     status, _body, queries = weigh(client, butternut(prep).pk)
     assert status == 302
-    assert [sql for sql in queries if "FOR UPDATE" in sql.upper()]
+    if connection.features.has_select_for_update:  # SQLite has no row locks
+        assert [sql for sql in queries if "FOR UPDATE" in sql.upper()]
     line = butternut(prep)
     assert (line.weight_kg, line.total) == (Decimal("2.300"), Decimal("6.67"))
 
