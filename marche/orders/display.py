@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.utils.formats import number_format
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, npgettext
 
 from marche.catalog.models import Unit
 
@@ -35,13 +35,13 @@ def unit_label(unit: str, count: Decimal = Decimal(1)) -> str:
         case Unit.KG:
             return gettext("kg")
         case Unit.PIECE:
-            return ngettext("pièce", "pièces", n)
+            return npgettext("unité", "pièce", "pièces", n)
         case Unit.BUNCH:
-            return ngettext("botte", "bottes", n)
+            return npgettext("unité", "botte", "bottes", n)
         case Unit.DOZEN:
-            return ngettext("douzaine", "douzaines", n)
+            return npgettext("unité", "douzaine", "douzaines", n)
         case Unit.LITRE:
-            return ngettext("litre", "litres", n)
+            return npgettext("unité", "litre", "litres", n)
     return unit
 
 
