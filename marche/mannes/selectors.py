@@ -350,9 +350,7 @@ def manne_declarations_for_user(
 ) -> list[TransferRequest]:
     """A household's declarations of time given in a territory, newest first."""
     return list(
-        TransferRequest.objects.filter(
-            territory=territory, kind="reward", to_account__user=user
-        )
+        TransferRequest.objects.filter(territory=territory, kind="reward", to_account__user=user)
         .select_related("activity")
         .order_by("-created_at", "-pk")[:limit]
     )
