@@ -90,7 +90,14 @@ def _my_order(request: HttpRequest, reference: str) -> Order:
 def order_create(
     request: HttpRequest,
     payload: OrderPlaceIn,
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+    idempotency_key: str | None = Header(
+        None,
+        alias="Idempotency-Key",
+        description=(
+            "Obligatoire (sinon ``idempotency_key_required``) : une valeur unique par commande, "
+            f"{IDEMPOTENCY_KEY_MAX} caractères au plus ; la rejouer renvoie la même commande."
+        ),
+    ),
 ) -> Status[dict[str, object]]:
     """Order your cart: hold the stock, book the pickup slot, start the payment.
 
