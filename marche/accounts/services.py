@@ -20,7 +20,6 @@ from datetime import datetime, timedelta
 
 from django.core import signing
 from django.core.cache import cache
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -37,6 +36,7 @@ from marche.accounts.errors import (
 )
 from marche.accounts.models import INVITED_ROLES, Invitation, Role, User
 from marche.canteens.models import Canteen
+from marche.core.mail import email_enqueue
 from marche.producers.models import Producer, ProducerMembership
 from marche.territories.models import Territory
 
@@ -53,18 +53,14 @@ INVITATION_VALIDITY = timedelta(days=14)
 
 
 def _send(*, template: str, to: str, context: dict[str, object]) -> bool:
-    """Send ``accounts/email/<template>``; a mailer failure is logged, never shown as a 500.
+    """Queue ``accounts/email/<template>`` through the outbox, in the caller's transaction.
 
-    The person can ask again (resend, or the coordinator re-invites): losing one of these
-    e-mails costs a click, while failing the whole page would lose what they typed.
+    The e-mail is sent by a task once the broker takes it: a broker or mailer outage delays
+    it, never loses it, and never fails the page.
     """
     subject = render_to_string(f"accounts/email/{template}_subject.txt", context).strip()
     body = render_to_string(f"accounts/email/{template}.txt", context)
-    try:
-        send_mail(" ".join(subject.split()), body, None, [to])
-    except Exception:  # the mailer's errors vary: SMTP, socket, TLS, configuration
-        logger.exception("E-mail %s to an account could not be sent", template)
-        return False
+    email_enqueue(subject=subject, body=body, to=to)
     return True
 
 

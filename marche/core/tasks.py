@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from marche.core.mail import email_send_once
 from marche.core.outbox import outbox_prune, outbox_relay
 
 
@@ -21,3 +22,15 @@ def relay_outbox() -> int:
 def prune_outbox() -> int:
     """Forget messages and sent-notification records older than a month."""
     return outbox_prune()
+
+
+@shared_task(
+    name="core.send_email",
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def send_email(key: str, subject: str, body: str, to: str) -> bool:
+    """Send one e-mail written earlier in a transaction (see ``marche.core.mail``), once."""
+    return email_send_once(key=key, subject=subject, body=body, to=to)

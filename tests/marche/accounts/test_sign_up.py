@@ -206,14 +206,27 @@ def test_resend_sends_a_new_link_only_to_an_address_waiting_for_it(
     assert User.objects.get(email="camille.lefebvre@example.org").is_active is True
 
 
-def test_a_mailer_failure_does_not_lose_the_page(client: Client, territory, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_mailer_failure_does_not_lose_the_page_nor_the_email(
+    client: Client, territory, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from marche.core.models import OutboxMessage
+    from marche.core.outbox import outbox_relay
+
     def broken(*args: object, **kwargs: object) -> None:
         raise OSError("connection refused")
 
-    monkeypatch.setattr("marche.accounts.services.send_mail", broken)
+    monkeypatch.setattr("marche.core.mail.send_mail", broken)
     response = client.post("/compte/inscription/", FORM)
     assert response.status_code == 302
     assert User.objects.get().is_active is False
+    message = OutboxMessage.objects.get(task="core.send_email")
+    assert message.sent_at is None and "OSError" in message.last_error
+    assert mail.outbox == []
+
+    monkeypatch.undo()  # the mailer is back: the relay sends the kept e-mail, once
+    assert outbox_relay() == 1
+    assert [m.to for m in mail.outbox] == [[FORM["email"].lower()]]
+    assert outbox_relay() == 0
 
 
 def test_sign_up_page_is_french_with_csrf_and_a_login_link(territory) -> None:  # type: ignore[no-untyped-def]

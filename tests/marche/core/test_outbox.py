@@ -270,3 +270,26 @@ def test_old_messages_and_sent_records_are_pruned(order) -> None:  # type: ignor
     assert outbox_prune(now=later) == 2
     assert list(OutboxMessage.objects.values_list("key", flat=True)) == ["k-unsent"]
     assert SentNotification.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_an_account_email_waits_in_the_outbox_and_is_sent_once(django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from marche.core.mail import email_enqueue
+    from marche.core.models import OutboxMessage
+    from marche.core.tasks import send_email
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        key = email_enqueue(subject="Bienvenue\n sur le marché", body="Bonjour", to="a@b.fr")
+    message = OutboxMessage.objects.get(key=key)
+    assert (message.task, message.args) == (
+        "core.send_email",
+        [key, "Bienvenue sur le marché", "Bonjour", "a@b.fr"],
+    )
+    assert mail.outbox == []  # nothing leaves before the commit
+    for callback in callbacks:
+        callback()
+    assert [(m.subject, m.to) for m in mail.outbox] == [("Bienvenue sur le marché", ["a@b.fr"])]
+    assert send_email(*message.args) is False  # a second delivery sends nothing
+    assert len(mail.outbox) == 1
