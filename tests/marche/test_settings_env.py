@@ -63,7 +63,9 @@ def test_redis_url_must_be_redis() -> None:
 
 def run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     clean = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "DATABASE", "REDIS"))
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO", "DATABASE", "REDIS", "EMAIL"))
     }
     return subprocess.run(
         [sys.executable, *args],
@@ -108,6 +110,7 @@ def test_production_refuses_to_serve_with_redis_unreachable(tmp_path: Path) -> N
         DATABASE_URL=f"sqlite:///{tmp_path}/prod.sqlite3",
         DJANGO_ALLOWED_HOSTS="marche.example",
         REDIS_URL="redis://127.0.0.1:1/0",
+        EMAIL_URL="smtp://courrier.example:587",
     )
     assert result.returncode == 2
     assert "Service indisponible" in result.stderr
