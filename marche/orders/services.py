@@ -46,7 +46,15 @@ from marche.orders.errors import (
     WholeNumberRequired,
 )
 from marche.orders.locking import cart_lock, order_lock, order_stock_lock
-from marche.orders.models import Cart, CartItem, LineKind, Order, OrderLine, OrderStatus
+from marche.orders.models import (
+    LINE_QUANTITY_MAX,
+    Cart,
+    CartItem,
+    LineKind,
+    Order,
+    OrderLine,
+    OrderStatus,
+)
 from marche.orders.notifications import order_notification_enqueue
 from marche.payments.methods import PaymentStart, payment_method_find, payment_method_get
 from marche.relays.errors import RelayPointNotFound
@@ -139,6 +147,9 @@ def _quote_offer(
     product = offer.product
     if variant is not None:
         _check_count(count, divisible=False)
+        if count * variant.content > LINE_QUANTITY_MAX:
+            # A large crate ordered many times: refused here, never by the database's CHECK.
+            raise InvalidQuantity()
         price = variant_item_price(offer=offer, variant=variant)
         return QuoteLine(
             kind=LineKind.ITEM,

@@ -108,6 +108,21 @@ def test_services_hold_api_and_stored_counts_to_the_same_bounds(market) -> None:
     assert CartItem.objects.count() == 0
 
 
+def test_a_large_crate_ordered_many_times_is_refused_before_the_database_would(market) -> None:
+    from marche.cycles.errors import InvalidQuantity
+
+    crate = ProductVariantFactory(product=market.carrots.product, name="Palette", content="500")
+    with pytest.raises(InvalidQuantity):
+        cart_add_item(
+            customer=market.household,
+            cycle_id=market.cycle.pk,
+            offer_id=market.carrots.pk,
+            variant_id=crate.pk,
+            count=Decimal("2001"),  # 1 000 500 kg: past what an order line may hold
+        )
+    assert CartItem.objects.count() == 0
+
+
 def stored_invalid_lines(market) -> tuple[CartItem, CartItem]:  # type: ignore[no-untyped-def]
     """Lines stored before the rules were enforced: half a dozen eggs, a 0.001 basket."""
     cart = Cart.objects.create(customer=market.household, cycle=market.cycle)
