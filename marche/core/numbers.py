@@ -23,7 +23,13 @@ from marche.errors import DomainError
 # Spaces people and spreadsheets put between thousands: space, no-break and narrow no-break.
 _GROUPING = str.maketrans("", "", " \u00a0\u202f")
 # ASCII digits only; one separator (comma or dot); an optional leading minus for the check.
-_NUMBER = re.compile(r"^(?P<sign>[-+]?)(?P<int>[0-9]*)(?:[.,](?P<frac>[0-9]*))?$")
+# A space inside the whole part is a thousands separator only between groups of three digits
+# ("1 250,5"): "1 5" is a typo for 1,5 or 15, and guessing would multiply the value by ten.
+_NUMBER = re.compile(
+    r"^(?P<sign>[-+]?)"
+    r"(?P<int>[0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+|[0-9]*)"
+    r"(?:[.,](?P<frac>[0-9]*))?$"
+)
 # PostgreSQL's bigint: ids above it cannot exist, and casting them would fail in the database.
 BIGINT_MAX = 9_223_372_036_854_775_807
 MAX_TEXT = 40
@@ -48,21 +54,31 @@ class NumberKind:
     minimum: Decimal
     maximum: Decimal
     example: str
+    # Units people type after the number, in lower case: "2,80 €", "1,5 kg", "2 h".
+    suffixes: tuple[str, ...] = ()
 
 
 KINDS: dict[str, NumberKind] = {
     # Counts of pieces, baskets, bunches: whole numbers.
     "count": NumberKind(_("La quantité"), 0, Decimal("0"), Decimal("10000"), "3"),
     # Weights and volumes, in kg or litres: to the gram.
-    "weight": NumberKind(_("La quantité"), 3, Decimal("0"), Decimal("10000"), "1,5"),
+    "weight": NumberKind(
+        _("La quantité"), 3, Decimal("0"), Decimal("10000"), "1,5", ("kg", "l", "litre", "litres")
+    ),
     # A farmer's stock of a product for one cycle (kg, litres or pieces).
     "stock": NumberKind(_("La quantité"), 3, Decimal("0"), Decimal("1000000"), "12,5"),
     # Prices in euros, to the cent.
-    "price": NumberKind(_("Le prix"), 2, Decimal("0"), Decimal("100000"), "2,80"),
+    "price": NumberKind(
+        _("Le prix"), 2, Decimal("0"), Decimal("100000"), "2,80", ("€", "eur", "euro", "euros")
+    ),
     # Amounts of local currency, to the cent.
-    "mannes": NumberKind(_("Le montant"), 2, Decimal("0"), Decimal("100000"), "10,50"),
+    "mannes": NumberKind(
+        _("Le montant"), 2, Decimal("0"), Decimal("100000"), "10,50", ("manne", "mannes")
+    ),
     # Hours of time given, to the quarter hour at most (two decimals).
-    "hours": NumberKind(_("La durée"), 2, Decimal("0"), Decimal("1000"), "1,5"),
+    "hours": NumberKind(
+        _("La durée"), 2, Decimal("0"), Decimal("1000"), "1,5", ("h", "heure", "heures")
+    ),
 }
 
 
@@ -106,8 +122,8 @@ def parse_decimal(
     raw = "" if text is None else str(text)
     if len(raw) > MAX_TEXT:
         raise _refuse(spec, str(_("%(what)s est trop long(ue).")) % {"what": what})
-    cleaned = raw.strip().translate(_GROUPING)
-    if not cleaned:
+    cleaned = _without_suffix(raw.strip(), spec.suffixes)
+    if not cleaned.translate(_GROUPING):
         raise _refuse(spec, str(_("Indiquez %(what)s.")) % {"what": what.lower()})
     match = _NUMBER.match(cleaned)
     if match is None or not (match["int"] or match["frac"]):
@@ -125,9 +141,12 @@ def parse_decimal(
         )
         raise _refuse(spec, str(message) % {"what": what, "places": places}, places=places)
     try:
-        value = Decimal(f"{match['sign']}{match['int'] or '0'}.{frac or '0'}")
+        whole = match["int"].translate(_GROUPING) or "0"
+        value = Decimal(f"{match['sign']}{whole}.{frac or '0'}")
     except InvalidOperation as error:  # pragma: no cover - the pattern only lets digits in
         raise _refuse(spec, str(_("Nombre illisible."))) from error
+    if value < 0 <= low:
+        raise _refuse(spec, str(_("Un nombre négatif n'est pas accepté ici.")), minimum=str(low))
     if value < low:
         raise _refuse(
             spec,
@@ -142,6 +161,16 @@ def parse_decimal(
         )
     # 2.50 stays 2.50 for prices; a weight of "1,500" is 1.5: trailing zeros never matter.
     return value.quantize(Decimal(1).scaleb(-places)) if places else value.quantize(Decimal(1))
+
+
+def _without_suffix(text: str, suffixes: tuple[str, ...]) -> str:
+    """ "2,80 €" -> "2,80": the unit a person typed after the number, if it is the field's."""
+    lowered = text.lower()
+    for suffix in sorted(suffixes, key=len, reverse=True):
+        rest = lowered.removesuffix(suffix)
+        if rest != lowered and rest[-1:] and (rest[-1].isdigit() or rest[-1].isspace()):
+            return text[: len(rest)].rstrip()
+    return text
 
 
 def parse_id(text: object) -> int:

@@ -106,7 +106,7 @@ def test_negative_quantity_is_refused_by_the_number_parser(as_farmer, api_market
     assert response.status_code == 400
     assert response.json() == {
         "code": "invalid_number",
-        "message": "La quantité doit être au moins 0.",
+        "message": "Un nombre négatif n'est pas accepté ici.",
         "params": {"example": "12,5", "minimum": "0", "field": "quantity_available"},
     }
 
@@ -120,7 +120,7 @@ def test_zero_price_is_refused(as_farmer, api_market) -> None:
 @pytest.mark.parametrize(
     ("price", "message"),
     [
-        ("-1", "Le prix doit être au moins 0."),
+        ("-1", "Un nombre négatif n'est pas accepté ici."),
         ("1.234", "Le prix a 2 décimale(s) au plus."),
         ("1e3", "Le prix doit être un nombre, par exemple 2,80."),
     ],

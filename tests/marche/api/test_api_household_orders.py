@@ -100,7 +100,7 @@ def test_negative_count_message_is_french(as_household, api_market) -> None:
     assert response.status_code == 400
     assert response.json() == {
         "code": "invalid_number",
-        "message": "La quantité doit être au moins 0.",
+        "message": "Un nombre négatif n'est pas accepté ici.",
         "params": {"example": "1,5", "minimum": "0", "field": "count"},
     }
     assert not CartItem.objects.exists()

@@ -120,3 +120,46 @@ def test_ints_are_read_exactly_not_through_a_float():
     assert parse_decimal(9007199254740993, "stock", maximum=Decimal(10**17)) == Decimal(
         "9007199254740993.000"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "expected"),
+    [
+        ("1 250", "stock", Decimal("1250.000")),
+        ("999 999,5", "stock", Decimal("999999.500")),
+        ("2,8 €", "price", Decimal("2.80")),
+        ("2,80€", "price", Decimal("2.80")),
+        (" 1,25 kg", "weight", Decimal("1.250")),
+        ("1,5 h", "hours", Decimal("1.50")),
+        ("10,5 mannes", "mannes", Decimal("10.50")),
+    ],
+)
+def test_thousands_groups_and_the_fields_own_unit_are_read(text, kind, expected):
+    assert parse_decimal(text, kind) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("1 5", "weight"),  # a typo for 1,5 or 15: never guessed as 15
+        ("2 5", "weight"),
+        ("5 0", "stock"),
+        ("12 34", "stock"),
+        ("1 2345", "stock"),
+        ("1,2 5", "weight"),
+        ("500 g", "weight"),  # a unit that is not the field's
+        ("2,80 kg", "price"),
+        ("€", "price"),
+        ("kg", "weight"),
+    ],
+)
+def test_a_space_that_is_not_a_thousands_separator_or_another_unit_is_refused(text, kind):
+    with pytest.raises(InvalidNumber):
+        parse_decimal(text, kind)
+
+
+def test_a_negative_number_says_so_whatever_the_field():
+    for kind in ("weight", "hours", "price"):
+        with pytest.raises(InvalidNumber) as refused:
+            parse_decimal("-2", kind)
+        assert refused.value.message == "Un nombre négatif n'est pas accepté ici."

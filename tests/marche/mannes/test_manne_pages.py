@@ -166,7 +166,7 @@ def test_accepted_and_refused_declarations_are_listed(
         ("²", "La durée doit être un nombre"),
         ("1_5", "La durée doit être un nombre"),
         ("0", "La durée doit être plus grande que zéro."),
-        ("-1", "La durée doit être au moins 0."),
+        ("-1", "Un nombre négatif n'est pas accepté ici."),
         ("25", "La durée ne peut pas dépasser 24."),
         ("9" * 5000, "Assurez-vous que cette valeur comporte au plus 40 caractères"),
         ("", "Indiquez la durée."),

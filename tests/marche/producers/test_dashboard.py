@@ -182,7 +182,7 @@ def test_on_demand_checkbox_publishes_without_limit(shop: Farm, client) -> None:
         ),
         (
             {"unit_price": "2.50", "quantity_available": "-4"},
-            "La quantité doit être au moins 0,001.",
+            "Un nombre négatif n&#x27;est pas accepté ici.",
         ),
         ({"unit_price": "0", "quantity_available": "4"}, "Le prix doit être au moins 0,01."),
         ({"unit_price": "2,5,0", "quantity_available": "4"}, "Le prix doit être un nombre"),
