@@ -29,6 +29,7 @@ urlpatterns += i18n_patterns(
     path("commander/", include("marche.orders.urls")),
     path("preparation/", include("marche.orders.staff_urls")),
     path("producteur/", include("marche.producers.urls")),
+    path("conditions/", include("marche.accounts.terms_urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=False,
 )

@@ -15,6 +15,27 @@ from marche.territories.models import Territory
 NAME_MAX = 150
 
 
+# Django's French says "adresse de courriel"; the site says "e-mail" everywhere.
+EMAIL_ERRORS = {"invalid": _("Saisissez une adresse e-mail valide.")}
+
+
+def _email_field(**widget_attrs: Any) -> forms.EmailField:
+    return forms.EmailField(
+        label=_("Adresse e-mail"),
+        max_length=254,
+        error_messages=EMAIL_ERRORS,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", **widget_attrs}),
+    )
+
+
+def _terms_field(label: Any) -> forms.BooleanField:
+    """The terms box; its template shows the label with a link to the terms page."""
+    return forms.BooleanField(
+        label=label,
+        error_messages={"required": _("Acceptez les conditions d'utilisation pour continuer.")},
+    )
+
+
 class EmailAuthenticationForm(AuthenticationForm):
     """Log in with an e-mail address (case does not matter)."""
 
@@ -27,11 +48,7 @@ class EmailAuthenticationForm(AuthenticationForm):
         ),
     }
 
-    username = forms.EmailField(
-        label=_("Adresse e-mail"),
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
-    )
+    username = _email_field(autofocus=True)
 
     def clean_username(self) -> str:
         return self.cleaned_data["username"].strip().lower()
@@ -104,23 +121,18 @@ class SignUpForm(_PasswordPairMixin):
 
     first_name = _name_field(_("Prénom"), "given-name")
     last_name = _name_field(_("Nom"), "family-name")
-    email = forms.EmailField(
-        label=_("Adresse e-mail"),
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-    )
+    email = _email_field()
     territory = forms.ModelChoiceField(
         label=_("Votre territoire"),
         queryset=Territory.objects.none(),
         empty_label=None,
         error_messages={"invalid_choice": _("Choisissez un territoire de la liste.")},
     )
-    terms = forms.BooleanField(
-        label=_(
+    terms = _terms_field(
+        _(
             "J'accepte les conditions d'utilisation et que mes données servent à préparer "
             "mes commandes."
-        ),
-        error_messages={"required": _("Acceptez les conditions d'utilisation pour continuer.")},
+        )
     )
 
     field_order = ["first_name", "last_name", "email", "password1", "password2", "territory"]
@@ -143,20 +155,22 @@ class SignUpForm(_PasswordPairMixin):
 
 
 class ResendForm(forms.Form):
-    email = forms.EmailField(
-        label=_("Adresse e-mail"),
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-    )
+    email = _email_field()
 
 
 class InvitationAcceptForm(_PasswordPairMixin):
-    """The invitee chooses their name and password."""
+    """The invitee chooses their name and password, and accepts the terms."""
 
     first_name = _name_field(_("Prénom"), "given-name")
     last_name = _name_field(_("Nom"), "family-name")
+    terms = _terms_field(
+        _(
+            "J'accepte les conditions d'utilisation et que mes données servent au "
+            "fonctionnement du marché."
+        )
+    )
 
-    field_order = ["first_name", "last_name", "password1", "password2"]
+    field_order = ["first_name", "last_name", "password1", "password2", "terms"]
 
     def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
         self.email = email
@@ -173,7 +187,7 @@ class InvitationAcceptForm(_PasswordPairMixin):
 class InvitationForm(forms.Form):
     """A coordinator invites someone: address, role and, by role, the producer or canteen."""
 
-    email = forms.EmailField(label=_("Adresse e-mail"), max_length=254)
+    email = forms.EmailField(label=_("Adresse e-mail"), max_length=254, error_messages=EMAIL_ERRORS)
     role = forms.ChoiceField(
         label=_("Rôle"),
         choices=[(role.value, role.label) for role in INVITED_ROLES],
@@ -237,11 +251,7 @@ class InvitationForm(forms.Form):
 
 
 class FrenchPasswordResetForm(PasswordResetForm):
-    email = forms.EmailField(
-        label=_("Adresse e-mail"),
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
-    )
+    email = _email_field(autofocus=True)
 
 
 class FrenchSetPasswordForm(SetPasswordForm):

@@ -12,7 +12,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from marche.accounts import services
-from marche.accounts.errors import InvitationExpired, InvitationInvalid
+from marche.accounts.errors import (
+    InvitationExpired,
+    InvitationInvalid,
+    VerificationLinkExpired,
+    VerificationLinkInvalid,
+)
 from marche.accounts.forms import (
     EmailAuthenticationForm,
     FrenchPasswordResetForm,
@@ -45,6 +50,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(
         request, "accounts/dashboard.html", {"dashboard": user_dashboard(user=request.user)}
     )
+
+
+def terms(request: HttpRequest) -> HttpResponse:
+    """The terms of use that sign-up and invitations ask to accept."""
+    return render(request, "accounts/terms.html")
 
 
 # Sign-up -------------------------------------------------------------------------------------
@@ -93,8 +103,16 @@ def sign_up_sent(request: HttpRequest) -> HttpResponse:
 
 
 def verify(request: HttpRequest, token: str) -> HttpResponse:
-    """Follow the link of the confirmation e-mail."""
-    _user, activated = services.email_verify(token=token)
+    """Follow the link of the confirmation e-mail; a bad or old link offers a new one."""
+    try:
+        _user, activated = services.email_verify(token=token)
+    except (VerificationLinkInvalid, VerificationLinkExpired) as error:
+        return render(
+            request,
+            "accounts/verify_invalid.html",
+            {"error": error, "form": ResendForm()},
+            status=error.status,
+        )
     if activated:
         messages.success(
             request, _("Votre adresse est confirmée. Vous pouvez maintenant vous connecter.")

@@ -176,6 +176,7 @@ def test_a_coordinator_invites_a_farmer_who_sets_a_password(  # type: ignore[no-
     phone.fill("input[name=last_name]", "Delattre")
     phone.fill("input[name=password1]", PASSWORD)
     phone.fill("input[name=password2]", PASSWORD)
+    phone.check("input[name=terms]")
     assert _fits(phone)
     phone.screenshot(path=str(artifacts_dir / "invitation-accept-phone.png"), full_page=True)
     phone.click("form button[type=submit]")

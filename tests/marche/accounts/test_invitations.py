@@ -26,6 +26,7 @@ ACCEPT = {
     "last_name": "Martin",
     "password1": PASSWORD,
     "password2": PASSWORD,
+    "terms": "on",
 }
 
 
@@ -114,6 +115,29 @@ def test_a_farmer_invited_joins_the_producer_once(place) -> None:  # type: ignor
     assert logged.status_code == 302
 
 
+def test_accepting_an_invitation_asks_to_accept_the_terms_and_records_it(place) -> None:  # type: ignore[no-untyped-def]
+    territory, _coordinator, _farm, _canteen, client = place
+    client.post(
+        "/compte/invitations/",
+        {"email": "livreur@example.org", "role": "driver", "territory": territory.pk},
+    )
+    link = _link()
+    invitee = Client()
+    page = invitee.get(link).content.decode()
+    assert 'name="terms"' in page and 'href="/conditions/"' in page
+    refused = invitee.post(link, {key: value for key, value in ACCEPT.items() if key != "terms"})
+    assert refused.status_code == 200
+    assert refused.context["form"].errors["terms"] == [
+        "Acceptez les conditions d'utilisation pour continuer."
+    ]
+    assert not User.objects.filter(email="livreur@example.org").exists()
+    assert Invitation.objects.get().accepted_at is None
+    moment = timezone.now().replace(microsecond=0)
+    with time_machine.travel(moment, tick=False):
+        invitee.post(link, ACCEPT)
+    assert User.objects.get(email="livreur@example.org").terms_accepted_at == moment
+
+
 def test_a_canteen_manager_invited_manages_the_canteen(place) -> None:  # type: ignore[no-untyped-def]
     territory, _coordinator, _farm, canteen, client = place
     client.post(
@@ -186,7 +210,7 @@ def test_a_revoked_or_replaced_link_is_refused(place) -> None:  # type: ignore[n
         ({"role": "coordinator"}, "role", "Choisissez un rôle"),
         ({"role": "household"}, "role", "Choisissez un rôle"),
         ({"role": "farmer", "producer": "²"}, "producer", "Choisissez un producteur"),
-        ({"role": "driver", "email": "pas-une-adresse"}, "email", "adresse de courriel valide"),
+        ({"role": "driver", "email": "pas-une-adresse"}, "email", "adresse e-mail valide"),
     ],
 )
 def test_invitation_form_refusals(place, data: dict[str, str], field: str, message: str) -> None:  # type: ignore[no-untyped-def]

@@ -113,7 +113,7 @@ def test_an_address_already_used_gets_the_same_answer_and_no_new_account(
         ({"password1": "court", "password2": "court"}, "password1", "trop court"),
         ({"password2": "Autre-mot-de-passe-2026"}, "password2", "pas identiques"),
         ({"terms": ""}, "terms", "Acceptez les conditions"),
-        ({"email": "pas-une-adresse"}, "email", "adresse de courriel valide"),
+        ({"email": "pas-une-adresse"}, "email", "Saisissez une adresse e-mail valide."),
         ({"first_name": "x" * 151}, "first_name", "150 caractères"),
     ],
 )
@@ -161,6 +161,46 @@ def test_a_link_expires_after_three_days(client: Client, territory) -> None:  # 
     assert response.status_code == 400
     assert "a expiré" in response.content.decode()
     assert User.objects.get().is_active is False
+
+
+def _resend_form(page: str) -> str:
+    """The resend form of a page: its action, after checking it asks for the address."""
+    found = re.search(r'<form method="post" action="([^"]+)"[^>]*>(.*?)</form>', page, re.S)
+    assert found, page
+    assert 'name="email"' in found.group(2) and "Renvoyer le lien" in found.group(2)
+    assert 'name="csrfmiddlewaretoken"' in found.group(2)
+    return found.group(1)
+
+
+@pytest.mark.parametrize("old", [False, True])
+def test_a_bad_or_expired_link_offers_a_new_link_right_there(
+    client: Client, territory, old: bool
+) -> None:  # type: ignore[no-untyped-def]
+    from django.core.cache import cache
+
+    cache.clear()
+    client.post("/compte/inscription/", FORM)
+    if old:
+        with time_machine.travel(timezone.now() + timedelta(days=3, minutes=1)):
+            response = client.get(_link(mail.outbox[0]))
+        expected = "Ce lien de confirmation a expiré."
+    else:
+        response = client.get("/compte/confirmer/abc/")
+        expected = "Ce lien de confirmation n'est pas valable."
+    page = html.unescape(response.content.decode())
+    assert response.status_code == 400
+    assert expected in page
+    action = _resend_form(page)
+    assert action == "/compte/inscription/envoyee/"
+    mail.outbox.clear()
+    # The same neutral answer as the sign-up page's resend: an unknown address gets nothing.
+    for email in ("inconnu@example.org", "camille.lefebvre@example.org"):
+        answer = client.post(action, {"email": email}, follow=True)
+        assert answer.redirect_chain == [("/compte/inscription/envoyee/", 302)]
+        assert "un nouveau lien vient de lui être envoyé" in html.unescape(answer.content.decode())
+    assert [m.to for m in mail.outbox] == [["camille.lefebvre@example.org"]]
+    client.get(_link(mail.outbox[0]))
+    assert User.objects.get().is_active is True
 
 
 def test_an_old_link_never_reopens_an_account_the_coordination_closed(client: Client) -> None:
@@ -236,6 +276,27 @@ def test_sign_up_page_is_french_with_csrf_and_a_login_link(territory) -> None:  
     assert 'name="csrfmiddlewaretoken"' in page
     assert strict.post("/compte/inscription/", FORM).status_code == 403
     assert User.objects.count() == 0
+
+
+def test_sign_up_says_e_mail_never_courriel_and_links_to_the_terms(
+    client: Client, territory
+) -> None:  # type: ignore[no-untyped-def]
+    for url, data in [
+        ("/compte/inscription/", {**FORM, "email": "pas-une-adresse"}),
+        ("/compte/inscription/envoyee/", {"email": "pas-une-adresse"}),
+        ("/compte/connexion/", {"username": "pas-une-adresse", "password": "x"}),
+        ("/compte/mot-de-passe/oublie/", {"email": "pas-une-adresse"}),
+    ]:
+        page = html.unescape(client.post(url, data).content.decode())
+        assert "Saisissez une adresse e-mail valide." in page, url
+        assert "courriel" not in page, url
+    page = client.get("/compte/inscription/").content.decode()
+    assert '<a href="/conditions/" target="_blank" rel="noopener" data-link="terms">' in page
+    terms = client.get("/conditions/")
+    assert terms.status_code == 200
+    assert "<h1>Conditions d'utilisation</h1>" in html.unescape(terms.content.decode())
+    assert "Version provisoire" in terms.content.decode()
+    assert client.get("/en/conditions/").status_code == 200
 
 
 def test_login_page_links_to_password_reset_and_sign_up(client: Client) -> None:
