@@ -43,7 +43,20 @@ class DomainErrorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        response = self.get_response(request)
+        if (
+            response.status_code == 405
+            and not request.path.startswith("/api/")
+            and not getattr(response, "streaming", False)
+            and not response.content
+        ):
+            # A form's address opened directly (a bookmark, a reload, a link shared): the
+            # site's own page with a way on, never the browser's blank error.
+            page = render(request, "405.html", status=405)
+            if "Allow" in response:
+                page["Allow"] = response["Allow"]
+            return page
+        return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, DomainError) or request.path.startswith("/api/"):
