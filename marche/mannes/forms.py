@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from marche.core.numbers import InvalidNumber, parse_decimal
+from marche.mannes.errors import GivenOnInvalid
 from marche.mannes.models import RewardActivity
+from marche.mannes.services import DECLARATION_WINDOW
 
 KEY = re.compile(r"^[0-9a-f]{32}$")
 
@@ -35,9 +39,7 @@ class TimeDeclarationForm(forms.Form):
         label=_("Heures données"),
         max_length=40,
         help_text=_("Par exemple 1,5 pour une heure et demie."),
-        widget=forms.TextInput(
-            attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": "1,5"}
-        ),
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
         error_messages={"required": _("Indiquez la durée.")},
     )
     description = forms.CharField(
@@ -48,14 +50,30 @@ class TimeDeclarationForm(forms.Form):
     )
     key = forms.CharField(widget=forms.HiddenInput, max_length=32)
 
-    def __init__(self, *args: Any, activities: list[RewardActivity], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, activities: list[RewardActivity], today: date, **kwargs: Any
+    ) -> None:
+        self.today = today
         super().__init__(*args, **kwargs)
+        self.fields["hours"].widget.attrs["placeholder"] = number_format(Decimal("1.5"), 1)
         field = self.fields["activity"]
         field.queryset = RewardActivity.objects.filter(pk__in=[a.pk for a in activities])
         field.label_from_instance = lambda activity: str(
             _("%(name)s (%(rate)s par heure)")
-            % {"name": activity.name, "rate": f"{activity.mannes_per_hour:.2f}".replace(".", ",")}
+            % {"name": activity.name, "rate": number_format(activity.mannes_per_hour, 2)}
         )
+
+    def clean_given_on(self) -> date:
+        """A day of the past year, today included (the service checks it again)."""
+        given_on = self.cleaned_data["given_on"]
+        if given_on > self.today:
+            raise forms.ValidationError(
+                _("Cette date est à venir : indiquez le jour où vous avez donné ce temps."),
+                code="given_on_future",
+            )
+        if given_on < self.today - DECLARATION_WINDOW:
+            raise forms.ValidationError(GivenOnInvalid.default_message, code=GivenOnInvalid.code)
+        return given_on
 
     def clean_hours(self) -> Decimal:
         try:

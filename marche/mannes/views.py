@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -26,6 +27,13 @@ from marche.mannes.selectors import (
 )
 from marche.mannes.services import manne_time_declare
 
+# The field a refusal of ``manne_time_declare`` is about (others go above the form).
+FIELD_OF_ERROR = {
+    "given_on_invalid": "given_on",
+    "reward_activity_not_found": "activity",
+    "invalid_amount": "hours",
+}
+
 
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -40,6 +48,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     form = TimeDeclarationForm(
         request.POST or None,
         activities=activities,
+        today=today,
         initial={"key": uuid.uuid4().hex, "given_on": today},
     )
     if request.method == "POST" and form.is_valid():
@@ -55,8 +64,9 @@ def overview(request: HttpRequest) -> HttpResponse:
                 key=f"reward:{request.user.pk}:{data['key']}",
             )
         except DomainError as error:
-            # Shown on the form, which keeps what was typed (the hours, the description).
-            form.add_error(None, error.message)
+            # Shown on the form, which keeps what was typed (the hours, the description),
+            # beside the field it is about when there is one.
+            form.add_error(FIELD_OF_ERROR.get(error.code), error.message)
         else:
             messages.success(
                 request,
@@ -65,7 +75,7 @@ def overview(request: HttpRequest) -> HttpResponse:
                     "coordination, qui la validera."
                 )
                 % {
-                    "amount": f"{declared.amount:.2f}".replace(".", ","),
+                    "amount": number_format(declared.amount, 2),
                     "currency": territory.local_currency_plural or territory.local_currency_code,
                 },
             )

@@ -140,6 +140,19 @@ def test_declaring_one_and_a_half_hours_creates_one_pending_request(
     assert "3,75 mannes" in page and "1,5 h" in page
 
 
+def test_numbers_follow_the_page_language(
+    ledger: Ledger, alice: Client, garden: RewardActivity
+) -> None:
+    assert "Jardin prêté (2,50 par heure)" in _text(alice.get(URL))
+    english = _text(alice.get("/en" + URL))
+    assert "Jardin prêté (2.50 per hour)" in english and "2,50" not in english
+    _declare(alice, garden)
+    french = _text(alice.get(URL))
+    assert "1,5 h" in french
+    english = _text(alice.get("/en" + URL))
+    assert "1.5 h" in english and "1,5" not in english
+
+
 def test_accepted_and_refused_declarations_are_listed(
     ledger: Ledger, alice: Client, garden: RewardActivity
 ) -> None:
@@ -185,8 +198,8 @@ def test_bad_hours_are_refused_in_french_and_change_nothing(
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
-        ({"given_on": "2999-01-01"}, "__all__"),
-        ({"given_on": "2000-01-01"}, "__all__"),
+        ({"given_on": "2999-01-01"}, "given_on"),
+        ({"given_on": "2000-01-01"}, "given_on"),
         ({"given_on": "31/02/2026"}, "given_on"),
         ({"activity": "999999"}, "activity"),
         ({"activity": "²"}, "activity"),
@@ -206,6 +219,63 @@ def test_other_refusals_stay_on_the_form_and_change_nothing(
     assert TransferRequest.objects.count() == 0 and snapshot() == before
     # What was typed is kept.
     assert response.context["form"].data["hours"] == data["hours"]
+
+
+FUTURE = "Cette date est à venir : indiquez le jour où vous avez donné ce temps."
+TOO_OLD = "La date doit être celle d'un jour passé (ou d'aujourd'hui), dans l'année écoulée."
+
+
+@pytest.mark.parametrize(
+    ("given_on", "hours", "errors"),
+    [
+        ("tomorrow", "1,5", {"given_on": [FUTURE]}),
+        (
+            "tomorrow",
+            "abc",
+            {"given_on": [FUTURE], "hours": ["La durée doit être un nombre, par exemple 1,5."]},
+        ),
+        ("2000-01-01", "", {"given_on": [TOO_OLD], "hours": ["Indiquez la durée."]}),
+    ],
+)
+def test_a_bad_date_is_shown_on_the_date_field_with_the_other_errors(
+    ledger: Ledger,
+    alice: Client,
+    garden: RewardActivity,
+    given_on: str,
+    hours: str,
+    errors: dict[str, list[str]],
+) -> None:
+    if given_on == "tomorrow":
+        given_on = (timezone.localdate() + timedelta(days=1)).isoformat()
+    before = snapshot()
+    response, _data = _declare(alice, garden, given_on=given_on, hours=hours)
+    assert response.status_code == 200
+    assert response.context["form"].errors == errors
+    page = _text(response)
+    # Each message is printed inside its field's group, none above the form.
+    assert 'class="message error"' not in page
+    date_group = page.split('for="id_given_on"')[1].split('<div class="field">')[0]
+    assert errors["given_on"][0] in date_group
+    assert TransferRequest.objects.count() == 0 and snapshot() == before
+
+
+def test_today_is_accepted_and_the_service_refusal_lands_on_its_field(
+    ledger: Ledger, alice: Client, garden: RewardActivity, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from marche.mannes import views
+    from marche.mannes.errors import GivenOnInvalid
+
+    response, _data = _declare(alice, garden, given_on=timezone.localdate().isoformat())
+    assert response.status_code == 302
+    assert TransferRequest.objects.get().given_on == timezone.localdate()
+
+    # Midnight passing between the form's check and the service's: the field still says so.
+    def refuse(**kwargs: object) -> None:
+        raise GivenOnInvalid()
+
+    monkeypatch.setattr(views, "manne_time_declare", refuse)
+    response, _data = _declare(alice, garden)
+    assert response.context["form"].errors == {"given_on": [TOO_OLD]}
 
 
 def test_an_activity_of_another_territory_is_refused(ledger: Ledger, alice: Client) -> None:
