@@ -50,7 +50,10 @@ class Account(models.Model):
     """
 
     territory = models.ForeignKey(
-        "territories.Territory", on_delete=models.PROTECT, related_name="manne_accounts"
+        "territories.Territory",
+        on_delete=models.PROTECT,
+        related_name="manne_accounts",
+        verbose_name=_("territoire"),
     )
     kind = models.CharField(_("type"), max_length=12, choices=AccountKind.choices)
     user = models.ForeignKey(
@@ -152,7 +155,10 @@ class TransferRule(models.Model):
     """A territory's rule for one kind of transfer; without a row, the defaults in rules.py."""
 
     territory = models.ForeignKey(
-        "territories.Territory", on_delete=models.CASCADE, related_name="manne_rules"
+        "territories.Territory",
+        on_delete=models.CASCADE,
+        related_name="manne_rules",
+        verbose_name=_("territoire"),
     )
     kind = models.CharField(_("type de virement"), max_length=20, choices=TransferKind.choices)
     sender_kinds = models.JSONField(_("comptes émetteurs permis"), default=list)
@@ -213,11 +219,14 @@ class Transaction(models.Model):
     """
 
     territory = models.ForeignKey(
-        "territories.Territory", on_delete=models.PROTECT, related_name="manne_transactions"
+        "territories.Territory",
+        on_delete=models.PROTECT,
+        related_name="manne_transactions",
+        verbose_name=_("territoire"),
     )
     kind = models.CharField(_("type"), max_length=20, choices=TransferKind.choices)
     key = models.CharField(_("clé d'idempotence"), max_length=150, unique=True)
-    fingerprint = models.CharField(max_length=64, editable=False)
+    fingerprint = models.CharField(max_length=64, editable=False, verbose_name=_("empreinte"))
     memo = models.CharField(_("libellé"), max_length=255, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -262,8 +271,12 @@ class Transaction(models.Model):
 class Entry(models.Model):
     """One leg of a posting: a signed amount on one account (credit > 0, debit < 0)."""
 
-    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="entries")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    transaction = models.ForeignKey(
+        Transaction, on_delete=models.PROTECT, related_name="entries", verbose_name=_("écriture")
+    )
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="entries", verbose_name=_("compte")
+    )
     amount = models.DecimalField(_("montant"), **AMOUNT)
     currency = models.CharField(_("monnaie"), max_length=8)
 
@@ -298,7 +311,10 @@ class RewardActivity(models.Model):
     """
 
     territory = models.ForeignKey(
-        "territories.Territory", on_delete=models.CASCADE, related_name="reward_activities"
+        "territories.Territory",
+        on_delete=models.CASCADE,
+        related_name="reward_activities",
+        verbose_name=_("territoire"),
     )
     name = models.CharField(_("activité"), max_length=80)
     description = models.CharField(_("précisions"), max_length=255, blank=True)
@@ -333,11 +349,18 @@ class TransferRequest(models.Model):
     """A transfer waiting for a coordinator: a reward for time given, or any approved kind."""
 
     territory = models.ForeignKey(
-        "territories.Territory", on_delete=models.PROTECT, related_name="manne_requests"
+        "territories.Territory",
+        on_delete=models.PROTECT,
+        related_name="manne_requests",
+        verbose_name=_("territoire"),
     )
     kind = models.CharField(_("type"), max_length=20, choices=TransferKind.choices)
-    from_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
-    to_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    from_account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="+", verbose_name=_("compte débité")
+    )
+    to_account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="+", verbose_name=_("compte crédité")
+    )
     amount = models.DecimalField(_("montant"), **AMOUNT)
     hours = models.DecimalField(_("heures données"), max_digits=6, decimal_places=2, null=True)
     activity = models.ForeignKey(
@@ -351,20 +374,33 @@ class TransferRequest(models.Model):
     given_on = models.DateField(_("temps donné le"), null=True, blank=True)
     reason = models.CharField(_("motif"), max_length=255)
     key = models.CharField(_("clé d'idempotence"), max_length=150, unique=True)
-    fingerprint = models.CharField(max_length=64, editable=False)
+    fingerprint = models.CharField(max_length=64, editable=False, verbose_name=_("empreinte"))
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        verbose_name=_("demandée par"),
     )
     status = models.CharField(
         _("état"), max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING
     )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        verbose_name=_("traitée par"),
     )
     decided_at = models.DateTimeField(_("traitée le"), null=True, blank=True)
     decision_note = models.CharField(_("note de la coordination"), max_length=255, blank=True)
     transaction = models.OneToOneField(
-        Transaction, on_delete=models.PROTECT, null=True, blank=True, related_name="request"
+        Transaction,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="request",
+        verbose_name=_("écriture"),
     )
     created_at = models.DateTimeField(_("demandée le"), auto_now_add=True)
 
@@ -393,16 +429,23 @@ class HoldStatus(models.TextChoices):
 class ManneHold(models.Model):
     """Mannes set aside on an account (the manne part of an order) until captured or released."""
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="holds")
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="holds", verbose_name=_("compte")
+    )
     amount = models.DecimalField(_("montant"), **AMOUNT)
     key = models.CharField(_("clé d'idempotence"), max_length=150, unique=True)
-    fingerprint = models.CharField(max_length=64, editable=False)
+    fingerprint = models.CharField(max_length=64, editable=False, verbose_name=_("empreinte"))
     status = models.CharField(
         _("état"), max_length=10, choices=HoldStatus.choices, default=HoldStatus.HELD
     )
     expires_at = models.DateTimeField(_("expire le"))
     transaction = models.OneToOneField(
-        Transaction, on_delete=models.PROTECT, null=True, blank=True, related_name="hold"
+        Transaction,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="hold",
+        verbose_name=_("écriture"),
     )
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
     updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
@@ -433,12 +476,18 @@ class PayoutBatch(models.Model):
     """A reconversion run: mannes back to the issuer, euros owed to each producer."""
 
     territory = models.ForeignKey(
-        "territories.Territory", on_delete=models.PROTECT, related_name="manne_payouts"
+        "territories.Territory",
+        on_delete=models.PROTECT,
+        related_name="manne_payouts",
+        verbose_name=_("territoire"),
     )
     key = models.CharField(_("clé d'idempotence"), max_length=150, unique=True)
-    fingerprint = models.CharField(max_length=64, editable=False)
+    fingerprint = models.CharField(max_length=64, editable=False, verbose_name=_("empreinte"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("créée par"),
     )
     euro_rate = models.DecimalField(_("valeur d'une unité (€)"), max_digits=8, decimal_places=4)
     fee_percent = models.DecimalField(_("frais (%)"), max_digits=5, decimal_places=2)
@@ -459,14 +508,25 @@ class PayoutBatch(models.Model):
 class PayoutLine(models.Model):
     """What one producer gave back in mannes and is owed in euros (after the fee)."""
 
-    batch = models.ForeignKey(PayoutBatch, on_delete=models.PROTECT, related_name="lines")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
-    producer = models.ForeignKey("producers.Producer", on_delete=models.PROTECT, related_name="+")
+    batch = models.ForeignKey(
+        PayoutBatch, on_delete=models.PROTECT, related_name="lines", verbose_name=_("reconversion")
+    )
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="+", verbose_name=_("compte")
+    )
+    producer = models.ForeignKey(
+        "producers.Producer",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("producteur"),
+    )
     mannes = models.DecimalField(_("mannes reconverties"), **AMOUNT)
     euros_gross = models.DecimalField(_("contre-valeur (€)"), **AMOUNT)
     euros_fee = models.DecimalField(_("frais (€)"), **AMOUNT)
     euros_net = models.DecimalField(_("à payer (€)"), **AMOUNT)
-    transaction = models.OneToOneField(Transaction, on_delete=models.PROTECT, related_name="+")
+    transaction = models.OneToOneField(
+        Transaction, on_delete=models.PROTECT, related_name="+", verbose_name=_("écriture")
+    )
 
     class Meta:
         verbose_name = _("ligne de reconversion")
