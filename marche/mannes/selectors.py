@@ -21,6 +21,7 @@ from marche.mannes.models import (
     RequestStatus,
     RewardActivity,
     Transaction,
+    TransferKind,
     TransferRequest,
 )
 from marche.money import local_currency_for, round_money
@@ -308,6 +309,38 @@ def _counterpart_label(account: Account) -> str:
     return str(account)
 
 
+def _order_refund_labels(entries: list[Entry]) -> dict[int, str]:
+    """The label "Remboursement de la commande REF" of each reversal refunding an order.
+
+    An order's manne part is captured from holds whose key starts with ``order:<order id>:``
+    (``marche.payments.mannes_tender``); the reversal of such a capture is the refund of that
+    order, not a correction. Two queries, and none when the page has no reversal.
+    """
+    reversed_ids = {
+        entry.transaction.reverses_id: entry.transaction_id
+        for entry in entries
+        if entry.transaction.kind == TransferKind.REVERSAL and entry.transaction.reverses_id
+    }
+    if not reversed_ids:
+        return {}
+    order_ids: dict[int, int] = {}
+    for captured_id, key in ManneHold.objects.filter(
+        transaction_id__in=reversed_ids, transaction__kind=TransferKind.ORDER_PAYMENT
+    ).values_list("transaction_id", "key"):
+        prefix, _sep, rest = key.partition(":")
+        order_id = rest.partition(":")[0]
+        if prefix == "order" and order_id.isascii() and order_id.isdigit():
+            order_ids[reversed_ids[captured_id]] = int(order_id)
+    references = dict(
+        Order.objects.filter(pk__in=set(order_ids.values())).values_list("pk", "reference")
+    )
+    return {
+        reversal_id: _("Remboursement de la commande %(ref)s") % {"ref": references[order_id]}
+        for reversal_id, order_id in order_ids.items()
+        if order_id in references
+    }
+
+
 def manne_statement_lines(*, account: Account, page: int | str = 1, per_page: int = 20) -> Page:
     """A page of an account's postings, newest first, each with its counterpart (2 queries).
 
@@ -326,18 +359,19 @@ def manne_statement_lines(*, account: Account, page: int | str = 1, per_page: in
         best = others.get(other.transaction_id)
         if best is None or abs(other.amount) > abs(best.amount):
             others[other.transaction_id] = other
+    refunds = _order_refund_labels(entries)
     statement.object_list = [
         StatementLine(
             created_at=entry.transaction.created_at,
             kind=entry.transaction.kind,
-            kind_label=entry.transaction.get_kind_display(),
+            kind_label=refunds.get(entry.transaction_id) or entry.transaction.get_kind_display(),
             amount=entry.amount,
             counterpart=(
                 _counterpart_label(others[entry.transaction_id].account)
                 if entry.transaction_id in others
                 else ""
             ),
-            memo=entry.transaction.memo,
+            memo="" if entry.transaction_id in refunds else entry.transaction.memo,
             reversed=entry.transaction.status == "reversed",
         )
         for entry in entries

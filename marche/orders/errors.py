@@ -1,8 +1,11 @@
 """Refusals of the cart and order services, each with a stable code and a French message."""
 
+from decimal import Decimal
+
 from django.utils.translation import gettext_lazy as _
 
 from marche.errors import DomainError, NotFound
+from marche.money import format_money
 
 
 class BasketNotFound(NotFound):
@@ -33,6 +36,21 @@ class CartEmpty(DomainError):
 class MinimumOrderNotReached(DomainError):
     code = "minimum_order_not_reached"
     default_message = _("Le montant minimum de commande pour ce cycle n'est pas atteint.")
+    amounts_message = _(
+        "Il manque %(missing)s pour atteindre le minimum de commande de %(minimum)s."
+    )
+
+    def __init__(self, *, minimum: Decimal | None = None, total: Decimal | None = None) -> None:
+        if minimum is None or total is None:
+            super().__init__()
+            return
+        # Amounts written as people read them ("3,40 €"); the params keep "3.40" for machines.
+        super().__init__(
+            str(self.amounts_message)
+            % {"missing": format_money(minimum - total), "minimum": format_money(minimum)},
+            minimum=str(minimum),
+            total=str(total),
+        )
 
 
 class CancellationTooLate(DomainError):

@@ -8,14 +8,15 @@ recorded under its key, so each event reaches the household once.
 
 from __future__ import annotations
 
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from marche.core.mail import send_mail
 from marche.core.models import SentNotification
 from marche.core.outbox import enqueue
 from marche.orders.models import Order
+from marche.orders.selectors import order_payment_parts
 
 SUBJECTS = {
     "confirmed": "orders/email/confirmed_subject.txt",
@@ -45,14 +46,19 @@ def order_notification_send(*, order_id: int, event: str, key: str | None = None
     """
     key = key or order_notification_key(order_id=order_id, event=event)
     order = (
-        Order.objects.select_related("customer", "relay_point", "pickup_slot", "cycle")
-        .prefetch_related("lines")
+        Order.objects.select_related("customer", "relay_point", "pickup_slot", "cycle__territory")
+        .prefetch_related("lines", "payments")
         .filter(pk=order_id)
         .first()
     )
     if order is None:
         return False
-    context = {"order": order, "lines": [line for line in order.lines.all() if not line.parent_id]}
+    context = {
+        "order": order,
+        "lines": [line for line in order.lines.all() if not line.parent_id],
+        # The manne part and the euro rest, so the household knows what it still owes.
+        "parts": order_payment_parts(order=order),
+    }
     with translation.override(getattr(order.customer, "language", None) or "fr"):
         subject = render_to_string(SUBJECTS[event], context).strip()
         body = render_to_string(f"orders/email/{event}.txt", context)

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from marche.accounts.models import Role, User
 from marche.catalog.models import Unit
 from marche.cycles.models import Offer, OrderCycle
+from marche.money import EUR, tender_split
 from marche.orders.models import LineKind, Order, OrderLine, OrderStatus
 from marche.payments.methods import payment_method_find
 from marche.payments.models import Payment, PaymentStatus
@@ -469,4 +470,59 @@ def order_list_for_customer(*, customer: User) -> QuerySet[Order]:
         Order.objects.filter(customer=customer)
         .select_related("cycle", "relay_point", "pickup_slot")
         .order_by("-created_at", "-pk")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPaymentParts:
+    """How an order is paid: its local currency part and its euro rest, never added.
+
+    ``mannes`` is what the household pays (or has held) in the territory's local currency,
+    ``mannes_refunded`` what a cancellation gave back; ``euros`` is the order total less the
+    value of ``mannes`` at the territory's rate (``marche.money.tender_split``): what is left
+    to pay at pickup, or what the card pays; ``card_refunded`` is the card payment of a
+    cancelled order, refunded in full.
+    """
+
+    method: str
+    currency_name: str
+    mannes: Decimal
+    mannes_refunded: Decimal
+    euros: Decimal
+    card_refunded: Decimal
+
+    @property
+    def due_at_pickup(self) -> Decimal | None:
+        """The euros the household hands over at the relay point (None when paid by card)."""
+        return self.euros if self.method == "pickup" else None
+
+
+def order_payment_parts(*, order: Order) -> OrderPaymentParts:
+    """The manne part and the euro rest of an order, from its payments (no extra query
+    when ``payments`` and ``cycle__territory`` are loaded)."""
+    territory = order.cycle.territory
+    payments = list(order.payments.all())
+    local = [p for p in payments if p.currency != EUR]
+    live = {PaymentStatus.PENDING, PaymentStatus.SUCCEEDED}
+    mannes = sum((p.amount for p in local if p.status in live), ZERO)
+    refunded = sum((p.amount for p in local if p.status == PaymentStatus.REFUNDED), ZERO)
+    euros, _value = tender_split(order.total, mannes, territory.local_currency_euro_rate)
+    cancelled = order.status == OrderStatus.CANCELLED
+    card_refunded = sum(
+        (
+            p.amount
+            for p in payments
+            if cancelled
+            and p.method == "card"
+            and p.status in {PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED}
+        ),
+        ZERO,
+    )
+    return OrderPaymentParts(
+        method=order.payment_method,
+        currency_name=territory.local_currency_plural or territory.local_currency_code,
+        mannes=mannes,
+        mannes_refunded=refunded,
+        euros=ZERO if cancelled else euros,
+        card_refunded=card_refunded,
     )

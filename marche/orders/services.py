@@ -22,18 +22,25 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import IntegrityError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from marche.accounts.models import User
 from marche.catalog.models import Product, ProductVariant, Unit
 from marche.catalog.selectors import product_labels_valid_on
 from marche.core.locking import locking_atomic
 from marche.core.numbers import parse_decimal
-from marche.cycles.errors import CycleClosed, InvalidQuantity, OfferNotFound, OutOfStock
+from marche.cycles.errors import (
+    CycleClosed,
+    InvalidQuantity,
+    OfferNotFound,
+    OfferWithdrawn,
+    OutOfStock,
+)
 from marche.cycles.locking import offers_lock
 from marche.cycles.models import Basket, Offer, OrderCycle
 from marche.cycles.services import stock_confirm, stock_hold, stock_release, stock_return
 from marche.errors import DomainError
-from marche.money import format_money, round_money
+from marche.money import round_money
 from marche.orders.errors import (
     BasketNotFound,
     CancellationTooLate,
@@ -141,9 +148,64 @@ def variant_item_price(*, offer: Offer, variant: ProductVariant) -> Decimal:
     return round_money(gross * (HUNDRED - variant.discount_percent) / HUNDRED)
 
 
+def _offer_withdrawn(offer: Offer) -> OfferWithdrawn:
+    return OfferWithdrawn(
+        _("%(product)s a été retiré de la vente par son producteur.")
+        % {"product": offer.product.name},
+        product=str(offer.product.name),
+    )
+
+
+def _basket_check_components(*, basket: Basket, count: Decimal, stock: bool) -> None:
+    """Refuse a basket whose component offer was withdrawn (or, with ``stock``, is short).
+
+    A basket holds each component's offer when ordered: one component withdrawn or sold out
+    makes the whole basket unavailable, and the refusal names that component.
+    """
+    for item in basket.items.all():
+        offer = item.offer
+        if offer.is_withdrawn:
+            raise OfferWithdrawn(
+                _(
+                    "Le panier « %(basket)s » n'est plus disponible : %(product)s a été retiré "
+                    "de la vente par son producteur."
+                )
+                % {"basket": basket.name, "product": offer.product.name},
+                product=str(offer.product.name),
+            )
+        remaining = offer.quantity_remaining
+        if stock and remaining is not None and item.quantity * count > remaining:
+            message = (
+                _("Le panier « %(basket)s » n'est plus disponible : %(product)s est épuisé.")
+                if remaining < item.quantity
+                else _(
+                    "Le panier « %(basket)s » : il ne reste pas assez de %(product)s "
+                    "pour cette quantité."
+                )
+            )
+            raise OutOfStock(
+                message % {"basket": basket.name, "product": offer.product.name},
+                product=str(offer.product.name),
+            )
+
+
+def basket_unavailable_reason(*, basket: Basket) -> str | None:
+    """Why one of this basket cannot be ordered now (a component withdrawn or sold out).
+
+    Reads the basket's prefetched items and offers: no query with ``basket_list_for_shop``.
+    """
+    try:
+        _basket_check_components(basket=basket, count=Decimal(1), stock=True)
+    except DomainError as error:
+        return error.message
+    return None
+
+
 def _quote_offer(
     *, offer: Offer, variant: ProductVariant | None, count: Decimal, item_id: int | None
 ) -> QuoteLine:
+    if offer.is_withdrawn:
+        raise _offer_withdrawn(offer)
     product = offer.product
     if variant is not None:
         _check_count(count, divisible=False)
@@ -201,6 +263,7 @@ def _quote_basket(
     *, basket: Basket, count: Decimal, customer: User, item_id: int | None
 ) -> QuoteLine:
     _check_count(count, divisible=False)
+    _basket_check_components(basket=basket, count=count, stock=False)
     solidarity = basket.solidarity_price is not None and customer.is_solidarity_eligible(
         basket.cycle.delivery_date
     )
@@ -306,7 +369,7 @@ def _cart_target(
         basket = (
             Basket.objects.filter(pk=basket_id, cycle=cycle, is_active=True)
             .select_related("cycle")
-            .prefetch_related("items__offer")
+            .prefetch_related("items__offer__product")
             .first()
         )
         if basket is None:
@@ -328,9 +391,8 @@ def _cart_target(
 def _check_target(*, target: _Target, count: Decimal, customer: User) -> None:
     """Refuse a count the household could not order now: invalid, or beyond what is left."""
     if target.basket is not None:
-        line = _quote_basket(basket=target.basket, count=count, customer=customer, item_id=None)
-        for component in line.components:
-            _check_remaining(component.offer, component.quantity)
+        _quote_basket(basket=target.basket, count=count, customer=customer, item_id=None)
+        _basket_check_components(basket=target.basket, count=count, stock=True)
         return
     assert target.offer is not None
     line = _quote_offer(offer=target.offer, variant=target.variant, count=count, item_id=None)
@@ -470,12 +532,7 @@ def order_place(
     if not quote.lines:
         raise CartEmpty()
     if quote.total < cycle.minimum_order_amount:
-        raise MinimumOrderNotReached(
-            f"{MinimumOrderNotReached.default_message}"
-            f" ({format_money(cycle.minimum_order_amount)})",
-            minimum=str(cycle.minimum_order_amount),
-            total=str(quote.total),
-        )
+        raise MinimumOrderNotReached(minimum=cycle.minimum_order_amount, total=quote.total)
     method.validate(customer=customer, cycle=cycle, quote=quote, options=options)
     ttl = timedelta(minutes=settings.MARCHE_ORDER_HOLD_MINUTES)
     try:

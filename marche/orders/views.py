@@ -35,8 +35,9 @@ from marche.errors import DomainError
 from marche.orders.display import format_quantity, quantity_label
 from marche.orders.errors import CheckoutFormInvalid
 from marche.orders.models import Cart, CartItem, Order, OrderLine
-from marche.orders.selectors import order_list_for_customer
+from marche.orders.selectors import order_list_for_customer, order_payment_parts
 from marche.orders.services import (
+    basket_unavailable_reason,
     cart_add_item,
     cart_quote,
     cart_remove_item,
@@ -170,6 +171,7 @@ def shop(request: HttpRequest) -> HttpResponse:
     baskets = list(basket_list_for_shop(cycle=cycle))
     for basket in baskets:
         basket.in_cart = in_cart.get(("basket", basket.pk, None))
+        basket.unavailable = basket_unavailable_reason(basket=basket)
     offers = list(offer_list_for_shop(cycle=cycle))
     for offer in offers:
         offer.in_cart = in_cart.get(("offer", offer.pk, None))
@@ -361,18 +363,14 @@ def order_list(request: HttpRequest) -> HttpResponse:
 def order_detail(request: HttpRequest, reference: str) -> HttpResponse:
     """One order with its lines, basket contents, pickup and payments."""
     order = _order_with_lines(request, reference)
-    manne_total = sum(
-        (
-            p.amount
-            for p in order.payments.all()
-            if p.method == "mannes" and p.status != "cancelled"
-        ),
-        Decimal("0"),
-    )
     return render(
         request,
         "orders/order_detail.html",
-        {"order": order, "can_cancel": _can_cancel(order), "manne_total": manne_total},
+        {
+            "order": order,
+            "can_cancel": _can_cancel(order),
+            "parts": order_payment_parts(order=order),
+        },
     )
 
 

@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from marche.core.numbers import InvalidNumber, parse_decimal
 from marche.errors import DomainError
-from marche.money import local_currency_for, round_money
+from marche.money import format_money, local_currency_for, round_money
 from marche.orders.models import LineKind
 from marche.payments.models import Payment, PaymentStatus
 
@@ -59,8 +59,12 @@ class ManneAmountTooHigh(DomainError):
         "(votre solde disponible et la part des producteurs qui acceptent la manne)."
     )
 
-    def __init__(self, *, usable: Decimal) -> None:
-        super().__init__(str(self.default_message) % {"usable": usable}, usable=str(usable))
+    def __init__(self, *, usable: Decimal, currency: str = "mannes") -> None:
+        # Written as people read it ("4,40 mannes" in French); the code keeps "4.40".
+        super().__init__(
+            str(self.default_message) % {"usable": format_money(usable, currency)},
+            usable=str(usable),
+        )
 
 
 class LocalCurrencyUnavailable(DomainError):
@@ -130,7 +134,11 @@ def manne_part_validate(
         raise LocalCurrencyUnavailable()
     usable = manne_usable_for_quote(customer=customer, cycle=cycle, quote=quote)
     if amount > usable:
-        raise ManneAmountTooHigh(usable=usable)
+        territory = cycle.territory
+        raise ManneAmountTooHigh(
+            usable=usable,
+            currency=territory.local_currency_plural or territory.local_currency_code,
+        )
     return amount
 
 

@@ -155,8 +155,9 @@ def test_the_minimum_order_message_writes_its_amount_in_french(client, market) -
         follow=True,
     )
     messages = [str(m) for m in response.context["messages"]]
-    assert messages == ["Le montant minimum de commande pour ce cycle n'est pas atteint. (10,00 €)"]
-    assert "Le minimum de commande est de 10,00 € : il manque 5,80 €." in text(response)
+    # One sentence that says what is missing (it read "... n'est pas atteint. (10,00 €)").
+    assert messages == ["Il manque 5,80 € pour atteindre le minimum de commande de 10,00 €."]
+    assert "Il manque 5,80 € pour atteindre le minimum de commande de 10,00 €." in text(response)
     assert Order.objects.count() == 0
 
 

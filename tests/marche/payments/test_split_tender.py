@@ -128,7 +128,8 @@ def test_more_mannes_than_the_accepting_part_is_refused_and_changes_nothing(
     with pytest.raises(ManneAmountTooHigh) as refused:
         order_eggs_and_carrots(market, method="card", mannes="8.41")
     assert refused.value.params == {"usable": "8.40"}
-    assert "8.40" in refused.value.message
+    # Written the French way, with the currency's name (it read "au plus 8.40").
+    assert "au plus 8,40 mannes pour cette commande" in refused.value.message
     assert (Order.objects.count(), list(Account.objects.values_list("balance", "held"))) == before
     assert ManneHold.objects.count() == 0 and fake_stripe.sessions == {}
 
@@ -190,4 +191,4 @@ def test_checkout_form_offers_the_usable_mannes(client, manne_market) -> None:
     body = page.content.decode()
     # A text input (a French browser keeps "10,5"); the bound is said in words, French style.
     assert '<input type="text" name="mannes" value="0" inputmode="decimal"' in body
-    assert "jusqu'à 4,20 (votre solde" in body
+    assert "jusqu'à 4,20 mannes (votre solde" in body
