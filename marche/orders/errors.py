@@ -28,6 +28,11 @@ class WholeNumberRequired(DomainError):
     default_message = _("Ce produit se commande à l'unité : indiquez un nombre entier.")
 
 
+class QuantityBelowMinimum(DomainError):
+    code = "quantity_below_minimum"
+    default_message = _("Cette quantité est trop petite pour être préparée.")
+
+
 class CartEmpty(DomainError):
     code = "cart_empty"
     default_message = _("Votre panier est vide.")

@@ -41,6 +41,7 @@ from marche.cycles.models import Basket, Offer, OrderCycle
 from marche.cycles.services import stock_confirm, stock_hold, stock_release, stock_return
 from marche.errors import DomainError
 from marche.money import round_money
+from marche.orders.display import quantity_label
 from marche.orders.errors import (
     BasketNotFound,
     CancellationTooLate,
@@ -49,6 +50,7 @@ from marche.orders.errors import (
     OrderNotCancellable,
     OrderNotFound,
     OrderNotPending,
+    QuantityBelowMinimum,
     VariantNotFound,
     WholeNumberRequired,
 )
@@ -140,6 +142,17 @@ def _check_count(count: Decimal, *, divisible: bool) -> None:
     if not divisible and count != count.to_integral_value():
         raise WholeNumberRequired()
     parse_decimal(count, "weight" if divisible else "count")
+
+
+def _check_minimum_weight(count: Decimal, *, unit: str) -> None:
+    """Refuse less than ``MARCHE_ORDER_MIN_WEIGHT`` of a product sold by kg or litre."""
+    minimum = Decimal(str(settings.MARCHE_ORDER_MIN_WEIGHT))
+    if count < minimum:
+        raise QuantityBelowMinimum(
+            _("Commandez au moins %(minimum)s de ce produit.")
+            % {"minimum": quantity_label(minimum, unit)},
+            minimum=str(minimum),
+        )
 
 
 def variant_item_price(*, offer: Offer, variant: ProductVariant) -> Decimal:
@@ -244,7 +257,10 @@ def _quote_offer(
             estimated_weight_kg=weight,
             cart_item_id=item_id,
         )
-    _check_count(count, divisible=product.unit in DIVISIBLE_UNITS)
+    divisible = product.unit in DIVISIBLE_UNITS
+    _check_count(count, divisible=divisible)
+    if divisible:
+        _check_minimum_weight(count, unit=product.unit)
     return QuoteLine(
         kind=LineKind.ITEM,
         name=str(product.name),

@@ -306,6 +306,9 @@ MARCHE_PAYMENT_METHODS = [
 # How long stock stays held for an order that waits for its payment.
 # Stripe Checkout sessions last at least 30 minutes; the stock hold lasts as long.
 MARCHE_ORDER_HOLD_MINUTES = 35
+# The least a household may order of a product sold by weight or volume (kg or litre, à la
+# carte): 50 g or 5 cl can still be weighed and packed; 1 g cannot.
+MARCHE_ORDER_MIN_WEIGHT = "0.05"
 # The longest a checkout, a payment or a cancellation waits for a row lock (PostgreSQL's
 # lock_timeout, per transaction): beyond it the household is told to retry, never a 500.
 MARCHE_LOCK_TIMEOUT_MS = env.int("MARCHE_LOCK_TIMEOUT_MS", default=5000)
