@@ -8,13 +8,45 @@ transaction as the send, so a task delivered twice sends one e-mail.
 
 from __future__ import annotations
 
+import email.policy
 import uuid
+from email.message import EmailMessage as MIMEMessage
 
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 
 from marche.core.models import SentNotification
 from marche.core.outbox import enqueue
+
+
+class TextEmail(EmailMessage):
+    """A plain-text e-mail whose body travels as UTF-8 "8bit": links stay whole and readable.
+
+    Since Django 6.0, ``EmailMessage.message()`` builds the body with Python's modern
+    ``email`` API, which picks the transfer encoding by itself: any line longer than 78
+    characters (a confirmation or reset link) or a body with accents too many makes the whole
+    text quoted-printable or base64, so the console mailer of development shows links cut by
+    ``=`` and mail sources are unreadable. Before 6.0 Django sent UTF-8 text as 8bit. This
+    keeps that: 8bit as long as every line is within SMTP's 998-byte limit (past it, Python's
+    choice stays), for the console as for SMTP (whose policy, ``email.policy.SMTP``, is kept).
+    """
+
+    def message(self, *, policy: email.policy.Policy = email.policy.default) -> MIMEMessage:
+        msg = super().message(policy=policy)
+        body = self.body or ""
+        if (
+            not msg.is_multipart()
+            and msg.get_content_type() == "text/plain"
+            and msg["Content-Transfer-Encoding"] in {"quoted-printable", "base64"}
+            and all(len(line.encode()) <= 998 for line in body.splitlines())
+        ):
+            msg.set_content(body, subtype="plain", charset="utf-8", cte="8bit")
+        return msg
+
+
+def send_mail(subject: str, body: str, from_email: str | None, recipient_list: list[str]) -> int:
+    """Django's ``send_mail`` for a plain-text e-mail, sent as a :class:`TextEmail`."""
+    return TextEmail(subject, body, from_email, recipient_list).send()
 
 
 def email_enqueue(*, subject: str, body: str, to: str, key: str | None = None) -> str:

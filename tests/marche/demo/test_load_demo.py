@@ -113,6 +113,17 @@ def test_demo_builds_the_loos_en_gohelle_territory() -> None:
     assert "coordination@demo.test" in output
 
 
+def test_the_demo_accounts_are_listed_with_their_roles_in_french() -> None:
+    output = load()
+    listed = output.split("Comptes de démonstration")[1].splitlines()[1:]
+    rows = [line.split() for line in listed]
+    assert ["Foyer", "foyer@demo.test"] in rows
+    assert ["Producteur", "producteur@demo.test"] in rows
+    assert ["Coordinateur", "coordination@demo.test"] in rows
+    assert any(row[:3] == ["Gestionnaire", "de", "cantine"] for row in rows)
+    assert not any(word in output for word in ("household", "farmer", "canteen_manager"))
+
+
 def test_relay_points_stand_at_real_places() -> None:
     load()
     relay = RelayPoint.objects.get(slug="loos-bureau-de-poste")

@@ -12,6 +12,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from marche.accounts.models import Role
 from marche.demo.loaders import DEMO_PASSWORD, demo_load_marketplace
 from marche.demo.spec import DEFAULT_SPEC, DemoSpec, DemoSpecError
 
@@ -60,5 +61,10 @@ class Command(BaseCommand):
                 f"{cycle.basket_count} paniers composés"
             )
         self.stdout.write("Comptes de démonstration (mot de passe : " + DEMO_PASSWORD + ") :")
-        for account in demo.section("accounts"):
-            self.stdout.write(f"  {account['role']:<16} {account['email']}")
+        accounts = [
+            (str(Role(account["role"]).label), account["email"])
+            for account in demo.section("accounts")
+        ]
+        width = max((len(role) for role, _email in accounts), default=0)
+        for role, email in accounts:
+            self.stdout.write(f"  {role:<{width}}  {email}")
