@@ -94,7 +94,7 @@ def test_a_member_who_is_not_a_farmer_is_refused(client, farm: Farm) -> None:  #
 def test_dashboard_lists_open_and_upcoming_cycles_only(
     shop: Farm, client, django_assert_num_queries
 ) -> None:
-    with django_assert_num_queries(4):  # session, user, producers, cycles
+    with django_assert_num_queries(5):  # session, user, header territory, producers, cycles
         response = client.get("/producteur/")
     assert response.status_code == 200
     sections = response.context["sections"]
