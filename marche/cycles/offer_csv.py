@@ -1,10 +1,14 @@
 """A producer's offers of one cycle as a spreadsheet: export, edit, import back.
 
 The file is what French spreadsheets open and save without questions: UTF-8 with a BOM,
-``;`` between columns, decimal commas (dots are read too). Columns: ``produit`` (the
+``;`` between columns, decimal commas (dots are read too). The import also reads files saved
+with ``,`` or tabs between columns (LibreOffice's and Google Sheets' default): the separator
+is guessed by ``csv.Sniffer`` among those three and confirmed by the header; a decimal comma
+in a quoted cell (``"2,50"``) is still read. Columns: ``produit`` (the
 product's identifier), ``nom`` and ``unité`` (for reading only), ``prix`` (empty: not
 offered), ``quantité`` (empty: on demand; 0: withdrawn from sale) and ``max par commande``
-(an on-demand offer's maximum per order; empty: unchanged). Files of the earlier layout,
+(an on-demand offer's maximum per order; empty: unchanged). A variable-weight product is
+priced per kg and counted in pieces; its ``unité`` cell says so. Files of the earlier layout,
 without the last column, are still read.
 
 What the export writes, the import reads back unchanged: a withdrawn offer is written with
@@ -30,6 +34,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from marche.accounts.models import User
 from marche.catalog.models import Product
@@ -52,6 +57,10 @@ COLUMNS = ("produit", "nom", "unité", "prix", "quantité", "max par commande")
 # The earlier layout, without the maximum per order: files saved from it are still read.
 COLUMNS_V1 = COLUMNS[:5]
 DELIMITER = ";"
+# Separators an import may use: the export's, then what other spreadsheets save by default.
+DELIMITERS = (";", ",", "\t")
+# The box that confirms a file's unusual prices; its errors name it exactly so.
+CONFIRM_PRICES_LABEL = gettext_lazy("Je confirme les prix inhabituels de ce fichier")
 BOM = "\ufeff"
 # Reported errors: a file of 20,000 wrong lines shows the first ones and how many more.
 MAX_ERRORS = 50
@@ -171,13 +180,22 @@ def offer_csv_export(*, user: User, producer_id: int, cycle_id: int) -> str:
             [
                 _cell(product.slug),
                 _cell(product.name),
-                _cell(str(product.get_unit_display())),
+                _cell(_unit_cell(product)),
                 price,
                 quantity,
                 limit,
             ]
         )
     return BOM + buffer.getvalue()
+
+
+def _unit_cell(product: Product) -> str:
+    """The ``unité`` cell: what the price is per and what the quantity counts."""
+    if product.is_variable_weight and product.estimated_weight_kg:
+        return _(
+            "prix au kg, quantité en pièces (environ %(weight)s kg la pièce, prix final à la pesée)"
+        ) % {"weight": _decimal_text(product.estimated_weight_kg)}
+    return str(product.get_unit_display())
 
 
 def _decode(content: bytes | str) -> str:
@@ -194,21 +212,21 @@ def _check_rows(
     *, text: str, producer_id: int, cycle: OrderCycle, report: ImportReport
 ) -> list[_Row]:
     """Parse and check every line; returns the rows to apply, errors go to the report."""
-    reader = csv.reader(io.StringIO(text), delimiter=DELIMITER)
-    try:
-        header = next(reader, None)
-    except csv.Error:
-        header = None
-    columns = [_uncell(cell).strip().lower() for cell in header or []]
-    if columns not in (list(COLUMNS), list(COLUMNS_V1)):
+    delimiter = _delimiter(text)
+    if delimiter is None:
         report.add_error(
             RowError(
                 1,
-                _("en-tête attendu « %(columns)s » (colonnes séparées par des points-virgules).")
+                _(
+                    "en-tête attendu « %(columns)s » (colonnes séparées par des "
+                    "points-virgules, des virgules ou des tabulations)."
+                )
                 % {"columns": DELIMITER.join(COLUMNS)},
             )
         )
         return []
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    columns = [_uncell(cell).strip().lower() for cell in next(reader)]
     products = {p.slug: p for p in Product.objects.filter(producer_id=producer_id)}
     offers = {
         offer.product_id: offer
@@ -236,6 +254,7 @@ def _check_rows(
         checked = _check_row(
             [_uncell(cell).strip() for cell in cells],
             width=len(columns),
+            delimiter=delimiter,
             line=line,
             products=products,
             offers=offers,
@@ -249,10 +268,37 @@ def _check_rows(
     return rows
 
 
+def _header(text: str, delimiter: str) -> list[str]:
+    """The first line's column names as read with ``delimiter``."""
+    try:
+        cells = next(csv.reader(io.StringIO(text), delimiter=delimiter), None)
+    except csv.Error:
+        return []
+    return [_uncell(cell).strip().lower() for cell in cells or []]
+
+
+def _delimiter(text: str) -> str | None:
+    """The file's column separator: ``;``, ``,`` or tab, whichever reads the known header.
+
+    ``csv.Sniffer`` (limited to those three) makes the first guess; the header decides, so
+    a guess fooled by decimal commas never reads a file with the wrong separator.
+    """
+    try:
+        guess = csv.Sniffer().sniff(text[:4096], delimiters="".join(DELIMITERS)).delimiter
+    except csv.Error:
+        guess = DELIMITER
+    expected = (list(COLUMNS), list(COLUMNS_V1))
+    for delimiter in dict.fromkeys((guess, *DELIMITERS)):
+        if _header(text, delimiter) in expected:
+            return delimiter
+    return None
+
+
 def _check_row(
     cells: list[str],
     *,
     width: int,
+    delimiter: str,
     line: int,
     products: dict[str, Product],
     offers: dict[int, Offer],
@@ -261,10 +307,16 @@ def _check_row(
 ) -> _Row | str | None:
     """One line: the row to apply, None for a product left out, or the error message."""
     if len(cells) != width:
-        return _("%(count)s colonnes au lieu de %(expected)s.") % {
+        message = _("%(count)s colonnes au lieu de %(expected)s.") % {
             "count": len(cells),
             "expected": width,
         }
+        if delimiter == "," and len(cells) > width:
+            message += " " + _(
+                "Dans un fichier séparé par des virgules, un nombre à virgule s'écrit entre "
+                'guillemets ("2,50") ou avec un point (2.50).'
+            )
+        return message
     slug, _name, _unit, price_text, quantity_text = cells[:5]
     limit_text = cells[5] if width > 5 else ""
     if not slug:
@@ -367,6 +419,7 @@ def _check_prices(
                 cycle_id=cycle.pk,
                 unit_price=row.unit_price,
                 current_price=offer.unit_price if offer is not None else None,
+                confirm_label=str(CONFIRM_PRICES_LABEL),
             )
         except DomainError as error:
             report.unusual_prices = True

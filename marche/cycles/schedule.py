@@ -76,7 +76,7 @@ def cycle_schedule_times(*, schedule: CycleSchedule, delivery_date: date) -> Cyc
 
 
 def _describe(moment: datetime) -> str:
-    return dateformat.format(moment, "l H\\hi")
+    return dateformat.format(moment, "l H:i")
 
 
 def cycle_name_for(delivery_date: date) -> str:

@@ -10,6 +10,18 @@ from pydantic import ConfigDict
 from marche.core.schemas import DecimalOut, Id, Price, Stock
 from marche.orders.services import variant_item_price
 
+# A variable-weight product (``is_variable_weight``) is sold by the piece and paid by weight:
+# its offer's price is per kg, its quantities count pieces.
+UNIT = "Unité du produit : kg, piece, bunch, dozen ou litre."
+PRICE = (
+    "Prix TTC (€) par unité du produit ; au kg pour un produit à poids variable "
+    "(is_variable_weight), dont le prix final est fixé à la pesée."
+)
+QUANTITY = (
+    "Quantité dans l'unité du produit ; en pièces pour un produit à poids variable "
+    "(environ estimated_weight_kg chacune)."
+)
+
 
 class CycleOut(Schema):
     id: int
@@ -69,9 +81,9 @@ class OfferOut(Schema):
     id: int
     cycle_id: int
     product: OfferProductOut
-    unit: str = Field(alias="product.unit")
-    unit_price: DecimalOut = Field(description="Prix TTC par unité (au kg si poids variable).")
-    quantity_available: DecimalOut | None = Field(description="Vide : à la demande.")
+    unit: str = Field(alias="product.unit", description=UNIT)
+    unit_price: DecimalOut = Field(description=PRICE)
+    quantity_available: DecimalOut | None = Field(description=f"{QUANTITY} Vide : à la demande.")
     quantity_remaining: DecimalOut | None
     on_demand: bool
     max_per_order: DecimalOut = Field(
@@ -109,8 +121,10 @@ class OfferCreateIn(Schema):
 
     cycle_id: Id
     product_id: Id
-    unit_price: Price = Field(description="Prix TTC par unité (€).")
-    quantity_available: Stock | None = Field(None, description="Vide ou null : à la demande.")
+    unit_price: Price = Field(description=PRICE)
+    quantity_available: Stock | None = Field(
+        None, description=f"{QUANTITY} Vide ou null : à la demande."
+    )
     max_per_order: Stock | None = Field(
         None,
         description="À la demande : le maximum par commande (absent : la valeur par défaut).",
@@ -126,9 +140,9 @@ class OfferUpdateIn(Schema):
         json_schema_extra={"examples": [{"unit_price": "2,60"}, {"quantity_available": None}]}
     )
 
-    unit_price: Price | None = None
+    unit_price: Price | None = Field(None, description=f"{PRICE} Absent : inchangé.")
     quantity_available: Stock | None = Field(
-        None, description="null : à la demande ; absent : inchangé."
+        None, description=f"{QUANTITY} null : à la demande ; absent : inchangé."
     )
     max_per_order: Stock | None = Field(
         None,

@@ -316,11 +316,14 @@ def offer_check_price_usual(
     unit_price: Decimal,
     current_price: Decimal | None = None,
     confirmed: bool = False,
+    confirm_label: str | None = None,
 ) -> None:
     """Refuses (``price_unusual``) a price far from the product's usual one, unless confirmed.
 
     Far means more than ``MARCHE_OFFER_PRICE_FACTOR`` times above or below the usual price
     (see ``offer_usual_price``). A price that does not change is never questioned again.
+    ``confirm_label`` is the box the message tells the farmer to tick, as their page labels
+    it ("Je confirme ce prix" on the dashboard's form).
     """
     if confirmed or unit_price == current_price:
         return
@@ -331,9 +334,10 @@ def offer_check_price_usual(
     raise PriceUnusual(
         _(
             "%(product)s : %(price)s € est très loin du prix habituel (%(usual)s €). "
-            "Vérifiez la virgule, puis cochez « Je confirme ce prix » pour l'enregistrer."
+            "Vérifiez la virgule, puis cochez « %(confirm)s » pour l'enregistrer."
         )
         % {
+            "confirm": confirm_label or _("Je confirme ce prix"),
             "product": product.name,
             "price": number_format(unit_price, decimal_pos=2),
             "usual": number_format(usual, decimal_pos=2),

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from marche.catalog.models import Product
 from marche.core.numbers import InvalidNumber, parse_decimal
 from marche.cycles.models import Offer
+from marche.cycles.offer_csv import CONFIRM_PRICES_LABEL
 from marche.cycles.services import offer_quantity_places
 
 CSV_MAX_BYTES = 1_000_000
@@ -111,6 +112,7 @@ class OfferForm(forms.Form):
         kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
         self.product = product
+        self.offer = offer
         self.price_warning = ""
         places = offer_quantity_places(product)
         smallest = Decimal(1).scaleb(-places)
@@ -128,10 +130,14 @@ class OfferForm(forms.Form):
         if data.get("on_demand"):
             data["quantity_available"] = None
         elif data.get("quantity_available") is None and "quantity_available" not in self.errors:
-            self.add_error(
-                "quantity_available",
-                _("Indiquez la quantité disponible, ou cochez « À la demande »."),
-            )
+            if self.offer is not None and self.offer.withdrawn_at is not None:
+                message = _(
+                    "%(product)s est retiré de la vente : pour le remettre en vente, indiquez "
+                    "la quantité disponible, ou cochez « À la demande »."
+                ) % {"product": self.product.name}
+            else:
+                message = _("Indiquez la quantité disponible, ou cochez « À la demande ».")
+            self.add_error("quantity_available", message)
         return data
 
 
@@ -141,9 +147,7 @@ class OfferImportForm(forms.Form):
         error_messages={"required": _("Choisissez le fichier CSV à importer.")},
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
-    confirm_prices = forms.BooleanField(
-        label=_("Je confirme les prix inhabituels de ce fichier"), required=False
-    )
+    confirm_prices = forms.BooleanField(label=CONFIRM_PRICES_LABEL, required=False)
 
     def clean_file(self) -> bytes:
         upload = self.cleaned_data["file"]

@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from marche.accounts.models import Role
@@ -151,9 +152,11 @@ def offer_edit(
                 request, producer, cycle, bound={product.pk: form}, error=error.message, status=400
             )
         else:
-            messages.success(
-                request, _("Offre enregistrée : %(product)s.") % {"product": product.name}
-            )
+            if offer is not None and offer.withdrawn_at is not None:
+                done = _("%(product)s est remis en vente.")
+            else:
+                done = _("Offre enregistrée : %(product)s.")
+            messages.success(request, done % {"product": product.name})
             return redirect(_cycle_url(producer, cycle, f"produit-{product.pk}"))
     return _render_cycle(request, producer, cycle, bound={product.pk: form}, status=400)
 
@@ -214,10 +217,19 @@ def offers_import(request: HttpRequest, producer_id: int, cycle_id: int) -> Http
         return _render_cycle(request, producer, cycle, import_form=form, status=400)
     if not report.ok:
         return _render_cycle(request, producer, cycle, report=report, status=400)
-    done = _("Import terminé : %(count)s offre(s) enregistrée(s).") % {"count": report.saved}
+    done = ngettext(
+        "Import terminé : %(count)s offre enregistrée.",
+        "Import terminé : %(count)s offres enregistrées.",
+        report.saved,
+    ) % {"count": report.saved}
     if report.withdrawn:
-        done += " " + _("%(count)s retirée(s) de la vente.") % {"count": report.withdrawn}
+        done += " " + ngettext(
+            "%(count)s retirée de la vente.", "%(count)s retirées de la vente.", report.withdrawn
+        ) % {"count": report.withdrawn}
     messages.success(request, done)
     for notice in report.ignored:
         messages.warning(request, str(notice))
-    return redirect(_cycle_url(producer, cycle))
+    # The import form posts to "#import" (a refusal lands on its errors); a redirect without
+    # a fragment would inherit it, so the success goes to the top of the page (HTML's "#top"),
+    # where its message is.
+    return redirect(_cycle_url(producer, cycle, "top"))

@@ -209,14 +209,25 @@ def test_farmer_prices_spreadsheet_and_withdrawal_on_a_phone(
         "oeufs;Œufs plein air;douzaine;4,20;;50",
         "poireaux;Poireaux;kg;;;",
     ]
+    # Withdrawing takes two taps: the first only opens the confirmation.
     card = _card(page, eggs.product_id)
-    card.get_by_role("button", name="Retirer de la vente").click()
+    card.locator("summary", has_text="Retirer de la vente").click()
+    confirm = card.get_by_role("button", name="Oui, retirer de la vente")
+    confirm.wait_for()
+    eggs.refresh_from_db()
+    assert eggs.withdrawn_at is None
+    card.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts_dir / "farmer-withdraw-confirm-phone.png"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    confirm.click()
     page.wait_for_selector("text=Œufs plein air est retiré de la vente.")
-    assert _card(page, eggs.product_id).locator(".badge").inner_text() == "Retiré de la vente"
+    card = _card(page, eggs.product_id)
+    assert card.locator(".badge").inner_text() == "Retiré de la vente"
+    assert card.get_by_role("button", name="Remettre en vente").count() == 1
 
     page.set_input_files("input[name=file]", str(exported))
     page.get_by_role("button", name="Importer").click()
-    page.wait_for_selector("text=Import terminé : 1 offre(s) enregistrée(s).")
+    page.wait_for_selector("text=Import terminé : 1 offre enregistrée.")
     assert page.get_by_text("« oeufs » est retiré de la vente : ligne ignorée.").count() == 1
     page.screenshot(path=str(artifacts_dir / "farmer-import-phone.png"), full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
@@ -231,3 +242,62 @@ def test_farmer_prices_spreadsheet_and_withdrawal_on_a_phone(
     assert page.get_by_text("Œufs plein air").count() == 0
     assert page.locator(f"#offre-{carrots.pk} .price").inner_text() == "2,80 € / kg"
     page.screenshot(path=str(artifacts_dir / "farmer-shop-after-withdrawal.png"), full_page=True)
+
+
+def test_farmer_lands_on_the_import_errors_and_puts_a_product_back_on_sale(
+    phone, live_server, carrots: Offer, artifacts_dir: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    page = phone
+    page.goto(live_server.url + "/compte/connexion/?next=/producteur/")
+    page.fill("input[name=username]", "paysanne@example.test")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_url("**/producteur/")
+    page.locator(".cycle-card").first.get_by_role("link", name="Gérer mes offres").click()
+
+    # A refused file: the page that comes back shows its errors, not the top of the page.
+    unusual = tmp_path / "offres.csv"
+    unusual.write_text('produit,nom,unité,prix,quantité\ncarottes,C,kg,"250,00",10\n')
+    page.set_input_files("input[name=file]", str(unusual))
+    page.get_by_role("button", name="Importer").click()
+    report = page.locator(".import-report")
+    report.wait_for()
+    assert page.url.endswith("/import/#import")
+    box = report.bounding_box()
+    assert box is not None and 0 <= box["y"] < PHONE["height"] / 2
+    assert "cochez « Je confirme les prix inhabituels de ce fichier »" in report.inner_text()
+    page.screenshot(path=str(artifacts_dir / "farmer-import-refused-phone.png"))
+    carrots.refresh_from_db()
+    assert carrots.unit_price == Decimal("2.50")
+    # The box is named as in the message; ticked, the same file goes through.
+    page.get_by_label("Je confirme les prix inhabituels de ce fichier").check()
+    page.set_input_files("input[name=file]", str(unusual))
+    page.get_by_role("button", name="Importer").click()
+    page.wait_for_selector("text=Import terminé : 1 offre enregistrée.")
+    assert page.evaluate("window.scrollY") == 0
+    carrots.refresh_from_db()
+    assert carrots.unit_price == Decimal("250.00")
+
+    # Withdrawn, then back on sale with the quantity the farmer types.
+    card = _card(page, carrots.product_id)
+    card.locator("summary", has_text="Retirer de la vente").click()
+    card.get_by_role("button", name="Oui, retirer de la vente").click()
+    page.wait_for_selector("text=Carottes des sables est retiré de la vente.")
+    card = _card(page, carrots.product_id)
+    card.get_by_role("button", name="Remettre en vente").click()
+    card = _card(page, carrots.product_id)
+    error = card.locator(".errorlist")
+    error.wait_for()
+    assert error.inner_text() == (
+        "Carottes des sables est retiré de la vente : pour le remettre en vente, indiquez la "
+        "quantité disponible, ou cochez « À la demande »."
+    )
+    box = card.bounding_box()
+    assert box is not None and box["y"] < PHONE["height"]  # the refused card is in view
+    page.screenshot(path=str(artifacts_dir / "farmer-restore-refused-phone.png"))
+    card.locator("input[name=quantity_available]").fill("8")
+    card.get_by_role("button", name="Remettre en vente").click()
+    page.wait_for_selector("text=Carottes des sables est remis en vente.")
+    carrots.refresh_from_db()
+    assert (carrots.withdrawn_at, carrots.quantity_available) == (None, Decimal("8.000"))
+    assert _card(page, carrots.product_id).locator(".badge").inner_text() == "En vente"

@@ -185,14 +185,82 @@ def test_price_removed_from_an_offer_on_sale_is_an_error(stocked: Farm) -> None:
 
 
 def test_wrong_header_or_separator_is_refused(stocked: Farm) -> None:
+    # Separators other than ";", "," and tab are not read; nor is a header not ours.
     before = state(stocked)
-    report = do_import(stocked, "produit,nom,unité,prix,quantité\r\ncarottes,C,kg,3,5\r\n")
-    assert [str(e) for e in report.errors] == [
+    expected = [
         "Ligne 1 : en-tête attendu « produit;nom;unité;prix;quantité;max par commande » "
-        "(colonnes séparées par des points-virgules)."
+        "(colonnes séparées par des points-virgules, des virgules ou des tabulations)."
     ]
+    report = do_import(stocked, "produit|nom|unité|prix|quantité\r\ncarottes|C|kg|3|5\r\n")
+    assert [str(e) for e in report.errors] == expected
+    report = do_import(stocked, "product;name;unit;price;quantity\r\ncarottes;C;kg;3;5\r\n")
+    assert [str(e) for e in report.errors] == expected
     assert do_import(stocked, b"").errors[0].line == 1
     assert state(stocked) == before
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        # LibreOffice's and Google Sheets' default: commas, decimal commas in quoted cells.
+        'produit,nom,unité,prix,quantité\r\ncarottes,Carottes,kg,"2,60","12,5"\r\n'
+        'oeufs,"Œufs, plein air",douzaine,"4,40",\r\npoireaux,Poireaux,kg,1.80,7\r\n',
+        # Tabs, as a copy from a sheet saves them.
+        "produit\tnom\tunité\tprix\tquantité\tmax par commande\r\n"
+        "carottes\tCarottes\tkg\t2,60\t12,5\t\r\noeufs\tŒufs\tdouzaine\t4,40\t\t\r\n"
+        "poireaux\tPoireaux\tkg\t1,80\t7\t\r\n",
+        # Semicolons with unquoted decimal commas: never mistaken for a comma file.
+        HEADER + "carottes;Carottes;kg;2,60;12,5\r\noeufs;Œufs;douzaine;4,40;\r\n"
+        "poireaux;Poireaux;kg;1,80;7\r\n",
+    ],
+    ids=["comma", "tab", "semicolon"],
+)
+def test_comma_and_tab_separated_files_are_read(stocked: Farm, content: str) -> None:
+    report = do_import(stocked, content.encode("utf-8"))
+    assert (report.errors, report.saved) == ([], 3)
+    assert [row[:3] for row in state(stocked)] == [
+        ("carottes", Decimal("2.60"), Decimal("12.500")),
+        ("oeufs", Decimal("4.40"), None),
+        ("poireaux", Decimal("1.80"), Decimal("7.000")),
+    ]
+
+
+def test_unquoted_decimal_comma_in_a_comma_file_is_explained(stocked: Farm) -> None:
+    before = state(stocked)
+    report = do_import(stocked, "produit,nom,unité,prix,quantité\r\ncarottes,C,kg,2,60,12\r\n")
+    assert [str(e) for e in report.errors] == [
+        "Ligne 2 : 6 colonnes au lieu de 5. Dans un fichier séparé par des virgules, un nombre "
+        'à virgule s\'écrit entre guillemets ("2,50") ou avec un point (2.50).'
+    ]
+    assert state(stocked) == before
+
+
+def test_variable_weight_product_says_price_per_kg_and_pieces(stocked: Farm) -> None:
+    ProductFactory(
+        producer=stocked.producer,
+        name="Potimarron",
+        slug="potimarron",
+        unit=Unit.PIECE,
+        is_variable_weight=True,
+        estimated_weight_kg=Decimal("1.200"),
+    )
+    rows = list(csv.reader(io.StringIO(export(stocked).removeprefix("\ufeff")), delimiter=";"))
+    assert rows[4] == [
+        "potimarron",
+        "Potimarron",
+        "prix au kg, quantité en pièces (environ 1,2 kg la pièce, prix final à la pesée)",
+        "",
+        "",
+        "",
+    ]
+    # The long unit cell is for reading only: the file comes back in unchanged.
+    rows[4][3:5] = ["2,90", "30"]
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=";").writerows(rows)
+    report = do_import(stocked, buffer.getvalue())
+    assert (report.errors, report.saved) == ([], 3)
+    offer = Offer.objects.get(product__slug="potimarron")
+    assert (offer.unit_price, offer.quantity_available) == (Decimal("2.90"), Decimal("30"))
 
 
 def test_windows_1252_file_is_read(stocked: Farm) -> None:

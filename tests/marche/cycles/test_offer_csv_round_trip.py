@@ -189,7 +189,8 @@ def test_unusual_price_flags_the_line_and_needs_confirmation(stocked: Farm) -> N
     assert report.unusual_prices is True
     assert [str(error) for error in report.errors] == [
         "Ligne 2 : Carottes : 250,00 € est très loin du prix habituel (2,50 €). Vérifiez la "
-        "virgule, puis cochez « Je confirme ce prix » pour l'enregistrer."
+        "virgule, puis cochez « Je confirme les prix inhabituels de ce fichier » pour "
+        "l'enregistrer."
     ]
     assert with_updated_at(stocked) == before
     assert not Offer.objects.filter(product__slug="poireaux").exists()

@@ -210,8 +210,8 @@ def test_schedule_closing_before_opening_is_refused_and_others_still_generated()
     assert report.refused == [
         (
             bad,
-            "Calendrier « Mauvais » invalide : la clôture des commandes (lundi 18h00) "
-            "doit venir après leur ouverture (mercredi 10h00).",
+            "Calendrier « Mauvais » invalide : la clôture des commandes (lundi 18:00) "
+            "doit venir après leur ouverture (mercredi 10:00).",
         )
     ]
     assert OrderCycle.objects.filter(schedule=bad).count() == 0
@@ -255,7 +255,7 @@ def test_command_and_celery_task_generate_the_same_cycles_once() -> None:
             "ouverture 27/11/2026 08:00, clôture 01/12/2026 18:00",
             "Créé : Livraison du jeudi 10 décembre (Loos-en-Gohelle), "
             "ouverture 04/12/2026 08:00, clôture 08/12/2026 18:00",
-            "2 cycle(s) créé(s).",
+            "2 cycles créés.",
         ]
         # apply(), not delay().get(): the eager "no join inside a task" flag is process-wide.
         result = generate_from_schedules.apply()
@@ -268,7 +268,7 @@ def test_command_reports_a_refused_schedule_and_fails() -> None:
     err = io.StringIO()
     with time_machine.travel(NOW, tick=False), pytest.raises(CommandError) as failed:
         call_command("generate_cycles", stdout=io.StringIO(), stderr=err)
-    assert str(failed.value) == "1 calendrier(s) refusé(s)."
+    assert str(failed.value) == "1 calendrier refusé."
     assert "Refusé : Jeudi" in err.getvalue()
     assert OrderCycle.objects.count() == 0
 

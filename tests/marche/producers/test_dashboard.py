@@ -105,7 +105,7 @@ def test_dashboard_lists_open_and_upcoming_cycles_only(
     html = response.content.decode()
     assert "Ouvert aux commandes" in html
     assert "À venir" in html
-    assert "Commandes du vendredi 20 novembre, 08h00 au mardi 1 décembre, 18h00" in html
+    assert "Commandes du vendredi 20 novembre, 08:00 au mardi 1 décembre, 18:00" in html
     assert shop.closed.name not in html
 
 
@@ -116,9 +116,9 @@ def test_cycle_page_shows_each_product_with_held_sold_remaining(shop: Farm, clie
     rows = response.context["rows"]
     assert [row["product"].slug for row in rows] == ["carottes", "celeri", "poireaux"]
     html = response.content.decode()
-    assert '<dd data-stock="held">1,5 kg</dd>' in html
-    assert '<dd data-stock="sold">3 kg</dd>' in html
-    assert '<dd data-stock="remaining">5,5 kg</dd>' in html
+    assert '<dd data-stock="held">1,5 <span class="unit">kg</span></dd>' in html
+    assert '<dd data-stock="sold">3 <span class="unit">kg</span></dd>' in html
+    assert '<dd data-stock="remaining">5,5 <span class="unit">kg</span></dd>' in html
     # Text inputs for the French comma (a type=number field turned "2,80" into 280).
     assert (
         '<input type="text" name="unit_price" value="2,50" inputmode="decimal" '
@@ -187,7 +187,7 @@ def test_on_demand_checkbox_publishes_without_limit(shop: Farm, client) -> None:
         ({"unit_price": "0", "quantity_available": "4"}, "Le prix doit être au moins 0,01."),
         ({"unit_price": "2,5,0", "quantity_available": "4"}, "Le prix doit être un nombre"),
         ({"unit_price": "1e2", "quantity_available": "4"}, "Le prix doit être un nombre"),
-        ({"unit_price": "2,555", "quantity_available": "4"}, "Le prix a 2 décimale(s) au plus."),
+        ({"unit_price": "2,555", "quantity_available": "4"}, "Le prix a 2 décimales au plus."),
         (
             {"unit_price": "2.50", "quantity_available": ""},
             "Indiquez la quantité disponible, ou cochez « À la demande ».",
@@ -299,9 +299,7 @@ def test_csv_import_applies_the_file(shop: Farm, client) -> None:
     leeks = Offer.objects.get(product=shop.leeks)
     assert (leeks.unit_price, leeks.quantity_available) == (Decimal("1.80"), None)
     page = client.get(response["Location"])
-    assert [str(m) for m in page.context["messages"]] == [
-        "Import terminé : 2 offre(s) enregistrée(s)."
-    ]
+    assert [str(m) for m in page.context["messages"]] == ["Import terminé : 2 offres enregistrées."]
 
 
 def test_csv_import_with_errors_reports_them_and_changes_nothing(shop: Farm, client) -> None:

@@ -21,8 +21,14 @@ class Command(BaseCommand):
                 f"ouverture {timezone.localtime(cycle.opens_at):%d/%m/%Y %H:%M}, "
                 f"clôture {timezone.localtime(cycle.closes_at):%d/%m/%Y %H:%M}"
             )
-        self.stdout.write(f"{len(report.created)} cycle(s) créé(s).")
+        created = len(report.created)
+        self.stdout.write(f"{created} cycle créé." if created <= 1 else f"{created} cycles créés.")
         if report.refused:
             for schedule, message in report.refused:
                 self.stderr.write(f"Refusé : {schedule.name} (#{schedule.pk}) — {message}")
-            raise CommandError(f"{len(report.refused)} calendrier(s) refusé(s).")
+            refused = len(report.refused)
+            raise CommandError(
+                f"{refused} calendrier refusé."
+                if refused == 1
+                else f"{refused} calendriers refusés."
+            )
