@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from marche.errors import DomainError
 
@@ -137,7 +138,11 @@ def parse_decimal(
         message = (
             _("%(what)s doit être un nombre entier.")
             if places == 0
-            else _("%(what)s a %(places)s décimale(s) au plus.")
+            else ngettext(
+                "%(what)s a %(places)s décimale au plus.",
+                "%(what)s a %(places)s décimales au plus.",
+                places,
+            )
         )
         raise _refuse(spec, str(message) % {"what": what, "places": places}, places=places)
     try:

@@ -64,6 +64,10 @@ def _number_schema(kind: str) -> dict[str, Any]:
     spec = KINDS[kind]
     digits = len(str(int(spec.maximum)))
     frac = rf"([.,][0-9]{{0,{spec.places}}})?" if spec.places else r"([.,]0*)?"
+    if spec.places == 0:
+        places_text = "sans décimale"
+    else:
+        places_text = f"{spec.places} décimale{'s' if spec.places > 1 else ''} au plus"
     return {
         "anyOf": [
             {
@@ -78,7 +82,7 @@ def _number_schema(kind: str) -> dict[str, Any]:
             },
         ],
         "description": (
-            f"Nombre (virgule ou point, {spec.places} décimale(s) au plus, "
+            f"Nombre (virgule ou point, {places_text}, "
             f"de {spec.minimum} à {spec.maximum}) ; sans exposant."
         ),
     }

@@ -12,8 +12,8 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from marche.errors import DomainError
 from marche.mannes.models import (
@@ -115,7 +115,11 @@ class TransferRequestAdmin(ReadOnlyAdmin):
                 self.message_user(request, f"#{pending.pk} : {error.message}", messages.ERROR)
             else:
                 done += 1
-        self.message_user(request, gettext("%(count)s demande(s) validée(s).") % {"count": done})
+        self.message_user(
+            request,
+            ngettext("%(count)s demande validée.", "%(count)s demandes validées.", done)
+            % {"count": done},
+        )
 
     @admin.action(description=_("Refuser les demandes choisies"))
     def reject(self, request: HttpRequest, queryset: QuerySet[TransferRequest]) -> None:
@@ -127,7 +131,11 @@ class TransferRequestAdmin(ReadOnlyAdmin):
                 self.message_user(request, f"#{pending.pk} : {error.message}", messages.ERROR)
             else:
                 done += 1
-        self.message_user(request, gettext("%(count)s demande(s) refusée(s).") % {"count": done})
+        self.message_user(
+            request,
+            ngettext("%(count)s demande refusée.", "%(count)s demandes refusées.", done)
+            % {"count": done},
+        )
 
 
 @admin.register(ManneHold)

@@ -121,7 +121,7 @@ def test_zero_price_is_refused(as_farmer, api_market) -> None:
     ("price", "message"),
     [
         ("-1", "Un nombre négatif n'est pas accepté ici."),
-        ("1.234", "Le prix a 2 décimale(s) au plus."),
+        ("1.234", "Le prix a 2 décimales au plus."),
         ("1e3", "Le prix doit être un nombre, par exemple 2,80."),
     ],
 )
@@ -302,7 +302,7 @@ def test_the_stock_check_and_the_write_are_one_conditional_update(api_market) ->
 @pytest.mark.parametrize(
     ("quantity", "message"),
     [
-        ("1.2345", "La quantité a 3 décimale(s) au plus."),
+        ("1.2345", "La quantité a 3 décimales au plus."),
         ("1e12", "La quantité doit être un nombre, par exemple 12,5."),
         ("1000001", "La quantité ne peut pas dépasser 1\u00a0000\u00a0000."),
     ],

@@ -174,8 +174,8 @@ def test_accepted_and_refused_declarations_are_listed(
     ("hours", "message"),
     [
         ("1e-9", "La durée doit être un nombre"),
-        ("0.0000001", "La durée a 2 décimale(s) au plus."),
-        ("1,555", "La durée a 2 décimale(s) au plus."),
+        ("0.0000001", "La durée a 2 décimales au plus."),
+        ("1,555", "La durée a 2 décimales au plus."),
         ("²", "La durée doit être un nombre"),
         ("1_5", "La durée doit être un nombre"),
         ("0", "La durée doit être plus grande que zéro."),

@@ -21,6 +21,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, limit: int = 500, **options: Any) -> None:
         sent = outbox_relay(limit=limit)
         left = outbox_unsent_count()
-        self.stdout.write(f"{sent} tâche(s) publiée(s), {left} en attente.")
+        published = f"{sent} tâche publiée" if sent <= 1 else f"{sent} tâches publiées"
+        self.stdout.write(f"{published}, {left} en attente.")
         if left:
-            raise CommandError(f"{left} tâche(s) toujours en attente : le broker répond-il ?")
+            waiting = f"{left} tâche" if left == 1 else f"{left} tâches"
+            raise CommandError(f"{waiting} toujours en attente : le broker répond-il ?")

@@ -48,5 +48,6 @@ class Command(BaseCommand):
         if drifts:
             for drift in drifts:
                 self.stderr.write(f"  ÉCART {drift}")
-            raise CommandError(f"{len(drifts)} écart(s) dans le grand livre des mannes.")
+            count = f"{len(drifts)} écart" if len(drifts) == 1 else f"{len(drifts)} écarts"
+            raise CommandError(f"{count} dans le grand livre des mannes.")
         self.stdout.write(self.style.SUCCESS("Grand livre des mannes juste : aucun écart."))
