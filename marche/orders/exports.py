@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -39,7 +39,8 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.flowables import Flowable
 
-from marche.orders.selectors import PackingList, PackingOrder, PickList
+from marche.orders.display import unit_label
+from marche.orders.selectors import PackingLine, PackingList, PackingOrder, PickList
 
 BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -93,6 +94,25 @@ def fr_money(value: Decimal | None) -> str:
     if value is None:
         return ""
     return f"{value:.2f}".replace(".", ",")
+
+
+def _with_unit(value: Decimal, unit: str) -> str:
+    """A quantity and its French unit word, agreeing with it: "3,5 kg", "2 pièces"."""
+    with translation.override("fr"):
+        return f"{fr_quantity(value)} {unit_label(unit, value)}".strip() if unit else ""
+
+
+def pack_quantity(line: PackingLine) -> str:
+    """What to put in the basket: "3,5 kg", "2 pièces"; items of a variant, "2 (10 kg)"."""
+    if not line.unit:
+        return fr_quantity(line.count)
+    if line.count != line.quantity:
+        return f"{fr_quantity(line.count)} ({_with_unit(line.quantity, line.unit)})"
+    return _with_unit(line.quantity, line.unit)
+
+
+def _orders_count(count: int) -> str:
+    return f"{count} commande" if count <= 1 else f"{count} commandes"
 
 
 def _text(value: str) -> str:
@@ -305,10 +325,10 @@ def pick_list_pdf(pick_list: PickList) -> bytes:
                     name,
                     farm,
                     Paragraph(_esc(f"Point relais {item.destination.name}"), styles["cell"]),
-                    f"{fr_quantity(item.quantity)} {row.unit_label}",
+                    _with_unit(item.quantity, row.unit),
                 ]
             )
-        data.append([name, farm, "Total à récolter", f"{fr_quantity(row.total)} {row.unit_label}"])
+        data.append([name, farm, "Total à récolter", _with_unit(row.total, row.unit)])
         emphasis.append(len(data) - 1)
     if len(data) == 1:
         data.append(["Aucune offre dans ce cycle.", "", "", ""])
@@ -330,7 +350,7 @@ def packing_list_pdf(packing_list: PackingList) -> bytes:
         Paragraph(
             _esc(
                 f"Cycle : {cycle.name} · livraison le {cycle.delivery_date:%d/%m/%Y} · "
-                f"{len(packing_list.orders)} commande(s)"
+                f"{_orders_count(len(packing_list.orders))}"
             ),
             styles["sub"],
         ),
@@ -341,7 +361,9 @@ def packing_list_pdf(packing_list: PackingList) -> bytes:
         heading = f"{order.customer_name} — {order.reference} — créneau {_slot(order)}" + (
             f" — tél. {order.customer_phone}" if order.customer_phone else ""
         )
-        data: list[list[object]] = [["Désignation", "Nombre", "Producteur", "Poids", "Montant (€)"]]
+        data: list[list[object]] = [
+            ["Désignation", "Quantité", "Producteur", "Poids", "Montant (€)"]
+        ]
         for line in order.lines:
             weight = ""
             if line.is_variable_weight:
@@ -353,7 +375,7 @@ def packing_list_pdf(packing_list: PackingList) -> bytes:
             data.append(
                 [
                     Paragraph(_esc(line.name), styles["cell"]),
-                    f"{fr_quantity(line.count)} {line.unit_label}".strip(),
+                    pack_quantity(line),
                     Paragraph(_esc(line.producer_name), styles["cell"]),
                     Paragraph(_esc(weight), styles["cell"]),
                     fr_money(line.total),
@@ -363,7 +385,7 @@ def packing_list_pdf(packing_list: PackingList) -> bytes:
                 data.append(
                     [
                         Paragraph(_esc(f"dont {component.name}"), styles["indent"]),
-                        f"{fr_quantity(component.quantity)} {component.unit_label}".strip(),
+                        _with_unit(component.quantity, component.unit),
                         Paragraph(_esc(component.producer_name), styles["cell"]),
                         "",
                         "",

@@ -88,21 +88,30 @@ def preparation_index(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def preparation_cycle(request: HttpRequest, cycle_id: int) -> HttpResponse:
-    """A cycle's pick lists and packing lists that the user may open."""
+    """A cycle's pick lists and packing lists that the user may open.
+
+    Each section shows only to who works with it: pick lists to coordinators and farmers,
+    packing lists to coordinators and drivers. A driver sees no pick list section at all,
+    rather than one saying the cycle has no offers.
+    """
     if not _can_prepare(request):
         raise PermissionDenied
+    user = request.user
     cycle = _staff_cycle(request, cycle_id)
-    relays = (
-        relay_points_for_cycle(cycle=cycle) if user_can_see_packing_lists(user=request.user) else []
-    )
+    sees_packing = user_can_see_packing_lists(user=user)
+    coordinator = user_is_coordinator(user=user)
+    sees_picking = coordinator or producers_for_user(user=user).exists()
     return render(
         request,
         "orders/staff/cycle.html",
         {
             "cycle": cycle,
             "still_open": timezone.now() < cycle.closes_at,
-            "producers": producers_for_cycle(cycle=cycle, user=request.user),
-            "relays": relays,
+            "sees_picking": sees_picking,
+            "sees_packing": sees_packing,
+            "is_coordinator": coordinator,
+            "producers": producers_for_cycle(cycle=cycle, user=user) if sees_picking else [],
+            "relays": relay_points_for_cycle(cycle=cycle) if sees_packing else [],
         },
     )
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 from django.utils import timezone
 
 from marche.errors import DomainError
+from marche.orders import exports
 from marche.orders.models import Order, OrderLine, OrderStatus
 from marche.orders.packing import (
     InvalidWeight,
@@ -20,6 +23,7 @@ from marche.orders.packing import (
     WeighingTooEarly,
     order_line_weigh,
 )
+from marche.orders.selectors import packing_list_for_relay
 from marche.payments.models import Payment, PaymentStatus
 from marche.payments.services import (
     InvalidPickupMeans,
@@ -29,7 +33,8 @@ from marche.payments.services import (
     WeighingRequired,
     order_collect,
 )
-from tests.marche.orders.test_pick_lists import Prep, build_prep, close, person
+from tests.factories import OrderCycleFactory
+from tests.marche.orders.test_pick_lists import Prep, build_prep, close, pdf_text, person
 
 pytestmark = pytest.mark.django_db
 
@@ -395,3 +400,91 @@ def test_staff_bound_to_another_territory_neither_weigh_nor_collect(prep) -> Non
     order_line_weigh(
         line_id=line(prep, "Butternut").pk, weight_kg=Decimal("2"), by=prep.coordinator
     )
+
+
+# --- what the preparation pages say -----------------------------------------------------------
+
+
+def _text(response) -> str:  # type: ignore[no-untyped-def]
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+def test_a_driver_sees_the_packing_lists_and_no_false_pick_list_message(client, prep) -> None:
+    url = reverse("preparation:cycle", args=[prep.cycle.pk])
+    client.force_login(prep.driver)
+    page = _text(client.get(url))
+    # The cycle has offers: a driver must not read that it has none. Pick lists are not
+    # theirs; packing lists are.
+    assert "Aucune offre" not in page
+    assert "Listes de cueillette" not in page
+    assert "<h2>Listes de colisage</h2>" in page
+    for relay in (prep.mairie, prep.poste):
+        assert reverse("preparation:packing_list", args=[prep.cycle.pk, relay.pk]) in page
+
+    client.force_login(prep.coordinator)
+    page = _text(client.get(url))
+    assert "<h2>Listes de cueillette</h2>" in page
+    assert "<h2>Listes de colisage</h2>" in page
+    assert reverse("preparation:pick_list", args=[prep.cycle.pk, prep.cocagne.pk]) in page
+
+    client.force_login(prep.farmer_cocagne)
+    page = _text(client.get(url))
+    assert reverse("preparation:pick_list", args=[prep.cycle.pk, prep.cocagne.pk]) in page
+    assert "Listes de colisage" not in page
+
+
+def test_empty_sections_say_what_is_missing_for_whom(client) -> None:
+    prep = build_prep(closed=False)
+    empty = OrderCycleFactory(territory=prep.cycle.territory, name="Semaine vide")
+    url = reverse("preparation:cycle", args=[empty.pk])
+    client.force_login(prep.driver)
+    page = _text(client.get(url))
+    assert "Listes de cueillette" not in page
+    assert (
+        '<p data-empty="packing">Aucune commande à préparer pour l\'instant : les commandes '
+        "sont ouvertes jusqu'à la clôture.</p>"
+    ) in page.replace("&#x27;", "'")
+    close(empty)
+    page = _text(client.get(url))
+    assert '<p data-empty="packing">Aucune commande à préparer dans ce cycle.</p>' in page
+    client.force_login(prep.coordinator)
+    page = _text(client.get(url))
+    assert '<p data-empty="picking">Aucune offre de producteur dans ce cycle.</p>' in page
+    client.force_login(prep.farmer_cocagne)
+    page = _text(client.get(url))
+    assert '<p data-empty="picking">Aucune offre de vos fermes dans ce cycle.</p>' in page
+
+
+def test_packing_list_labels_weights_as_weights_and_counts_as_counts(client, prep) -> None:
+    client.force_login(prep.driver)
+    mairie = _text(
+        client.get(reverse("preparation:packing_list", args=[prep.cycle.pk, prep.mairie.pk]))
+    )
+    assert '<th scope="col" class="num">Quantité</th>' in mairie
+    assert '<td class="num" data-label="Poids">1,5 kg</td>' in mairie  # carrots
+    assert '<td class="num" data-label="Nombre">2 douzaines</td>' in mairie  # eggs
+    assert '<td class="num" data-label="Nombre">1</td>' in mairie  # the composed basket
+    assert '<td class="num" data-label="Poids">2 kg</td>' in mairie  # its potatoes
+    assert 'data-label="Nombre">1,5 kg' not in mairie
+    poste = _text(
+        client.get(reverse("preparation:packing_list", args=[prep.cycle.pk, prep.poste.pk]))
+    )
+    # A variable-weight product is counted in pieces; its weight is in the Poids column.
+    assert '<td class="num" data-label="Nombre">2 pièces</td>' in poste  # butternuts
+    assert '<td class="num" data-label="Nombre">1 pièce</td>' in poste  # cauliflower
+    assert "estimé 2,4 kg" in poste
+
+
+def test_packing_list_pdf_says_quantity_with_agreeing_units(prep) -> None:
+    _reader, poste = pdf_text(
+        exports.packing_list_pdf(packing_list_for_relay(relay_point=prep.poste, cycle=prep.cycle))
+    )
+    assert "Désignation Quantité Producteur Poids" in poste
+    assert "Butternut 2 pièces" in poste
+    assert "Chou-fleur 1 pièce" in poste
+    assert "1 commande" in poste and "commande(s)" not in poste
+    _reader, mairie = pdf_text(
+        exports.packing_list_pdf(packing_list_for_relay(relay_point=prep.mairie, cycle=prep.cycle))
+    )
+    assert "Carottes 1,5 kg" in mairie
+    assert "Œufs 2 douzaines" in mairie
