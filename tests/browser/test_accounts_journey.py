@@ -207,3 +207,32 @@ def test_the_demo_household_sees_its_reward_in_its_history(  # type: ignore[no-u
     assert "acceptée" in phone.locator("[data-declaration=approved]").inner_text()
     assert _fits(phone)
     phone.screenshot(path=str(artifacts_dir / "mannes-demo-history-phone.png"), full_page=True)
+
+
+def test_a_bad_link_offers_a_new_one_and_the_terms_open_on_a_phone(  # type: ignore[no-untyped-def]
+    live_server, phone, artifacts_dir: Path
+) -> None:
+    from tests.factories import TerritoryFactory
+
+    TerritoryFactory(slug="loos")
+    base = live_server.url
+    phone.goto(base + "/compte/inscription/")
+    with phone.expect_popup() as popup:
+        phone.click("[data-link=terms]")
+    terms = popup.value
+    terms.wait_for_selector("[data-page=terms]")
+    assert terms.locator("h1").inner_text() == "Conditions d'utilisation"
+    assert _fits(terms)
+    terms.screenshot(path=str(artifacts_dir / "terms-phone.png"), full_page=True)
+    assert _fits(phone)
+    phone.screenshot(path=str(artifacts_dir / "sign-up-terms-phone.png"), full_page=True)
+
+    phone.goto(base + "/compte/confirmer/abc/")
+    assert "n'est pas valable" in phone.locator("[role=alert]").inner_text()
+    assert _fits(phone)
+    phone.screenshot(path=str(artifacts_dir / "bad-confirm-link-phone.png"), full_page=True)
+    phone.fill("input[name=email]", "inconnu@example.org")
+    phone.click("form button[type=submit]")
+    phone.wait_for_url("**/compte/inscription/envoyee/")
+    assert "un nouveau lien vient de lui être envoyé" in phone.content()
+    assert mail.outbox == []
