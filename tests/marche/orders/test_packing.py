@@ -23,7 +23,7 @@ from marche.orders.packing import (
     WeighingTooEarly,
     order_line_weigh,
 )
-from marche.orders.selectors import packing_list_for_relay
+from marche.orders.selectors import PackingLine, packing_list_for_relay
 from marche.payments.models import Payment, PaymentStatus
 from marche.payments.services import (
     InvalidPickupMeans,
@@ -488,3 +488,32 @@ def test_packing_list_pdf_says_quantity_with_agreeing_units(prep) -> None:
     )
     assert "Carottes 1,5 kg" in mairie
     assert "Œufs 2 douzaines" in mairie
+
+
+def test_pack_quantity_of_a_variant_gives_items_and_what_they_hold() -> None:
+    def packing_line(**kw) -> PackingLine:  # type: ignore[no-untyped-def]
+        values = {
+            "line_id": 1,
+            "kind": "item",
+            "name": "Pommes de terre — Sac de 5 kg",
+            "count": Decimal("2"),
+            "quantity": Decimal("10"),
+            "unit": "kg",
+            "unit_label": "kg",
+            "producer_name": "Bioloos",
+            "producer_id": 1,
+            "total": Decimal("18.00"),
+            "price_per_kg": None,
+            "estimated_weight_kg": None,
+            "weight_kg": None,
+        }
+        values.update(kw)
+        return PackingLine(**values)
+
+    assert exports.pack_quantity(packing_line()) == "2 (10 kg)"
+    assert exports.pack_quantity(packing_line(count=Decimal("3.5"), quantity=Decimal("3.5"))) == (
+        "3,5 kg"
+    )
+    dozen = packing_line(count=Decimal("1"), quantity=Decimal("1"), unit="dozen")
+    assert exports.pack_quantity(dozen) == "1 douzaine"
+    assert exports.pack_quantity(packing_line(kind="basket", unit="", count=Decimal("2"))) == "2"
