@@ -77,3 +77,16 @@ def test_a_withdrawn_offer_is_not_listed_publicly_but_is_for_its_farmer(
     assert [o["id"] for o in listed] == [api_market.eggs.pk]
     mine = as_farmer.get("/me/offers").json()["items"]
     assert [(o["id"], o["withdrawn"]) for o in mine] == [(api_market.carrots.pk, True)]
+
+
+def test_schema_says_a_variable_weight_price_is_per_kg_and_its_quantity_in_pieces(
+    public,  # noqa: F811
+) -> None:
+    schemas = public.get("/openapi.json").json()["components"]["schemas"]
+    for name in ("OfferCreateIn", "OfferOut"):
+        properties = schemas[name]["properties"]
+        assert "au kg pour un produit à poids variable" in properties["unit_price"]["description"]
+        assert (
+            "en pièces pour un produit à poids variable"
+            in (properties["quantity_available"]["description"])
+        )
