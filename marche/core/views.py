@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseServerError,
+    JsonResponse,
+)
 from django.shortcuts import render
 from django.template import loader
+from django.templatetags.static import static
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
@@ -66,3 +73,12 @@ def server_error(request: HttpRequest) -> HttpResponse:
         return HttpResponseServerError(
             gettext("Erreur du serveur : réessayez dans un instant."), content_type="text/plain"
         )
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page says: send them to the site's icon.
+
+    The address is resolved per request, not at import, so a production start-up never
+    depends on the collected static files' manifest.
+    """
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))
