@@ -322,12 +322,14 @@ def weigh_together(lines: list[tuple[int, str]], by) -> list[str]:
     return errors
 
 
-def slow_recompute(monkeypatch):
+def slow_recompute(monkeypatch, *, timeout: float = 1.0):
     """Make the window between writing a line and summing the order as wide as a slow request.
 
     The two weighings meet at a barrier after writing their line, so without the order lock
     both sum the order before either commits, however loaded the machine is. With the lock
-    the second one cannot reach it: the first waits out the timeout and goes on.
+    the second one cannot reach it: the first waits out the timeout and goes on. The control
+    (no lock) passes a long timeout: both always arrive, however late a loaded machine lets
+    the second one in, so the race it shows never depends on timing.
     """
     import contextlib
     import threading
@@ -335,7 +337,7 @@ def slow_recompute(monkeypatch):
     from marche.orders import packing
 
     original = packing._order_recompute
-    meeting = threading.Barrier(2, timeout=1.0)
+    meeting = threading.Barrier(2, timeout=timeout)
 
     def slow(order):
         with contextlib.suppress(threading.BrokenBarrierError):
@@ -366,7 +368,7 @@ def test_control_without_the_order_lock_the_race_is_real(monkeypatch) -> None:
     from marche.orders import packing
 
     prep = build_prep()
-    slow_recompute(monkeypatch)
+    slow_recompute(monkeypatch, timeout=30.0)
     monkeypatch.setattr(
         packing,
         "_lock_order",
