@@ -12,7 +12,7 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 from ninja.openapi.schema import OpenAPISchema
@@ -31,12 +31,12 @@ from marche.relays.api import router as relays_router
 # What each refusal status means; every operation declares those it can answer, all with
 # the one error shape (``Error``), so clients and schemathesis know them.
 ERROR_RESPONSES = {
-    "400": _lazy("Demande refusée (nombre ou identifiant illisible, règle métier)."),
-    "401": _lazy("Jeton absent, inconnu ou révoqué."),
-    "403": _lazy("Ce compte n'a pas accès à cette partie de l'API."),
-    "404": _lazy("Introuvable."),
-    "409": _lazy("Refusé en l'état (cycle fermé, stock épuisé, créneau complet…)."),
-    "422": _lazy("Données invalides (type, format ou bornes)."),
+    "400": gettext_lazy("Demande refusée (nombre ou identifiant illisible, règle métier)."),
+    "401": gettext_lazy("Jeton absent, inconnu ou révoqué."),
+    "403": gettext_lazy("Ce compte n'a pas accès à cette partie de l'API."),
+    "404": gettext_lazy("Introuvable."),
+    "409": gettext_lazy("Refusé en l'état (cycle fermé, stock épuisé, créneau complet…)."),
+    "422": gettext_lazy("Données invalides (type, format ou bornes)."),
 }
 AUTH_STATUSES = {"401", "403"}
 
@@ -147,7 +147,7 @@ def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 class InvalidJson(DomainError):
     code = "invalid_json"
-    default_message = _lazy("Le corps de la requête n'est pas un JSON lisible.")
+    default_message = gettext_lazy("Le corps de la requête n'est pas un JSON lisible.")
 
 
 @api.exception_handler(HttpError)
