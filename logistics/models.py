@@ -93,3 +93,141 @@ class Vehicle(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CycleClosing(models.Model):
+    """The fact that an order cycle was closed for delivery planning: one row per cycle.
+
+    ``marche`` marks no cycle as closed (a cycle is open while ``opens_at <= now <
+    closes_at``); logistics records the closing here so the beat task can tell the cycles it
+    has already handled. The unique cycle makes closing idempotent even for two workers.
+    """
+
+    cycle = models.OneToOneField(
+        "cycles.OrderCycle",
+        on_delete=models.CASCADE,
+        related_name="logistics_closing",
+        verbose_name=_("cycle de commande"),
+    )
+    closed_at = models.DateTimeField(_("clôturé le"))
+    orders_count = models.PositiveIntegerField(_("commandes à livrer"), default=0)
+
+    class Meta:
+        verbose_name = _("clôture de cycle")
+        verbose_name_plural = _("clôtures de cycle")
+
+    def __str__(self) -> str:
+        return f"{self.cycle_id} {self.closed_at:%d/%m/%Y %H:%M}"
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "draft", _("brouillon")
+    PUBLISHED = "published", _("publié")
+
+
+class DeliveryPlan(models.Model):
+    """The delivery rounds of one order cycle: one plan per cycle, recomputed while a draft.
+
+    ``version`` grows at every write so that an editor can check nobody changed the plan
+    since they read it (optimistic locking).
+    """
+
+    cycle = models.ForeignKey(
+        "cycles.OrderCycle",
+        on_delete=models.CASCADE,
+        related_name="delivery_plans",
+        verbose_name=_("cycle de commande"),
+    )
+    status = models.CharField(
+        _("état"), max_length=10, choices=PlanStatus.choices, default=PlanStatus.DRAFT
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    solved_at = models.DateTimeField(_("calculé le"), null=True, blank=True)
+    solver_stats = models.JSONField(_("statistiques du calcul"), default=dict, blank=True)
+    total_km = models.DecimalField(
+        _("distance totale (km)"), max_digits=9, decimal_places=3, default=Decimal("0")
+    )
+    total_co2_kg = models.DecimalField(
+        _("CO2 total (kg)"), max_digits=9, decimal_places=3, default=Decimal("0")
+    )
+    unserved = models.JSONField(
+        _("étapes non desservies"),
+        default=list,
+        blank=True,
+        help_text=_("Liste de {place, code, reason_fr}."),
+    )
+
+    class Meta:
+        verbose_name = _("plan de livraison")
+        verbose_name_plural = _("plans de livraison")
+        constraints = [models.UniqueConstraint(fields=["cycle"], name="one_plan_per_cycle")]
+
+    def __str__(self) -> str:
+        return f"{self.cycle} v{self.version}"
+
+
+class PlanRoute(models.Model):
+    """One vehicle's round in a plan."""
+
+    plan = models.ForeignKey(DeliveryPlan, on_delete=models.CASCADE, related_name="routes")
+    vehicle = models.ForeignKey(
+        Vehicle, on_delete=models.PROTECT, related_name="plan_routes", verbose_name=_("véhicule")
+    )
+    driver = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="plan_routes",
+        verbose_name=_("chauffeur"),
+    )
+    position = models.PositiveSmallIntegerField(_("ordre"))
+    km = models.DecimalField(_("distance (km)"), max_digits=8, decimal_places=3)
+    duration_min = models.PositiveIntegerField(_("durée (minutes)"))
+    co2_kg = models.DecimalField(_("CO2 (kg)"), max_digits=8, decimal_places=3)
+
+    class Meta:
+        verbose_name = _("tournée")
+        verbose_name_plural = _("tournées")
+        ordering = ["plan", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "position"], name="one_route_per_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} #{self.position} {self.vehicle}"
+
+
+class StopKind(models.TextChoices):
+    DEPOT_START = "depot_start", _("départ du dépôt")
+    DELIVERY = "delivery", _("livraison")
+    PICKUP = "pickup", _("enlèvement")
+    DEPOT_END = "depot_end", _("retour au dépôt")
+
+
+class PlanStop(models.Model):
+    """A stop of a round, in order, with its ETA and the load on board after it."""
+
+    route = models.ForeignKey(PlanRoute, on_delete=models.CASCADE, related_name="stops")
+    position = models.PositiveSmallIntegerField(_("ordre"))
+    place = models.CharField(
+        _("lieu"), max_length=120, help_text=_("relay:<slug>, depot:<slug> ou farm:<slug>.")
+    )
+    kind = models.CharField(_("type"), max_length=12, choices=StopKind.choices)
+    window_start = models.DateTimeField(_("début de la fenêtre"), null=True, blank=True)
+    window_end = models.DateTimeField(_("fin de la fenêtre"), null=True, blank=True)
+    eta = models.DateTimeField(_("heure d'arrivée prévue"))
+    load_kg_after = models.PositiveIntegerField(_("charge après l'étape (kg)"))
+    manifest = models.JSONField(_("manifeste"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("étape")
+        verbose_name_plural = _("étapes")
+        ordering = ["route", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["route", "position"], name="one_stop_per_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.route} {self.position}. {self.place}"

@@ -186,7 +186,27 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Tasks the broker could not take when they were enqueued (see marche/core/outbox.py).
     "relay-outbox": {"task": "outbox.relay", "schedule": 30.0},
     "prune-outbox": {"task": "outbox.prune", "schedule": 86400.0},
+    "close-due-cycles": {"task": "logistics.close_due_cycles", "schedule": 60.0},
 }
+# A long solve must not block the web or e-mail workers: it has its own queue, which a
+# routing worker consumes (celery -A marche worker -Q routing).
+CELERY_TASK_ROUTES = {"logistics.plan_compute": {"queue": "routing"}}
+
+# Delivery planning ----------------------------------------------------------------------
+# kg CO2e per km, use phase, per vehicle kind (logistics.models.VehicleKind). Source: the
+# Arrêté du 26 avril 2017 (information GES des prestations de transport), annexe: gazole
+# routier 3.17 kg CO2e/L, électricité consommée en France métropolitaine 0.048 kg CO2e/kWh;
+# times assumed consumptions: van 8.5 L/100 km, cargo tricycle 2 kWh/100 km, assisted bike
+# 1 kWh/100 km. See logistics/README.md.
+LOGISTICS_EMISSION_FACTORS = {
+    "van": "0.269",
+    "cargo_tricycle": "0.001",
+    "assisted_bike": "0.0005",
+}
+# Estimated kg per unit for products not sold by weight (the catalogue holds no weight).
+LOGISTICS_UNIT_WEIGHT_KG = {"piece": "0.5", "bunch": "0.3", "dozen": "0.7", "litre": "1"}
+# Time to unload at a relay point (seconds).
+LOGISTICS_STOP_SERVICE_S = env.int("LOGISTICS_STOP_SERVICE_S", default=300)
 # Publishing a task after commit waits this long (seconds) for the broker, once, without
 # retrying: a household is answered at once even when Redis is down; the relay retries.
 MARCHE_OUTBOX_PUBLISH_TIMEOUT = env.float("MARCHE_OUTBOX_PUBLISH_TIMEOUT", default=0.5)
