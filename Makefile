@@ -46,7 +46,7 @@ serve: install
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 worker: install
-	$(BIN)/celery -A marche worker --loglevel=INFO --concurrency=2
+	$(BIN)/celery -A marche worker -Q celery,routing --loglevel=INFO --concurrency=2
 
 beat: install
 	$(BIN)/celery -A marche beat --loglevel=INFO
