@@ -164,12 +164,11 @@ def _stops(
             manifest={"load_in_order": [visit.stop_id for visit in reversed(route.visits)]},
         )
     ]
-    # Every stop is a delivery loaded at the hub, so the load on board falls by each drop.
-    # (``Visit.load`` of the engine is the cumulated demand on routes without pickups.)
-    on_board = loaded
+    # Every stop is a delivery loaded at the hub: the engine reports the load on board after
+    # each drop, falling to zero at the last one.
     for position, visit in enumerate(route.visits, start=1):
         window = built.windows.get(visit.stop_id)
-        on_board -= demand[visit.stop_id]
+        on_board = visit.load.get("kg", 0)
         stops.append(
             PlanStop(
                 route=row,

@@ -1527,22 +1527,20 @@ def _solution(
             [data.windows[x] for x in nodes],
             (vehicle.shift.start, vehicle.shift.end),
         )
+        # The load on board: what the route delivers from the depot leaves with it, each
+        # delivery drops its demand, each pickup adds its own (with or without pickups).
         load = {d: 0 for d in data.dims}
-        if data.signed_loads:
-            for x in nodes:
-                s = stops[data.node_ids[x]]
-                if s.kind == "delivery" and s.id not in paired:
-                    for d in data.dims:
-                        load[d] += s.demand.get(d, 0)
+        for x in nodes:
+            s = stops[data.node_ids[x]]
+            if s.kind == "delivery" and s.id not in paired:
+                for d in data.dims:
+                    load[d] += s.demand.get(d, 0)
         visits = []
         for k, x in enumerate(nodes):
             s = stops[data.node_ids[x]]
             for d in data.dims:
                 q = s.demand.get(d, 0)
-                if data.signed_loads:
-                    load[d] += q if s.kind == "pickup" else -q
-                else:
-                    load[d] += q
+                load[d] += q if s.kind == "pickup" else -q
             arrival, begin = sched.arrivals[k], sched.starts[k]
             visits.append(
                 Visit(

@@ -156,6 +156,17 @@ def test_loads_on_board_mix_depot_deliveries_and_pickups(plane):
     assert unserved(solution) == {"D": "exceeds_capacity", "P": "exceeds_capacity"}
 
 
+def test_loads_on_board_fall_at_each_drop_on_a_delivery_round(plane):
+    # Deliveries only: the van leaves with 15 kg and is empty after its last drop (the load
+    # reported used to be what was delivered so far: 5 then 15).
+    provider = plane({"d": (0, 0), "A": (10, 0), "B": (20, 0)})
+    stops = [Stop("A", demand={"kg": 5}), Stop("B", demand={"kg": 10})]
+    solution = run(provider, [vehicle(capacity={"kg": 20})], stops)
+    [(_vehicle, order)] = routes(solution)
+    first_drop = {"A": 5, "B": 10}[order[0]]
+    assert [dict(v.load) for v in solution.routes[0].visits] == [{"kg": 15 - first_drop}, {"kg": 0}]
+
+
 @pytest.mark.parametrize(
     ("requires", "used"), [(frozenset(), "bike"), (frozenset({"cold"}), "van")]
 )
