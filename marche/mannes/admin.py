@@ -7,6 +7,7 @@ them anyway).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
@@ -103,34 +104,46 @@ class TransferRequestAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Valider les demandes choisies (les mannes sont versées)"))
     def validate(self, request: HttpRequest, queryset: QuerySet[TransferRequest]) -> None:
-        done = 0
-        for pending in queryset.filter(status=RequestStatus.PENDING).order_by("pk"):
-            try:
-                manne_reward_validate(
-                    request_id=pending.pk,
-                    coordinator=request.user,
-                    key=f"request:{pending.pk}:validate",
-                )
-            except DomainError as error:
-                self.message_user(request, f"#{pending.pk} : {error.message}", messages.ERROR)
-            else:
-                done += 1
+        done = self._each_pending(
+            request,
+            queryset,
+            lambda pk: manne_reward_validate(
+                request_id=pk, coordinator=request.user, key=f"request:{pk}:validate"
+            ),
+        )
         self.message_user(
             request,
             ngettext("%(count)s demande validée.", "%(count)s demandes validées.", done)
             % {"count": done},
         )
 
-    @admin.action(description=_("Refuser les demandes choisies"))
-    def reject(self, request: HttpRequest, queryset: QuerySet[TransferRequest]) -> None:
+    def _each_pending(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[TransferRequest],
+        act: Callable[[int], object],
+    ) -> int:
+        """Apply one service to each pending request, in pk order; returns how many it took.
+
+        A refusal is shown for its request and the others go on.
+        """
         done = 0
         for pending in queryset.filter(status=RequestStatus.PENDING).order_by("pk"):
             try:
-                manne_reward_reject(request_id=pending.pk, coordinator=request.user)
+                act(pending.pk)
             except DomainError as error:
                 self.message_user(request, f"#{pending.pk} : {error.message}", messages.ERROR)
             else:
                 done += 1
+        return done
+
+    @admin.action(description=_("Refuser les demandes choisies"))
+    def reject(self, request: HttpRequest, queryset: QuerySet[TransferRequest]) -> None:
+        done = self._each_pending(
+            request,
+            queryset,
+            lambda pk: manne_reward_reject(request_id=pk, coordinator=request.user),
+        )
         self.message_user(
             request,
             ngettext("%(count)s demande refusée.", "%(count)s demandes refusées.", done)
