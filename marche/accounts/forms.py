@@ -10,6 +10,7 @@ from django.template import loader
 from django.utils.translation import gettext_lazy as _
 
 from marche.accounts.models import INVITED_ROLES, Role, User
+from marche.accounts.services import user_awaiting_check
 from marche.canteens.models import Canteen
 from marche.core.mail import TextEmail
 from marche.producers.models import Producer
@@ -69,9 +70,7 @@ class EmailAuthenticationForm(AuthenticationForm):
         user = User.objects.filter(email=email).first() if email else None
         if (
             user is not None
-            and not user.is_active
-            and user.email_verified_at is None
-            and user.last_login is None
+            and user_awaiting_check(user)
             and password
             and user.check_password(password)
         ):

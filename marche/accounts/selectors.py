@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from marche.accounts.models import Role, User
+from marche.accounts.services import user_can_invite
 from marche.canteens.models import Canteen
 from marche.producers.models import Producer
 from marche.territories.models import Territory
@@ -46,5 +47,5 @@ def user_dashboard(*, user: User) -> Dashboard:
         producers=list(Producer.objects.filter(memberships__user=user).order_by("name")),
         canteens=list(user.managed_canteens.order_by("name")),
         mannes_enabled=user_has_manne_pages(user=user),
-        can_invite=user.is_active and (user.is_superuser or user.role == Role.COORDINATOR),
+        can_invite=user_can_invite(user),
     )

@@ -52,7 +52,7 @@ INVITATION_VALIDITY = timedelta(days=14)
 # E-mail ----------------------------------------------------------------------------------------
 
 
-def _send(*, template: str, to: str, context: dict[str, object]) -> bool:
+def _send(*, template: str, to: str, context: dict[str, object]) -> None:
     """Queue ``accounts/email/<template>`` through the outbox, in the caller's transaction.
 
     The e-mail is sent by a task once the broker takes it: a broker or mailer outage delays
@@ -61,7 +61,6 @@ def _send(*, template: str, to: str, context: dict[str, object]) -> bool:
     subject = render_to_string(f"accounts/email/{template}_subject.txt", context).strip()
     body = render_to_string(f"accounts/email/{template}.txt", context)
     email_enqueue(subject=subject, body=body, to=to)
-    return True
 
 
 def _normalize(email: str) -> str:
@@ -76,9 +75,9 @@ def email_verification_token(*, user: User) -> str:
     return signing.dumps({"u": user.pk, "e": user.email}, salt=VERIFY_SALT, compress=True)
 
 
-def _verification_send(*, user: User, site_url: str) -> bool:
+def _verification_send(*, user: User, site_url: str) -> None:
     path = reverse("accounts:verify", kwargs={"token": email_verification_token(user=user)})
-    return _send(
+    _send(
         template="verify",
         to=user.email,
         context={
@@ -89,7 +88,7 @@ def _verification_send(*, user: User, site_url: str) -> bool:
     )
 
 
-def _awaiting_check(user: User) -> bool:
+def user_awaiting_check(user: User) -> bool:
     """An account made by sign-up whose link was never followed (not one a coordinator closed)."""
     return not user.is_active and user.email_verified_at is None and user.last_login is None
 
@@ -133,7 +132,7 @@ def household_sign_up(
         else:
             _verification_send(user=user, site_url=site_url)
             return user
-    if _awaiting_check(existing):
+    if user_awaiting_check(existing):
         _verification_resend_throttled(user=existing, site_url=site_url)
     else:
         _send(
@@ -148,16 +147,15 @@ def household_sign_up(
     return None
 
 
-def _verification_resend_throttled(*, user: User, site_url: str) -> bool:
+def _verification_resend_throttled(*, user: User, site_url: str) -> None:
     key = "accounts:verify-sent:" + hashlib.sha256(user.email.encode()).hexdigest()
     try:
         first = cache.add(key, 1, timeout=int(RESEND_INTERVAL.total_seconds()))
     except Exception:  # a cache outage must not stop a household from confirming
         logger.warning("Cache unreachable: confirmation e-mail sent without throttling")
         first = True
-    if not first:
-        return False
-    return _verification_send(user=user, site_url=site_url)
+    if first:
+        _verification_send(user=user, site_url=site_url)
 
 
 def email_verification_resend(*, email: str, site_url: str) -> None:
@@ -167,7 +165,7 @@ def email_verification_resend(*, email: str, site_url: str) -> None:
     e-mail per address every :data:`RESEND_INTERVAL`.
     """
     user = User.objects.filter(email=_normalize(email)).first()
-    if user is not None and _awaiting_check(user):
+    if user is not None and user_awaiting_check(user):
         _verification_resend_throttled(user=user, site_url=site_url)
 
 

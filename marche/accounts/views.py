@@ -203,10 +203,10 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     """The invitee's one-time page: choose a name and a password, then log in."""
     try:
         invitation = services.invitation_get_live(token=token)
-    except InvitationInvalid as error:
-        return render(request, "accounts/invitation_invalid.html", {"error": error}, status=404)
-    except InvitationExpired as error:
-        return render(request, "accounts/invitation_invalid.html", {"error": error}, status=410)
+    except (InvitationInvalid, InvitationExpired) as error:
+        return render(
+            request, "accounts/invitation_invalid.html", {"error": error}, status=error.status
+        )
     form = InvitationAcceptForm(request.POST or None, email=invitation.email)
     if request.method == "POST" and form.is_valid():
         services.invitation_accept(
