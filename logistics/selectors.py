@@ -222,7 +222,7 @@ def _seconds(moment: time) -> int:
 def _coordinates(place: str, located: LocatedModel) -> tuple[float, float]:
     """WGS84 coordinates of a place; (0, 0), the database's placeholder, counts as missing."""
     lat, lon = located.latitude, located.longitude
-    if lat is None or lon is None or (lat == 0 and lon == 0):
+    if lat == 0 and lon == 0:
         raise MissingCoordinates(
             _("%(place)s n'a pas de coordonnées : renseignez sa latitude et sa longitude.")
             % {"place": place}
@@ -299,7 +299,7 @@ def plan_problem_build(*, consolidation: Consolidation) -> PlanningProblem:
         ),
         stops=tuple(stops),
     )
-    zone = ZoneInfo(territory.timezone or settings.TIME_ZONE)
+    zone = ZoneInfo(territory.timezone)
     return PlanningProblem(
         problem=problem,
         provider=GreatCircleProvider(detour_factor=float(territory.routing_detour_factor)),
@@ -333,7 +333,7 @@ def _iso(value: datetime | date | None, zone: ZoneInfo | None = None) -> str | N
 
 def plan_as_dict(*, plan: DeliveryPlan) -> dict[str, Any]:
     """The stored plan as ``delivery_plan --json`` prints it, times in the territory's zone."""
-    zone = ZoneInfo(plan.cycle.territory.timezone or settings.TIME_ZONE)
+    zone = ZoneInfo(plan.cycle.territory.timezone)
     routes = plan.routes.select_related("vehicle", "driver").prefetch_related(
         Prefetch("stops", queryset=PlanStop.objects.order_by("position"))
     )

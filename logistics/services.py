@@ -99,8 +99,7 @@ def plan_compute(
 
 def _plan_row(cycle: OrderCycle) -> DeliveryPlan:
     """The cycle's plan row, created if missing, locked until the end of the transaction."""
-    DeliveryPlan.objects.get_or_create(cycle=cycle)
-    plan = DeliveryPlan.objects.select_for_update().get(cycle=cycle)
+    plan, _created = DeliveryPlan.objects.select_for_update().get_or_create(cycle=cycle)
     if plan.status == PlanStatus.PUBLISHED:
         raise PlanPublished()
     return plan
@@ -112,6 +111,7 @@ def _plan_store(
     plan = _plan_row(cycle)
     plan.routes.all().delete()
     manifests = {d.place: d.as_dict() for d in built.consolidation.destinations}
+    demand = {stop.id: stop.demand.get("kg", 0) for stop in built.problem.stops}
     total_km = Decimal("0")
     total_co2 = Decimal("0")
     for position, route in enumerate(solution.routes, start=1):
@@ -128,7 +128,7 @@ def _plan_store(
             duration_min=round((route.end_time - route.start_time) / 60),
             co2_kg=co2,
         )
-        PlanStop.objects.bulk_create(_stops(row, route, built, manifests))
+        PlanStop.objects.bulk_create(_stops(row, route, built, manifests, demand))
     DeliveryPlan.objects.filter(pk=plan.pk).update(
         version=F("version") + 1,
         solved_at=now,
@@ -148,9 +148,9 @@ def _stops(
     route: vrp.Route,
     built: PlanningProblem,
     manifests: dict[str, dict[str, Any]],
+    demand: dict[str, int],
 ) -> list[PlanStop]:
     depot = f"depot:{built.vehicles[route.vehicle_id].depot.slug}"
-    demand = {stop.id: stop.demand.get("kg", 0) for stop in built.problem.stops}
     loaded = sum(demand[visit.stop_id] for visit in route.visits)
     stops = [
         PlanStop(
