@@ -90,19 +90,33 @@ def _refusal(*, offer_id: int, quantity: Decimal) -> DomainError:
     if offer.withdrawn_at is not None:
         return OfferWithdrawn()
     if offer.quantity_available is None and quantity > offer.max_per_order:
-        return MaxPerOrderExceeded(
-            _(
-                "%(product)s : %(max)s %(unit)s au plus par commande (ce produit est préparé "
-                "à la demande)."
-            )
-            % {
-                "product": offer.product.name,
-                "max": _format_quantity(offer.max_per_order),
-                "unit": offer.product.get_unit_display(),
-            },
-            max_per_order=str(offer.max_per_order),
-        )
+        return _max_per_order_exceeded(offer)
     return OutOfStock()
+
+
+def offer_order_total_check(*, offer: Offer, quantity: Decimal) -> None:
+    """Refuse an order whose lines together ask more of an on-demand offer than its maximum.
+
+    Each stock hold checks its own line; an order with several lines of one offer (the
+    product and its variants, a basket holding it) is checked on their sum here.
+    """
+    if offer.quantity_available is None and quantity > offer.max_per_order:
+        raise _max_per_order_exceeded(offer)
+
+
+def _max_per_order_exceeded(offer: Offer) -> DomainError:
+    return MaxPerOrderExceeded(
+        _(
+            "%(product)s : %(max)s %(unit)s au plus par commande (ce produit est préparé "
+            "à la demande)."
+        )
+        % {
+            "product": offer.product.name,
+            "max": _format_quantity(offer.max_per_order),
+            "unit": offer.product.get_unit_display(),
+        },
+        max_per_order=str(offer.max_per_order),
+    )
 
 
 def stock_hold(

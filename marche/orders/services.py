@@ -38,7 +38,13 @@ from marche.cycles.errors import (
 )
 from marche.cycles.locking import offers_lock
 from marche.cycles.models import Basket, Offer, OrderCycle
-from marche.cycles.services import stock_confirm, stock_hold, stock_release, stock_return
+from marche.cycles.services import (
+    offer_order_total_check,
+    stock_confirm,
+    stock_hold,
+    stock_release,
+    stock_return,
+)
 from marche.errors import DomainError
 from marche.money import round_money
 from marche.orders.display import quantity_label
@@ -556,6 +562,7 @@ def order_place(
             # Every offer of the cart at once, in primary-key order, before any counter
             # moves (marche/orders/locking.py): carts {X, Y} and {Y, X} cannot deadlock.
             offers_lock(offer_ids=_quote_offer_ids(quote))
+            _check_offer_totals(quote)
             order = Order.objects.create(
                 reference=_new_reference(cycle),
                 cycle=cycle,
@@ -584,6 +591,19 @@ def order_place(
     if start.confirmed:
         order = order_confirm(order_id=order.pk, now=now)
     return order, start
+
+
+def _check_offer_totals(quote: Quote) -> None:
+    """Each offer's quantity over all the quote's lines, within its maximum per order."""
+    totals: dict[int, Decimal] = {}
+    offers: dict[int, Offer] = {}
+    parts = [(line.offer, line.quantity) for line in quote.lines if line.offer is not None]
+    parts += [(c.offer, c.quantity) for line in quote.lines for c in line.components]
+    for offer, quantity in parts:
+        totals[offer.pk] = totals.get(offer.pk, Decimal(0)) + quantity
+        offers[offer.pk] = offer
+    for offer_id in sorted(totals):
+        offer_order_total_check(offer=offers[offer_id], quantity=totals[offer_id])
 
 
 def _quote_offer_ids(quote: Quote) -> list[int]:

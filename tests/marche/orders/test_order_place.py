@@ -16,7 +16,7 @@ from marche.orders.errors import (
     PaymentMethodUnavailable,
     WholeNumberRequired,
 )
-from marche.orders.models import CartItem, LineKind, Order, OrderLine, OrderStatus
+from marche.orders.models import Cart, CartItem, LineKind, Order, OrderLine, OrderStatus
 from marche.orders.services import (
     cart_get,
     cart_quote,
@@ -352,3 +352,21 @@ def test_labels_valid_on_delivery_day_are_copied_onto_the_line(market) -> None:
     ProductCertification.objects.all().delete()
     line.refresh_from_db()
     assert line.labels == ["BIO", "FERMIER"]
+
+
+def test_an_on_demand_maximum_counts_every_line_of_the_order(market) -> None:
+    from marche.cycles.errors import MaxPerOrderExceeded
+    from tests.factories import ProductVariantFactory
+
+    carrots = market.carrots
+    Offer.objects.filter(pk=carrots.pk).update(quantity_available=None, max_per_order=5)
+    bag = ProductVariantFactory(product=carrots.product, name="Sac de 2 kg", content="2")
+    cart = Cart.objects.create(customer=market.household, cycle=market.cycle)
+    # 4 kg loose and a 2 kg bag: each line is within the 5 kg maximum, the order is not.
+    CartItem.objects.create(cart=cart, offer=carrots, count=Decimal("4"))
+    CartItem.objects.create(cart=cart, offer=carrots, variant=bag, count=Decimal("1"))
+    before = stock(carrots)
+    with pytest.raises(MaxPerOrderExceeded):
+        place(market)
+    assert Order.objects.count() == 0
+    assert stock(carrots) == before
