@@ -95,6 +95,61 @@ class Vehicle(TimeStampedModel):
         return self.name
 
 
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("lundi")
+    TUESDAY = 1, _("mardi")
+    WEDNESDAY = 2, _("mercredi")
+    THURSDAY = 3, _("jeudi")
+    FRIDAY = 4, _("vendredi")
+    SATURDAY = 5, _("samedi")
+    SUNDAY = 6, _("dimanche")
+
+
+class DriverShift(TimeStampedModel):
+    """A driver at the wheel of a vehicle on a weekday, between two hours.
+
+    A vehicle is planned on a delivery day only within its own service hours and the shift of
+    the driver assigned to it that weekday; one driver per vehicle and one vehicle per driver
+    on a given weekday.
+    """
+
+    vehicle = models.ForeignKey(
+        Vehicle, on_delete=models.CASCADE, related_name="shifts", verbose_name=_("véhicule")
+    )
+    driver = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.CASCADE,
+        related_name="driver_shifts",
+        verbose_name=_("chauffeur"),
+    )
+    weekday = models.PositiveSmallIntegerField(_("jour"), choices=Weekday.choices)
+    starts_at = models.TimeField(_("début"))
+    ends_at = models.TimeField(_("fin"))
+
+    class Meta:
+        verbose_name = _("créneau de chauffeur")
+        verbose_name_plural = _("créneaux de chauffeurs")
+        ordering = ["weekday", "starts_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vehicle", "weekday"], name="one_driver_per_vehicle_and_day"
+            ),
+            models.UniqueConstraint(
+                fields=["driver", "weekday"], name="one_vehicle_per_driver_and_day"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="driver_shift_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(weekday__lte=6), name="driver_shift_weekday_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.driver} {self.vehicle} {self.get_weekday_display()}"
+
+
 class CycleClosing(models.Model):
     """The fact that an order cycle was closed for delivery planning: one row per cycle.
 
@@ -123,6 +178,14 @@ class CycleClosing(models.Model):
 class PlanStatus(models.TextChoices):
     DRAFT = "draft", _("brouillon")
     PUBLISHED = "published", _("publié")
+
+
+class SolveState(models.TextChoices):
+    IDLE = "idle", _("pas encore calculé")
+    QUEUED = "queued", _("en attente d'un calculateur")
+    RUNNING = "running", _("calcul en cours")
+    DONE = "done", _("calculé")
+    FAILED = "failed", _("échec du calcul")
 
 
 class DeliveryPlan(models.Model):
@@ -155,7 +218,45 @@ class DeliveryPlan(models.Model):
         _("étapes non desservies"),
         default=list,
         blank=True,
-        help_text=_("Liste de {place, code, reason_fr}."),
+        help_text=_("Liste de {place, code, reason_fr, decision}."),
+    )
+    solve_state = models.CharField(
+        _("calcul"), max_length=10, choices=SolveState.choices, default=SolveState.IDLE
+    )
+    progress = models.JSONField(
+        _("avancement du calcul"),
+        default=dict,
+        blank=True,
+        help_text=_("started_at, time_limit_s, elapsed_s, best_cost, stops_planned, stops_total."),
+    )
+    solve_error = models.JSONField(_("erreur du calcul"), default=dict, blank=True)
+    published_at = models.DateTimeField(_("publié le"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("publié par"),
+    )
+    stability_threshold_pct = models.DecimalField(
+        _("gain minimal pour changer une tournée habituelle (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("5"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    baseline_km = models.DecimalField(
+        _("distance si chaque ferme livrait elle-même (km)"),
+        max_digits=10,
+        decimal_places=3,
+        default=Decimal("0"),
+    )
+    changes = models.JSONField(
+        _("changements depuis le calcul précédent"),
+        default=list,
+        blank=True,
+        help_text=_("Par chauffeur ou véhicule : ce qui a changé et pourquoi."),
     )
 
     class Meta:
@@ -186,6 +287,13 @@ class PlanRoute(models.Model):
     km = models.DecimalField(_("distance (km)"), max_digits=8, decimal_places=3)
     duration_min = models.PositiveIntegerField(_("durée (minutes)"))
     co2_kg = models.DecimalField(_("CO2 (kg)"), max_digits=8, decimal_places=3)
+    locked = models.BooleanField(
+        _("verrouillée"),
+        default=False,
+        help_text=_("Une tournée verrouillée est gardée telle quelle quand on recalcule."),
+    )
+    started_at = models.DateTimeField(_("partie le"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("terminée le"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("tournée")
@@ -206,13 +314,34 @@ class StopKind(models.TextChoices):
     DEPOT_END = "depot_end", _("retour au dépôt")
 
 
+class StopStatus(models.TextChoices):
+    PLANNED = "planned", _("prévue")
+    DELIVERED = "delivered", _("livrée")
+    PROBLEM = "problem", _("problème")
+
+
 class PlanStop(models.Model):
-    """A stop of a round, in order, with its ETA and the load on board after it."""
+    """A stop of a round, in order, with its ETA and the load on board after it.
+
+    Name, address, contact and coordinates are copied from the place when the plan is
+    stored: the route a driver holds does not change if the place is edited afterwards.
+    """
 
     route = models.ForeignKey(PlanRoute, on_delete=models.CASCADE, related_name="stops")
     position = models.PositiveSmallIntegerField(_("ordre"))
     place = models.CharField(
-        _("lieu"), max_length=120, help_text=_("relay:<slug>, depot:<slug> ou farm:<slug>.")
+        _("lieu"),
+        max_length=120,
+        help_text=_("relay:<slug>, canteen:<slug>, depot:<slug> ou farm:<slug>."),
+    )
+    name = models.CharField(_("nom"), max_length=150, blank=True)
+    address = models.CharField(_("adresse"), max_length=300, blank=True)
+    contact = models.CharField(_("contact"), max_length=200, blank=True)
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
     )
     kind = models.CharField(_("type"), max_length=12, choices=StopKind.choices)
     window_start = models.DateTimeField(_("début de la fenêtre"), null=True, blank=True)
@@ -220,6 +349,17 @@ class PlanStop(models.Model):
     eta = models.DateTimeField(_("heure d'arrivée prévue"))
     load_kg_after = models.PositiveIntegerField(_("charge après l'étape (kg)"))
     manifest = models.JSONField(_("manifeste"), default=dict, blank=True)
+    status = models.CharField(
+        _("état"), max_length=10, choices=StopStatus.choices, default=StopStatus.PLANNED
+    )
+    checked_at = models.DateTimeField(_("pointée le"), null=True, blank=True)
+    note = models.TextField(_("note du chauffeur"), blank=True)
+    delivered = models.JSONField(
+        _("quantités livrées"),
+        default=dict,
+        blank=True,
+        help_text=_("Corrections du chauffeur : quantités réellement livrées, par commande."),
+    )
 
     class Meta:
         verbose_name = _("étape")
@@ -231,3 +371,34 @@ class PlanStop(models.Model):
 
     def __str__(self) -> str:
         return f"{self.route} {self.position}. {self.place}"
+
+
+class StopCheckoff(models.Model):
+    """One check-off of a stop sent by a driver's phone, kept once per idempotency key.
+
+    Phones queue check-offs while offline and send them again until acknowledged: a replay
+    carries the same key and finds its row, so it changes nothing.
+    """
+
+    stop = models.ForeignKey(PlanStop, on_delete=models.CASCADE, related_name="checkoffs")
+    key = models.CharField(_("clé d'idempotence"), max_length=80, unique=True)
+    status = models.CharField(_("état"), max_length=10, choices=StopStatus.choices)
+    note = models.TextField(_("note"), blank=True)
+    delivered = models.JSONField(_("quantités livrées"), default=dict, blank=True)
+    recorded_by = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("pointé par"),
+    )
+    recorded_at = models.DateTimeField(_("pointé le (téléphone)"))
+    received_at = models.DateTimeField(_("reçu le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("pointage d'étape")
+        verbose_name_plural = _("pointages d'étapes")
+        ordering = ["received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.stop} {self.status}"

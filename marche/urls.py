@@ -31,6 +31,8 @@ urlpatterns += i18n_patterns(
     path("preparation/", include("marche.orders.staff_urls")),
     path("producteur/", include("marche.producers.urls")),
     path("conditions/", include("marche.accounts.terms_urls")),
+    path("logistique/", include("logistics.planning_urls")),
+    path("chauffeur/", include("logistics.driver_urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=False,
 )

@@ -207,6 +207,20 @@ LOGISTICS_EMISSION_FACTORS = {
 LOGISTICS_UNIT_WEIGHT_KG = {"piece": "0.5", "bunch": "0.3", "dozen": "0.7", "litre": "1"}
 # Time to unload at a relay point (seconds).
 LOGISTICS_STOP_SERVICE_S = env.int("LOGISTICS_STOP_SERVICE_S", default=300)
+# Map tiles of the planning page; empty: no tiles, the markers, routes and scale are drawn
+# on a plain background (nothing is fetched from outside the site).
+LOGISTICS_TILE_URL = env.str("LOGISTICS_TILE_URL", default="")
+LOGISTICS_TILE_ATTRIBUTION = env.str(
+    "LOGISTICS_TILE_ATTRIBUTION", default="© les contributeurs d'OpenStreetMap"
+)
+# Road distances from an OSRM server (http://host:5000); empty: great-circle distances times
+# the territory's detour factor.
+LOGISTICS_OSRM_URL = env.str("LOGISTICS_OSRM_URL", default="")
+# Solver time limit (seconds) of a plan computed from the planning page or after closing.
+LOGISTICS_PLAN_TIME_LIMIT_S = env.float("LOGISTICS_PLAN_TIME_LIMIT_S", default=10.0)
+# A new plan moves a destination off its usual vehicle or position only if that saves at
+# least this share of the cost (percent); the coordinator can change it per plan.
+LOGISTICS_STABILITY_THRESHOLD_PCT = env.str("LOGISTICS_STABILITY_THRESHOLD_PCT", default="5")
 # Publishing a task after commit waits this long (seconds) for the broker, once, without
 # retrying: a household is answered at once even when Redis is down; the relay retries.
 MARCHE_OUTBOX_PUBLISH_TIMEOUT = env.float("MARCHE_OUTBOX_PUBLISH_TIMEOUT", default=0.5)
