@@ -77,7 +77,14 @@ class ProductAdminForm(forms.ModelForm):
 class ProductAdmin(admin.ModelAdmin):
     form = ProductAdminForm
     list_display = ("name", "producer", "category", "unit", "unit_price", "labels", "is_active")
-    list_filter = ("producer__territory", "category", "family", OrganicTodayFilter, "is_active")
+    list_filter = (
+        "producer__territory",
+        "category",
+        "family",
+        OrganicTodayFilter,
+        "is_chilled",
+        "is_active",
+    )
     search_fields = ("name", "producer__name")
     list_select_related = ("producer", "category")
     inlines = [ProductVariantInline, ProductCertificationInline, ProductPhotoInline]

@@ -248,6 +248,11 @@ class Product(TimeStampedModel):
         blank=True,
         validators=[MinValueValidator(Decimal("0.001"))],
     )
+    is_chilled = models.BooleanField(
+        _("produit frais"),
+        default=False,
+        help_text=_("Produit frais à garder au froid : il voyage dans un véhicule réfrigéré."),
+    )
     is_active = models.BooleanField(_("actif"), default=True)
 
     class Meta:

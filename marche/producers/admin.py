@@ -17,9 +17,10 @@ class ProducerAdmin(admin.ModelAdmin):
         "collective",
         "territory",
         "accepts_local_currency",
+        "collected_on_round",
         "is_active",
     )
-    list_filter = ("territory", "kind", "accepts_local_currency", "is_active")
+    list_filter = ("territory", "kind", "accepts_local_currency", "collected_on_round", "is_active")
     search_fields = ("name", "city")
     prepopulated_fields = {"slug": ("name",)}
     inlines = [MembershipInline]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -41,6 +42,26 @@ class Producer(LocatedModel, TimeStampedModel):
     website = models.URLField(_("site web"), blank=True)
     accepts_local_currency = models.BooleanField(_("accepte la monnaie locale"), default=False)
     is_active = models.BooleanField(_("actif"), default=True)
+    collected_on_round = models.BooleanField(
+        _("enlevé pendant la tournée"),
+        default=False,
+        help_text=_(
+            "Coché : un véhicule passe prendre les produits à la ferme pendant la tournée ; "
+            "sinon la ferme les apporte elle-même au dépôt."
+        ),
+    )
+    collection_opens = models.TimeField(
+        _("enlèvement à partir de"),
+        null=True,
+        blank=True,
+        help_text=_("Obligatoire si les produits sont enlevés pendant la tournée."),
+    )
+    collection_closes = models.TimeField(
+        _("enlèvement jusqu'à"),
+        null=True,
+        blank=True,
+        help_text=_("Obligatoire si les produits sont enlevés pendant la tournée."),
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         through="ProducerMembership",
@@ -56,11 +77,35 @@ class Producer(LocatedModel, TimeStampedModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["territory", "slug"], name="producer_slug_per_territory"
-            )
+            ),
+            # A farm collected on the round has a collection window; the explicit IS NOT NULL
+            # matters: a CHECK whose condition is NULL passes.
+            models.CheckConstraint(
+                condition=models.Q(collected_on_round=False)
+                | models.Q(
+                    collection_opens__isnull=False,
+                    collection_closes__isnull=False,
+                    collection_closes__gt=models.F("collection_opens"),
+                ),
+                name="producer_collection_window",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.collected_on_round and (
+            self.collection_opens is None
+            or self.collection_closes is None
+            or self.collection_closes <= self.collection_opens
+        ):
+            raise ValidationError(
+                _(
+                    "Une ferme dont les produits sont enlevés pendant la tournée indique ses "
+                    "heures d'enlèvement (la fin après le début)."
+                )
+            )
 
 
 class ProducerMembership(TimeStampedModel):
