@@ -42,3 +42,56 @@ class PlanPublished(PlanningError):
     code = "plan_published"
     status = 409
     default_message = _("Le plan de ce cycle est publié : il ne peut plus être recalculé.")
+
+
+class VehicleWithoutDriver(PlanningError):
+    code = "vehicle_without_driver"
+    default_message = _(
+        "Un véhicule actif n'a pas de chauffeur le jour de livraison : affectez-lui un "
+        "chauffeur ou désactivez-le."
+    )
+
+
+class DriverShiftOutsideService(PlanningError):
+    code = "driver_shift_outside_service"
+    default_message = _("Le créneau du chauffeur ne recoupe pas les heures de service du véhicule.")
+
+
+class WindowUnreachable(PlanningError):
+    code = "window_unreachable"
+    default_message = _(
+        "Un lieu ne peut être atteint par aucun véhicule avant la fermeture de sa fenêtre horaire."
+    )
+
+
+class RoutingFailed(PlanningError):
+    """The routing engine refused the problem or its distances: its code is kept."""
+
+    code = "routing_failed"
+    default_message = _("Le calcul des tournées a échoué.")
+
+    def __init__(self, message: str | None = None, *, code: str | None = None) -> None:
+        super().__init__(message)
+        if code:
+            self.code = code
+
+
+class SolveCrashed(PlanningError):
+    code = "solve_crashed"
+    default_message = _(
+        "Le calcul des tournées s'est arrêté sur une erreur inattendue : le brouillon "
+        "précédent est gardé. Réessayez ou prévenez l'équipe technique."
+    )
+
+
+class PlanningNotAllowed(DomainError):
+    code = "not_allowed"
+    status = 403
+    default_message = _(
+        "Seule la coordination du territoire peut calculer les tournées de ce cycle."
+    )
+
+
+class InvalidTimeLimit(PlanningError):
+    code = "invalid_time_limit"
+    default_message = _("La durée de calcul doit être comprise entre 0,1 et 600 secondes.")

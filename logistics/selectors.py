@@ -9,26 +9,66 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Prefetch
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from logistics.errors import MissingCoordinates, NoVehicle
-from logistics.models import DeliveryPlan, PlanStop, Vehicle, VehicleKind
+from logistics.errors import (
+    DriverShiftOutsideService,
+    MissingCoordinates,
+    NoVehicle,
+    VehicleWithoutDriver,
+    WindowUnreachable,
+)
+from logistics.models import (
+    DeliveryPlan,
+    Depot,
+    DriverShift,
+    PlanStop,
+    Vehicle,
+    VehicleKind,
+    Weekday,
+)
 from logistics.vrp import model as vrp
-from logistics.vrp.providers import GreatCircleProvider
+from logistics.vrp.providers import (
+    UNREACHABLE,
+    GreatCircleProvider,
+    OsrmHttpProvider,
+    Point,
+    TravelProvider,
+)
+from marche.accounts.models import User
 from marche.catalog.models import Unit
 from marche.core.models import LocatedModel
 from marche.cycles.models import OrderCycle
+from marche.orders.display import quantity_label
 from marche.orders.models import LineKind, Order, OrderLine
 from marche.orders.selectors import HANDED_OVER
+from marche.producers.models import Producer
 from marche.relays.models import RelayOpeningHours, RelayPoint
+from marche.territories.models import Territory
+
+# Engine stop ids of a farm's share: "<farm place>#<destination place>" for the pickup at
+# the farm, "<destination place>#<farm place>" for its drop at the destination. The part
+# before "#" is always the place the vehicle goes to.
+SHARE = "#"
 
 # --- consolidation ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderItem:
+    """A top-level line of an order as the driver reads it: "Carottes, 3 kg, froid"."""
+
+    name: str
+    quantity: str
+    cold: bool
 
 
 @dataclass(frozen=True)
@@ -36,14 +76,35 @@ class OrderManifest:
     """One household order dropped at a destination."""
 
     reference: str
+    customer: str
     baskets: int
     lines: int
     kg: Decimal
+    cold_items: int = 0
+    items: tuple[OrderItem, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "customer": self.customer,
+            "baskets": self.baskets,
+            "lines": self.lines,
+            "kg": float(self.kg),
+            "cold_items": self.cold_items,
+            "items": [
+                {"name": item.name, "quantity": item.quantity, "cold": item.cold}
+                for item in self.items
+            ],
+        }
 
 
 @dataclass(frozen=True)
 class DestinationManifest:
-    """What arrives at one destination (a relay point for now) in a cycle."""
+    """What arrives at one destination (a relay point) in a cycle.
+
+    ``kg`` and ``cold_items`` count every line; ``hub_kg`` and ``hub_cold_items`` only the
+    lines loaded at the hub (the others ride from the farms collected on the round).
+    """
 
     place: str
     relay_point: RelayPoint
@@ -51,6 +112,8 @@ class DestinationManifest:
     kg: Decimal
     cold_items: int
     pickup_opens: time | None
+    hub_kg: Decimal = Decimal("0")
+    hub_cold_items: int = 0
 
     @property
     def baskets(self) -> int:
@@ -69,15 +132,7 @@ class DestinationManifest:
         return {
             "place": self.place,
             "name": self.relay_point.name,
-            "orders": [
-                {
-                    "reference": o.reference,
-                    "baskets": o.baskets,
-                    "lines": o.lines,
-                    "kg": float(o.kg),
-                }
-                for o in self.orders
-            ],
+            "orders": [order.as_dict() for order in self.orders],
             "order_count": len(self.orders),
             "baskets": self.baskets,
             "lines": self.lines,
@@ -86,18 +141,41 @@ class DestinationManifest:
             "cold_items": self.cold_items,
         }
 
+    def summary(self) -> dict[str, Any]:
+        """The destination without its items, for the plan's list of destinations."""
+        return {
+            "place": self.place,
+            "name": self.relay_point.name,
+            "orders": [order.reference for order in self.orders],
+            "order_count": len(self.orders),
+            "baskets": self.baskets,
+            "crates": self.crates,
+            "kg": float(self.kg),
+            "cold_items": self.cold_items,
+        }
+
 
 @dataclass(frozen=True)
 class FarmCollection:
-    """What is collected at one farm, in kg per destination place key."""
+    """What one farm supplies, in kg and cold items per destination place key.
+
+    ``collected`` says whether a vehicle fetches it at the farm on the round
+    (``Producer.collected_on_round``); otherwise the farm brings it to the hub itself.
+    """
 
     place: str
     name: str
+    producer: Producer | None = None
     kg_by_destination: dict[str, Decimal] = field(default_factory=dict)
+    cold_by_destination: dict[str, int] = field(default_factory=dict)
 
     @property
     def kg(self) -> Decimal:
         return sum(self.kg_by_destination.values(), Decimal("0"))
+
+    @property
+    def collected(self) -> bool:
+        return self.producer is not None and self.producer.collected_on_round
 
 
 @dataclass(frozen=True)
@@ -105,6 +183,10 @@ class Consolidation:
     cycle: OrderCycle
     destinations: tuple[DestinationManifest, ...]
     farms: tuple[FarmCollection, ...]
+
+    @property
+    def order_count(self) -> int:
+        return sum(len(d.orders) for d in self.destinations)
 
 
 def line_weight_kg(line: OrderLine) -> Decimal:
@@ -123,20 +205,40 @@ def line_weight_kg(line: OrderLine) -> Decimal:
     return line.quantity * Decimal(str(per_unit))
 
 
+def _line_chilled(line: OrderLine) -> bool:
+    return line.offer is not None and line.offer.product.is_chilled
+
+
+def customer_short_name(user: User) -> str:
+    """The household's name as a driver reads it: first name and initial ("Camille D.")."""
+    first, last = user.first_name.strip(), user.last_name.strip()
+    if first and last:
+        return f"{first} {last[0].upper()}."
+    return first or (f"{last[0].upper()}." if last else _("Nom non renseigné"))
+
+
+def _line_quantity(line: OrderLine) -> str:
+    if line.kind == LineKind.BASKET:
+        count = int(line.count)
+        return ngettext("%(count)s panier", "%(count)s paniers", count) % {"count": count}
+    return quantity_label(line.count, line.unit) if line.unit else f"{line.count.normalize()}"
+
+
 def cycle_consolidate(*, cycle: OrderCycle) -> Consolidation:
     """Per relay point, the confirmed orders of the cycle; per farm, kg per destination.
 
-    Weights are estimates until weighed. The catalogue does not mark cold items yet, so
-    ``cold_items`` is 0. Two queries for the orders, one for the opening hours.
+    Weights are estimates until weighed. A line counts as a cold item when its product is
+    chilled (``Product.is_chilled``). Lines of farms collected on the round are not loaded
+    at the hub. Three queries for the orders, one for the opening hours.
     """
     orders = (
         Order.objects.filter(cycle=cycle, status__in=HANDED_OVER)
-        .select_related("relay_point", "pickup_slot")
+        .select_related("relay_point", "pickup_slot", "customer")
         .prefetch_related(
             Prefetch(
                 "lines",
                 queryset=OrderLine.objects.filter(is_missing=False)
-                .select_related("producer")
+                .select_related("producer", "offer__product")
                 .order_by("pk"),
             )
         )
@@ -145,34 +247,64 @@ def cycle_consolidate(*, cycle: OrderCycle) -> Consolidation:
     by_relay: dict[int, list[OrderManifest]] = defaultdict(list)
     relays: dict[int, RelayPoint] = {}
     slot_starts: dict[int, list[time]] = defaultdict(list)
+    hub_kg: dict[int, Decimal] = defaultdict(Decimal)
+    hub_cold: dict[int, int] = defaultdict(int)
     farms: dict[str, FarmCollection] = {}
-    for order in orders:
-        relay = order.relay_point
-        relays[relay.pk] = relay
-        slot_starts[relay.pk].append(order.pickup_slot.starts_at)
-        place = f"relay:{relay.slug}"
-        kg = Decimal("0")
-        baskets = 0
-        top_lines = 0
-        for line in order.lines.all():
-            if line.parent_id is None:
-                top_lines += 1
-            if line.kind == LineKind.BASKET:
-                baskets += int(line.count)
-                continue  # its weight is that of its component lines
-            weight = line_weight_kg(line)
-            kg += weight
-            if line.producer is not None:
-                farm_place = f"farm:{line.producer.slug}"
-                farm = farms.setdefault(
-                    farm_place, FarmCollection(place=farm_place, name=line.producer.name)
+    with translation.override(settings.LANGUAGE_CODE):
+        for order in orders:
+            relay = order.relay_point
+            relays[relay.pk] = relay
+            slot_starts[relay.pk].append(order.pickup_slot.starts_at)
+            place = f"relay:{relay.slug}"
+            lines = list(order.lines.all())
+            cold_parents = {line.parent_id for line in lines if _line_chilled(line)}
+            kg = Decimal("0")
+            cold = 0
+            baskets = 0
+            items = []
+            for line in lines:
+                if line.parent_id is None:
+                    items.append(
+                        OrderItem(
+                            name=line.name,
+                            quantity=_line_quantity(line),
+                            cold=_line_chilled(line) or line.pk in cold_parents,
+                        )
+                    )
+                if line.kind == LineKind.BASKET:
+                    baskets += int(line.count)
+                    continue  # its weight is that of its component lines
+                weight = line_weight_kg(line)
+                chilled = _line_chilled(line)
+                kg += weight
+                cold += int(chilled)
+                producer = line.producer
+                if producer is None or not producer.collected_on_round:
+                    hub_kg[relay.pk] += weight
+                    hub_cold[relay.pk] += int(chilled)
+                if producer is not None:
+                    farm_place = f"farm:{producer.slug}"
+                    farm = farms.setdefault(
+                        farm_place,
+                        FarmCollection(place=farm_place, name=producer.name, producer=producer),
+                    )
+                    farm.kg_by_destination[place] = (
+                        farm.kg_by_destination.get(place, Decimal("0")) + weight
+                    )
+                    farm.cold_by_destination[place] = farm.cold_by_destination.get(place, 0) + int(
+                        chilled
+                    )
+            by_relay[relay.pk].append(
+                OrderManifest(
+                    reference=order.reference,
+                    customer=customer_short_name(order.customer),
+                    baskets=baskets,
+                    lines=len(items),
+                    kg=kg,
+                    cold_items=cold,
+                    items=tuple(items),
                 )
-                farm.kg_by_destination[place] = (
-                    farm.kg_by_destination.get(place, Decimal("0")) + weight
-                )
-        by_relay[relay.pk].append(
-            OrderManifest(reference=order.reference, baskets=baskets, lines=top_lines, kg=kg)
-        )
+            )
     weekday = cycle.delivery_date.weekday()
     opens: dict[int, time] = {}
     for hours in RelayOpeningHours.objects.filter(
@@ -185,8 +317,10 @@ def cycle_consolidate(*, cycle: OrderCycle) -> Consolidation:
             relay_point=relay,
             orders=tuple(by_relay[pk]),
             kg=sum((o.kg for o in by_relay[pk]), Decimal("0")),
-            cold_items=0,
+            cold_items=sum(o.cold_items for o in by_relay[pk]),
             pickup_opens=opens.get(pk) or min(slot_starts[pk], default=None),
+            hub_kg=hub_kg[pk],
+            hub_cold_items=hub_cold[pk],
         )
         for pk, relay in sorted(relays.items(), key=lambda item: item[1].slug)
     )
@@ -199,24 +333,33 @@ def _place(farm: FarmCollection) -> str:
     return farm.place
 
 
-# --- the routing problem ---------------------------------------------------------------------
+# --- places: coordinates and snapshots -------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class PlanningProblem:
-    """The routing problem of a cycle and what is needed to read its solution back."""
+class PlaceSnapshot:
+    """What a stored stop copies of its place: the driver's route does not change later."""
 
-    problem: vrp.Problem
-    provider: GreatCircleProvider
-    consolidation: Consolidation
-    vehicles: dict[str, Vehicle]
-    origin: datetime
-    """Midnight of the delivery day, territory time: second 0 of the problem."""
-    windows: dict[str, vrp.TimeWindow]
+    name: str
+    address: str
+    contact: str
+    latitude: Decimal
+    longitude: Decimal
 
 
-def _seconds(moment: time) -> int:
-    return moment.hour * 3600 + moment.minute * 60 + moment.second
+def _snapshot(located: Depot | RelayPoint | Producer) -> PlaceSnapshot:
+    contact = " · ".join(
+        value
+        for value in (getattr(located, "phone", ""), getattr(located, "email", ""))
+        if isinstance(value, str) and value
+    )
+    return PlaceSnapshot(
+        name=located.name,
+        address=located.full_address,
+        contact=contact,
+        latitude=located.latitude,
+        longitude=located.longitude,
+    )
 
 
 def _coordinates(place: str, located: LocatedModel) -> tuple[float, float]:
@@ -230,57 +373,225 @@ def _coordinates(place: str, located: LocatedModel) -> tuple[float, float]:
     return float(lat), float(lon)
 
 
+# --- the routing problem ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanningProblem:
+    """The routing problem of a cycle and what is needed to read its solution back."""
+
+    problem: vrp.Problem
+    provider: TravelProvider
+    consolidation: Consolidation
+    vehicles: dict[str, Vehicle]
+    origin: datetime
+    """Midnight of the delivery day, territory time: second 0 of the problem."""
+    windows: dict[str, vrp.TimeWindow]
+    """Per engine stop id, its time window (a destination's ends when its pickup opens)."""
+    drivers: dict[str, User] = field(default_factory=dict)
+    """Per vehicle slug, the driver of its shift on the delivery day."""
+    places: dict[str, PlaceSnapshot] = field(default_factory=dict)
+    """Per place key (relay, farm, depot), its snapshot."""
+    shares: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Per engine stop id of a farm's share (pickup or drop), its (farm, destination)."""
+    excluded_places: frozenset[str] = frozenset()
+
+
+def stop_place(stop_id: str) -> str:
+    """The place an engine stop id goes to (a share's id carries its partner after "#")."""
+    return stop_id.split(SHARE, 1)[0]
+
+
+def _seconds(moment: time) -> int:
+    return moment.hour * 3600 + moment.minute * 60 + moment.second
+
+
 def _profile(vehicle: Vehicle) -> vrp.SpeedProfile:
     name = "car" if vehicle.kind == VehicleKind.VAN else "bike"
     return vrp.SpeedProfile(name, float(vehicle.average_speed_kmh))
 
 
-def plan_problem_build(*, consolidation: Consolidation) -> PlanningProblem:
+def plan_provider(*, territory: Territory) -> TravelProvider:
+    """Road distances from the OSRM server of ``LOGISTICS_OSRM_URL`` when set, else
+    great-circle distances times the territory's detour factor."""
+    if settings.LOGISTICS_OSRM_URL:
+        return OsrmHttpProvider(
+            settings.LOGISTICS_OSRM_URL, profiles={"car": "driving", "bike": "cycling"}
+        )
+    return GreatCircleProvider(detour_factor=float(territory.routing_detour_factor))
+
+
+def cold_litres(cold_items: int) -> int:
+    """Litres of cold box that ``cold_items`` chilled lines take."""
+    return cold_items * int(settings.LOGISTICS_COLD_LITRES_PER_ITEM)
+
+
+def _demand(kg: Decimal, crates: int, cold_items: int) -> dict[str, int]:
+    demand = {"kg": math.ceil(kg), "crates": crates}
+    if cold_items:
+        demand["cold_l"] = cold_litres(cold_items)
+    return demand
+
+
+def _requires(cold_items: int) -> frozenset[str]:
+    return frozenset({"cold"}) if cold_items else frozenset()
+
+
+def _vehicle_shifts(
+    vehicles: list[Vehicle], delivery_date: date
+) -> tuple[dict[str, vrp.TimeWindow], dict[str, User]]:
+    """Per vehicle slug, its hours on the delivery day (its service hours within its
+    driver's shift) and its driver; refuses a vehicle without a driver that day."""
+    weekday = delivery_date.weekday()
+    shifts = {
+        shift.vehicle_id: shift
+        for shift in DriverShift.objects.filter(
+            vehicle__in=vehicles, weekday=weekday
+        ).select_related("driver")
+    }
+    day = str(Weekday(weekday).label)
+    hours: dict[str, vrp.TimeWindow] = {}
+    drivers: dict[str, User] = {}
+    for vehicle in vehicles:
+        shift = shifts.get(vehicle.pk)
+        if shift is None:
+            raise VehicleWithoutDriver(
+                _(
+                    "Le véhicule « %(vehicle)s » n'a pas de chauffeur le %(day)s : "
+                    "affectez-lui un chauffeur ou désactivez-le."
+                )
+                % {"vehicle": vehicle.name, "day": day}
+            )
+        start = max(_seconds(vehicle.shift_start), _seconds(shift.starts_at))
+        end = min(_seconds(vehicle.shift_end), _seconds(shift.ends_at))
+        if end <= start:
+            raise DriverShiftOutsideService(
+                _(
+                    "Le chauffeur du véhicule « %(vehicle)s » le %(day)s travaille en dehors "
+                    "des heures de service du véhicule : accordez leurs horaires."
+                )
+                % {"vehicle": vehicle.name, "day": day}
+            )
+        hours[vehicle.slug] = vrp.TimeWindow(start, end)
+        drivers[vehicle.slug] = shift.driver
+    return hours, drivers
+
+
+def plan_problem_build(
+    *,
+    consolidation: Consolidation,
+    exclude_vehicles: frozenset[str] = frozenset(),
+    exclude_places: frozenset[str] = frozenset(),
+    provider: TravelProvider | None = None,
+) -> PlanningProblem:
     """The routing problem of a consolidated cycle: its territory's depots and active vehicles.
 
-    Each relay point with orders is a delivery that must arrive before its pickup hours open
-    on the delivery day. Refuses (``NoVehicle``, ``MissingCoordinates``) before anything is
-    stored. Farms are not stops yet: they bring their goods to the hub.
+    Each relay point with orders is a delivery of what is loaded at the hub, to arrive before
+    its pickup hours open on the delivery day. Each farm collected on the round gives, per
+    destination it supplies, a pickup at the farm (within its collection window) paired with
+    the drop of that share at the destination. Chilled goods require a vehicle with a cold
+    box. Vehicles run within their service hours and their driver's shift that day.
+
+    ``exclude_vehicles`` (slugs) and ``exclude_places`` (place keys, e.g. of locked routes)
+    are left out. Refuses (``NoVehicle``, ``VehicleWithoutDriver``, ``MissingCoordinates``,
+    ``WindowUnreachable``) before anything is stored.
     """
     cycle = consolidation.cycle
     territory = cycle.territory
-    vehicles = list(
-        Vehicle.objects.filter(territory=territory, is_active=True)
+    vehicles = [
+        vehicle
+        for vehicle in Vehicle.objects.filter(territory=territory, is_active=True)
         .select_related("depot")
         .order_by("slug")
-    )
-    if not vehicles:
+        if vehicle.slug not in exclude_vehicles
+    ]
+    if not vehicles and not exclude_vehicles:
         raise NoVehicle()
+    hours, drivers = _vehicle_shifts(vehicles, cycle.delivery_date)
+    places: dict[str, PlaceSnapshot] = {}
     depots: dict[str, vrp.Depot] = {}
     for vehicle in vehicles:
         key = f"depot:{vehicle.depot.slug}"
         if key not in depots:
             lat, lon = _coordinates(key, vehicle.depot)
             depots[key] = vrp.Depot(key, lat, lon)
-    stops = []
+            places[key] = _snapshot(vehicle.depot)
+    stops: list[vrp.Stop] = []
+    pairs: list[vrp.PickupDelivery] = []
     windows: dict[str, vrp.TimeWindow] = {}
+    shares: dict[str, tuple[str, str]] = {}
     service_s = int(settings.LOGISTICS_STOP_SERVICE_S)
+    located: dict[str, tuple[float, float]] = {}
     for destination in consolidation.destinations:
+        if destination.place in exclude_places:
+            continue
         lat, lon = _coordinates(destination.place, destination.relay_point)
-        stop_windows: tuple[vrp.TimeWindow, ...] = ()
+        located[destination.place] = (lat, lon)
+        places[destination.place] = _snapshot(destination.relay_point)
         if destination.pickup_opens is not None:
-            window = vrp.TimeWindow(0, _seconds(destination.pickup_opens))
-            windows[destination.place] = window
-            stop_windows = (window,)
+            windows[destination.place] = vrp.TimeWindow(0, _seconds(destination.pickup_opens))
         stops.append(
             vrp.Stop(
                 destination.place,
                 lat,
                 lon,
-                demand={
-                    "kg": math.ceil(destination.kg),
-                    "crates": destination.crates,
-                },
-                windows=stop_windows,
+                demand=_demand(destination.hub_kg, destination.crates, destination.hub_cold_items),
+                windows=_windows(windows, destination.place),
                 service_s=service_s,
+                requires=_requires(destination.hub_cold_items),
             )
         )
-    by_id = {vehicle.slug: vehicle for vehicle in vehicles}
+    for farm in consolidation.farms:
+        if not farm.collected or farm.place in exclude_places or farm.producer is None:
+            continue
+        producer = farm.producer
+        lat, lon = _coordinates(farm.place, producer)
+        located[farm.place] = (lat, lon)
+        places[farm.place] = _snapshot(producer)
+        assert producer.collection_opens and producer.collection_closes  # a DB constraint
+        window = vrp.TimeWindow(
+            _seconds(producer.collection_opens), _seconds(producer.collection_closes)
+        )
+        first = True
+        for target, kg in sorted(farm.kg_by_destination.items()):
+            if target not in located:
+                continue  # left out (a locked route serves it)
+            cold = farm.cold_by_destination.get(target, 0)
+            demand = _demand(kg, 0, cold)
+            pickup_id = f"{farm.place}{SHARE}{target}"
+            drop_id = f"{target}{SHARE}{farm.place}"
+            windows[pickup_id] = window
+            if target in windows:
+                windows[drop_id] = windows[target]
+            # One service time per place: the first share at the farm pays it, and the
+            # drops come on top of the destination's own stop.
+            stops.append(
+                vrp.Stop(
+                    pickup_id,
+                    lat,
+                    lon,
+                    demand=demand,
+                    windows=(window,),
+                    service_s=service_s if first else 0,
+                    kind="pickup",
+                    requires=_requires(cold),
+                )
+            )
+            d_lat, d_lon = located[target]
+            stops.append(
+                vrp.Stop(
+                    drop_id,
+                    d_lat,
+                    d_lon,
+                    demand=demand,
+                    windows=_windows(windows, drop_id),
+                    kind="delivery",
+                    requires=_requires(cold),
+                )
+            )
+            pairs.append(vrp.PickupDelivery(pickup_id, drop_id))
+            shares[pickup_id] = shares[drop_id] = (farm.place, target)
+            first = False
     problem = vrp.Problem(
         depots=tuple(depots.values()),
         vehicles=tuple(
@@ -288,7 +599,7 @@ def plan_problem_build(*, consolidation: Consolidation) -> PlanningProblem:
                 vehicle.slug,
                 f"depot:{vehicle.depot.slug}",
                 _capacity(vehicle),
-                shift=vrp.TimeWindow(_seconds(vehicle.shift_start), _seconds(vehicle.shift_end)),
+                shift=hours[vehicle.slug],
                 profile=_profile(vehicle),
                 cost_per_km=float(vehicle.cost_per_km),
                 cost_per_hour=float(vehicle.cost_per_hour),
@@ -298,16 +609,79 @@ def plan_problem_build(*, consolidation: Consolidation) -> PlanningProblem:
             for vehicle in vehicles
         ),
         stops=tuple(stops),
+        pairs=tuple(pairs),
     )
+    provider = provider or plan_provider(territory=territory)
+    if problem.vehicles and problem.stops:
+        _check_reachable(problem, provider, windows, places)
     zone = ZoneInfo(territory.timezone)
     return PlanningProblem(
         problem=problem,
-        provider=GreatCircleProvider(detour_factor=float(territory.routing_detour_factor)),
+        provider=provider,
         consolidation=consolidation,
-        vehicles=by_id,
+        vehicles={vehicle.slug: vehicle for vehicle in vehicles},
         origin=datetime.combine(cycle.delivery_date, time(0), tzinfo=zone),
         windows=windows,
+        drivers=drivers,
+        places=places,
+        shares=shares,
+        excluded_places=exclude_places,
     )
+
+
+def _windows(windows: dict[str, vrp.TimeWindow], stop_id: str) -> tuple[vrp.TimeWindow, ...]:
+    window = windows.get(stop_id)
+    return (window,) if window else ()
+
+
+def _check_reachable(
+    problem: vrp.Problem,
+    provider: TravelProvider,
+    windows: dict[str, vrp.TimeWindow],
+    places: dict[str, PlaceSnapshot],
+) -> None:
+    """Refuse a place no vehicle reaches before its window closes, even driving straight
+    from its depot at the start of its shift (one matrix per speed profile)."""
+    depots = list(problem.depots)
+    targets: dict[str, vrp.Stop] = {}
+    for stop in problem.stops:
+        if stop.id in windows:
+            targets.setdefault(stop_place(stop.id), stop)
+    if not targets:
+        return
+    points = [Point(d.id, d.lat, d.lon) for d in depots] + [
+        Point(place, stop.lat, stop.lon) for place, stop in targets.items()
+    ]
+    index = {point.id: i for i, point in enumerate(points)}
+    earliest: dict[str, int] = {}
+    profiles: dict[vrp.SpeedProfile, list[vrp.Vehicle]] = defaultdict(list)
+    for vehicle in problem.vehicles:
+        profiles[vehicle.profile].append(vehicle)
+    for profile, fleet in profiles.items():
+        durations = provider.matrix(points, profile).duration_s
+        for vehicle in fleet:
+            row = durations[index[vehicle.start_depot]]
+            for place in targets:
+                travel = row[index[place]]
+                if travel >= UNREACHABLE:
+                    continue
+                arrival = vehicle.shift.start + travel
+                earliest[place] = min(earliest.get(place, arrival), arrival)
+    for place, stop in targets.items():
+        window = windows[stop.id]
+        if place not in earliest or earliest[place] > window.end:
+            raise WindowUnreachable(
+                _(
+                    "Aucun véhicule ne peut arriver à « %(name)s » (%(place)s) avant "
+                    "%(hour)s, même en partant directement de son dépôt au début de son "
+                    "service : avancez les horaires d'un véhicule ou de son chauffeur."
+                )
+                % {"name": places[place].name, "place": place, "hour": _clock(window.end)}
+            )
+
+
+def _clock(seconds: int) -> str:
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d}"
 
 
 def _capacity(vehicle: Vehicle) -> dict[str, int]:
@@ -322,6 +696,65 @@ def moment(origin: datetime, seconds: int) -> datetime:
     return origin + timedelta(seconds=seconds)
 
 
+# --- figures ---------------------------------------------------------------------------------
+
+
+def baseline_km(*, consolidation: Consolidation, provider: TravelProvider) -> tuple[Decimal, int]:
+    """The km if each farm drove its own goods to every destination it supplies and back.
+
+    One round trip farm -> destination -> farm per (farm, destination), by van, with the
+    plan's provider. Returns the km and how many farms were left out for lack of
+    coordinates (they count for nothing).
+    """
+    relays = {d.place: d.relay_point for d in consolidation.destinations}
+    points: dict[str, Point] = {}
+    trips: list[tuple[str, str]] = []
+    skipped = 0
+    for farm in consolidation.farms:
+        producer = farm.producer
+        if producer is None or (producer.latitude == 0 and producer.longitude == 0):
+            skipped += 1
+            continue
+        points[farm.place] = Point(farm.place, float(producer.latitude), float(producer.longitude))
+        for destination in farm.kg_by_destination:
+            relay = relays[destination]
+            if relay.latitude == 0 and relay.longitude == 0:
+                continue
+            points[destination] = Point(destination, float(relay.latitude), float(relay.longitude))
+            trips.append((farm.place, destination))
+    if not trips:
+        return Decimal("0"), skipped
+    ordered = list(points.values())
+    index = {point.id: i for i, point in enumerate(ordered)}
+    distance = provider.matrix(ordered, vrp.VAN).distance_m
+    metres = 0
+    for farm_place, destination in trips:
+        there = distance[index[farm_place]][index[destination]]
+        back = distance[index[destination]][index[farm_place]]
+        if there >= UNREACHABLE or back >= UNREACHABLE:
+            continue
+        metres += there + back
+    return (Decimal(metres) / 1000).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP), skipped
+
+
+def plan_orders_count(*, plan: DeliveryPlan) -> int:
+    """How many household orders the plan delivers (stored when it was computed)."""
+    return int(plan.solver_stats.get("orders", 0))
+
+
+def plan_co2_per_basket(*, plan: DeliveryPlan) -> Decimal | None:
+    """kg CO2 of the plan per household order; None when it delivers none."""
+    orders = plan_orders_count(plan=plan)
+    if not orders:
+        return None
+    return (plan.total_co2_kg / orders).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
+
+
+def plan_km_saved(*, plan: DeliveryPlan) -> Decimal:
+    """km the rounds save against each farm driving its goods to each destination itself."""
+    return plan.baseline_km - plan.total_km
+
+
 # --- the stored plan -------------------------------------------------------------------------
 
 
@@ -331,24 +764,39 @@ def _iso(value: datetime | date | None, zone: ZoneInfo | None = None) -> str | N
     return value.isoformat() if value is not None else None
 
 
+def _float(value: Decimal | None) -> float | None:
+    return float(value) if value is not None else None
+
+
 def plan_as_dict(*, plan: DeliveryPlan) -> dict[str, Any]:
     """The stored plan as ``delivery_plan --json`` prints it, times in the territory's zone."""
     zone = ZoneInfo(plan.cycle.territory.timezone)
     routes = plan.routes.select_related("vehicle", "driver").prefetch_related(
         Prefetch("stops", queryset=PlanStop.objects.order_by("position"))
     )
+    co2_per_basket = plan_co2_per_basket(plan=plan)
     return {
         "cycle": plan.cycle_id,
         "plan": plan.pk,
         "status": plan.status,
         "version": plan.version,
+        "solve_state": plan.solve_state,
+        "progress": plan.progress,
+        "solve_error": plan.solve_error,
         "solved_at": _iso(plan.solved_at, zone),
         "total_km": float(plan.total_km),
         "total_co2_kg": float(plan.total_co2_kg),
+        "baseline_km": float(plan.baseline_km),
+        "km_saved": float(plan_km_saved(plan=plan)),
+        "orders": plan_orders_count(plan=plan),
+        "co2_per_basket_kg": _float(co2_per_basket),
+        "stability_threshold_pct": float(plan.stability_threshold_pct),
         "destinations": plan.solver_stats.get("destinations", []),
         "routes": [
             {
+                "id": route.pk,
                 "position": route.position,
+                "locked": route.locked,
                 "vehicle": {
                     "slug": route.vehicle.slug,
                     "name": route.vehicle.name,
@@ -359,21 +807,30 @@ def plan_as_dict(*, plan: DeliveryPlan) -> dict[str, Any]:
                         "cold_l": route.vehicle.cold_volume_litres,
                     },
                 },
-                "driver": route.driver.get_full_name() if route.driver else None,
+                "driver": (route.driver.get_full_name() or route.driver.email)
+                if route.driver
+                else None,
                 "km": float(route.km),
                 "duration_min": route.duration_min,
                 "co2_kg": float(route.co2_kg),
                 "stops": [
                     {
+                        "id": stop.pk,
                         "position": stop.position,
                         "place": stop.place,
                         "kind": stop.kind,
+                        "name": stop.name,
+                        "address": stop.address,
+                        "contact": stop.contact,
+                        "latitude": _float(stop.latitude),
+                        "longitude": _float(stop.longitude),
                         "window": {
                             "start": _iso(stop.window_start, zone),
                             "end": _iso(stop.window_end, zone),
                         },
                         "eta": _iso(stop.eta, zone),
                         "load_kg_after": stop.load_kg_after,
+                        "status": stop.status,
                         "manifest": stop.manifest,
                     }
                     for stop in route.stops.all()
@@ -382,5 +839,8 @@ def plan_as_dict(*, plan: DeliveryPlan) -> dict[str, Any]:
             for route in routes
         ],
         "unserved": plan.unserved,
-        "solver": {k: v for k, v in plan.solver_stats.items() if k != "destinations"},
+        "changes": plan.changes,
+        "solver": {
+            k: v for k, v in plan.solver_stats.items() if k not in {"destinations", "orders"}
+        },
     }

@@ -1,7 +1,9 @@
-"""Writes of delivery planning: closing due cycles, computing and storing a cycle's plan."""
+"""Writes of delivery planning: closing due cycles, queueing, computing and storing a plan."""
 
 from __future__ import annotations
 
+import time as clock
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -9,39 +11,76 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from logistics.errors import CycleNotFound, CycleStillOpen, PlanPublished
+from logistics.errors import (
+    CycleNotFound,
+    CycleStillOpen,
+    InvalidTimeLimit,
+    PlanningNotAllowed,
+    PlanPublished,
+    RoutingFailed,
+    SolveCrashed,
+)
 from logistics.models import (
     CycleClosing,
     DeliveryPlan,
     PlanRoute,
     PlanStatus,
     PlanStop,
+    SolveState,
     StopKind,
     Vehicle,
 )
-from logistics.selectors import PlanningProblem, cycle_consolidate, moment, plan_problem_build
+from logistics.selectors import (
+    PlanningProblem,
+    baseline_km,
+    cycle_consolidate,
+    moment,
+    plan_problem_build,
+    stop_place,
+)
+from logistics.stability import (
+    changes_describe,
+    routes_snapshot,
+    solution_stabilise,
+    usual_rounds,
+)
 from logistics.vrp import model as vrp
+from logistics.vrp.errors import VrpError
 from logistics.vrp.solver import solve
+from marche.accounts.models import User
+from marche.core.outbox import enqueue
 from marche.cycles.models import OrderCycle
+from marche.errors import DomainError
 from marche.orders.models import Order
-from marche.orders.selectors import HANDED_OVER
+from marche.orders.selectors import HANDED_OVER, user_can_see_territory, user_is_coordinator
 
 KM = Decimal("0.001")
+PLAN_TASK = "logistics.plan_compute"
+# ``expected_version`` of the plan computed after a cycle closes: only if it has no plan yet.
+AUTO = 0
+MAX_TIME_LIMIT_S = 600.0
+PROGRESS_EVERY_S = 1.0
 
 
-def cycle_close(*, cycle: OrderCycle, now: datetime) -> bool:
+def cycle_close(*, cycle: OrderCycle, now: datetime, plan: bool = True) -> bool:
     """Record that the cycle is closed for planning; True only for the call that closed it.
 
     The unique cycle of ``CycleClosing`` decides between concurrent callers: the loser's
-    insert fails on the constraint (after the winner commits) and it changes nothing.
+    insert fails on the constraint (after the winner commits) and it changes nothing. The
+    closing enqueues the computation of the cycle's plan (outbox key ``plan-auto-<id>``),
+    unless ``plan`` is False (the closing is part of a computation already).
     """
     orders = Order.objects.filter(cycle=cycle, status__in=HANDED_OVER).count()
     try:
         with transaction.atomic():
             CycleClosing.objects.create(cycle=cycle, closed_at=now, orders_count=orders)
+            if plan:
+                enqueue(PLAN_TASK, cycle.pk, None, AUTO, key=f"plan-auto-{cycle.pk}")
     except IntegrityError:
         return False
     return True
@@ -51,7 +90,7 @@ def cycle_close_due(*, now: datetime) -> list[int]:
     """Close every cycle whose cutoff has passed and that is not closed yet; ids it closed.
 
     Idempotent: a second tick finds nothing to close, and of two workers ticking at once
-    each cycle is closed by exactly one.
+    each cycle is closed by exactly one. Each closing enqueues the plan of its cycle.
     """
     due = OrderCycle.objects.filter(closes_at__lte=now, logistics_closing__isnull=True).order_by(
         "pk"
@@ -64,129 +103,511 @@ def _co2_kg(vehicle: Vehicle, km: Decimal) -> Decimal:
     return (km * factor).quantize(KM, rounding=ROUND_HALF_UP)
 
 
-@dataclass(frozen=True)
-class PlanResult:
-    plan: DeliveryPlan
-    closed_now: bool
+def _time_limit(value: float | None) -> float:
+    if value is None:
+        return float(settings.LOGISTICS_PLAN_TIME_LIMIT_S)
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError) as error:
+        raise InvalidTimeLimit() from error
+    if not 0.1 <= seconds <= MAX_TIME_LIMIT_S:  # also refuses NaN
+        raise InvalidTimeLimit()
+    return seconds
 
 
-def plan_compute(
-    *, cycle_id: int, time_limit: float = 5.0, now: datetime | None = None
-) -> PlanResult:
-    """Close the cycle if due, consolidate, solve and store its plan, replacing the draft.
-
-    Every refusal (cycle still open, no vehicle, a place without coordinates, a published
-    plan) comes before anything is written. The solve runs outside any transaction; the
-    plan is then written in one short transaction that locks the cycle's plan row.
-    """
-    now = now or timezone.now()
+def _cycle(cycle_id: int, now: datetime) -> OrderCycle:
     cycle = OrderCycle.objects.select_related("territory").filter(pk=cycle_id).first()
     if cycle is None:
         raise CycleNotFound()
     if cycle.closes_at > now:
         raise CycleStillOpen()
-    if DeliveryPlan.objects.filter(cycle=cycle, status=PlanStatus.PUBLISHED).exists():
-        raise PlanPublished()
-    built = plan_problem_build(consolidation=cycle_consolidate(cycle=cycle))
-    solution = solve(
-        built.problem, built.provider, vrp.SolveOptions(time_limit_s=time_limit, workers=1)
+    return cycle
+
+
+def _plan_get_or_create(cycle: OrderCycle, *, lock: bool = False) -> DeliveryPlan:
+    plans = DeliveryPlan.objects.select_for_update() if lock else DeliveryPlan.objects
+    plan, _created = plans.get_or_create(
+        cycle=cycle,
+        defaults={
+            "stability_threshold_pct": Decimal(str(settings.LOGISTICS_STABILITY_THRESHOLD_PCT))
+        },
     )
-    with transaction.atomic():
-        closed_now = cycle_close(cycle=cycle, now=now)
-        plan = _plan_store(cycle=cycle, built=built, solution=solution, now=now)
-    return PlanResult(plan=plan, closed_now=closed_now)
-
-
-def _plan_row(cycle: OrderCycle) -> DeliveryPlan:
-    """The cycle's plan row, created if missing, locked until the end of the transaction."""
-    plan, _created = DeliveryPlan.objects.select_for_update().get_or_create(cycle=cycle)
-    if plan.status == PlanStatus.PUBLISHED:
-        raise PlanPublished()
     return plan
 
 
-def _plan_store(
-    *, cycle: OrderCycle, built: PlanningProblem, solution: vrp.Solution, now: datetime
+def plan_queue(
+    *, cycle_id: int, by: User | None, time_limit: float | None = None, now: datetime | None = None
 ) -> DeliveryPlan:
-    plan = _plan_row(cycle)
-    plan.routes.all().delete()
-    manifests = {d.place: d.as_dict() for d in built.consolidation.destinations}
-    demand = {stop.id: stop.demand.get("kg", 0) for stop in built.problem.stops}
-    total_km = Decimal("0")
-    total_co2 = Decimal("0")
-    for position, route in enumerate(solution.routes, start=1):
+    """Ask for the cycle's draft plan to be (re)computed by a routing worker.
+
+    Refused, with nothing changed, when the cycle does not exist, is still open, its plan is
+    published, or ``by`` does not coordinate its territory. Otherwise the plan row is created
+    if needed, its version grows, it is marked ``queued`` and the task is enqueued after
+    commit under a key of that version; without Redis the task then runs in-process. The
+    refusals of the computation itself (no vehicle, a vehicle without driver...) end as
+    ``solve_state = failed`` with ``solve_error``.
+    """
+    now = now or timezone.now()
+    seconds = None if time_limit is None else _time_limit(time_limit)
+    with transaction.atomic():
+        cycle = _cycle(cycle_id, now)
+        if by is not None and not (
+            user_is_coordinator(user=by)
+            and user_can_see_territory(user=by, territory_id=cycle.territory_id)
+        ):
+            raise PlanningNotAllowed()
+        plan = _plan_get_or_create(cycle, lock=True)
+        if plan.status == PlanStatus.PUBLISHED:
+            raise PlanPublished()
+        DeliveryPlan.objects.filter(pk=plan.pk).update(
+            version=F("version") + 1, solve_state=SolveState.QUEUED, progress={}, solve_error={}
+        )
+        plan.refresh_from_db()
+        enqueue(PLAN_TASK, cycle.pk, seconds, plan.version, key=f"plan-{plan.pk}-v{plan.version}")
+    return plan
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    plan: DeliveryPlan
+    closed_now: bool
+    skipped: bool = False
+
+
+class _Progress:
+    """The solver's progress callback: writes ``plan.progress`` at most once a second.
+
+    A plain ``update()`` outside any transaction, so other connections (the planning page)
+    see it while the solve runs.
+    """
+
+    def __init__(
+        self, *, plan_id: int, version: int | None, time_limit: float, stops_total: int
+    ) -> None:
+        self.plan_id = plan_id
+        self.version = version
+        self.started_at = timezone.now()
+        self.time_limit = time_limit
+        self.stops_total = stops_total
+        self.best_cost: float | None = None
+        self.elapsed = 0.0
+        self.last_write = float("-inf")
+        self.writes = 0
+
+    def payload(self, *, stops_planned: int = 0) -> dict[str, Any]:
+        return {
+            "started_at": self.started_at.isoformat(),
+            "time_limit_s": self.time_limit,
+            "elapsed_s": round(self.elapsed, 3),
+            "best_cost": None if self.best_cost is None else round(self.best_cost, 3),
+            "stops_planned": stops_planned,
+            "stops_total": self.stops_total,
+        }
+
+    def write(self, **fields: Any) -> None:
+        rows = DeliveryPlan.objects.filter(pk=self.plan_id)
+        if self.version is not None:
+            rows = rows.filter(version=self.version)
+        rows.update(progress=self.payload(), **fields)
+        self.writes += 1
+
+    def __call__(self, cost: float, elapsed: float) -> None:
+        self.best_cost = cost if self.best_cost is None else min(self.best_cost, cost)
+        self.elapsed = elapsed
+        now = clock.monotonic()
+        if now - self.last_write >= PROGRESS_EVERY_S:
+            self.last_write = now
+            self.write()
+
+
+def _plan_failed(plan: DeliveryPlan | None, error: DomainError, version: int | None) -> None:
+    """Mark the plan's computation failed with the error; its routes stay as they were."""
+    if plan is None:
+        return
+    rows = DeliveryPlan.objects.filter(pk=plan.pk, status=PlanStatus.DRAFT)
+    if version is not None:
+        rows = rows.filter(version=version)
+    rows.update(
+        solve_state=SolveState.FAILED, solve_error={"code": error.code, "message": error.message}
+    )
+
+
+def _skip(plan: DeliveryPlan | None, expected_version: int | None) -> bool:
+    """Whether a (replayed or superseded) task has nothing to do."""
+    if expected_version is None:
+        return False
+    if expected_version == AUTO:
+        return plan is not None  # planned already, by hand or by an earlier run
+    return plan is None or plan.version != expected_version
+
+
+def _routing_failed(error: VrpError) -> RoutingFailed:
+    return RoutingFailed(
+        _("Le calcul des tournées a échoué : %(reason)s") % {"reason": error.message},
+        code=error.code,
+    )
+
+
+def plan_compute(
+    *,
+    cycle_id: int,
+    time_limit: float | None = None,
+    now: datetime | None = None,
+    expected_version: int | None = None,
+) -> PlanResult:
+    """Close the cycle if due, consolidate, solve and store its plan, replacing the draft.
+
+    Refusals (cycle still open, no vehicle, a vehicle without driver, a place without
+    coordinates, a window no vehicle reaches, a published plan) change nothing but the
+    existing draft's ``solve_state`` (``failed``, with ``solve_error``). Locked routes are
+    kept as they are, and their vehicles and places left out. The solve runs outside any
+    transaction and writes its progress at most once a second; the plan is then written in
+    one short transaction that locks the plan row.
+
+    ``expected_version`` is the task's: ``None`` always computes, ``AUTO`` (0) only a cycle
+    without a plan, ``n`` only while the plan is at version ``n`` (a replayed or superseded
+    request does nothing).
+    """
+    now = now or timezone.now()
+    seconds = _time_limit(time_limit)
+    cycle = _cycle(cycle_id, now)
+    existing = DeliveryPlan.objects.filter(cycle=cycle).first()
+    if existing is not None and existing.status == PlanStatus.PUBLISHED:
+        raise PlanPublished()
+    if _skip(existing, expected_version):
+        if existing is None:  # a request whose plan row is gone: nothing to report
+            raise CycleNotFound()
+        return PlanResult(plan=existing, closed_now=False, skipped=True)
+    version = expected_version or None
+    try:
+        locked = list(
+            PlanRoute.objects.filter(plan=existing, locked=True)
+            .select_related("vehicle")
+            .prefetch_related("stops")
+            if existing is not None
+            else []
+        )
+        consolidation = cycle_consolidate(cycle=cycle)
+        built = plan_problem_build(
+            consolidation=consolidation,
+            exclude_vehicles=frozenset(route.vehicle.slug for route in locked),
+            exclude_places=frozenset(
+                stop.place
+                for route in locked
+                for stop in route.stops.all()
+                if stop.kind in (StopKind.DELIVERY, StopKind.PICKUP)
+            ),
+        )
+        baseline, baseline_skipped = baseline_km(
+            consolidation=consolidation, provider=built.provider
+        )
+    except DomainError as error:
+        _plan_failed(existing, error, version)
+        raise
+    except VrpError as error:
+        failure = _routing_failed(error)
+        _plan_failed(existing, failure, version)
+        raise failure from error
+    plan = existing or _plan_get_or_create(cycle)
+    progress = _Progress(
+        plan_id=plan.pk,
+        version=version,
+        time_limit=seconds,
+        stops_total=len(built.problem.stops),
+    )
+    progress.write(solve_state=SolveState.RUNNING, solve_error={})
+    try:
+        solution = _solve(built, seconds, progress)
+        solution, stable_changes = solution_stabilise(
+            problem=built.problem,
+            provider=built.provider,
+            solution=solution,
+            usual=usual_rounds(cycle=cycle),
+            threshold_pct=plan.stability_threshold_pct,
+        )
+        with transaction.atomic():
+            closed_now = cycle_close(cycle=cycle, now=now, plan=False)
+            stored = _plan_store(
+                cycle=cycle,
+                built=built,
+                solution=solution,
+                now=now,
+                progress=progress,
+                version=version,
+                baseline=baseline,
+                extra_stats={"baseline_farms_skipped": baseline_skipped},
+                stable_changes=stable_changes,
+            )
+    except DomainError as error:
+        _plan_failed(plan, error, version)
+        raise
+    except VrpError as error:
+        failure = _routing_failed(error)
+        _plan_failed(plan, failure, version)
+        raise failure from error
+    except Exception:
+        _plan_failed(plan, SolveCrashed(), version)
+        raise
+    if stored is None:  # superseded by a newer request while solving
+        plan.refresh_from_db()
+        return PlanResult(plan=plan, closed_now=closed_now, skipped=True)
+    return PlanResult(plan=stored, closed_now=closed_now)
+
+
+def _solve(
+    built: PlanningProblem, seconds: float, progress: Callable[[float, float], None]
+) -> vrp.Solution:
+    problem = built.problem
+    if not problem.vehicles:
+        # Every vehicle drives a locked route: what is left waits for a decision.
+        return vrp.Solution(
+            routes=(),
+            unserved=tuple(
+                vrp.Unserved(stop.id, "not_routed", _(UNSERVED_REASONS["not_routed"]))
+                for stop in problem.stops
+            ),
+            cost=0.0,
+            distance_m=0,
+            stats=vrp.SearchStats(0.0, 0, None, "completed", 0, 0),
+        )
+    return solve(
+        problem,
+        built.provider,
+        vrp.SolveOptions(time_limit_s=seconds, workers=1),
+        progress=progress,
+    )
+
+
+# The engine's codes for a stop it could not serve (logistics/vrp/solver.py), in French.
+UNSERVED_REASONS = {
+    "no_compatible_vehicle": gettext_noop(
+        "Aucun véhicule n'a l'équipement nécessaire (caisson réfrigéré pour les produits frais)."
+    ),
+    "exceeds_capacity": gettext_noop(
+        "La livraison dépasse la capacité de chacun des véhicules qui pourraient la transporter."
+    ),
+    "out_of_range": gettext_noop(
+        "L'aller-retour dépasse l'autonomie de chacun des véhicules compatibles."
+    ),
+    "time_window_unreachable": gettext_noop(
+        "Aucun véhicule ne peut arriver dans la fenêtre horaire et rentrer au dépôt avant la "
+        "fin de son service."
+    ),
+    "pair_partner_unserved": gettext_noop(
+        "L'enlèvement à la ferme ou la livraison qui lui est liée ne peut pas être assuré."
+    ),
+    "pair_unreachable": gettext_noop(
+        "Aucun véhicule ne peut passer à la ferme puis livrer dans les fenêtres horaires et "
+        "rentrer avant la fin de son service."
+    ),
+    "not_routed": gettext_noop(
+        "La flotte n'a plus assez de place, de temps ou d'autonomie pour cette étape."
+    ),
+}
+
+
+def _reason_fr(code: str) -> str:
+    reason = UNSERVED_REASONS.get(code)
+    return _(reason) if reason else _("Étape non desservie (%(code)s).") % {"code": code}
+
+
+def _unserved(solution: vrp.Solution) -> list[dict[str, Any]]:
+    """One entry per place left out, with the most telling of its stops' codes."""
+    by_place: dict[str, dict[str, Any]] = {}
+    for item in solution.unserved:
+        place = stop_place(item.stop_id)
+        known = by_place.get(place)
+        if known is None or known["code"] == "pair_partner_unserved":
+            by_place[place] = {
+                "place": place,
+                "code": item.code,
+                "reason_fr": _reason_fr(item.code),
+                "decision": None,
+            }
+    return list(by_place.values())
+
+
+def _plan_store(
+    *,
+    cycle: OrderCycle,
+    built: PlanningProblem,
+    solution: vrp.Solution,
+    now: datetime,
+    progress: _Progress,
+    version: int | None,
+    baseline: Decimal,
+    extra_stats: dict[str, Any],
+    stable_changes: list[dict[str, Any]],
+) -> DeliveryPlan | None:
+    """Replace the draft's unlocked routes by the solution's; None if the plan moved on."""
+    plan = _plan_get_or_create(cycle, lock=True)
+    if plan.status == PlanStatus.PUBLISHED:
+        raise PlanPublished()
+    if version is not None and plan.version != version:
+        return None
+    before = routes_snapshot(plan=plan)
+    plan.routes.filter(locked=False).delete()
+    kept = list(plan.routes.all())
+    first = (plan.routes.aggregate(last=Max("position"))["last"] or 0) + 1
+    total_km = sum((route.km for route in kept), Decimal("0"))
+    total_co2 = sum((route.co2_kg for route in kept), Decimal("0"))
+    stops_planned = 0
+    for position, route in enumerate(solution.routes, start=first):
         vehicle = built.vehicles[route.vehicle_id]
         km = (Decimal(route.distance_m) / 1000).quantize(KM, rounding=ROUND_HALF_UP)
         co2 = _co2_kg(vehicle, km)
         total_km += km
         total_co2 += co2
+        driver = built.drivers.get(route.vehicle_id)
         row = PlanRoute.objects.create(
             plan=plan,
             vehicle=vehicle,
+            driver=driver,
             position=position,
             km=km,
             duration_min=round((route.end_time - route.start_time) / 60),
             co2_kg=co2,
         )
-        PlanStop.objects.bulk_create(_stops(row, route, built, manifests, demand))
+        PlanStop.objects.bulk_create(_stops(row, route, built))
+        stops_planned += len(route.visits)
+    after = routes_snapshot(plan=plan)
+    drivers = {
+        route.vehicle.slug: (route.driver.get_full_name() or route.driver.email)
+        for route in plan.routes.select_related("vehicle", "driver")
+        if route.driver is not None
+    }
+    changes = list(stable_changes) + changes_describe(before=before, after=after, drivers=drivers)
     DeliveryPlan.objects.filter(pk=plan.pk).update(
         version=F("version") + 1,
         solved_at=now,
         total_km=total_km,
         total_co2_kg=total_co2,
-        unserved=[
-            {"place": u.stop_id, "code": u.code, "reason_fr": u.reason} for u in solution.unserved
-        ],
-        solver_stats=_stats(built, solution),
+        baseline_km=baseline,
+        unserved=_unserved(solution),
+        changes=changes,
+        solver_stats={**_stats(built, solution), **extra_stats},
+        solve_state=SolveState.DONE,
+        solve_error={},
+        progress=progress.payload(stops_planned=stops_planned),
     )
     plan.refresh_from_db()
     return plan
 
 
-def _stops(
-    row: PlanRoute,
-    route: vrp.Route,
-    built: PlanningProblem,
-    manifests: dict[str, dict[str, Any]],
-    demand: dict[str, int],
-) -> list[PlanStop]:
+def _kg(value: Decimal) -> float:
+    return float(value)
+
+
+def _stops(row: PlanRoute, route: vrp.Route, built: PlanningProblem) -> list[PlanStop]:
+    """The route's stored stops: consecutive visits of one place make one stop."""
     depot = f"depot:{built.vehicles[route.vehicle_id].depot.slug}"
-    loaded = sum(demand[visit.stop_id] for visit in route.visits)
+    demand = {stop.id: stop.demand for stop in built.problem.stops}
+    destinations = {d.place: d for d in built.consolidation.destinations}
+    farms = {f.place: f for f in built.consolidation.farms}
+    hub_drops = [v.stop_id for v in route.visits if v.stop_id in destinations]
+    loaded = sum(demand[stop_id].get("kg", 0) for stop_id in hub_drops)
     stops = [
-        PlanStop(
-            route=row,
-            position=0,
-            place=depot,
+        _stop(
+            row,
+            0,
+            depot,
+            built,
             kind=StopKind.DEPOT_START,
             eta=moment(built.origin, route.start_time),
             load_kg_after=loaded,
             # Loaded at the hub in reverse order of the drops: the last drop goes in first.
-            manifest={"load_in_order": [visit.stop_id for visit in reversed(route.visits)]},
+            manifest={
+                "load_in_order": [
+                    {
+                        "place": place,
+                        "name": destinations[place].relay_point.name,
+                        "crates": destinations[place].crates,
+                        "kg": _kg(destinations[place].hub_kg),
+                        "cold_items": destinations[place].hub_cold_items,
+                    }
+                    for place in reversed(hub_drops)
+                ]
+            },
         )
     ]
-    # Every stop is a delivery loaded at the hub: the engine reports the load on board after
-    # each drop, falling to zero at the last one.
-    for position, visit in enumerate(route.visits, start=1):
-        window = built.windows.get(visit.stop_id)
-        on_board = visit.load.get("kg", 0)
+    groups: list[list[vrp.Visit]] = []
+    for visit in route.visits:
+        if groups and stop_place(groups[-1][-1].stop_id) == stop_place(visit.stop_id):
+            groups[-1].append(visit)
+        else:
+            groups.append([visit])
+    for position, group in enumerate(groups, start=1):
+        place = stop_place(group[0].stop_id)
+        ids = [visit.stop_id for visit in group]
+        window = next((built.windows[i] for i in ids if i in built.windows), None)
+        if place.startswith("farm:"):
+            farm = farms[place]
+            collect: list[dict[str, Any]] = [
+                {
+                    "destination": destination,
+                    "name": built.places[destination].name,
+                    "kg": _kg(farm.kg_by_destination[destination]),
+                    "cold_items": farm.cold_by_destination.get(destination, 0),
+                }
+                for destination in (built.shares[i][1] for i in ids)
+            ]
+            kind = StopKind.PICKUP
+            manifest: dict[str, Any] = {
+                "place": place,
+                "name": farm.name,
+                "collect": collect,
+                "kg": round(sum(item["kg"] for item in collect), 3),
+            }
+        else:
+            kind = StopKind.DELIVERY
+            destination = destinations[place]
+            if place in ids:
+                manifest = destination.as_dict()
+            else:  # only farms' goods for this destination on this vehicle
+                manifest = {
+                    "place": place,
+                    "name": destination.relay_point.name,
+                    "orders": [],
+                    "order_count": 0,
+                    "baskets": 0,
+                    "lines": 0,
+                    "crates": 0,
+                    "kg": 0.0,
+                    "cold_items": 0,
+                }
+            from_farms = [built.shares[i][0] for i in ids if i in built.shares]
+            if from_farms:
+                manifest["from_farms"] = [
+                    {
+                        "farm": farm_place,
+                        "name": farms[farm_place].name,
+                        "kg": _kg(farms[farm_place].kg_by_destination[place]),
+                        "cold_items": farms[farm_place].cold_by_destination.get(place, 0),
+                    }
+                    for farm_place in from_farms
+                ]
         stops.append(
-            PlanStop(
-                route=row,
-                position=position,
-                place=visit.stop_id,
-                kind=StopKind.DELIVERY,
-                window_start=None,
+            _stop(
+                row,
+                position,
+                place,
+                built,
+                kind=kind,
+                window_start=moment(built.origin, window.start)
+                if window and kind == StopKind.PICKUP
+                else None,
                 window_end=moment(built.origin, window.end) if window else None,
-                eta=moment(built.origin, visit.arrival),
-                load_kg_after=on_board,
-                manifest=manifests[visit.stop_id],
+                eta=moment(built.origin, group[0].arrival),
+                load_kg_after=group[-1].load.get("kg", 0),
+                manifest=manifest,
             )
         )
     stops.append(
-        PlanStop(
-            route=row,
-            position=len(route.visits) + 1,
-            place=depot,
+        _stop(
+            row,
+            len(groups) + 1,
+            depot,
+            built,
             kind=StopKind.DEPOT_END,
             eta=moment(built.origin, route.end_time),
             load_kg_after=0,
@@ -195,14 +616,33 @@ def _stops(
     return stops
 
 
+def _stop(
+    row: PlanRoute, position: int, place: str, built: PlanningProblem, **fields: Any
+) -> PlanStop:
+    snapshot = built.places[place]
+    return PlanStop(
+        route=row,
+        position=position,
+        place=place,
+        name=snapshot.name,
+        address=snapshot.address,
+        contact=snapshot.contact,
+        latitude=snapshot.latitude,
+        longitude=snapshot.longitude,
+        **fields,
+    )
+
+
 def _stats(built: PlanningProblem, solution: vrp.Solution) -> dict[str, Any]:
     stats = solution.stats
     return {
-        "destinations": [d.place for d in built.consolidation.destinations],
+        "destinations": [d.summary() for d in built.consolidation.destinations],
+        "orders": built.consolidation.order_count,
         "seconds": round(stats.seconds, 3),
         "solutions": stats.solutions,
         "stopped_by": stats.stopped_by,
         "cost": round(solution.cost, 3),
         "distance_m": solution.distance_m,
         "fleet_size": stats.fleet_size,
+        "provider": type(built.provider).__name__,
     }

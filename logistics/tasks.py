@@ -11,19 +11,28 @@ from marche.errors import DomainError
 
 @shared_task(name="logistics.close_due_cycles", acks_late=True)
 def close_due_cycles() -> list[int]:
-    """Close the cycles whose cutoff has passed (idempotent); returns the ids it closed."""
+    """Close the cycles whose cutoff has passed (idempotent); each closing enqueues its plan."""
     return cycle_close_due(now=timezone.now())
 
 
 @shared_task(name="logistics.plan_compute", acks_late=True)
-def plan_compute_task(cycle_id: int, time_limit: float = 10.0) -> dict[str, object]:
+def plan_compute_task(
+    cycle_id: int, time_limit: float | None = None, version: int | None = None
+) -> dict[str, object]:
     """Compute and store the cycle's draft plan; runs on the ``routing`` queue.
 
-    Replaying it recomputes the same draft (the solver is reproducible for a given problem).
-    A refusal is a result, not a failure to retry.
+    ``version`` is the plan's version when the computation was asked for (``plan_queue``),
+    0 for the plan enqueued by the cycle's closing, None to compute in any case. A replayed
+    or superseded request finds the plan moved on and does nothing. A refusal is a result
+    (also stored on the plan as ``solve_state = failed``), not a failure to retry.
     """
     try:
-        result = plan_compute(cycle_id=cycle_id, time_limit=time_limit)
+        result = plan_compute(cycle_id=cycle_id, time_limit=time_limit, expected_version=version)
     except DomainError as error:
         return {"ok": False, **error.as_dict()}
-    return {"ok": True, "plan": result.plan.pk, "version": result.plan.version}
+    return {
+        "ok": True,
+        "plan": result.plan.pk,
+        "version": result.plan.version,
+        **({"skipped": True} if result.skipped else {}),
+    }

@@ -205,6 +205,9 @@ LOGISTICS_EMISSION_FACTORS = {
 }
 # Estimated kg per unit for products not sold by weight (the catalogue holds no weight).
 LOGISTICS_UNIT_WEIGHT_KG = {"piece": "0.5", "bunch": "0.3", "dozen": "0.7", "litre": "1"}
+# Litres of a vehicle's cold box taken by one chilled line of an order (catalog
+# Product.is_chilled): the estimate of a small insulated bag per item.
+LOGISTICS_COLD_LITRES_PER_ITEM = env.int("LOGISTICS_COLD_LITRES_PER_ITEM", default=3)
 # Time to unload at a relay point (seconds).
 LOGISTICS_STOP_SERVICE_S = env.int("LOGISTICS_STOP_SERVICE_S", default=300)
 # Map tiles of the planning page; empty: no tiles, the markers, routes and scale are drawn

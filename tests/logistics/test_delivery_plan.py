@@ -15,10 +15,11 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from logistics.errors import CycleStillOpen, MissingCoordinates, NoVehicle
-from logistics.models import CycleClosing, DeliveryPlan, Depot, PlanStop, Vehicle
+from logistics.models import CycleClosing, DeliveryPlan, Depot, DriverShift, PlanStop, Vehicle
 from logistics.selectors import cycle_consolidate
 from logistics.services import cycle_close_due, plan_compute
 from logistics.tasks import close_due_cycles, plan_compute_task
+from marche.accounts.models import Role
 from marche.catalog.models import Unit
 from marche.cycles.models import OrderCycle
 from marche.orders.services import cart_set_item, order_place
@@ -91,7 +92,7 @@ def build_cycle(*, vehicle: bool = True) -> OrderCycle:
         longitude=Decimal("2.793000"),
     )
     if vehicle:
-        Vehicle.objects.create(
+        van = Vehicle.objects.create(
             territory=territory,
             depot=depot,
             name="Utilitaire 1",
@@ -104,6 +105,15 @@ def build_cycle(*, vehicle: bool = True) -> OrderCycle:
             cost_per_hour=Decimal("24.00"),
             shift_start=time(8),
             shift_end=time(13),
+        )
+        DriverShift.objects.create(
+            vehicle=van,
+            driver=UserFactory(
+                email="chauffeur@example.test", role=Role.DRIVER, first_name="Léa", last_name="Roy"
+            ),
+            weekday=cycle.delivery_date.weekday(),
+            starts_at=time(7),
+            ends_at=time(12),
         )
     now = timezone.now()
     OrderCycle.objects.filter(pk=cycle.pk).update(
@@ -150,11 +160,12 @@ def test_plan_compute_stores_a_feasible_route_and_the_command_prints_it() -> Non
     assert plan["cycle"] == cycle.pk
     assert plan["status"] == "draft"
     assert plan["version"] == 3  # created, then written by each of the two computations
-    assert plan["destinations"] == [
+    assert [d["place"] for d in plan["destinations"]] == [
         "relay:mairie-loos",
         "relay:poste-lens",
         "relay:poste-lievin",
     ]
+    assert [d["order_count"] for d in plan["destinations"]] == [2, 1, 1]
     assert plan["unserved"] == []
     (route,) = plan["routes"]
     assert route["vehicle"] == {
@@ -166,7 +177,8 @@ def test_plan_compute_stores_a_feasible_route_and_the_command_prints_it() -> Non
     stops = route["stops"]
     places = [stop["place"] for stop in stops]
     assert places[0] == places[-1] == "depot:base-11-19"
-    assert sorted(places[1:-1]) == plan["destinations"]  # every relay with orders, once
+    # every relay with orders, once
+    assert sorted(places[1:-1]) == [d["place"] for d in plan["destinations"]]
     assert [stop["kind"] for stop in stops] == ["depot_start"] + ["delivery"] * 3 + ["depot_end"]
     loads = [stop["load_kg_after"] for stop in stops]
     # ceil(9.4) + 10 + ceil(4.7) = 25 kg leave the hub; each drop lowers the load.
