@@ -1,0 +1,676 @@
+"""Reads of the coordinators' planning pages (/logistique/): the cycles to plan, one plan
+with its routes, stops and map, and the small state the page polls while a plan is solved
+or its rounds are driven.
+
+Nothing here writes. Every read is a fixed number of queries, whatever the number of routes
+and stops (the page is tested for it).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Prefetch, Q
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from logistics.models import (
+    DeliveryPlan,
+    Depot,
+    PlanRoute,
+    PlanStatus,
+    PlanStop,
+    SolveState,
+    StopKind,
+    StopStatus,
+)
+from marche.accounts.models import User
+from marche.canteens.models import Canteen
+from marche.cycles.models import OrderCycle
+from marche.errors import NotFound
+from marche.orders.selectors import HANDED_OVER, user_can_see_territory, user_is_coordinator
+from marche.producers.models import Producer
+from marche.relays.models import RelayPoint
+
+# Route colours on the map and beside each route's table: distinct, readable on white, the
+# same order as ``PALETTE`` in js/planning.js and ``.route-cN`` in css/planning.css.
+PALETTE_SIZE = 8
+SOLVING = (SolveState.QUEUED, SolveState.RUNNING)
+MOVABLE = (StopKind.DELIVERY, StopKind.PICKUP)
+DECISIONS = {
+    "other_vehicle": gettext_lazy("Un autre véhicule"),
+    "other_day": gettext_lazy("Un autre jour"),
+    "hub_pickup": gettext_lazy("Retrait au dépôt"),
+}
+PLACE_KINDS = {
+    "depot": gettext_lazy("dépôt"),
+    "relay": gettext_lazy("point relais"),
+    "farm": gettext_lazy("ferme"),
+    "canteen": gettext_lazy("cantine"),
+}
+
+
+class PlanMissing(NotFound):
+    code = "plan_missing"
+    default_message = gettext_lazy(
+        "Ce cycle n'a pas encore de plan de livraison : calculez d'abord les tournées."
+    )
+
+
+# --- who may plan -----------------------------------------------------------------------------
+
+
+def user_may_plan(*, user: User) -> bool:
+    """Coordinators and superusers open the planning pages."""
+    return bool(user.is_authenticated and user_is_coordinator(user=user))
+
+
+def user_may_plan_cycle(*, user: User, cycle: OrderCycle) -> bool:
+    """A coordinator plans the cycles of their territory (an unbound one, every territory)."""
+    return user_may_plan(user=user) and user_can_see_territory(
+        user=user, territory_id=cycle.territory_id
+    )
+
+
+# --- the list of cycles -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CycleRow:
+    cycle: OrderCycle
+    orders_count: int
+    plan: DeliveryPlan | None
+    routes_count: int
+    closed: bool
+
+
+def cycles_for_planning(*, user: User, now: datetime, limit: int = 24) -> list[CycleRow]:
+    """Cycles past their cutoff (closed, or due to close), latest delivery first; two queries.
+
+    A coordinator bound to a territory sees only its cycles, as on the preparation pages.
+    """
+    cycles = (
+        OrderCycle.objects.filter(Q(closes_at__lte=now) | Q(logistics_closing__isnull=False))
+        .select_related("territory", "logistics_closing")
+        .annotate(
+            planned_orders=Count("orders", filter=Q(orders__status__in=HANDED_OVER), distinct=True)
+        )
+        .order_by("-delivery_date", "-pk")
+    )
+    if not user.is_superuser and user.territory_id is not None:
+        cycles = cycles.filter(territory_id=user.territory_id)
+    rows = list(cycles[:limit])
+    plans = {
+        plan.cycle_id: plan
+        for plan in DeliveryPlan.objects.filter(cycle__in=[c.pk for c in rows]).annotate(
+            routes_count=Count("routes")
+        )
+    }
+    return [
+        CycleRow(
+            cycle=cycle,
+            orders_count=cycle.planned_orders,
+            plan=plans.get(cycle.pk),
+            routes_count=getattr(plans.get(cycle.pk), "routes_count", 0),
+            closed=_has_closing(cycle),
+        )
+        for cycle in rows
+    ]
+
+
+def _has_closing(cycle: OrderCycle) -> bool:
+    try:
+        return cycle.logistics_closing is not None
+    except OrderCycle.logistics_closing.RelatedObjectDoesNotExist:  # type: ignore[attr-defined]
+        return False
+
+
+# --- places -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Place:
+    key: str
+    kind: str
+    name: str
+    latitude: float | None
+    longitude: float | None
+
+
+def _split(key: str) -> tuple[str, str]:
+    kind, _sep, slug = key.partition(":")
+    return kind, slug
+
+
+def places_lookup(*, territory_id: int, keys: Iterable[str]) -> dict[str, Place]:
+    """Names and coordinates of place keys (``relay:<slug>`` ...); one query per kind present."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for key in keys:
+        kind, slug = _split(key)
+        if slug:
+            wanted[kind].add(slug)
+    models = {"relay": RelayPoint, "farm": Producer, "canteen": Canteen, "depot": Depot}
+    found: dict[str, Place] = {}
+    for kind, slugs in wanted.items():
+        model = models.get(kind)
+        if model is None:
+            continue
+        rows = model.objects.filter(territory_id=territory_id, slug__in=slugs).values_list(
+            "slug", "name", "latitude", "longitude"
+        )
+        for slug, name, lat, lon in rows:
+            found[f"{kind}:{slug}"] = Place(
+                key=f"{kind}:{slug}",
+                kind=kind,
+                name=name,
+                latitude=_coordinate(lat),
+                longitude=_coordinate(lon),
+            )
+    return found
+
+
+def _coordinate(value: Decimal | None) -> float | None:
+    return float(value) if value is not None else None
+
+
+def _located(lat: float | None, lon: float | None) -> bool:
+    """(0, 0) is the database's placeholder for a place nobody located."""
+    return lat is not None and lon is not None and not (lat == 0 and lon == 0)
+
+
+# --- one plan ---------------------------------------------------------------------------------
+
+
+@dataclass
+class StopView:
+    stop: PlanStop
+    name: str
+    place_kind: str
+    latitude: float | None
+    longitude: float | None
+    movable: bool
+    summary: str
+    detail: list[str]
+
+
+@dataclass
+class RouteView:
+    route: PlanRoute
+    colour: int
+    stops: list[StopView]
+    load_kg: int
+    capacity_kg: int
+    done: int
+    problems: int
+    total: int
+
+    @property
+    def progress_label(self) -> str:
+        return progress_label(done=self.done, total=self.total)
+
+    @property
+    def duration(self) -> str:
+        return duration_text(self.route.duration_min)
+
+    @property
+    def overloaded(self) -> bool:
+        return self.load_kg > self.capacity_kg
+
+
+@dataclass
+class UnservedView:
+    place: str
+    name: str
+    code: str
+    reason: str
+    decision: str | None
+    decision_label: str | None
+    latitude: float | None
+    longitude: float | None
+
+
+@dataclass
+class ChangeView:
+    who: str
+    lines: list[str]
+    moved_in: list[str]
+    moved_out: list[str]
+    reordered: bool
+
+
+@dataclass
+class PlanPage:
+    cycle: OrderCycle
+    plan: DeliveryPlan | None
+    routes: list[RouteView] = field(default_factory=list)
+    unserved: list[UnservedView] = field(default_factory=list)
+    changes: list[ChangeView] = field(default_factory=list)
+    orders_count: int = 0
+    baskets: int = 0
+    km_saved: Decimal | None = None
+    co2_per_order_g: Decimal | None = None
+    map_data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_draft(self) -> bool:
+        return self.plan is not None and self.plan.status == PlanStatus.DRAFT
+
+    @property
+    def is_published(self) -> bool:
+        return self.plan is not None and self.plan.status == PlanStatus.PUBLISHED
+
+    @property
+    def solving(self) -> bool:
+        return self.plan is not None and self.plan.solve_state in SOLVING
+
+    @property
+    def undecided(self) -> list[UnservedView]:
+        return [u for u in self.unserved if not u.decision]
+
+    @property
+    def publish_blocked(self) -> str:
+        """Why the plan cannot be published yet, in French; empty when it can."""
+        plan = self.plan
+        if plan is None or plan.solve_state != SolveState.DONE or not self.routes:
+            if self.solving:
+                return _("Le calcul des tournées est en cours : attendez qu'il se termine.")
+            return _("Calculez d'abord les tournées.")
+        if self.undecided:
+            names = ", ".join(u.name for u in self.undecided)
+            return ngettext(
+                "Décidez d'abord ce que devient l'étape non desservie : %(names)s.",
+                "Décidez d'abord ce que deviennent les %(count)s étapes non desservies : "
+                "%(names)s.",
+                len(self.undecided),
+            ) % {"count": len(self.undecided), "names": names}
+        return ""
+
+
+def progress_label(*, done: int, total: int) -> str:
+    """ "3/7 étapes livrées" """
+    return ngettext(
+        "%(done)s/%(total)s étape livrée",
+        "%(done)s/%(total)s étapes livrées",
+        total,
+    ) % {"done": done, "total": total}
+
+
+def duration_text(minutes: int) -> str:
+    """ "45 min", "2 h 05" """
+    hours, rest = divmod(max(int(minutes), 0), 60)
+    if not hours:
+        return _("%(minutes)s min") % {"minutes": rest}
+    return _("%(hours)s h %(minutes)02d") % {"hours": hours, "minutes": rest}
+
+
+def plan_for_cycle(*, cycle: OrderCycle) -> DeliveryPlan:
+    """The cycle's plan, or ``PlanMissing``."""
+    plan = DeliveryPlan.objects.filter(cycle=cycle).first()
+    if plan is None:
+        raise PlanMissing()
+    return plan
+
+
+def plan_page(*, cycle: OrderCycle) -> PlanPage:
+    """Everything the planning page shows for a cycle, in a fixed number of queries.
+
+    Stops show the name and coordinates copied on them when the plan was stored; a stop
+    stored without them (and the unserved places, which have no stop) take them from the
+    place itself.
+    """
+    zone = ZoneInfo(cycle.territory.timezone)
+    plan = DeliveryPlan.objects.select_related("published_by").filter(cycle=cycle).first()
+    page = PlanPage(cycle=cycle, plan=plan)
+    page.orders_count = cycle.orders.filter(status__in=HANDED_OVER).count()
+    if plan is None:
+        return page
+    routes = list(
+        plan.routes.select_related("vehicle__depot", "driver")
+        .prefetch_related(Prefetch("stops", queryset=PlanStop.objects.order_by("position")))
+        .order_by("position")
+    )
+    unserved_rows = [u for u in plan.unserved if isinstance(u, dict)]
+    keys = {stop.place for route in routes for stop in route.stops.all() if not _snapshot(stop)}
+    keys |= {str(u.get("place", "")) for u in unserved_rows}
+    places = places_lookup(territory_id=cycle.territory_id, keys=keys)
+    for index, route in enumerate(routes):
+        page.routes.append(_route_view(route, index, places, zone))
+    page.unserved = [_unserved_view(u, places) for u in unserved_rows]
+    names = {s.stop.place: s.name for r in page.routes for s in r.stops}
+    names.update({u.place: u.name for u in page.unserved})
+    page.changes = [_change_view(c, names) for c in plan.changes if isinstance(c, dict)]
+    page.baskets = sum(
+        int(s.stop.manifest.get("baskets", 0) or 0)
+        for r in page.routes
+        for s in r.stops
+        if s.stop.kind == StopKind.DELIVERY and isinstance(s.stop.manifest, dict)
+    )
+    if plan.baseline_km:
+        page.km_saved = plan.baseline_km - plan.total_km
+    if page.orders_count and plan.total_co2_kg:
+        page.co2_per_order_g = (plan.total_co2_kg * 1000 / page.orders_count).quantize(
+            Decimal("1"), rounding=ROUND_HALF_UP
+        )
+    page.map_data = _map_data(page)
+    return page
+
+
+def _snapshot(stop: PlanStop) -> bool:
+    return bool(stop.name) and stop.latitude is not None and stop.longitude is not None
+
+
+def _route_view(
+    route: PlanRoute, index: int, places: dict[str, Place], zone: ZoneInfo
+) -> RouteView:
+    stops = [_stop_view(stop, route, places, zone) for stop in route.stops.all()]
+    counted = [s for s in stops if s.stop.kind in MOVABLE]
+    start = next((s for s in stops if s.stop.kind == StopKind.DEPOT_START), None)
+    return RouteView(
+        route=route,
+        colour=index % PALETTE_SIZE,
+        stops=stops,
+        load_kg=start.stop.load_kg_after if start else 0,
+        capacity_kg=route.vehicle.capacity_kg,
+        done=sum(1 for s in counted if s.stop.status == StopStatus.DELIVERED),
+        problems=sum(1 for s in counted if s.stop.status == StopStatus.PROBLEM),
+        total=len(counted),
+    )
+
+
+def _stop_view(
+    stop: PlanStop, route: PlanRoute, places: dict[str, Place], zone: ZoneInfo
+) -> StopView:
+    kind, _slug = _split(stop.place)
+    place = places.get(stop.place)
+    name = stop.name or (place.name if place else stop.place)
+    lat = float(stop.latitude) if stop.latitude is not None else None
+    lon = float(stop.longitude) if stop.longitude is not None else None
+    if not _located(lat, lon):
+        if place is not None:
+            lat, lon = place.latitude, place.longitude
+        elif kind == "depot" and stop.place == f"depot:{route.vehicle.depot.slug}":
+            depot = route.vehicle.depot
+            lat, lon = float(depot.latitude), float(depot.longitude)
+    if not _located(lat, lon):
+        lat = lon = None
+    summary, detail = _manifest_text(stop)
+    return StopView(
+        stop=stop,
+        name=name,
+        place_kind=kind,
+        latitude=lat,
+        longitude=lon,
+        movable=stop.kind in MOVABLE and not route.locked,
+        summary=summary,
+        detail=detail,
+    )
+
+
+def _number(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value))
+    except ArithmeticError:
+        return Decimal("0")
+
+
+def _kg(value: Any) -> str:
+    return _("%(kg)s kg") % {"kg": number_format(_number(value).quantize(Decimal("0.1")), 1)}
+
+
+def _manifest_text(stop: PlanStop) -> tuple[str, list[str]]:
+    """A one-line summary of what a stop carries and, one line each, its orders or goods."""
+    manifest = stop.manifest if isinstance(stop.manifest, dict) else {}
+    if stop.kind == StopKind.DELIVERY:
+        orders = [o for o in manifest.get("orders", []) if isinstance(o, dict)]
+        count = int(manifest.get("order_count", len(orders)) or 0)
+        crates = int(manifest.get("crates", 0) or 0)
+        parts = [
+            ngettext("%(n)s commande", "%(n)s commandes", count) % {"n": count},
+            ngettext("%(n)s caisse", "%(n)s caisses", crates) % {"n": crates},
+            _kg(manifest.get("kg", 0)),
+        ]
+        cold = int(manifest.get("cold_items", 0) or 0)
+        if cold:
+            parts.append(
+                ngettext("%(n)s article frais", "%(n)s articles frais", cold) % {"n": cold}
+            )
+        detail = [
+            " · ".join(
+                str(p) for p in (o.get("reference"), o.get("customer"), _kg(o.get("kg", 0))) if p
+            )
+            for o in orders
+        ]
+        return " · ".join(parts), detail
+    if stop.kind == StopKind.PICKUP:
+        collect = [c for c in manifest.get("collect", []) if isinstance(c, dict)]
+        detail = [
+            _("%(kg)s pour %(name)s")
+            % {"kg": _kg(c.get("kg", 0)), "name": c.get("name") or c.get("destination", "")}
+            for c in collect
+        ]
+        return _("À collecter : %(kg)s") % {"kg": _kg(manifest.get("kg", 0))}, detail
+    if stop.kind == StopKind.DEPOT_START:
+        loading = manifest.get("load_in_order", [])
+        detail = []
+        for item in loading:
+            if isinstance(item, dict):
+                detail.append(
+                    _("%(name)s : %(crates)s caisse(s), %(kg)s")
+                    % {
+                        "name": item.get("name") or item.get("place", ""),
+                        "crates": item.get("crates", 0),
+                        "kg": _kg(item.get("kg", 0)),
+                    }
+                )
+            else:
+                detail.append(str(item))
+        summary = _("Chargement, du premier au dernier chargé") if detail else ""
+        return summary, detail
+    return "", []
+
+
+def _unserved_view(row: dict[str, Any], places: dict[str, Place]) -> UnservedView:
+    key = str(row.get("place", ""))
+    place = places.get(key)
+    decision = row.get("decision") or None
+    lat = place.latitude if place else None
+    lon = place.longitude if place else None
+    located = _located(lat, lon)
+    return UnservedView(
+        place=key,
+        name=place.name if place else key,
+        code=str(row.get("code", "")),
+        reason=str(row.get("reason_fr") or row.get("code") or ""),
+        decision=str(decision) if decision else None,
+        decision_label=str(DECISIONS.get(str(decision), decision)) if decision else None,
+        latitude=lat if located else None,
+        longitude=lon if located else None,
+    )
+
+
+def _change_view(change: dict[str, Any], names: dict[str, str]) -> ChangeView:
+    who = change.get("driver") or change.get("vehicle_name") or change.get("vehicle") or ""
+    lines = [str(change[key]) for key in ("summary_fr", "why_fr") if change.get(key)]
+    return ChangeView(
+        who=str(who) or _("Tournée"),
+        lines=lines,
+        moved_in=[names.get(str(p), str(p)) for p in change.get("moved_in", []) or []],
+        moved_out=[names.get(str(p), str(p)) for p in change.get("moved_out", []) or []],
+        reordered=bool(change.get("reordered")),
+    )
+
+
+def _map_data(page: PlanPage) -> dict[str, Any]:
+    """What js/planning.js draws: every located place once, each route's line, in order."""
+    kinds = {k: str(v) for k, v in PLACE_KINDS.items()}
+    places: dict[str, dict[str, Any]] = {}
+    routes = []
+    for route in page.routes:
+        points = []
+        for s in route.stops:
+            if s.latitude is None or s.longitude is None:
+                continue
+            points.append([s.latitude, s.longitude])
+            label = (
+                f"{s.name} ({kinds.get(s.place_kind, s.place_kind)})"
+                if s.stop.kind not in MOVABLE
+                else _("%(position)s. %(name)s (%(kind)s) — %(vehicle)s, arrivée %(eta)s")
+                % {
+                    "position": s.stop.position,
+                    "name": s.name,
+                    "kind": kinds.get(s.place_kind, s.place_kind),
+                    "vehicle": route.route.vehicle.name,
+                    "eta": _local_hm(s.stop.eta, page.cycle.territory.timezone),
+                }
+            )
+            entry = places.setdefault(
+                s.stop.place,
+                {
+                    "key": s.stop.place,
+                    "kind": s.place_kind,
+                    "name": s.name,
+                    "lat": s.latitude,
+                    "lon": s.longitude,
+                    "colour": None if s.stop.kind not in MOVABLE else route.colour,
+                    "labels": [],
+                    "unserved": False,
+                },
+            )
+            if label not in entry["labels"]:
+                entry["labels"].append(label)
+        routes.append(
+            {
+                "id": route.route.pk,
+                "colour": route.colour,
+                "label": route.route.vehicle.name,
+                "points": points,
+            }
+        )
+    for u in page.unserved:
+        if u.latitude is None or u.longitude is None or u.place in places:
+            continue
+        places[u.place] = {
+            "key": u.place,
+            "kind": _split(u.place)[0],
+            "name": u.name,
+            "lat": u.latitude,
+            "lon": u.longitude,
+            "colour": None,
+            "labels": [
+                _("%(name)s : non desservi — %(reason)s") % {"name": u.name, "reason": u.reason}
+            ],
+            "unserved": True,
+        }
+    return {"places": list(places.values()), "routes": routes}
+
+
+def _local_hm(moment: datetime | None, zone: str) -> str:
+    if moment is None:
+        return ""
+    return moment.astimezone(ZoneInfo(zone)).strftime("%H:%M")
+
+
+# --- the polled state -------------------------------------------------------------------------
+
+
+def plan_state(*, cycle: OrderCycle) -> dict[str, Any]:
+    """The small JSON the planning page polls: solve state and progress, rounds under way.
+
+    Two queries (three once published): the plan, its routes with their stops counted by
+    status, and each stop's status while the rounds are driven.
+    """
+    plan = DeliveryPlan.objects.filter(cycle=cycle).first()
+    if plan is None:
+        return {
+            "plan": None,
+            "state": SolveState.IDLE.value,
+            "state_label": str(SolveState.IDLE.label),
+            "solving": False,
+            "routes": [],
+        }
+    progress = plan.progress if isinstance(plan.progress, dict) else {}
+    error = plan.solve_error if isinstance(plan.solve_error, dict) else {}
+    routes = plan.routes.order_by("position").annotate(
+        stops_total=Count("stops", filter=Q(stops__kind__in=MOVABLE)),
+        stops_done=Count(
+            "stops", filter=Q(stops__kind__in=MOVABLE, stops__status=StopStatus.DELIVERED)
+        ),
+        stops_problem=Count(
+            "stops", filter=Q(stops__kind__in=MOVABLE, stops__status=StopStatus.PROBLEM)
+        ),
+    )
+    stops = []
+    if plan.status == PlanStatus.PUBLISHED:
+        labels = dict(StopStatus.choices)
+        stops = [
+            {"id": pk, "status": status, "label": str(labels.get(status, status))}
+            for pk, status in PlanStop.objects.filter(route__plan=plan, kind__in=MOVABLE)
+            .order_by("pk")
+            .values_list("pk", "status")
+        ]
+    return {
+        "plan": plan.pk,
+        "version": plan.version,
+        "status": plan.status,
+        "state": plan.solve_state,
+        "state_label": str(SolveState(plan.solve_state).label)
+        if plan.solve_state in SolveState.values
+        else plan.solve_state,
+        "solving": plan.solve_state in SOLVING,
+        "progress": progress_view(progress),
+        "error": str(error.get("message") or "") if plan.solve_state == SolveState.FAILED else "",
+        "routes": [
+            {
+                "id": route.pk,
+                "done": route.stops_done,
+                "problems": route.stops_problem,
+                "total": route.stops_total,
+                "label": progress_label(done=route.stops_done, total=route.stops_total),
+            }
+            for route in routes
+        ],
+        "stops": stops,
+    }
+
+
+def progress_view(progress: Any) -> dict[str, Any]:
+    """The solve's progress with French numbers: best cost, stops planned, time left."""
+    if not isinstance(progress, dict):
+        progress = {}
+
+    def num(key: str) -> Decimal | None:
+        value = progress.get(key)
+        if value is None or isinstance(value, bool):
+            return None
+        try:
+            number = Decimal(str(value))
+        except ArithmeticError:
+            return None
+        return number if number.is_finite() else None
+
+    cost = num("best_cost")
+    limit = num("time_limit_s")
+    elapsed = num("elapsed_s")
+    planned = num("stops_planned")
+    total = num("stops_total")
+    left = max(limit - elapsed, Decimal("0")) if limit is not None and elapsed is not None else None
+    return {
+        "best_cost": number_format(cost.quantize(Decimal("0.01")), 2) if cost is not None else "",
+        "stops": (
+            _("%(planned)s / %(total)s") % {"planned": int(planned), "total": int(total)}
+            if planned is not None and total is not None
+            else ""
+        ),
+        "time_left": (
+            _("%(seconds)s s") % {"seconds": int(left.to_integral_value(ROUND_HALF_UP))}
+            if left is not None
+            else ""
+        ),
+    }

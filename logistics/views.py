@@ -1,0 +1,266 @@
+"""Coordinators' delivery-planning pages, under /logistique/.
+
+The list of cycles to plan, and one cycle's plan: compute it, see it on a map and in tables,
+move stops, lock routes, decide on unserved stops, publish. Views only parse, check who may
+plan, call one selector or service and render. A refused post comes back on the plan page
+with its French message (``DomainErrorMiddleware``, through the form's ``next`` field); a
+version conflict comes back with the person's own choice filled in again, on the latest plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from logistics import editing, services
+from logistics.planning_selectors import (
+    DECISIONS,
+    cycles_for_planning,
+    plan_for_cycle,
+    plan_page,
+    plan_state,
+    progress_view,
+    user_may_plan,
+    user_may_plan_cycle,
+)
+from marche.core.middleware import content_security_policy
+from marche.core.numbers import NumberKind, parse_decimal, parse_id
+from marche.cycles.models import OrderCycle
+from marche.errors import DomainError
+
+CONFLICT = "plan_conflict"
+LOCKED = _("La tournée est verrouillée.")
+UNLOCKED = _("La tournée est déverrouillée.")
+POSITION = NumberKind(_("La position"), 0, Decimal("1"), Decimal("999"), "2")
+
+
+class UnknownLockChoice(DomainError):
+    code = "unknown_lock_choice"
+    default_message = _("Choisissez de verrouiller ou de déverrouiller la tournée.")
+
+
+def _cycle(request: HttpRequest, cycle_id: int) -> OrderCycle:
+    """The cycle, if the person may plan it: anonymous visitors were sent to log in already."""
+    cycle = OrderCycle.objects.select_related("territory").filter(pk=cycle_id).first()
+    if not user_may_plan(user=request.user):
+        raise PermissionDenied
+    if cycle is None:
+        raise Http404
+    if not user_may_plan_cycle(user=request.user, cycle=cycle):
+        raise PermissionDenied
+    return cycle
+
+
+def _plan_url(cycle: OrderCycle) -> str:
+    return reverse("planning:plan", args=[cycle.pk])
+
+
+@login_required
+@require_GET
+def planning_index(request: HttpRequest) -> HttpResponse:
+    """The coordinator's cycles that are closed or due, with their orders and plan state."""
+    if not user_may_plan(user=request.user):
+        raise PermissionDenied
+    rows = cycles_for_planning(user=request.user, now=timezone.now())
+    return render(request, "logistics/planning/index.html", {"rows": rows})
+
+
+@login_required
+@require_GET
+def plan_view(request: HttpRequest, cycle_id: int) -> HttpResponse:
+    """A cycle's plan: header and totals, computing progress, map, routes, unserved stops."""
+    cycle = _cycle(request, cycle_id)
+    page = plan_page(cycle=cycle)
+    response = render(
+        request,
+        "logistics/planning/plan.html",
+        {
+            "page": page,
+            "cycle": cycle,
+            "plan": page.plan,
+            "still_open": timezone.now() < cycle.closes_at,
+            "decisions": [(key, str(label)) for key, label in DECISIONS.items()],
+            "retry": _retry(request),
+            "progress": progress_view(page.plan.progress if page.plan else {}),
+            "tile_url": settings.LOGISTICS_TILE_URL,
+            "map_config": {
+                "tile_url": settings.LOGISTICS_TILE_URL,
+                "attribution": settings.LOGISTICS_TILE_ATTRIBUTION,
+            },
+            "state_url": reverse("planning:plan_state", args=[cycle.pk]),
+        },
+    )
+    if settings.LOGISTICS_TILE_URL and settings.SECURE_CSP:
+        response._csp_config = _csp_with_tiles(request)  # type: ignore[attr-defined]
+    return response
+
+
+def _csp_with_tiles(request: HttpRequest) -> dict[str, list[str]]:
+    """The site's policy, with the tile server's origin allowed for images."""
+    policy = dict(content_security_policy(request))
+    parts = urlsplit(settings.LOGISTICS_TILE_URL.replace("{s}", "*"))
+    if parts.scheme and parts.netloc:
+        policy["img-src"] = [*policy.get("img-src", []), f"{parts.scheme}://{parts.netloc}"]
+    return policy
+
+
+def _retry(request: HttpRequest) -> dict[str, str]:
+    """The choice a version conflict sent back, to fill its form in again."""
+    values = {
+        key: request.GET.get(key, "")
+        for key in ("reprendre", "etape", "tournee", "position", "lieu", "decision")
+    }
+    return {key: value[:120] for key, value in values.items() if value}
+
+
+@login_required
+@require_GET
+@never_cache
+def plan_state_view(request: HttpRequest, cycle_id: int) -> JsonResponse:
+    """The polled state: solve progress, or how far each published round has got."""
+    cycle = _cycle(request, cycle_id)
+    return JsonResponse(plan_state(cycle=cycle))
+
+
+def _version(request: HttpRequest) -> int:
+    return parse_id(request.POST.get("version"))
+
+
+def _apply(
+    request: HttpRequest,
+    cycle: OrderCycle,
+    action: Callable[[], Any],
+    *,
+    success: str,
+    retry: dict[str, str] | None = None,
+    anchor: str = "",
+) -> HttpResponse:
+    """Run one edit; on a version conflict, back to the latest plan with the choice kept."""
+    url = _plan_url(cycle)
+    try:
+        action()
+    except DomainError as error:
+        if error.code != CONFLICT:
+            raise
+        messages.error(request, error.message)
+        query = f"?{urlencode(retry)}" if retry else ""
+        return HttpResponseRedirect(f"{url}{query}{anchor}")
+    messages.success(request, success)
+    return HttpResponseRedirect(f"{url}{anchor}")
+
+
+@login_required
+@require_POST
+def plan_compute_view(request: HttpRequest, cycle_id: int) -> HttpResponse:
+    """Compute (or recompute) the cycle's draft plan: queued for a worker, or run here."""
+    cycle = _cycle(request, cycle_id)
+    services.plan_queue(cycle_id=cycle.pk, by=request.user)  # type: ignore[attr-defined]
+    messages.success(request, _("Le calcul des tournées est lancé."))
+    return HttpResponseRedirect(f"{_plan_url(cycle)}#calcul")
+
+
+@login_required
+@require_POST
+def stop_move_view(request: HttpRequest, cycle_id: int) -> HttpResponse:
+    """Move a stop to a route and position; the engine's checker may refuse it."""
+    cycle = _cycle(request, cycle_id)
+    stop_id = parse_id(request.POST.get("stop"))
+    route_id = parse_id(request.POST.get("route"))
+    position = int(parse_decimal(request.POST.get("position"), POSITION))
+    version = _version(request)
+    plan = plan_for_cycle(cycle=cycle)
+    return _apply(
+        request,
+        cycle,
+        lambda: editing.plan_stop_move(
+            plan_id=plan.pk,
+            stop_id=stop_id,
+            route_id=route_id,
+            position=position,
+            version=version,
+            by=request.user,
+        ),
+        success=str(_("L'étape a été déplacée.")),
+        retry={
+            "reprendre": "deplacer",
+            "etape": str(stop_id),
+            "tournee": str(route_id),
+            "position": str(position),
+        },
+        anchor=f"#etape-{stop_id}",
+    )
+
+
+@login_required
+@require_POST
+def route_lock_view(request: HttpRequest, cycle_id: int) -> HttpResponse:
+    """Lock a route (kept as it is when the plan is recomputed) or unlock it."""
+    cycle = _cycle(request, cycle_id)
+    route_id = parse_id(request.POST.get("route"))
+    choice = request.POST.get("locked")
+    if choice not in ("1", "0"):
+        raise UnknownLockChoice()
+    version = _version(request)
+    plan = plan_for_cycle(cycle=cycle)
+    locked = choice == "1"
+    return _apply(
+        request,
+        cycle,
+        lambda: editing.plan_route_lock(
+            plan_id=plan.pk, route_id=route_id, locked=locked, version=version, by=request.user
+        ),
+        success=str(
+            _("La tournée est verrouillée.") if locked else _("La tournée est déverrouillée.")
+        ),
+        anchor=f"#tournee-{route_id}",
+    )
+
+
+@login_required
+@require_POST
+def unserved_decide_view(request: HttpRequest, cycle_id: int) -> HttpResponse:
+    """Record what happens to an unserved stop: another vehicle, another day, hub pickup."""
+    cycle = _cycle(request, cycle_id)
+    place = (request.POST.get("place") or "").strip()[:120]
+    decision = (request.POST.get("decision") or "")[:40]
+    version = _version(request)
+    plan = plan_for_cycle(cycle=cycle)
+    return _apply(
+        request,
+        cycle,
+        lambda: editing.plan_unserved_decide(
+            plan_id=plan.pk, place=place, decision=decision, version=version, by=request.user
+        ),
+        success=str(_("La décision est enregistrée.")),
+        retry={"reprendre": "decider", "lieu": place, "decision": decision},
+        anchor="#non-desservies",
+    )
+
+
+@login_required
+@require_POST
+def plan_publish_view(request: HttpRequest, cycle_id: int) -> HttpResponse:
+    """Publish the draft: drivers then see their routes on their phones."""
+    cycle = _cycle(request, cycle_id)
+    version = _version(request)
+    plan = plan_for_cycle(cycle=cycle)
+    return _apply(
+        request,
+        cycle,
+        lambda: editing.plan_publish(plan_id=plan.pk, version=version, by=request.user),
+        success=str(_("Le plan est publié : les chauffeurs voient leurs tournées.")),
+    )
