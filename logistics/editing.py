@@ -102,7 +102,9 @@ def _allowed(*, plan_id: Any, by: Any) -> DeliveryPlan:
     raise NotAllowed()
 
 
-def _locked(plan: DeliveryPlan, version: Any, *, draft: bool = True) -> DeliveryPlan:
+def _locked(
+    plan: DeliveryPlan, version: Any, *, draft: bool = True, solving: bool = False
+) -> DeliveryPlan:
     """The plan row locked until the end of the transaction, checked under the lock."""
     locked = (
         DeliveryPlan.objects.select_for_update(of=("self",))
@@ -117,7 +119,7 @@ def _locked(plan: DeliveryPlan, version: Any, *, draft: bool = True) -> Delivery
         raise PlanVersionConflict() from None
     if seen != locked.version:
         raise PlanVersionConflict()
-    if draft and locked.solve_state in (SolveState.QUEUED, SolveState.RUNNING):
+    if not solving and locked.solve_state in (SolveState.QUEUED, SolveState.RUNNING):
         raise PlanSolving()
     return locked
 
@@ -707,7 +709,7 @@ def plan_publish(*, plan_id: int, version: int, by: Any) -> Any:
         current = DeliveryPlan.objects.select_for_update(of=("self",)).get(pk=plan.pk)
         if current.status == PlanStatus.PUBLISHED:
             return current
-        plan = _locked(plan, version)
+        plan = _locked(plan, version, solving=True)
         if plan.solve_state != SolveState.DONE:
             raise PlanNotComputed()
         undecided = _undecided(plan)

@@ -1,0 +1,651 @@
+"""Coordinators' edits of a draft plan: moves checked by the engine, locks, decisions, publishing.
+
+The plans are stored rows built here (two routes from the hub: a van with two relay points,
+a cargo tricycle with one), so each test knows exactly what the checker sees.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from datetime import datetime, time
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core import mail
+from django.db import connection, connections
+
+from logistics.editing import (
+    plan_publish,
+    plan_route_lock,
+    plan_stop_move,
+    plan_unserved_decide,
+)
+from logistics.editing_errors import (
+    InvalidDecision,
+    InvalidPosition,
+    MoveRefused,
+    NotAllowed,
+    PlanNotComputed,
+    PlanVersionConflict,
+    RouteLocked,
+    StopNotFound,
+    StopNotMovable,
+    UnservedUndecided,
+    UnservedUnknown,
+)
+from logistics.errors import PlanPublished
+from logistics.models import (
+    DeliveryPlan,
+    Depot,
+    DriverShift,
+    PlanRoute,
+    PlanStop,
+    Vehicle,
+)
+from logistics.vrp.timing import RouteTimer
+from marche.accounts.models import Role
+from marche.relays.models import RelayPoint
+from tests.factories import TerritoryFactory, UserFactory
+from tests.logistics.test_delivery_plan import build_cycle
+
+KG = {"mairie-loos": 9.4, "poste-lens": 10.0, "poste-lievin": 4.7}
+CRATES = {"mairie-loos": 2, "poste-lens": 1, "poste-lievin": 1}
+
+
+def _user(email: str, role: str = Role.HOUSEHOLD, **extra: Any):
+    user = UserFactory(email=email, role=role, **extra)
+    user.save()
+    return user
+
+
+def _manifest(slug: str) -> dict[str, Any]:
+    return {
+        "place": f"relay:{slug}",
+        "name": slug,
+        "orders": [],
+        "order_count": CRATES[slug],
+        "baskets": 0,
+        "lines": 0,
+        "crates": CRATES[slug],
+        "kg": KG[slug],
+        "cold_items": 0,
+    }
+
+
+def _route(plan, vehicle, position: int, slugs: list[str], opens: dict[str, time]):
+    zone = ZoneInfo(plan.cycle.territory.timezone)
+    day = plan.cycle.delivery_date
+    route = PlanRoute.objects.create(
+        plan=plan,
+        vehicle=vehicle,
+        position=position,
+        km=Decimal("1"),
+        duration_min=60,
+        co2_kg=Decimal("0.1"),
+    )
+    depot = f"depot:{vehicle.depot.slug}"
+    at = datetime.combine(day, time(8), tzinfo=zone)
+    PlanStop.objects.create(
+        route=route, position=0, place=depot, kind="depot_start", eta=at, load_kg_after=0
+    )
+    for n, slug in enumerate(slugs, start=1):
+        relay = RelayPoint.objects.get(slug=slug)
+        PlanStop.objects.create(
+            route=route,
+            position=n,
+            place=f"relay:{slug}",
+            name=relay.name,
+            latitude=relay.latitude,
+            longitude=relay.longitude,
+            kind="delivery",
+            window_end=datetime.combine(day, opens.get(slug, time(16)), tzinfo=zone),
+            eta=at,
+            load_kg_after=0,
+            manifest=_manifest(slug),
+        )
+    PlanStop.objects.create(
+        route=route,
+        position=len(slugs) + 1,
+        place=depot,
+        kind="depot_end",
+        eta=at,
+        load_kg_after=0,
+    )
+    return route
+
+
+def build_plan(
+    *, trike_kg: int = 30, opens: dict[str, time] | None = None, unserved: list | None = None
+) -> DeliveryPlan:
+    """A computed draft: the van serves mairie-loos then poste-lens, the tricycle poste-lievin."""
+    cycle = build_cycle()
+    van = Vehicle.objects.get(slug="van-1")
+    trike = Vehicle.objects.create(
+        territory=cycle.territory,
+        depot=van.depot,
+        name="Triporteur 1",
+        slug="trike-1",
+        kind="cargo_tricycle",
+        capacity_kg=trike_kg,
+        capacity_crates=10,
+        average_speed_kmh=Decimal("15"),
+        max_range_km=20,
+        cost_per_km=Decimal("0.040"),
+        cost_per_hour=Decimal("18.00"),
+        shift_start=time(8),
+        shift_end=time(13),
+    )
+    weekday = cycle.delivery_date.weekday()
+    for n, vehicle in enumerate((van, trike)):
+        if not DriverShift.objects.filter(vehicle=vehicle, weekday=weekday).exists():
+            DriverShift.objects.create(
+                vehicle=vehicle,
+                driver=_user(f"driver{n}@example.test", Role.DRIVER, first_name=f"Chauffeur{n}"),
+                weekday=weekday,
+                starts_at=time(6),
+                ends_at=time(20),
+            )
+    plan = DeliveryPlan.objects.create(
+        cycle=cycle, solve_state="done", unserved=unserved or [], total_km=Decimal("2")
+    )
+    opens = opens or {}
+    _route(plan, van, 1, ["mairie-loos", "poste-lens"], opens)
+    _route(plan, trike, 2, ["poste-lievin"], opens)
+    return plan
+
+
+def coordinator(plan: DeliveryPlan):
+    return _user(
+        "coord@example.test", Role.COORDINATOR, territory=plan.cycle.territory, is_staff=True
+    )
+
+
+def rows(plan: DeliveryPlan) -> tuple:
+    """Everything a move may write, to compare before and after a refusal."""
+    plan.refresh_from_db()
+    return (
+        (plan.version, plan.status, plan.total_km, plan.total_co2_kg, plan.unserved),
+        list(PlanRoute.objects.filter(plan=plan).order_by("pk").values()),
+        list(PlanStop.objects.filter(route__plan=plan).order_by("pk").values()),
+    )
+
+
+def stop(place: str) -> PlanStop:
+    return PlanStop.objects.get(place=place)
+
+
+def route_of(slug: str) -> PlanRoute:
+    return PlanRoute.objects.get(vehicle__slug=slug)
+
+
+def places(route: PlanRoute) -> list[str]:
+    return list(route.stops.order_by("position").values_list("place", flat=True))
+
+
+# --- moves -----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_move_to_another_route_retimes_both_routes_and_bumps_the_version() -> None:
+    plan = build_plan()
+    by = coordinator(plan)
+    moved = plan_stop_move(
+        plan_id=plan.pk,
+        stop_id=stop("relay:poste-lens").pk,
+        route_id=route_of("trike-1").pk,
+        position=1,
+        version=plan.version,
+        by=by,
+    )
+    assert moved.version == 2
+    van, trike = route_of("van-1"), route_of("trike-1")
+    assert places(van) == ["depot:base-11-19", "relay:mairie-loos", "depot:base-11-19"]
+    assert places(trike) == [
+        "depot:base-11-19",
+        "relay:poste-lens",
+        "relay:poste-lievin",
+        "depot:base-11-19",
+    ]
+    assert list(trike.stops.order_by("position").values_list("position", flat=True)) == [
+        0,
+        1,
+        2,
+        3,
+    ]
+    # 10 kg + ceil(4.7) = 15 kg leave the hub on the tricycle; the van keeps ceil(9.4).
+    assert list(trike.stops.order_by("position").values_list("load_kg_after", flat=True)) == [
+        15,
+        5,
+        0,
+        0,
+    ]
+    assert list(van.stops.order_by("position").values_list("load_kg_after", flat=True)) == [
+        10,
+        0,
+        0,
+    ]
+    start = trike.stops.get(kind="depot_start")
+    assert start.manifest["load_in_order"] == [
+        {
+            "place": "relay:poste-lievin",
+            "name": "poste-lievin",
+            "crates": 1,
+            "kg": 5,
+            "cold_items": 0,
+        },
+        {"place": "relay:poste-lens", "name": "poste-lens", "crates": 1, "kg": 10, "cold_items": 0},
+    ]
+    etas = list(trike.stops.order_by("position").values_list("eta", flat=True))
+    assert etas == sorted(etas)
+    # The timing is the engine's: the same figures as a timer on the same route.
+    assert trike.km > 0 and van.km > 0
+    assert trike.co2_kg == (trike.km * Decimal("0.001")).quantize(Decimal("0.001"))
+    assert van.co2_kg == (van.km * Decimal("0.269")).quantize(Decimal("0.001"))
+    assert moved.total_km == van.km + trike.km
+    zone = ZoneInfo(plan.cycle.territory.timezone)
+    assert etas[1].astimezone(zone).date() == plan.cycle.delivery_date
+
+
+@pytest.mark.django_db
+def test_a_move_within_a_route_reorders_it() -> None:
+    plan = build_plan()
+    by = coordinator(plan)
+    plan_stop_move(
+        plan_id=plan.pk,
+        stop_id=stop("relay:poste-lens").pk,
+        route_id=route_of("van-1").pk,
+        position=1,
+        version=1,
+        by=by,
+    )
+    assert places(route_of("van-1"))[1:3] == ["relay:poste-lens", "relay:mairie-loos"]
+    assert route_of("van-1").stops.get(kind="depot_end").position == 3
+
+
+@pytest.mark.django_db
+def test_a_move_over_the_payload_is_refused_with_the_rule_and_changes_nothing() -> None:
+    plan = build_plan(trike_kg=12)
+    by = coordinator(plan)
+    before = rows(plan)
+    with pytest.raises(MoveRefused) as refused:
+        plan_stop_move(
+            plan_id=plan.pk,
+            stop_id=stop("relay:poste-lens").pk,
+            route_id=route_of("trike-1").pk,
+            position=2,
+            version=1,
+            by=by,
+        )
+    assert refused.value.code == "move_refused"
+    assert refused.value.message == (
+        "Le véhicule « Triporteur 1 » dépasserait sa charge utile (15 kg pour 12 kg)."
+    )
+    assert rows(plan) == before
+
+
+@pytest.mark.django_db
+def test_a_move_after_a_relay_opens_is_refused_naming_the_relay_and_the_hours() -> None:
+    plan = build_plan(opens={"mairie-loos": time(8, 10)})
+    by = coordinator(plan)
+    before = rows(plan)
+    with pytest.raises(MoveRefused) as refused:
+        plan_stop_move(
+            plan_id=plan.pk,
+            stop_id=stop("relay:mairie-loos").pk,
+            route_id=route_of("trike-1").pk,
+            position=2,
+            version=1,
+            by=by,
+        )
+    message = refused.value.message
+    assert message.startswith("Le point relais « mairie-loos » serait livré à 8 h ")
+    assert message.endswith(", après l'ouverture à 8 h 10.")
+    assert rows(plan) == before
+
+
+@pytest.mark.django_db
+def test_a_move_beyond_the_range_or_the_shift_is_refused_in_words() -> None:
+    plan = build_plan()
+    Vehicle.objects.filter(slug="trike-1").update(max_range_km=3)
+    by = coordinator(plan)
+    before = rows(plan)
+    with pytest.raises(MoveRefused) as refused:
+        plan_stop_move(
+            plan_id=plan.pk,
+            stop_id=stop("relay:poste-lens").pk,
+            route_id=route_of("trike-1").pk,
+            position=1,
+            version=1,
+            by=by,
+        )
+    assert "Le véhicule « Triporteur 1 » parcourrait " in refused.value.message
+    assert refused.value.message.endswith(" km pour une autonomie de 3,0 km.")
+    assert rows(plan) == before
+
+
+@pytest.mark.django_db
+def test_moves_into_or_out_of_a_locked_route_are_refused() -> None:
+    plan = build_plan()
+    by = coordinator(plan)
+    locked = plan_route_lock(
+        plan_id=plan.pk, route_id=route_of("trike-1").pk, locked=True, version=1, by=by
+    )
+    assert locked.version == 2
+    assert route_of("trike-1").locked is True
+    before = rows(plan)
+    with pytest.raises(RouteLocked):
+        plan_stop_move(
+            plan_id=plan.pk,
+            stop_id=stop("relay:poste-lens").pk,
+            route_id=route_of("trike-1").pk,
+            position=1,
+            version=2,
+            by=by,
+        )
+    with pytest.raises(RouteLocked):
+        plan_stop_move(
+            plan_id=plan.pk,
+            stop_id=stop("relay:poste-lievin").pk,
+            route_id=route_of("van-1").pk,
+            position=1,
+            version=2,
+            by=by,
+        )
+    assert rows(plan) == before
+    # Locking it again changes nothing; unlocking bumps the version.
+    assert (
+        plan_route_lock(
+            plan_id=plan.pk, route_id=route_of("trike-1").pk, locked=True, version=2, by=by
+        ).version
+        == 2
+    )
+    assert (
+        plan_route_lock(
+            plan_id=plan.pk, route_id=route_of("trike-1").pk, locked=False, version=2, by=by
+        ).version
+        == 3
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("change", "error", "code"),
+    [
+        ({"version": 0}, PlanVersionConflict, "plan_conflict"),
+        ({"version": "abc"}, PlanVersionConflict, "plan_conflict"),
+        ({"position": 0}, InvalidPosition, "invalid_position"),
+        ({"position": 4}, InvalidPosition, "invalid_position"),
+        ({"position": "x"}, InvalidPosition, "invalid_position"),
+        ({"stop_id": 999999}, StopNotFound, "stop_not_found"),
+        ({"stop_id": "deux"}, StopNotFound, "stop_not_found"),
+        ({"route_id": 999999}, Exception, "route_not_found"),
+        ({"stop_id": "depot"}, StopNotMovable, "stop_not_movable"),
+        ({"plan_id": 999999}, Exception, "plan_not_found"),
+    ],
+)
+def test_bad_input_is_refused_clearly_and_changes_nothing(change, error, code) -> None:
+    plan = build_plan()
+    by = coordinator(plan)
+    arguments = {
+        "plan_id": plan.pk,
+        "stop_id": stop("relay:poste-lens").pk,
+        "route_id": route_of("trike-1").pk,
+        "position": 1,
+        "version": 1,
+        "by": by,
+    }
+    if change.get("stop_id") == "depot":
+        change = {"stop_id": route_of("van-1").stops.get(kind="depot_start").pk}
+    arguments.update(change)
+    before = rows(plan)
+    with pytest.raises(error) as refused:
+        plan_stop_move(**arguments)
+    assert refused.value.code == code
+    assert refused.value.message
+    assert rows(plan) == before
+
+
+@pytest.mark.django_db
+def test_the_version_conflict_says_to_reload() -> None:
+    plan = build_plan()
+    with pytest.raises(PlanVersionConflict) as refused:
+        plan_route_lock(
+            plan_id=plan.pk, route_id=route_of("van-1").pk, locked=True, version=7, by=None
+        )
+    assert refused.value.status == 409
+    assert refused.value.message == (
+        "Le plan a été modifié par quelqu'un d'autre depuis que vous l'avez ouvert : "
+        "rechargez la page."
+    )
+
+
+@pytest.mark.django_db
+def test_only_coordinators_of_the_territory_and_superusers_edit() -> None:
+    plan = build_plan()
+    other = TerritoryFactory(slug="ailleurs")
+    outsiders = [
+        _user("foyer@example.test"),
+        _user("driver@example.test", Role.DRIVER, territory=plan.cycle.territory),
+        _user("other@example.test", Role.COORDINATOR, territory=other),
+    ]
+    before = rows(plan)
+    for outsider in outsiders:
+        with pytest.raises(NotAllowed) as refused:
+            plan_route_lock(
+                plan_id=plan.pk, route_id=route_of("van-1").pk, locked=True, version=1, by=outsider
+            )
+        assert refused.value.status == 403
+    assert rows(plan) == before
+    admin = _user("admin@example.test", Role.HOUSEHOLD, is_superuser=True, is_staff=True)
+    assert (
+        plan_route_lock(
+            plan_id=plan.pk, route_id=route_of("van-1").pk, locked=True, version=1, by=admin
+        ).version
+        == 2
+    )
+
+
+@pytest.mark.concurrency
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_coordinators_moving_at_once_one_wins_the_other_gets_a_conflict() -> None:
+    assert connection.vendor == "postgresql"
+    plan = build_plan()
+    by = coordinator(plan)
+    moves = [
+        {"stop_id": stop("relay:poste-lens").pk, "route_id": route_of("trike-1").pk},
+        {"stop_id": stop("relay:poste-lievin").pk, "route_id": route_of("van-1").pk},
+    ]
+    barrier = threading.Barrier(len(moves))
+    outcomes: list[str] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def worker(move: dict[str, int]) -> None:
+        try:
+            barrier.wait(timeout=30)
+            try:
+                plan_stop_move(plan_id=plan.pk, position=1, version=1, by=by, **move)
+                outcome = "moved"
+            except PlanVersionConflict as conflict:
+                outcome = conflict.code
+            with lock:
+                outcomes.append(outcome)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(move,)) for move in moves]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted(outcomes) == ["moved", "plan_conflict"]
+    plan.refresh_from_db()
+    assert plan.version == 2
+    # Exactly one of the two moves happened: four deliveries in all, each once.
+    van, trike = places(route_of("van-1")), places(route_of("trike-1"))
+    assert sorted(van[1:-1] + trike[1:-1]) == sorted(f"relay:{s}" for s in KG)
+    assert (len(van), len(trike)) in {(3, 4), (5, 2)}
+
+
+# --- unserved decisions and publishing -------------------------------------------------------
+
+UNSERVED = [
+    {
+        "place": "relay:poste-lens",
+        "code": "not_routed",
+        "reason_fr": "Plus de place dans les véhicules.",
+    }
+]
+
+
+@pytest.mark.django_db
+def test_publish_is_refused_while_an_unserved_stop_is_undecided() -> None:
+    plan = build_plan(unserved=[dict(u) for u in UNSERVED])
+    by = coordinator(plan)
+    before = rows(plan)
+    with pytest.raises(UnservedUndecided) as refused:
+        plan_publish(plan_id=plan.pk, version=1, by=by)
+    assert refused.value.code == "unserved_undecided"
+    assert refused.value.message == (
+        "Décidez d'abord du sort des étapes non desservies : poste-lens "
+        "(un autre véhicule, un autre jour ou retrait au dépôt)."
+    )
+    assert rows(plan) == before
+
+
+@pytest.mark.django_db
+def test_unserved_decisions_refuse_unknown_places_and_decisions() -> None:
+    plan = build_plan(unserved=[dict(u) for u in UNSERVED])
+    by = coordinator(plan)
+    before = rows(plan)
+    with pytest.raises(UnservedUnknown):
+        plan_unserved_decide(
+            plan_id=plan.pk, place="relay:ailleurs", decision="other_day", version=1, by=by
+        )
+    with pytest.raises(InvalidDecision) as refused:
+        plan_unserved_decide(
+            plan_id=plan.pk, place="relay:poste-lens", decision="abandon", version=1, by=by
+        )
+    assert "retrait au dépôt" in refused.value.message
+    assert rows(plan) == before
+    decided = plan_unserved_decide(
+        plan_id=plan.pk, place="relay:poste-lens", decision="other_vehicle", version=1, by=by
+    )
+    assert decided.version == 2
+    assert decided.unserved == [{**UNSERVED[0], "decision": "other_vehicle"}]
+
+
+@pytest.mark.django_db
+def test_publish_with_hub_pickup_emails_the_households_once(
+    django_capture_on_commit_callbacks,
+) -> None:
+    plan = build_plan(unserved=[dict(u) for u in UNSERVED])
+    Depot.objects.filter(slug="base-11-19").update(
+        address="Rue de Bourgogne", postcode="62750", city="Loos-en-Gohelle"
+    )
+    by = coordinator(plan)
+    plan = plan_unserved_decide(
+        plan_id=plan.pk, place="relay:poste-lens", decision="hub_pickup", version=1, by=by
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        published = plan_publish(plan_id=plan.pk, version=plan.version, by=by)
+    assert published.status == "published"
+    assert published.version == 3
+    assert published.published_by == by
+    assert published.published_at is not None
+    (message,) = mail.outbox
+    assert message.to == ["c@example.test"]
+    assert "Base 11/19" in message.body
+    assert "Rue de Bourgogne, 62750 Loos-en-Gohelle" in message.body
+    assert "poste-lens" in message.body
+    # Publishing again returns the plan as it is, and sends nothing more.
+    with django_capture_on_commit_callbacks(execute=True):
+        again = plan_publish(plan_id=plan.pk, version=plan.version, by=by)
+    assert again.version == 3
+    assert len(mail.outbox) == 1
+    # A published plan is no longer edited.
+    with pytest.raises(PlanPublished) as refused:
+        plan_route_lock(
+            plan_id=plan.pk, route_id=route_of("van-1").pk, locked=True, version=3, by=by
+        )
+    assert refused.value.message == "Le plan est publié : il ne peut plus être modifié."
+
+
+@pytest.mark.django_db
+def test_a_plan_not_computed_is_not_published_but_the_system_may_publish_a_computed_one() -> None:
+    plan = build_plan()
+    DeliveryPlan.objects.filter(pk=plan.pk).update(solve_state="running")
+    before = rows(plan)
+    with pytest.raises(PlanNotComputed):
+        plan_publish(plan_id=plan.pk, version=1, by=None)
+    DeliveryPlan.objects.filter(pk=plan.pk).update(solve_state="failed")
+    with pytest.raises(PlanNotComputed):
+        plan_publish(plan_id=plan.pk, version=1, by=None)
+    DeliveryPlan.objects.filter(pk=plan.pk).update(solve_state="done")
+    assert rows(plan)[1:] == before[1:]
+    published = plan_publish(plan_id=plan.pk, version=1, by=None)
+    assert published.status == "published" and published.published_by is None
+
+
+# --- the engine's timing ---------------------------------------------------------------------
+
+
+def test_route_timer_times_waits_and_loads_like_the_checker() -> None:
+    from logistics.vrp import model as vrp
+    from logistics.vrp.checker import check_solution
+    from logistics.vrp.providers import MatrixProvider
+
+    problem = vrp.Problem(
+        depots=(vrp.Depot("hub", 0, 0),),
+        vehicles=(
+            vrp.Vehicle(
+                "van",
+                "hub",
+                {"kg": 100},
+                shift=vrp.TimeWindow(0, 10_000),
+                cost_per_km=1.0,
+                cost_per_hour=36.0,
+            ),
+        ),
+        stops=(
+            vrp.Stop("a", 0, 0, {"kg": 30}, (vrp.TimeWindow(1000, 2000),), service_s=60),
+            vrp.Stop("farm", 0, 0, {"kg": 20}, (), service_s=0, kind="pickup"),
+            vrp.Stop("b", 0, 0, {"kg": 20}, (vrp.TimeWindow(0, 1500),), service_s=60),
+        ),
+        pairs=(vrp.PickupDelivery("farm", "b"),),
+    )
+    ids = ["hub", "a", "farm", "b"]
+    minutes = [[0, 100, 200, 300], [100, 0, 100, 200], [200, 100, 0, 100], [300, 200, 100, 0]]
+    provider = MatrixProvider(ids, [[d * 10 for d in row] for row in minutes], minutes)
+    timing = RouteTimer(problem, provider).time("van", ["a", "farm", "b"])
+    route = timing.route
+    # Leaving at 0 would wait 900 s at "a"; the departure waits instead, as long as "b"
+    # (open until 1500) still fits: a at 1000, farm at 1160, b at 1260.
+    assert route.start_time == 900
+    assert [(v.arrival, v.start, v.departure) for v in route.visits] == [
+        (1000, 1000, 1060),
+        (1160, 1160, 1160),
+        (1260, 1260, 1320),
+    ]
+    assert dict(timing.start_load) == {"kg": 30}
+    assert [dict(v.load) for v in route.visits] == [{"kg": 0}, {"kg": 20}, {"kg": 0}]
+    assert timing.max_load("kg") == 30
+    assert route.end_time == 1620
+    assert route.distance_m == 6000
+    assert route.cost == pytest.approx(6 + 720 / 3600 * 36)
+    solution = vrp.Solution(
+        routes=(route,),
+        unserved=(),
+        cost=route.cost,
+        distance_m=route.distance_m,
+        stats=vrp.SearchStats(0, 0, None, "completed", 1, 1),
+    )
+    assert check_solution(problem, solution, provider).ok
+    assert list(itertools.pairwise([v.arrival for v in route.visits]))
