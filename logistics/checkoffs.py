@@ -1,0 +1,500 @@
+"""Drivers' check-offs: a stop delivered or in trouble, the round's start and end, the e-mails.
+
+A driver's phone may be offline when a stop is checked off: it queues the check-off with an
+idempotency key and sends it again until the server acknowledges it. :func:`stop_check_off`
+stores each key once (``StopCheckoff.key`` is unique): a replay finds its row and answers the
+same state without changing anything, so a check-off counts once however many times it is
+sent. The stop row is locked while a check-off is recorded, so two deliveries of the same key
+at the same moment are serialised: the second one finds the first one's row.
+
+When a relay point's stop becomes delivered, each household whose order was dropped there is
+told by e-mail that its basket is waiting, once per order and stop (an outbox key).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from logistics.models import (
+    PlanRoute,
+    PlanStatus,
+    PlanStop,
+    StopCheckoff,
+    StopKind,
+    StopStatus,
+)
+from marche.accounts.models import Role, User
+from marche.core.locking import locking_atomic
+from marche.core.mail import email_enqueue
+from marche.core.numbers import parse_decimal
+from marche.errors import DomainError, NotFound
+from marche.orders.models import Order
+from marche.orders.selectors import HANDED_OVER, user_can_see_territory, user_is_coordinator
+from marche.relays.models import RelayOpeningHours
+
+CHECKED_KINDS = (StopKind.DELIVERY, StopKind.PICKUP)
+CHECKOFF_STATUSES = (StopStatus.DELIVERED, StopStatus.PROBLEM)
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,80}$")
+MAX_NOTE = 2000
+MAX_CRATES = Decimal("999")
+# A phone's clock may be a little ahead; a check-off dated further in the future is refused.
+CLOCK_SKEW = timedelta(minutes=10)
+
+
+# --- refusals ---------------------------------------------------------------------------------
+
+
+class StopNotFound(NotFound):
+    code = "stop_not_found"
+    default_message = _("Cette étape n'existe pas.")
+
+
+class RouteNotFound(NotFound):
+    code = "route_not_found"
+    default_message = _("Cette tournée n'existe pas.")
+
+
+class PlanNotFound(NotFound):
+    code = "plan_not_found"
+    default_message = _("Ce plan de livraison n'existe pas.")
+
+
+class RouteNotYours(DomainError):
+    code = "route_not_yours"
+    status = 403
+    default_message = _(
+        "Cette tournée n'est pas la vôtre : seul son chauffeur ou la coordination du "
+        "territoire peut la pointer."
+    )
+
+
+class PlanProgressForbidden(DomainError):
+    code = "not_allowed"
+    status = 403
+    default_message = _("Seule la coordination du territoire suit l'avancement des tournées.")
+
+
+class PlanNotPublished(DomainError):
+    code = "plan_not_published"
+    status = 409
+    default_message = _(
+        "Ce plan de livraison n'est pas publié : ses étapes ne peuvent pas encore être pointées."
+    )
+
+
+class StopNotCheckable(DomainError):
+    code = "stop_not_checkable"
+    status = 409
+    default_message = _("Le départ et le retour au dépôt ne se pointent pas.")
+
+
+class InvalidCheckoffStatus(DomainError):
+    code = "invalid_checkoff_status"
+    status = 422
+    default_message = _("Indiquez « livrée » (delivered) ou « problème » (problem).")
+
+
+class InvalidCheckoffKey(DomainError):
+    code = "invalid_checkoff_key"
+    status = 422
+    default_message = _(
+        "La clé d'idempotence doit compter de 8 à 80 caractères : lettres, chiffres, - ou _."
+    )
+
+
+class CheckoffKeyReused(DomainError):
+    code = "checkoff_key_reused"
+    status = 409
+    default_message = _("Cette clé d'idempotence a déjà servi pour une autre étape.")
+
+
+class InvalidCheckoffNote(DomainError):
+    code = "invalid_checkoff_note"
+    status = 422
+    default_message = _("La note est trop longue (2 000 caractères au plus).")
+
+
+class InvalidDelivered(DomainError):
+    code = "invalid_delivered"
+    status = 422
+    default_message = _(
+        "Les caisses livrées se donnent par référence de commande de cette étape, "
+        "en nombre entier de 0 à 999."
+    )
+
+
+class InvalidRecordedAt(DomainError):
+    code = "invalid_recorded_at"
+    status = 422
+    default_message = _("L'heure du pointage est dans le futur : vérifiez l'heure du téléphone.")
+
+
+class ProblemNeedsNote(DomainError):
+    code = "problem_needs_note"
+    status = 422
+    default_message = _("Décrivez le problème en quelques mots dans la note.")
+
+
+# --- who may do what --------------------------------------------------------------------------
+
+
+def user_may_follow_territory(*, user: User, territory_id: int) -> bool:
+    """Coordinators of the territory (and superusers) follow and correct its rounds."""
+    return bool(
+        user.is_authenticated
+        and user_is_coordinator(user=user)
+        and user_can_see_territory(user=user, territory_id=territory_id)
+    )
+
+
+def user_may_check_off(*, user: User, route: PlanRoute, territory_id: int) -> bool:
+    """The route's own driver, or a coordinator of its territory (a stop told by phone)."""
+    if not user.is_authenticated:
+        return False
+    if route.driver_id is not None and route.driver_id == user.pk and user.role == Role.DRIVER:
+        return True
+    return user_may_follow_territory(user=user, territory_id=territory_id)
+
+
+# --- the state answered -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckoffResult:
+    """A stop's state after a check-off; ``replay`` when the key had already been recorded."""
+
+    stop: PlanStop
+    route: PlanRoute
+    key: str
+    replay: bool
+    applied: bool
+    stops_done: int
+    stops_total: int
+
+
+def _route_counts(route_id: int) -> tuple[int, int]:
+    stops = PlanStop.objects.filter(route_id=route_id, kind__in=CHECKED_KINDS)
+    total = stops.count()
+    done = stops.exclude(status=StopStatus.PLANNED).count()
+    return done, total
+
+
+# --- input -----------------------------------------------------------------------------------
+
+
+def _clean_key(key: object) -> str:
+    if not isinstance(key, str) or not KEY_PATTERN.match(key):
+        raise InvalidCheckoffKey()
+    return key
+
+
+def _clean_status(status: object) -> str:
+    if status not in CHECKOFF_STATUSES:
+        raise InvalidCheckoffStatus(status=str(status)[:40])
+    return str(status)
+
+
+def _clean_note(note: object) -> str:
+    text = "" if note is None else str(note)
+    if len(text) > MAX_NOTE:
+        raise InvalidCheckoffNote()
+    return text.strip()
+
+
+def _clean_recorded_at(recorded_at: datetime | None, now: datetime) -> datetime:
+    if recorded_at is None:
+        return now
+    if timezone.is_naive(recorded_at):
+        recorded_at = timezone.make_aware(recorded_at)
+    if recorded_at > now + CLOCK_SKEW:
+        raise InvalidRecordedAt()
+    return recorded_at
+
+
+def manifest_references(manifest: object) -> list[str]:
+    """The order references a stored delivery manifest lists, in order; [] if it has none."""
+    if not isinstance(manifest, dict):
+        return []
+    orders = manifest.get("orders")
+    if not isinstance(orders, list):
+        return []
+    return [
+        str(order["reference"])
+        for order in orders
+        if isinstance(order, dict) and isinstance(order.get("reference"), str | int)
+    ]
+
+
+def _clean_delivered(delivered: object, stop: PlanStop) -> dict[str, int]:
+    """Crates actually dropped per order reference of this stop, read by the number parser."""
+    if delivered in (None, "", {}):
+        return {}
+    if not isinstance(delivered, dict):
+        raise InvalidDelivered()
+    known = set(manifest_references(stop.manifest))
+    cleaned: dict[str, int] = {}
+    for reference, count in delivered.items():
+        if reference not in known:
+            raise InvalidDelivered(reference=str(reference)[:40])
+        if count in (None, ""):
+            continue
+        cleaned[reference] = int(parse_decimal(count, "count", maximum=MAX_CRATES))
+    return cleaned
+
+
+# --- services --------------------------------------------------------------------------------
+
+
+def stop_check_off(
+    *,
+    stop_id: int,
+    key: str,
+    status: str,
+    note: str = "",
+    delivered: dict[str, Any] | None = None,
+    recorded_at: datetime | None = None,
+    by: User,
+    now: datetime | None = None,
+) -> CheckoffResult:
+    """Record that a stop was delivered or had a problem, once per idempotency key.
+
+    One transaction locks the stop row (and then its route row, always in that order), so
+    check-offs of one stop are serialised: of two requests carrying the same key, the second
+    finds the first one's row and answers the same state, changing nothing (a replay). A new
+    key updates the stop unless a later check-off (by the phone's clock) already did: an
+    offline queue may arrive out of order, and the latest word wins. The route is marked
+    started at its first check-off and finished once every delivery and pickup is checked.
+    A relay point's stop that becomes delivered queues one e-mail per order dropped there.
+    Every refusal comes before any write.
+    """
+    now = now or timezone.now()
+    key = _clean_key(key)
+    status = _clean_status(status)
+    note = _clean_note(note)
+    recorded_at = _clean_recorded_at(recorded_at, now)
+    try:
+        with locking_atomic():
+            return _check_off_locked(
+                stop_id=stop_id,
+                key=key,
+                status=status,
+                note=note,
+                delivered=delivered,
+                recorded_at=recorded_at,
+                by=by,
+            )
+    except IntegrityError:
+        # The same key inserted for another stop at the same moment: the unique key refused
+        # ours once the other transaction committed. Read again: it is a reused key.
+        with locking_atomic():
+            return _check_off_locked(
+                stop_id=stop_id,
+                key=key,
+                status=status,
+                note=note,
+                delivered=delivered,
+                recorded_at=recorded_at,
+                by=by,
+            )
+
+
+def _locked_stop(stop_id: int) -> PlanStop:
+    stop = (
+        PlanStop.objects.select_for_update(of=("self",))
+        .select_related("route__plan__cycle__territory")
+        .filter(pk=stop_id)
+        .first()
+    )
+    if stop is None:
+        raise StopNotFound()
+    return stop
+
+
+def _check_off_locked(
+    *,
+    stop_id: int,
+    key: str,
+    status: str,
+    note: str,
+    delivered: dict[str, Any] | None,
+    recorded_at: datetime,
+    by: User,
+) -> CheckoffResult:
+    stop = _locked_stop(stop_id)
+    route = stop.route
+    plan = route.plan
+    territory_id = plan.cycle.territory_id
+    if not user_may_check_off(user=by, route=route, territory_id=territory_id):
+        raise RouteNotYours()
+    existing = StopCheckoff.objects.filter(key=key).first()
+    if existing is not None:
+        if existing.stop_id != stop.pk:
+            raise CheckoffKeyReused()
+        done, total = _route_counts(route.pk)
+        return CheckoffResult(
+            stop=stop,
+            route=route,
+            key=key,
+            replay=True,
+            applied=False,
+            stops_done=done,
+            stops_total=total,
+        )
+    if plan.status != PlanStatus.PUBLISHED:
+        raise PlanNotPublished()
+    if stop.kind not in CHECKED_KINDS:
+        raise StopNotCheckable()
+    if status == StopStatus.PROBLEM and not note:
+        raise ProblemNeedsNote()
+    crates = _clean_delivered(delivered, stop)
+    StopCheckoff.objects.create(
+        stop=stop,
+        key=key,
+        status=status,
+        note=note,
+        delivered=crates,
+        recorded_by=by,
+        recorded_at=recorded_at,
+    )
+    applied = stop.checked_at is None or recorded_at >= stop.checked_at
+    newly_delivered = applied and status == StopStatus.DELIVERED
+    if applied:
+        stop.status = status
+        stop.checked_at = recorded_at
+        stop.note = note
+        stop.delivered = crates
+        stop.save(update_fields=["status", "checked_at", "note", "delivered"])
+    route = _route_progress_update(route_id=route.pk, at=recorded_at)
+    if newly_delivered and stop.kind == StopKind.DELIVERY and stop.place.startswith("relay:"):
+        relay_arrival_notify(stop=stop, delivery_date=plan.cycle.delivery_date)
+    done, total = _route_counts(route.pk)
+    return CheckoffResult(
+        stop=stop,
+        route=route,
+        key=key,
+        replay=False,
+        applied=applied,
+        stops_done=done,
+        stops_total=total,
+    )
+
+
+def _route_progress_update(*, route_id: int, at: datetime) -> PlanRoute:
+    """Mark the route started (first check-off) and finished (nothing left planned)."""
+    route = PlanRoute.objects.select_for_update().get(pk=route_id)
+    fields = []
+    if route.started_at is None or at < route.started_at:
+        route.started_at = at
+        fields.append("started_at")
+    stops = PlanStop.objects.filter(route_id=route_id, kind__in=CHECKED_KINDS)
+    if not stops.filter(status=StopStatus.PLANNED).exists():
+        last = max((s for s in stops.values_list("checked_at", flat=True) if s), default=at)
+        if route.finished_at != last:
+            route.finished_at = last
+            fields.append("finished_at")
+    if fields:
+        route.save(update_fields=fields)
+    return route
+
+
+def route_start(*, route_id: int, by: User, at: datetime | None = None) -> PlanRoute:
+    """Record that the driver left the depot (idempotent: the earliest start is kept)."""
+    now = timezone.now()
+    at = _clean_recorded_at(at, now)
+    with locking_atomic():
+        route = (
+            PlanRoute.objects.select_for_update(of=("self",))
+            .select_related("plan__cycle")
+            .filter(pk=route_id)
+            .first()
+        )
+        if route is None:
+            raise RouteNotFound()
+        if not user_may_check_off(user=by, route=route, territory_id=route.plan.cycle.territory_id):
+            raise RouteNotYours()
+        if route.plan.status != PlanStatus.PUBLISHED:
+            raise PlanNotPublished()
+        if route.started_at is None or at < route.started_at:
+            route.started_at = at
+            route.save(update_fields=["started_at"])
+    return route
+
+
+# --- e-mails to households -------------------------------------------------------------------
+
+
+def relay_arrival_key(*, order_id: int, stop_id: int) -> str:
+    """The outbox key of one "your basket is waiting" e-mail: one per order and stop."""
+    return f"relay-arrival-order-{order_id}-stop-{stop_id}"
+
+
+def relay_pickup_hours(*, relay_point_id: int, on: date) -> list[tuple[Any, Any]]:
+    """The relay point's opening hours on a day, as (opens, closes) pairs in order."""
+    return list(
+        RelayOpeningHours.objects.filter(relay_point_id=relay_point_id, weekday=on.weekday())
+        .order_by("opens_at")
+        .values_list("opens_at", "closes_at")
+    )
+
+
+def relay_arrival_notify(*, stop: PlanStop, delivery_date: date) -> list[str]:
+    """Queue, in the current transaction, the e-mail of each order dropped at a relay stop.
+
+    Orders are those the stop's manifest lists (still handed over; a correction of 0 crates
+    for an order means its basket did not arrive: no e-mail). The key per order and stop
+    makes a second delivered check-off of the same stop send nothing more. Returns the keys.
+    """
+    references = manifest_references(stop.manifest)
+    skipped = {ref for ref, crates in (stop.delivered or {}).items() if crates == 0}
+    orders = (
+        Order.objects.filter(
+            reference__in=[r for r in references if r not in skipped],
+            cycle_id=stop.route.plan.cycle_id,
+            status__in=HANDED_OVER,
+        )
+        .select_related("customer", "relay_point", "pickup_slot")
+        .order_by("reference")
+    )
+    keys = []
+    hours_by_relay: dict[int, list[tuple[Any, Any]]] = {}
+    for order in orders:
+        relay_id = order.relay_point_id
+        if relay_id not in hours_by_relay:
+            hours_by_relay[relay_id] = relay_pickup_hours(relay_point_id=relay_id, on=delivery_date)
+        key = relay_arrival_key(order_id=order.pk, stop_id=stop.pk)
+        subject, body = _relay_arrival_email(
+            order=order,
+            relay_name=stop.name or order.relay_point.name,
+            hours=hours_by_relay[relay_id],
+            delivery_date=delivery_date,
+        )
+        keys.append(email_enqueue(subject=subject, body=body, to=order.customer.email, key=key))
+    return keys
+
+
+def _relay_arrival_email(
+    *, order: Order, relay_name: str, hours: list[tuple[Any, Any]], delivery_date: date
+) -> tuple[str, str]:
+    context = {
+        "order": order,
+        "relay_name": relay_name,
+        "hours": hours,
+        "delivery_date": delivery_date,
+        "slot": order.pickup_slot,
+        "order_url": settings.MARCHE_SITE_URL + reverse("orders:detail", args=[order.reference]),
+    }
+    with translation.override(getattr(order.customer, "language", None) or "fr"):
+        subject = render_to_string("logistics/email/relay_arrival_subject.txt", context)
+        body = render_to_string("logistics/email/relay_arrival.txt", context)
+    return " ".join(subject.split()), body

@@ -1,0 +1,337 @@
+"""Check-offs: once per key, who may, what is refused, the round's start and end, e-mails."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.db import connection, connections
+from django.utils import timezone
+
+from logistics.checkoffs import (
+    CheckoffKeyReused,
+    InvalidCheckoffKey,
+    InvalidCheckoffNote,
+    InvalidCheckoffStatus,
+    InvalidDelivered,
+    InvalidRecordedAt,
+    PlanNotPublished,
+    ProblemNeedsNote,
+    RouteNotYours,
+    StopNotCheckable,
+    StopNotFound,
+    relay_arrival_key,
+    route_start,
+    stop_check_off,
+)
+from logistics.models import PlanRoute, PlanStatus, PlanStop, StopCheckoff
+from marche.accounts.models import Role
+from marche.core.models import OutboxMessage
+from marche.core.numbers import InvalidNumber
+from tests.factories import TerritoryFactory, UserFactory
+from tests.logistics.driver_fixtures import DriverWorld, build_driver_world
+
+KEY = "0f5c3a52-9d4e-4b8a-a1f2-7c6d5e4b3a21"
+
+
+@pytest.fixture
+def world(db: None) -> DriverWorld:
+    return build_driver_world()
+
+
+def _state(world: DriverWorld) -> list[Any]:
+    """Everything a check-off may change, to compare before and after a refusal."""
+    return [
+        list(
+            PlanStop.objects.filter(route=world.route).values_list(
+                "status", "checked_at", "note", "delivered"
+            )
+        ),
+        list(PlanRoute.objects.filter(pk=world.route.pk).values_list("started_at", "finished_at")),
+        StopCheckoff.objects.count(),
+        OutboxMessage.objects.filter(key__startswith="relay-").count(),
+    ]
+
+
+def test_a_delivered_relay_stop_is_recorded_and_each_household_gets_one_email(
+    world: DriverWorld, django_capture_on_commit_callbacks: Any
+) -> None:
+    recorded = timezone.now() - timedelta(minutes=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = stop_check_off(
+            stop_id=world.stop_a.pk,
+            key=KEY,
+            status="delivered",
+            note="Déposé à l'accueil",
+            recorded_at=recorded,
+            by=world.driver,
+        )
+    assert result.replay is False
+    assert result.applied is True
+    assert (result.stops_done, result.stops_total) == (1, 3)
+    stop = PlanStop.objects.get(pk=world.stop_a.pk)
+    assert (stop.status, stop.checked_at, stop.note) == (
+        "delivered",
+        recorded,
+        "Déposé à l'accueil",
+    )
+    checkoff = StopCheckoff.objects.get()
+    assert (checkoff.key, checkoff.status, checkoff.recorded_by) == (KEY, "delivered", world.driver)
+    route = PlanRoute.objects.get(pk=world.route.pk)
+    assert route.started_at == recorded
+    assert route.finished_at is None
+
+    camille, louis = world.orders["camille"], world.orders["louis"]
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "camille.durand@example.test",
+        "louis.martin@example.test",
+    ]
+    message = next(m for m in mail.outbox if m.to == ["camille.durand@example.test"])
+    assert message.subject == "Votre panier vous attend au point relais Mairie de Loos"
+    assert camille.reference in message.body
+    assert "16:00–19:00" in message.body
+    assert f"/commander/commandes/{camille.reference}/" in message.body
+    assert set(
+        OutboxMessage.objects.filter(key__startswith="relay-").values_list("key", flat=True)
+    ) == {
+        relay_arrival_key(order_id=camille.pk, stop_id=world.stop_a.pk),
+        relay_arrival_key(order_id=louis.pk, stop_id=world.stop_a.pk),
+    }
+
+
+def test_the_same_key_again_is_a_replay_that_changes_nothing(
+    world: DriverWorld, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        first = stop_check_off(
+            stop_id=world.stop_a.pk, key=KEY, status="delivered", by=world.driver
+        )
+    before = _state(world)
+    sent = len(mail.outbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        again = stop_check_off(
+            stop_id=world.stop_a.pk, key=KEY, status="problem", note="autre", by=world.driver
+        )
+    assert again.replay is True
+    assert again.stop.status == first.stop.status == "delivered"
+    assert _state(world) == before
+    assert len(mail.outbox) == sent == 2
+
+
+def test_a_second_delivered_check_off_with_a_new_key_sends_no_second_email(
+    world: DriverWorld, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        stop_check_off(stop_id=world.stop_a.pk, key=KEY, status="delivered", by=world.driver)
+        stop_check_off(
+            stop_id=world.stop_a.pk, key=KEY.replace("0", "1"), status="delivered", by=world.driver
+        )
+    assert StopCheckoff.objects.count() == 2
+    assert len(mail.outbox) == 2
+
+
+def test_an_order_corrected_to_zero_crates_gets_no_email(
+    world: DriverWorld, django_capture_on_commit_callbacks: Any
+) -> None:
+    louis = world.orders["louis"]
+    with django_capture_on_commit_callbacks(execute=True):
+        stop_check_off(
+            stop_id=world.stop_a.pk,
+            key=KEY,
+            status="delivered",
+            delivered={louis.reference: "0", world.orders["camille"].reference: 1},
+            by=world.driver,
+        )
+    assert PlanStop.objects.get(pk=world.stop_a.pk).delivered == {
+        louis.reference: 0,
+        world.orders["camille"].reference: 1,
+    }
+    assert [m.to[0] for m in mail.outbox] == ["camille.durand@example.test"]
+
+
+def test_a_problem_or_a_pickup_sends_no_email(
+    world: DriverWorld, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        stop_check_off(
+            stop_id=world.stop_a.pk, key=KEY, status="problem", note="Fermé", by=world.driver
+        )
+        stop_check_off(
+            stop_id=world.pickup.pk, key=KEY.replace("0", "2"), status="delivered", by=world.driver
+        )
+    assert mail.outbox == []
+    assert PlanStop.objects.get(pk=world.stop_a.pk).status == "problem"
+
+
+def test_the_round_is_finished_when_every_stop_is_checked(world: DriverWorld) -> None:
+    now = timezone.now()
+    for minutes, stop in ((30, world.pickup), (20, world.stop_a), (10, world.stop_b)):
+        stop_check_off(
+            stop_id=stop.pk,
+            key=f"key-{stop.pk}-abcdef",
+            status="delivered",
+            recorded_at=now - timedelta(minutes=minutes),
+            by=world.driver,
+        )
+    route = PlanRoute.objects.get(pk=world.route.pk)
+    assert route.started_at == now - timedelta(minutes=30)
+    assert route.finished_at == now - timedelta(minutes=10)
+
+
+def test_an_older_check_off_arriving_late_does_not_override_a_newer_one(world: DriverWorld) -> None:
+    now = timezone.now()
+    stop_check_off(
+        stop_id=world.stop_a.pk,
+        key="newer-check-off",
+        status="delivered",
+        recorded_at=now - timedelta(minutes=1),
+        by=world.driver,
+    )
+    late = stop_check_off(
+        stop_id=world.stop_a.pk,
+        key="older-check-off",
+        status="problem",
+        note="Personne",
+        recorded_at=now - timedelta(minutes=5),
+        by=world.driver,
+    )
+    assert late.applied is False
+    assert PlanStop.objects.get(pk=world.stop_a.pk).status == "delivered"
+    assert StopCheckoff.objects.count() == 2
+    assert PlanRoute.objects.get(pk=world.route.pk).started_at == now - timedelta(minutes=5)
+
+
+def test_a_coordinator_of_the_territory_may_check_off(world: DriverWorld) -> None:
+    result = stop_check_off(
+        stop_id=world.stop_b.pk, key=KEY, status="delivered", by=world.coordinator
+    )
+    assert result.stop.status == "delivered"
+
+
+@pytest.mark.parametrize("who", ["other_driver", "household", "farmer", "foreign_coordinator"])
+def test_someone_else_is_refused_and_nothing_changes(world: DriverWorld, who: str) -> None:
+    users = {
+        "other_driver": UserFactory(role=Role.DRIVER),
+        "household": world.orders["camille"].customer,
+        "farmer": UserFactory(role=Role.FARMER),
+        "foreign_coordinator": UserFactory(role=Role.COORDINATOR, territory=TerritoryFactory()),
+    }
+    before = _state(world)
+    with pytest.raises(RouteNotYours) as refused:
+        stop_check_off(stop_id=world.stop_a.pk, key=KEY, status="delivered", by=users[who])
+    assert refused.value.code == "route_not_yours"
+    assert refused.value.status == 403
+    assert _state(world) == before
+
+
+@pytest.mark.parametrize(
+    ("changes", "error", "code"),
+    [
+        ({"status": "lost"}, InvalidCheckoffStatus, "invalid_checkoff_status"),
+        ({"status": ""}, InvalidCheckoffStatus, "invalid_checkoff_status"),
+        ({"key": "short"}, InvalidCheckoffKey, "invalid_checkoff_key"),
+        ({"key": "espaces et accents é"}, InvalidCheckoffKey, "invalid_checkoff_key"),
+        ({"note": "x" * 2001}, InvalidCheckoffNote, "invalid_checkoff_note"),
+        ({"status": "problem", "note": "  "}, ProblemNeedsNote, "problem_needs_note"),
+        ({"delivered": {"INCONNUE": 1}}, InvalidDelivered, "invalid_delivered"),
+        ({"delivered": ["pas", "un", "dict"]}, InvalidDelivered, "invalid_delivered"),
+        ({"delivered": "REF"}, InvalidDelivered, "invalid_delivered"),
+        ({"delivered": {"@camille": "deux"}}, InvalidNumber, "invalid_number"),
+        ({"delivered": {"@camille": "-1"}}, InvalidNumber, "invalid_number"),
+        ({"delivered": {"@camille": "1000"}}, InvalidNumber, "invalid_number"),
+        ({"delivered": {"@camille": 1.5}}, InvalidNumber, "invalid_number"),
+        ({"recorded_at": "future"}, InvalidRecordedAt, "invalid_recorded_at"),
+    ],
+)
+def test_bad_input_is_refused_with_a_stable_code_and_nothing_changes(
+    world: DriverWorld, changes: dict[str, Any], error: type[Exception], code: str
+) -> None:
+    arguments: dict[str, Any] = {"key": KEY, "status": "delivered", "note": ""}
+    arguments.update(changes)
+    if isinstance(arguments.get("delivered"), dict):
+        arguments["delivered"] = {
+            (world.orders["camille"].reference if ref == "@camille" else ref): value
+            for ref, value in arguments["delivered"].items()
+        }
+    if arguments.get("recorded_at") == "future":
+        arguments["recorded_at"] = timezone.now() + timedelta(hours=1)
+    before = _state(world)
+    with pytest.raises(error) as refused:
+        stop_check_off(stop_id=world.stop_a.pk, by=world.driver, **arguments)
+    assert refused.value.code == code  # type: ignore[attr-defined]
+    assert str(refused.value)
+    assert _state(world) == before
+
+
+def test_a_key_used_for_another_stop_is_refused(world: DriverWorld) -> None:
+    stop_check_off(stop_id=world.stop_a.pk, key=KEY, status="delivered", by=world.driver)
+    before = _state(world)
+    with pytest.raises(CheckoffKeyReused):
+        stop_check_off(stop_id=world.stop_b.pk, key=KEY, status="delivered", by=world.driver)
+    assert _state(world) == before
+
+
+def test_unknown_stop_depot_stop_and_draft_plan_are_refused(world: DriverWorld) -> None:
+    before = _state(world)
+    with pytest.raises(StopNotFound):
+        stop_check_off(stop_id=999_999_999, key=KEY, status="delivered", by=world.driver)
+    with pytest.raises(StopNotCheckable):
+        stop_check_off(stop_id=world.depot_start.pk, key=KEY, status="delivered", by=world.driver)
+    world.plan.status = PlanStatus.DRAFT
+    world.plan.save(update_fields=["status"])
+    with pytest.raises(PlanNotPublished):
+        stop_check_off(stop_id=world.stop_a.pk, key=KEY, status="delivered", by=world.driver)
+    assert _state(world) == before
+
+
+def test_route_start_keeps_the_earliest_start(world: DriverWorld) -> None:
+    now = timezone.now()
+    route_start(route_id=world.route.pk, by=world.driver, at=now - timedelta(minutes=3))
+    route_start(route_id=world.route.pk, by=world.driver, at=now)
+    assert PlanRoute.objects.get(pk=world.route.pk).started_at == now - timedelta(minutes=3)
+    with pytest.raises(RouteNotYours):
+        route_start(route_id=world.route.pk, by=UserFactory(role=Role.DRIVER))
+
+
+@pytest.mark.concurrency
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_key_sent_twice_at_once_is_recorded_once_with_one_email_per_order() -> None:
+    assert connection.vendor == "postgresql"
+    world = build_driver_world()
+    workers = 4
+    barrier = threading.Barrier(workers)
+    results: list[Any] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        try:
+            barrier.wait(timeout=30)
+            result = stop_check_off(
+                stop_id=world.stop_a.pk, key=KEY, status="delivered", by=world.driver
+            )
+            with lock:
+                results.append(result)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted(r.replay for r in results) == [False, True, True, True]
+    assert StopCheckoff.objects.filter(key=KEY).count() == 1
+    assert OutboxMessage.objects.filter(key__startswith="relay-arrival-").count() == 2
+    arrivals = [m for m in mail.outbox if m.subject.startswith("Votre panier vous attend")]
+    assert sorted(m.to[0] for m in arrivals) == [
+        "camille.durand@example.test",
+        "louis.martin@example.test",
+    ]
