@@ -1,17 +1,19 @@
-"""The logistics part of a demo territory: its depots and fleet. Idempotent."""
+"""The logistics part of a demo territory: its depots, fleet and drivers' shifts. Idempotent."""
 
 from __future__ import annotations
 
+from datetime import time
 from decimal import Decimal
 
-from logistics.models import Depot, Vehicle
+from logistics.models import Depot, DriverShift, Vehicle
+from marche.accounts.models import Role, User
 from marche.demo.loaders import parse_time
 from marche.demo.spec import DemoSpec, DemoSpecError
 from marche.territories.models import Territory
 
 
 def demo_load_fleet(*, spec: DemoSpec, territory: Territory) -> None:
-    """Create or update the demo depots and vehicles of a territory."""
+    """Create or update the demo depots, vehicles and drivers' shifts of a territory."""
     depots: dict[str, Depot] = {}
     for item in spec.section("depots"):
         depots[item["slug"]], _ = Depot.objects.update_or_create(
@@ -19,11 +21,12 @@ def demo_load_fleet(*, spec: DemoSpec, territory: Territory) -> None:
             slug=item["slug"],
             defaults={"name": item["name"], **spec.locate(item).as_fields()},
         )
+    vehicles: dict[str, Vehicle] = {}
     for item in spec.section("vehicles"):
         if item["depot"] not in depots:
             raise DemoSpecError(f"Véhicule {item['slug']} : dépôt inconnu {item['depot']}")
         start, end = item["shift"]
-        Vehicle.objects.update_or_create(
+        vehicles[item["slug"]], _ = Vehicle.objects.update_or_create(
             territory=territory,
             slug=item["slug"],
             defaults={
@@ -41,3 +44,71 @@ def demo_load_fleet(*, spec: DemoSpec, territory: Territory) -> None:
                 "shift_end": parse_time(end),
             },
         )
+    _load_driver_shifts(spec=spec, vehicles=vehicles)
+
+
+def _load_driver_shifts(*, spec: DemoSpec, vehicles: dict[str, Vehicle]) -> None:
+    """Each demo vehicle's driver on the weekdays the spec lists, and no other shift of theirs.
+
+    The shifts of the demo's vehicles and drivers that the spec does not list are removed
+    first: a driver moved to another vehicle in the spec would otherwise hit the rule of one
+    vehicle per driver and weekday.
+    """
+    wanted: dict[tuple[int, int], tuple[User, str | None, str | None]] = {}
+    taken: set[tuple[int, int]] = set()
+    for item in spec.section("driver_shifts"):
+        vehicle = vehicles.get(item["vehicle"])
+        if vehicle is None:
+            raise DemoSpecError(f"Créneau de chauffeur : véhicule inconnu {item['vehicle']}")
+        driver = User.objects.filter(email=item["driver"], role=Role.DRIVER).first()
+        if driver is None:
+            raise DemoSpecError(f"Créneau de chauffeur : pas de compte livreur {item['driver']}")
+        start, end = item.get("hours", (None, None))
+        starts_at, ends_at = _hours(vehicle, start, end)
+        if ends_at <= starts_at:
+            raise DemoSpecError(f"Créneau de {item['driver']} : la fin précède le début")
+        for weekday in item["weekdays"]:
+            if not 0 <= weekday <= 6:
+                raise DemoSpecError(f"Créneau de chauffeur : jour {weekday} hors de 0 à 6")
+            if (vehicle.pk, weekday) in wanted or (driver.pk, weekday) in taken:
+                raise DemoSpecError(
+                    f"Créneau de {item['driver']} : un chauffeur par véhicule et par jour, "
+                    f"un véhicule par chauffeur et par jour (jour {weekday})"
+                )
+            wanted[(vehicle.pk, weekday)] = (driver, start, end)
+            taken.add((driver.pk, weekday))
+    shifts = DriverShift.objects.filter(vehicle__in=vehicles.values()) | DriverShift.objects.filter(
+        driver__in={driver for driver, _start, _end in wanted.values()}
+    )
+    by_vehicle = {vehicle.pk: vehicle for vehicle in vehicles.values()}
+    kept: set[tuple[int, int]] = set()
+    for shift in shifts:
+        driver, start, end = wanted.get((shift.vehicle_id, shift.weekday), (None, None, None))
+        vehicle = by_vehicle.get(shift.vehicle_id)
+        if (
+            driver is None
+            or vehicle is None
+            or shift.driver_id != driver.pk
+            or (shift.starts_at, shift.ends_at) != _hours(vehicle, start, end)
+        ):
+            shift.delete()
+        else:
+            kept.add((shift.vehicle_id, shift.weekday))
+    DriverShift.objects.bulk_create(
+        DriverShift(
+            vehicle=by_vehicle[vehicle_id],
+            driver=driver,
+            weekday=weekday,
+            starts_at=_hours(by_vehicle[vehicle_id], start, end)[0],
+            ends_at=_hours(by_vehicle[vehicle_id], start, end)[1],
+        )
+        for (vehicle_id, weekday), (driver, start, end) in sorted(wanted.items())
+        if (vehicle_id, weekday) not in kept
+    )
+
+
+def _hours(vehicle: Vehicle, start: str | None, end: str | None) -> tuple[time, time]:
+    """The shift's hours: the spec's, else the vehicle's own service hours."""
+    if start and end:
+        return parse_time(start), parse_time(end)
+    return vehicle.shift_start, vehicle.shift_end

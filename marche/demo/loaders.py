@@ -127,6 +127,14 @@ def _load_catalogue(*, spec: DemoSpec, territory: Territory) -> dict[str, Produc
     }
     producers: dict[str, Producer] = {}
     for item in spec.section("producers"):
+        opens, closes = item.get("collection_window", (None, None))
+        if item.get("collected_on_round") and not (
+            opens and closes and parse_time(closes) > parse_time(opens)
+        ):
+            raise DemoSpecError(
+                f"Producteur {item['slug']} : enlevé pendant la tournée sans fenêtre "
+                "d'enlèvement (collection_window)"
+            )
         producers[item["slug"]], _ = Producer.objects.update_or_create(
             territory=territory,
             slug=item["slug"],
@@ -137,6 +145,9 @@ def _load_catalogue(*, spec: DemoSpec, territory: Territory) -> dict[str, Produc
                 "description": item.get("description", ""),
                 "production": item.get("production", ""),
                 "accepts_local_currency": item.get("accepts_local_currency", False),
+                "collected_on_round": item.get("collected_on_round", False),
+                "collection_opens": parse_time(opens) if opens else None,
+                "collection_closes": parse_time(closes) if closes else None,
                 **spec.locate(item).as_fields(),
             },
         )
@@ -170,6 +181,7 @@ def _load_catalogue(*, spec: DemoSpec, territory: Territory) -> dict[str, Produc
                 "origin_detail": item.get("origin_detail", producer.city),
                 "is_variable_weight": item.get("variable_weight", False),
                 "estimated_weight_kg": Decimal(weight) if weight else None,
+                "is_chilled": item.get("chilled", False),
             },
         )
         for position, variant in enumerate(item.get("variants", [])):

@@ -318,6 +318,9 @@ MARCHE_DEMO_EXTRA_LOADERS = [
     "cms.demo.demo_load_site",
     "marche.mannes.demo.demo_load_mannes",
 ]
+# load_demo also makes a cycle past its cutoff, delivered today, with 150 confirmed orders to
+# plan (marche/demo/due_cycle.py); `load_demo --no-due-cycle` skips it.
+MARCHE_DEMO_DUE_CYCLE = env.bool("MARCHE_DEMO_DUE_CYCLE", default=True)
 # Services checked at process start-up (production): an unreachable one stops the process.
 MARCHE_STARTUP_CHECKS = env.bool("MARCHE_STARTUP_CHECKS", default=False)
 

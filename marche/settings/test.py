@@ -13,3 +13,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# The demo fixture loads without the 150 orders of the cycle to plan (seconds per test); the
+# tests of that cycle turn it on.
+MARCHE_DEMO_DUE_CYCLE = False

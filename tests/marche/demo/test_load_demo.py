@@ -11,7 +11,7 @@ import time_machine
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from logistics.models import Vehicle
+from logistics.models import DriverShift, Vehicle
 from marche.accounts.models import Role, User
 from marche.canteens.models import Canteen
 from marche.catalog.models import (
@@ -49,6 +49,7 @@ MODELS = (
     PickupSlot,
     Canteen,
     Vehicle,
+    DriverShift,
     User,
     CycleSchedule,
     OrderCycle,
@@ -82,12 +83,16 @@ EXPECTED_COUNTS = {
     # 3 + 5 + 3 organic products of the Bioloos farms, 1 "fermier", 9 expired HVE.
     "ProductCertification": 21,
     "RelayPoint": 10,
-    "RelayOpeningHours": 10,
+    # Pickups from Monday to Saturday, 16:00-19:00.
+    "RelayOpeningHours": 60,
     "RelayDay": 10,
     "PickupSlot": 60,
     "Canteen": 7,
     "Vehicle": 4,
-    "User": 6,
+    # Each of the 4 vehicles has its driver from Monday to Saturday.
+    "DriverShift": 24,
+    # A household, a solidarity household, a farmer, a canteen manager, 4 drivers, a coordinator.
+    "User": 9,
     "CycleSchedule": 1,
     "OrderCycle": 1,
     # Delivered on 3 December: 20 products less strawberries, lettuce, parsley, chives.
@@ -131,7 +136,10 @@ def test_relay_points_stand_at_real_places() -> None:
     assert (relay.latitude, relay.longitude) == (Decimal("50.456204"), Decimal("2.793448"))
     assert relay.address == "22 Rue Roger Salengro"
     assert relay.city == "Loos-en-Gohelle"
-    assert [str(hours) for hours in relay.opening_hours.all()] == ["jeudi 16:00–19:00"]
+    assert [str(hours) for hours in relay.opening_hours.order_by("weekday")] == [
+        f"{day} 16:00–19:00"
+        for day in ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi")
+    ]
     assert (relay.capacity_per_day, relay.slot_minutes, relay.slot_capacity) == (40, 30, 8)
     slots = PickupSlot.objects.filter(relay_point=relay, date=date(2026, 12, 3))
     assert [(slot.starts_at, slot.capacity) for slot in slots.order_by("starts_at")] == [
@@ -378,3 +386,81 @@ def test_the_demo_household_shops_the_open_cycle(client) -> None:  # type: ignor
     assert page.count('<span class="badge">bio</span>') == 11
     assert 'data-basket="Panier légumes"' in page and 'data-basket="Petit panier"' in page
     assert "2,90 € / kg" in page
+
+
+def test_each_vehicle_has_its_driver_on_the_days_relays_open() -> None:
+    output = load()
+    shifts = DriverShift.objects.select_related("vehicle", "driver")
+    by_vehicle: dict[str, set[tuple[str, int, time, time]]] = {}
+    for shift in shifts:
+        by_vehicle.setdefault(shift.vehicle.slug, set()).add(
+            (shift.driver.email, shift.weekday, shift.starts_at, shift.ends_at)
+        )
+    days = range(6)
+    assert by_vehicle == {
+        "utilitaire-1": {("livreur@demo.test", d, time(6, 30), time(13, 0)) for d in days},
+        "utilitaire-2": {("livreur2@demo.test", d, time(6, 30), time(13, 0)) for d in days},
+        "triporteur-1": {("livreur3@demo.test", d, time(8, 0), time(18, 0)) for d in days},
+        "triporteur-2": {("livreur4@demo.test", d, time(8, 0), time(16, 0)) for d in days},
+    }
+    assert set(User.objects.filter(driver_shifts__isnull=False).values_list("role", flat=True)) == {
+        Role.DRIVER
+    }
+    listed = output.split("Comptes de démonstration")[1]
+    for number in ("", "2", "3", "4"):
+        assert f"livreur{number}@demo.test" in listed
+
+
+def test_rerunning_restores_the_drivers_shifts() -> None:
+    load()
+    first = set(DriverShift.objects.values_list("pk", "vehicle__slug", "driver__email", "weekday"))
+    # Someone swapped two drivers on Monday and removed a Saturday shift in the admin.
+    van_1, van_2 = (
+        DriverShift.objects.get(vehicle__slug=slug, weekday=0)
+        for slug in ("utilitaire-1", "utilitaire-2")
+    )
+    driver_1, driver_2 = van_1.driver, van_2.driver
+    van_1.delete()
+    van_2.driver = driver_1
+    van_2.save()
+    DriverShift.objects.create(
+        vehicle=van_1.vehicle, driver=driver_2, weekday=0, starts_at=time(7), ends_at=time(12)
+    )
+    DriverShift.objects.filter(vehicle__slug="triporteur-2", weekday=5).delete()
+    load()
+    again = set(DriverShift.objects.values_list("vehicle__slug", "driver__email", "weekday"))
+    assert again == {row[1:] for row in first}
+    untouched = {
+        row for row in first if row[3] != 0 and not (row[1] == "triporteur-2" and row[3] == 5)
+    }
+    assert untouched <= set(
+        DriverShift.objects.values_list("pk", "vehicle__slug", "driver__email", "weekday")
+    )
+
+
+def test_two_farms_are_collected_on_the_round_and_fresh_products_are_chilled() -> None:
+    load()
+    collected = Producer.objects.filter(collected_on_round=True).order_by("slug")
+    assert [(p.slug, p.collection_opens, p.collection_closes) for p in collected] == [
+        ("ferme-de-la-plaine", time(7, 30), time(11, 0)),
+        ("ferme-du-chemin-vert", time(7, 0), time(10, 0)),
+    ]
+    assert sorted(Product.objects.filter(is_chilled=True).values_list("slug", flat=True)) == [
+        "oeufs-plein-air",
+        "soupe-legumes",
+    ]
+
+
+def test_a_farm_collected_without_a_window_is_refused(tmp_path: Path) -> None:
+    for name in ("places-lensois.csv", "communes-lensois.csv"):
+        (tmp_path / name).write_bytes((DEFAULT_SPEC.parent / name).read_bytes())
+    broken = tmp_path / "broken.toml"
+    broken.write_text(
+        DEFAULT_SPEC.read_text(encoding="utf-8").replace(
+            'collection_window = ["07:00", "10:00"]', 'collection_window = ["10:00", "07:00"]'
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(CommandError, match="ferme-du-chemin-vert : enlevé pendant la tournée"):
+        load(spec=broken)
+    assert set(counts().values()) == {0}

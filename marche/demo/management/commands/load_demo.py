@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from argparse import BooleanOptionalAction
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from marche.accounts.models import Role
+from marche.orders.selectors import HANDED_OVER
+from marche.demo.due_cycle import HOUSEHOLD_EMAIL, demo_load_due_cycle
 from marche.demo.loaders import DEMO_PASSWORD, demo_load_marketplace
 from marche.demo.spec import DEFAULT_SPEC, DemoSpec, DemoSpecError
 
@@ -25,8 +28,17 @@ class Command(BaseCommand):
             "--spec", type=Path, default=DEFAULT_SPEC, help="fichier TOML du territoire"
         )
         parser.add_argument("--force", action="store_true", help="autoriser hors développement")
+        parser.add_argument(
+            "--due-cycle",
+            action=BooleanOptionalAction,
+            default=None,
+            help="créer le cycle à planifier et ses commandes (par défaut : "
+            "réglage MARCHE_DEMO_DUE_CYCLE)",
+        )
 
-    def handle(self, *args: Any, spec: Path, force: bool, **options: Any) -> None:
+    def handle(
+        self, *args: Any, spec: Path, force: bool, due_cycle: bool | None, **options: Any
+    ) -> None:
         if not (settings.MARCHE_DEMO_ALLOWED or force):
             raise CommandError(
                 "Les données de démonstration sont désactivées dans ces réglages "
@@ -38,6 +50,11 @@ class Command(BaseCommand):
                 territory = demo_load_marketplace(spec=demo)
                 for path in settings.MARCHE_DEMO_EXTRA_LOADERS:
                     import_string(path)(spec=demo, territory=territory)
+                if settings.MARCHE_DEMO_DUE_CYCLE if due_cycle is None else due_cycle:
+                    # Last: its orders need the fleet's drivers and the manne accounts.
+                    due = demo_load_due_cycle(spec=demo, territory=territory)
+                else:
+                    due = None
         except DemoSpecError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(
@@ -60,6 +77,12 @@ class Command(BaseCommand):
                 f"  Cycle ouvert : {cycle.name}, {cycle.offer_count} offres, "
                 f"{cycle.basket_count} paniers composés"
             )
+        if due is not None:
+            orders = due.orders.filter(status__in=HANDED_OVER)
+            self.stdout.write(
+                f"  Cycle à planifier : {due.name}, {orders.count()} commandes confirmées "
+                f"dans {orders.values('relay_point').distinct().count()} points relais"
+            )
         self.stdout.write("Comptes de démonstration (mot de passe : " + DEMO_PASSWORD + ") :")
         accounts = [
             (str(Role(account["role"]).label), account["email"])
@@ -68,3 +91,10 @@ class Command(BaseCommand):
         width = max((len(role) for role, _email in accounts), default=0)
         for role, email in accounts:
             self.stdout.write(f"  {role:<{width}}  {email}")
+        if due is not None:
+            households = due.orders.values("customer").distinct().count()
+            self.stdout.write(
+                f"  {str(Role.HOUSEHOLD.label):<{width}}  {HOUSEHOLD_EMAIL.format(number=1)} à "
+                f"{HOUSEHOLD_EMAIL.format(number=households)} ({households} foyers inventés, "
+                "une commande chacun dans le cycle à planifier)"
+            )
