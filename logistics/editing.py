@@ -179,7 +179,7 @@ def plan_stop_move(
         ):
             return plan  # the same place: nothing to do
         built = plan_problem_build(consolidation=cycle_consolidate(cycle=plan.cycle))
-        engine = _engine(built, affected, before)
+        engine = _engine(built, affected, before, rows)
         orders = [(route, after[route.pk]) for route in affected]
         report = check_routes(
             engine.problem,
@@ -229,15 +229,18 @@ class _Engine:
     """The engine problem of some stored routes: PlanStops become engine stops.
 
     A delivery is one engine stop for what is loaded at the hub plus one per share of a
-    farm's goods collected on the route before it; a pickup is one engine stop per share it
-    collects (each paired with its delivery share, so the checker keeps them on one route,
-    pickup first).
+    farm's goods collected on the route before it (``from_farms`` in its manifest); a pickup
+    is one engine stop per share it collects (``collect``), each paired with its drop so
+    that the checker keeps them on one route, pickup first. What each delivery takes from
+    the hub is read from its route's loading order, as the plan computation wrote it.
     """
 
     problem: vrp.Problem
     ids: dict[int, list[str]] = field(default_factory=dict)
     owner: dict[str, PlanStop] = field(default_factory=dict)
     pair_names: dict[str, tuple[str, str]] = field(default_factory=dict)
+    loading: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """Per delivery PlanStop loaded at the hub, its entry of the loading order."""
 
     def expand(self, visits: Sequence[PlanStop]) -> list[str]:
         return [sid for stop in visits for sid in self.ids[stop.pk]]
@@ -270,18 +273,28 @@ def _cold_litres() -> int:
     return int(getattr(settings, "LOGISTICS_COLD_LITRES_PER_ITEM", 3))
 
 
-def _demand(kg: float, crates: int, cold_items: int) -> tuple[dict[str, int], frozenset[str]]:
-    demand = {"kg": max(0, math.ceil(Decimal(str(kg)) - Decimal("0.000001")))}
+def _demand(kg: Any, crates: int, cold_items: int) -> tuple[dict[str, int], frozenset[str]]:
+    """Engine demand of a stored quantity: whole kg rounded up, crates, cold box litres."""
+    weight = Decimal(str(kg or 0))
+    demand = {"kg": max(0, math.ceil(weight))}
     if crates:
         demand["crates"] = crates
-    if cold_items:
+    if cold_items > 0:
         demand["cold_l"] = cold_items * _cold_litres()
         return demand, frozenset({"cold"})
     return demand, frozenset()
 
 
+def _number(entry: dict[str, Any], key: str) -> Any:
+    value = entry.get(key)
+    return value if isinstance(value, int | float | str) else 0
+
+
 def _engine(
-    built: PlanningProblem, routes: Sequence[PlanRoute], visits: dict[int, list[PlanStop]]
+    built: PlanningProblem,
+    routes: Sequence[PlanRoute],
+    visits: dict[int, list[PlanStop]],
+    rows: dict[int, list[PlanStop]],
 ) -> _Engine:
     service = int(settings.LOGISTICS_STOP_SERVICE_S)
     vehicles = {v.id: v for v in built.problem.vehicles}
@@ -297,79 +310,62 @@ def _engine(
                 % {"vehicle": route.vehicle.name}
             )
         used.append(vehicle)
+    engine = _Engine(problem=built.problem)
     stops: list[vrp.Stop] = []
     pairs: list[vrp.PickupDelivery] = []
-    engine = _Engine(problem=built.problem)
-    # Shares collected at farms, keyed by the delivery PlanStop that receives them.
-    shares: dict[int, list[tuple[str, dict[str, Any], PlanStop]]] = {}
-    pickup_parts: dict[int, list[vrp.Stop]] = {}
     for route in routes:
-        ordered = visits[route.pk]
-        for at, stop in enumerate(ordered):
-            if stop.kind != StopKind.PICKUP:
-                continue
-            lat, lon = _coordinates(stop, built)
-            windows = _windows(stop, built.origin)
-            collect = (stop.manifest or {}).get("collect") or []
-            parts: list[vrp.Stop] = []
-            if not collect:
-                demand, needs = _demand((stop.manifest or {}).get("kg", 0), 0, 0)
-                parts.append(
-                    vrp.Stop(f"p{stop.pk}", lat, lon, demand, windows, service, "pickup", needs)
-                )
-            for n, share in enumerate(collect):
-                destination = share.get("destination")
-                demand, needs = _demand(share.get("kg", 0), 0, int(share.get("cold_items") or 0))
-                sid = f"p{stop.pk}.{n}"
-                parts.append(
-                    vrp.Stop(
-                        sid, lat, lon, demand, windows, service if n == 0 else 0, "pickup", needs
-                    )
-                )
-                receiver = next(
-                    (
-                        later
-                        for later in ordered[at + 1 :]
-                        if later.kind == StopKind.DELIVERY and later.place == destination
-                    ),
-                    None,
-                )
-                if receiver is not None:
-                    shares.setdefault(receiver.pk, []).append((sid, share, stop))
-            pickup_parts[stop.pk] = parts
-    for route in routes:
+        loading = _loading_order(rows[route.pk])
+        # Shares collected so far on this route and not dropped yet: (farm, destination).
+        waiting: dict[tuple[str, str], list[tuple[str, PlanStop]]] = {}
         for stop in visits[route.pk]:
-            if stop.kind == StopKind.PICKUP:
-                parts = pickup_parts[stop.pk]
-                stops.extend(parts)
-                engine.ids[stop.pk] = [part.id for part in parts]
-                for part in parts:
-                    engine.owner[part.id] = stop
-                continue
             lat, lon = _coordinates(stop, built)
             windows = _windows(stop, built.origin)
             manifest = stop.manifest or {}
-            received = shares.get(stop.pk, [])
-            kg = float(manifest.get("kg", 0)) - sum(float(s.get("kg", 0)) for _, s, _p in received)
-            cold = int(manifest.get("cold_items") or 0) - sum(
-                int(s.get("cold_items") or 0) for _, s, _p in received
-            )
-            demand, needs = _demand(kg, int(manifest.get("crates") or 0), max(0, cold))
-            main = vrp.Stop(f"d{stop.pk}", lat, lon, demand, windows, service, "delivery", needs)
-            stops.append(main)
-            ids = [main.id]
-            for pickup_id, share, farm in received:
-                part_demand, part_needs = _demand(
-                    share.get("kg", 0), 0, int(share.get("cold_items") or 0)
-                )
-                sid = f"d{stop.pk}<{pickup_id}"
-                stops.append(
-                    vrp.Stop(sid, lat, lon, part_demand, windows, 0, "delivery", part_needs)
-                )
-                pairs.append(vrp.PickupDelivery(pickup_id, sid))
-                engine.pair_names[sid] = (farm.name or farm.place, stop.name or stop.place)
-                engine.pair_names[pickup_id] = engine.pair_names[sid]
-                ids.append(sid)
+            ids: list[str] = []
+            if stop.kind == StopKind.PICKUP:
+                collect = [c for c in manifest.get("collect") or [] if isinstance(c, dict)]
+                if not collect:
+                    collect = [{"destination": "", "kg": _number(manifest, "kg")}]
+                for n, share in enumerate(collect):
+                    demand, needs = _demand(
+                        _number(share, "kg"), 0, int(_number(share, "cold_items") or 0)
+                    )
+                    sid = f"p{stop.pk}.{n}"
+                    first = service if n == 0 else 0
+                    stops.append(vrp.Stop(sid, lat, lon, demand, windows, first, "pickup", needs))
+                    destination = str(share.get("destination") or "")
+                    waiting.setdefault((stop.place, destination), []).append((sid, stop))
+                    ids.append(sid)
+            else:
+                received = _received(stop, waiting)
+                entry = loading.pop(stop.place, None)
+                if entry is not None:
+                    engine.loading[stop.pk] = entry
+                    kg, cold = _number(entry, "kg"), int(_number(entry, "cold_items") or 0)
+                else:
+                    kg = max(
+                        Decimal("0"),
+                        Decimal(str(_number(manifest, "kg")))
+                        - sum(Decimal(str(_number(s, "kg"))) for _i, s, _p in received),
+                    )
+                    cold = int(_number(manifest, "cold_items") or 0) - sum(
+                        int(_number(s, "cold_items") or 0) for _i, s, _p in received
+                    )
+                crates = int(_number(manifest, "crates") or 0)
+                demand, needs = _demand(kg, crates, cold)
+                main = f"d{stop.pk}"
+                stops.append(vrp.Stop(main, lat, lon, demand, windows, service, "delivery", needs))
+                ids.append(main)
+                for pickup_id, share, farm in received:
+                    part, part_needs = _demand(
+                        _number(share, "kg"), 0, int(_number(share, "cold_items") or 0)
+                    )
+                    sid = f"d{stop.pk}<{pickup_id}"
+                    stops.append(vrp.Stop(sid, lat, lon, part, windows, 0, "delivery", part_needs))
+                    pairs.append(vrp.PickupDelivery(pickup_id, sid))
+                    names = (farm.name or farm.place, stop.name or stop.place)
+                    engine.pair_names[sid] = engine.pair_names[pickup_id] = names
+                    ids.append(sid)
             engine.ids[stop.pk] = ids
             for sid in ids:
                 engine.owner[sid] = stop
@@ -380,6 +376,41 @@ def _engine(
         pairs=tuple(pairs),
     )
     return engine
+
+
+def _loading_order(rows: list[PlanStop]) -> dict[str, dict[str, Any]]:
+    """Per place, the entry of the route's loading order (what the hub loads for it)."""
+    start = next((s for s in rows if s.kind == StopKind.DEPOT_START), None)
+    entries = ((start.manifest or {}).get("load_in_order") or []) if start else []
+    return {
+        str(entry["place"]): entry
+        for entry in entries
+        if isinstance(entry, dict) and entry.get("place")
+    }
+
+
+def _received(
+    stop: PlanStop, waiting: dict[tuple[str, str], list[tuple[str, PlanStop]]]
+) -> list[tuple[str, dict[str, Any], PlanStop]]:
+    """The farm shares dropped at this delivery: (pickup share id, share, pickup stop)."""
+    manifest = stop.manifest or {}
+    listed = manifest.get("from_farms")
+    farms = (
+        [str(f.get("farm") or "") for f in listed if isinstance(f, dict)]
+        if isinstance(listed, list)
+        else [farm for farm, destination in waiting if destination == stop.place]
+    )
+    out = []
+    for farm in farms:
+        queue = waiting.get((farm, stop.place))
+        if not queue:
+            continue
+        pickup_id, pickup = queue.pop(0)
+        collect = (pickup.manifest or {}).get("collect") or []
+        index = int(pickup_id.rsplit(".", 1)[1])
+        share = collect[index] if index < len(collect) and isinstance(collect[index], dict) else {}
+        out.append((pickup_id, share, pickup))
+    return out
 
 
 # --- refusals in words -----------------------------------------------------------------------
@@ -583,6 +614,9 @@ def _co2_kg(route: PlanRoute, km: Decimal) -> Decimal:
 
 
 def _load_entry(stop: PlanStop, engine: _Engine) -> dict[str, Any]:
+    """The stop's entry of the loading order: as stored, or from its manifest."""
+    if stop.pk in engine.loading:
+        return engine.loading[stop.pk]
     manifest = stop.manifest or {}
     main = next(s for s in engine.problem.stops if s.id == engine.ids[stop.pk][0])
     return {
@@ -592,6 +626,13 @@ def _load_entry(stop: PlanStop, engine: _Engine) -> dict[str, Any]:
         "kg": main.demand.get("kg", 0),
         "cold_items": int(manifest.get("cold_items") or 0),
     }
+
+
+def _hub_loaded(stop: PlanStop, engine: _Engine) -> bool:
+    if stop.pk in engine.loading:
+        return True
+    main = next(s for s in engine.problem.stops if s.id == engine.ids[stop.pk][0])
+    return any(main.demand.values())
 
 
 def _route_write(
@@ -626,7 +667,7 @@ def _route_write(
             "load_in_order": [
                 _load_entry(stop, engine)
                 for stop in reversed(visits)
-                if stop.kind == StopKind.DELIVERY
+                if stop.kind == StopKind.DELIVERY and _hub_loaded(stop, engine)
             ],
         }
         changed.append(start)

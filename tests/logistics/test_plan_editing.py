@@ -649,3 +649,100 @@ def test_route_timer_times_waits_and_loads_like_the_checker() -> None:
     )
     assert check_solution(problem, solution, provider).ok
     assert list(itertools.pairwise([v.arrival for v in route.visits]))
+
+
+# --- plans computed by the engine ------------------------------------------------------------
+
+
+def _computed(*, farm_collected: bool = False) -> DeliveryPlan:
+    from logistics.services import plan_compute
+    from marche.producers.models import Producer
+
+    cycle = build_cycle()
+    if farm_collected:
+        Producer.objects.filter(slug="marais").update(
+            collected_on_round=True, collection_opens=time(8), collection_closes=time(11)
+        )
+    plan = plan_compute(cycle_id=cycle.pk, time_limit=1).plan
+    assert plan.solve_state == "done"
+    return plan
+
+
+@pytest.mark.django_db
+def test_a_computed_route_reordered_keeps_its_loading_order_and_stays_valid() -> None:
+    plan = _computed()
+    (route,) = plan.routes.all()
+    stops = list(route.stops.order_by("position"))
+    loading = stops[0].manifest["load_in_order"]
+    by = coordinator(plan)
+    last = stops[-2]
+    moved = plan_stop_move(
+        plan_id=plan.pk,
+        stop_id=last.pk,
+        route_id=route.pk,
+        position=1,
+        version=plan.version,
+        by=by,
+    )
+    assert moved.version == plan.version + 1
+    after = list(route.stops.order_by("position"))
+    assert [s.pk for s in after] == [
+        stops[0].pk,
+        last.pk,
+        *(s.pk for s in stops[1:-2]),
+        stops[-1].pk,
+    ]
+    assert [s.position for s in after] == list(range(len(after)))
+    # The same entries (as the computation wrote them), in the new reverse order of the drops.
+    entries = {entry["place"]: entry for entry in loading}
+    assert after[0].manifest["load_in_order"] == [entries[s.place] for s in reversed(after[1:-1])]
+    loads = [s.load_kg_after for s in after]
+    assert loads[0] == 25 and loads[-2] == 0
+    assert all(a > b for a, b in itertools.pairwise(loads[:-1])), loads
+    etas = [s.eta for s in after]
+    assert etas == sorted(etas)
+
+
+@pytest.mark.django_db
+def test_a_drop_moved_before_its_farm_pickup_is_refused_and_changes_nothing() -> None:
+    plan = _computed(farm_collected=True)
+    (route,) = plan.routes.all()
+    stops = list(route.stops.order_by("position"))
+    assert stops[1].kind == "pickup" and stops[1].place == "farm:marais"
+    assert {c["destination"] for c in stops[1].manifest["collect"]} == {
+        f"relay:{slug}" for slug in KG
+    }
+    last = stops[-2]
+    by = coordinator(plan)
+    before = rows(plan)
+    with pytest.raises(MoveRefused) as refused:
+        plan_stop_move(
+            plan_id=plan.pk,
+            stop_id=last.pk,
+            route_id=route.pk,
+            position=1,
+            version=plan.version,
+            by=by,
+        )
+    assert refused.value.message == (
+        f"Les produits enlevés à « Ferme du Marais » pour « {last.name} » doivent rester "
+        "sur la même tournée, enlevés avant d'être livrés."
+    )
+    assert rows(plan) == before
+    # After the pickup, the same drop may change place.
+    moved = plan_stop_move(
+        plan_id=plan.pk,
+        stop_id=last.pk,
+        route_id=route.pk,
+        position=2,
+        version=plan.version,
+        by=by,
+    )
+    assert moved.version == plan.version + 1
+    after = list(route.stops.order_by("position"))
+    assert after[2].pk == last.pk
+    # Everything comes from the farm: only the crates leave the hub, the load rises at the farm.
+    assert after[0].load_kg_after == 0
+    assert [entry["kg"] for entry in after[0].manifest["load_in_order"]] == [0, 0, 0]
+    assert after[0].manifest["load_in_order"][-1]["place"] == last.place
+    assert after[1].load_kg_after > 0 and after[-2].load_kg_after == 0
