@@ -33,6 +33,7 @@ urlpatterns += i18n_patterns(
     path("conditions/", include("marche.accounts.terms_urls")),
     path("logistique/", include("logistics.planning_urls")),
     path("chauffeur/", include("logistics.driver_urls")),
+    path("relais/", include("marche.relays.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=False,
 )

@@ -19,6 +19,7 @@ class Role(models.TextChoices):
     CANTEEN_MANAGER = "canteen_manager", _("Gestionnaire de cantine")
     DRIVER = "driver", _("Livreur")
     COORDINATOR = "coordinator", _("Coordinateur")
+    RELAY_KEEPER = "relay_keeper", _("Responsable de point relais")
 
 
 class UserManager(DjangoUserManager):  # type: ignore[type-arg]
@@ -134,11 +135,11 @@ class ApiToken(TimeStampedModel):
         return self.revoked_at is None
 
 
-INVITED_ROLES = (Role.FARMER, Role.CANTEEN_MANAGER, Role.DRIVER)
+INVITED_ROLES = (Role.FARMER, Role.CANTEEN_MANAGER, Role.DRIVER, Role.RELAY_KEEPER)
 
 
 class Invitation(TimeStampedModel):
-    """A coordinator's invitation to a farmer, a canteen manager or a driver.
+    """A coordinator's invitation to a farmer, a canteen manager, a driver or a relay keeper.
 
     The link sent by e-mail carries a random token; only its SHA-256 hash is stored, so a
     copy of the database gives no usable link. A link works once (``accepted_at``) and
@@ -197,7 +198,11 @@ class Invitation(TimeStampedModel):
             models.CheckConstraint(
                 condition=models.Q(role=Role.FARMER, producer__isnull=False, canteen__isnull=True)
                 | models.Q(role=Role.CANTEEN_MANAGER, canteen__isnull=False, producer__isnull=True)
-                | models.Q(role=Role.DRIVER, producer__isnull=True, canteen__isnull=True),
+                | models.Q(
+                    role__in=[Role.DRIVER, Role.RELAY_KEEPER],
+                    producer__isnull=True,
+                    canteen__isnull=True,
+                ),
                 name="invitation_target_matches_role",
             ),
         ]

@@ -11,7 +11,9 @@ Text typed by people (names, designations, phone numbers) that starts like a for
 PDFs are A4 with the standard PDF fonts (whose encoding covers French accents, ``Œ`` and
 ``€``), a title naming the cycle and the producer or relay point, tables whose header row
 repeats on every page, and "page n / N" at the bottom. A packing list ends with a box the
-relay point signs when it receives the baskets.
+relay point signs when it receives the baskets. Each basket's heading carries the order's
+QR code (``marche.relays.qr``), drawn as vector squares: the relay point scans it to open
+the order on its pickup page.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from reportlab.platypus.flowables import Flowable
 
 from marche.orders.display import unit_label
 from marche.orders.selectors import PackingLine, PackingList, PackingOrder, PickList
+from marche.relays.qr import order_qr_rows
 
 BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -270,6 +273,43 @@ def _table(
     return table
 
 
+class QrCode(Flowable):
+    """An order's QR code in a PDF: one filled rectangle per run of dark modules.
+
+    Drawn with the four-module quiet zone readers need inside ``size``, so the code stays
+    readable however close the table borders are.
+    """
+
+    QUIET_ZONE = 4
+
+    def __init__(self, reference: str, size: float = 26 * mm) -> None:
+        super().__init__()
+        self.reference = reference
+        self.rows = order_qr_rows(reference)
+        self.width = self.height = size
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        modules = len(self.rows) + 2 * self.QUIET_ZONE
+        cell = self.width / modules
+        canvas = self.canv
+        canvas.setFillColor(colors.black)
+        for r, row in enumerate(self.rows):
+            y = self.height - (r + 1 + self.QUIET_ZONE) * cell
+            c = 0
+            while c < len(row):
+                if not row[c]:
+                    c += 1
+                    continue
+                start = c
+                while c < len(row) and row[c]:
+                    c += 1
+                x = (start + self.QUIET_ZONE) * cell
+                canvas.rect(x, y, (c - start) * cell, cell, stroke=0, fill=1)
+
+
 def _build(story: list[Flowable], *, title: str, footer: str) -> bytes:
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
@@ -409,10 +449,25 @@ def packing_list_pdf(packing_list: PackingList) -> bytes:
             ]
         )
         last = len(data) - 1
+        head = Table(
+            [[Paragraph(_esc(heading), styles["h"]), QrCode(order.reference)]],
+            colWidths=[152 * mm, 28 * mm],
+        )
+        head.setStyle(
+            TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                    ("ALIGN", (1, 0), (1, 0), "RIGHT"),
+                ]
+            )
+        )
         story.append(
             KeepTogether(
                 [
-                    Paragraph(_esc(heading), styles["h"]),
+                    Spacer(1, 3 * mm),
+                    head,
                     _table(
                         data,
                         [62 * mm, 22 * mm, 42 * mm, 34 * mm, 20 * mm],

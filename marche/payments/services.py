@@ -20,12 +20,16 @@ from marche.orders.errors import OrderNotFound
 from marche.orders.models import Order, OrderStatus
 from marche.payments.methods import PayAtPickup, payment_amount_left
 from marche.payments.models import Payment, PaymentStatus, PickupMeans
+from marche.relays.models import RelayPoint
 
 
 class PickupNotAllowed(DomainError):
     code = "pickup_not_allowed"
     status = 403
-    default_message = _("Seuls la coordination et les livreurs enregistrent les retraits.")
+    default_message = _(
+        "Seuls la coordination, les livreurs et le point relais de la commande enregistrent "
+        "les retraits."
+    )
 
 
 class PickupTooEarly(DomainError):
@@ -56,17 +60,28 @@ class InvalidPickupMeans(DomainError):
 COLLECTABLE = (OrderStatus.CONFIRMED, OrderStatus.PACKED)
 
 
-def user_can_record_pickup(*, user: User, territory_id: int | None = None) -> bool:
-    """Coordinators and drivers hand baskets over at relay points and record the payment.
+def user_can_record_pickup(
+    *, user: User, territory_id: int | None = None, relay_point_id: int | None = None
+) -> bool:
+    """Coordinators, drivers and relay keepers hand baskets over and record the payment.
 
-    One bound to a territory does so only there. Relay points have no staff accounts yet; a
-    relay keeper role would be added here.
+    A coordinator or driver bound to a territory does so only there. A relay point's keeper
+    (``RelayPoint.keepers``) does so only at the relay points they keep: asked without a
+    relay point, the answer is whether they keep one at all; ``order_collect`` asks again
+    with the order's relay point.
     """
     if user.is_superuser:
         return True
-    if user.role not in {Role.COORDINATOR, Role.DRIVER}:
-        return False
-    return territory_id is None or user.territory_id in (None, territory_id)
+    if user.role in {Role.COORDINATOR, Role.DRIVER} and (
+        territory_id is None or user.territory_id in (None, territory_id)
+    ):
+        return True
+    kept = RelayPoint.keepers.through.objects.filter(user_id=user.pk)
+    if relay_point_id is not None:
+        kept = kept.filter(relaypoint_id=relay_point_id)
+    if territory_id is not None:
+        kept = kept.filter(relaypoint__territory_id=territory_id)
+    return kept.exists()
 
 
 def order_collect(
@@ -88,7 +103,9 @@ def order_collect(
         )
         if order is None:
             raise OrderNotFound()
-        if not user_can_record_pickup(user=by, territory_id=order.cycle.territory_id):
+        if not user_can_record_pickup(
+            user=by, territory_id=order.cycle.territory_id, relay_point_id=order.relay_point_id
+        ):
             raise PickupNotAllowed()
         if order.status == OrderStatus.COLLECTED:
             return order

@@ -14,4 +14,5 @@ class RelayPointAdmin(admin.ModelAdmin):
     list_filter = ("territory", "kind", "is_active")
     search_fields = ("name", "city", "address")
     prepopulated_fields = {"slug": ("name",)}
+    autocomplete_fields = ("keepers",)
     inlines = [OpeningHoursInline]

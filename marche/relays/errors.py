@@ -27,3 +27,15 @@ class PickupSlotFull(DomainError):
     code = "pickup_slot_full"
     status = 409
     default_message = _("Ce créneau de retrait est complet : choisissez-en un autre.")
+
+
+class RelayOrderNotFound(NotFound):
+    """No order with that reference to hand over here (unknown, or another relay point's)."""
+
+    code = "relay_order_not_found"
+    default_message = _("Aucune commande avec cette référence n'est à retirer à ce point relais.")
+
+
+class PickupCycleNotFound(NotFound):
+    code = "pickup_cycle_not_found"
+    default_message = _("Ce cycle de commande n'existe pas pour ce point relais.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -53,6 +54,16 @@ class RelayPoint(LocatedModel, TimeStampedModel):
     has_fridge = models.BooleanField(_("dispose d'un réfrigérateur"), default=False)
     source_ref = models.CharField(_("référence source"), max_length=40, blank=True)
     is_active = models.BooleanField(_("actif"), default=True)
+    keepers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="kept_relay_points",
+        verbose_name=_("responsables"),
+        help_text=_(
+            "Les personnes qui tiennent ce point relais (commerçant, bénévole) : elles voient "
+            "les commandes à retirer ici et enregistrent leur remise."
+        ),
+    )
 
     class Meta:
         verbose_name = _("point relais")

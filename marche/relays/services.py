@@ -1,4 +1,6 @@
-"""Pickup capacity: slots generated from opening hours, booked without ever overbooking.
+"""Pickup capacity and the handover at the relay point.
+
+Slots are generated from opening hours and booked without ever overbooking.
 
 A booking moves two counters, the relay point's day and the slot, each with one conditional
 UPDATE whose WHERE clause carries the capacity test (PostgreSQL re-checks it on the latest
@@ -8,13 +10,25 @@ second rolls the first back. CHECK constraints in the database back it up.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.db.models import F
 
-from marche.relays.errors import PickupSlotFull, PickupSlotNotFound, RelayPointFull
+from marche.accounts.models import User
+from marche.orders.models import Order, OrderStatus
+from marche.payments.methods import PayAtPickup
+from marche.payments.models import Payment, PaymentStatus
+from marche.payments.services import order_collect
+from marche.relays.errors import (
+    PickupSlotFull,
+    PickupSlotNotFound,
+    RelayOrderNotFound,
+    RelayPointFull,
+)
 from marche.relays.models import PickupSlot, RelayDay, RelayPoint
+from marche.relays.selectors import clean_text
 
 
 def pickup_slots_ensure(*, relay_point: RelayPoint, on: date) -> list[PickupSlot]:
@@ -76,3 +90,54 @@ def pickup_slot_release(*, slot_id: int) -> None:
         relay_point_id=slot.relay_point_id, date=slot.date, booked__gt=0
     ).update(booked=F("booked") - 1)
     PickupSlot.objects.filter(pk=slot_id, booked__gt=0).update(booked=F("booked") - 1)
+
+
+@dataclass(frozen=True, slots=True)
+class HandOver:
+    """What "Remis" did: the order, whether it was already handed over, what was cashed."""
+
+    order: Order
+    already: bool
+    cashed: Payment | None
+
+
+def relay_order_hand_over(
+    *,
+    relay_point: RelayPoint,
+    reference: str,
+    means: str | None,
+    by: User,
+    now: datetime | None = None,
+) -> HandOver:
+    """Hand an order over at its relay point: ``order_collect`` for an order of this point.
+
+    The order is looked up by its reference among this relay point's orders only, so a form
+    forged with another point's reference is refused like an unknown one, and changes
+    nothing. ``order_collect`` checks who records it, locks the order, cashes a
+    pay-at-pickup order (``means``: cash or cheque) and is idempotent: handing over an order
+    already collected (a double tap, a replayed form) changes nothing.
+    """
+    reference = clean_text(reference, 20)
+    found = (
+        Order.objects.filter(relay_point=relay_point, reference=reference)
+        .values_list("pk", "status")
+        .first()
+        if reference
+        else None
+    )
+    if found is None:
+        raise RelayOrderNotFound()
+    order_id, status_before = found
+    order = order_collect(order_id=order_id, means=(means or "").strip() or None, by=by, now=now)
+    already = status_before == OrderStatus.COLLECTED
+    cashed = (
+        None
+        if already
+        else Payment.objects.filter(
+            order=order, method=PayAtPickup.code, status=PaymentStatus.SUCCEEDED
+        )
+        .exclude(means="")
+        .order_by("-pk")
+        .first()
+    )
+    return HandOver(order=order, already=already, cashed=cashed)
