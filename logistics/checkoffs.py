@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -219,7 +219,8 @@ def _clean_recorded_at(recorded_at: datetime | None, now: datetime) -> datetime:
         recorded_at = timezone.make_aware(recorded_at)
     if recorded_at > now + CLOCK_SKEW:
         raise InvalidRecordedAt()
-    return recorded_at
+    # In UTC, as the database gives it back: a replay answers exactly the same instant.
+    return recorded_at.astimezone(UTC)
 
 
 def manifest_references(manifest: object) -> list[str]:
@@ -347,7 +348,7 @@ def _check_off_locked(
             route=route,
             key=key,
             replay=True,
-            applied=False,
+            applied=stop.checked_at == existing.recorded_at and stop.status == existing.status,
             stops_done=done,
             stops_total=total,
         )

@@ -655,7 +655,10 @@ def route_sheet_pdf(sheet: RouteSheet) -> bytes:
         if stop.contact:
             place.append(Paragraph(_esc(stop.contact), styles["cell"]))
         if not stop.is_checkable:
-            place.insert(0, Paragraph(_esc(stop.kind_label), styles["cell"]))
+            place.insert(
+                0,
+                Paragraph(_esc(stop.kind_label[:1].upper() + stop.kind_label[1:]), styles["cell"]),
+            )
         data.append(
             [
                 _Box() if stop.is_checkable else "",
