@@ -515,6 +515,8 @@ def _refusal(
             dims = set(vehicle.capacity) | set(timing.start_load)
             for dim in sorted(dims, key=lambda d: (d != "kg", d != "crates", d)):
                 load, cap = timing.max_load(dim), vehicle.capacity.get(dim, 0)
+                if dim == "cold_l" and not cap and "incompatible_vehicle" in codes:
+                    continue  # said below, with the place that needs the cold box
                 if load > cap:
                     messages.append(_capacity_message(name, dim, load, cap))
         if "incompatible_vehicle" in codes:

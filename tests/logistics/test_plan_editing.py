@@ -746,3 +746,47 @@ def test_a_drop_moved_before_its_farm_pickup_is_refused_and_changes_nothing() ->
     assert [entry["kg"] for entry in after[0].manifest["load_in_order"]] == [0, 0, 0]
     assert after[0].manifest["load_in_order"][-1]["place"] == last.place
     assert after[1].load_kg_after > 0 and after[-2].load_kg_after == 0
+
+
+@pytest.mark.django_db
+def test_chilled_goods_on_a_vehicle_without_a_cold_box_are_refused_in_words() -> None:
+    plan = build_plan()
+    Vehicle.objects.filter(slug="van-1").update(cold_volume_litres=50)
+    lens = stop("relay:poste-lens")
+    lens.manifest = {**lens.manifest, "cold_items": 2}
+    lens.save(update_fields=["manifest"])
+    before = rows(plan)
+    with pytest.raises(MoveRefused) as refused:
+        plan_stop_move(
+            plan_id=plan.pk,
+            stop_id=lens.pk,
+            route_id=route_of("trike-1").pk,
+            position=1,
+            version=1,
+            by=coordinator(plan),
+        )
+    assert refused.value.message == (
+        "Le véhicule « Triporteur 1 » n'a pas de caisson réfrigéré pour les produits frais "
+        "de « poste-lens »."
+    )
+    assert rows(plan) == before
+
+
+@pytest.mark.django_db
+def test_a_move_past_the_end_of_the_shift_is_refused_with_the_hours() -> None:
+    plan = build_plan()
+    Vehicle.objects.filter(slug="trike-1").update(shift_end=time(8, 45))
+    before = rows(plan)
+    with pytest.raises(MoveRefused) as refused:
+        plan_stop_move(
+            plan_id=plan.pk,
+            stop_id=stop("relay:poste-lens").pk,
+            route_id=route_of("trike-1").pk,
+            position=1,
+            version=1,
+            by=coordinator(plan),
+        )
+    message = refused.value.message
+    assert message.startswith("Le véhicule « Triporteur 1 » rentrerait au dépôt à 8 h 5")
+    assert message.endswith(", après la fin de son service à 8 h 45.")
+    assert rows(plan) == before
