@@ -238,3 +238,74 @@ def test_changes_are_described_per_driver_with_place_names() -> None:
     assert changes_describe(before={}, after=after, drivers={}) == []
     assert Vehicle.objects.count() == 2
     assert PlanRoute.objects.count() == 2 and PlanStop.objects.count() == 7
+
+
+def _relays(plan: DeliveryPlan) -> list[str]:
+    (route,) = plan.routes.all()
+    return [s.place for s in route.stops.order_by("position") if s.kind == "delivery"]
+
+
+@pytest.mark.django_db
+def test_a_new_cycle_keeps_the_published_order_unless_the_gain_reaches_the_threshold() -> None:
+    from logistics.editing import plan_publish, plan_stop_move
+    from logistics.services import plan_compute
+    from marche.catalog.models import Product
+    from marche.relays.models import RelayPoint
+    from tests.factories import OfferFactory
+    from tests.logistics.test_delivery_plan import _order, build_cycle
+
+    first = build_cycle()
+    plan = plan_compute(cycle_id=first.pk, time_limit=1).plan
+    solver_order = _relays(plan)
+    # The coordinator swapped the first two relays, and published: that is the usual round.
+    (route,) = plan.routes.all()
+    second_stop = route.stops.get(place=solver_order[1])
+    plan = plan_stop_move(
+        plan_id=plan.pk,
+        stop_id=second_stop.pk,
+        route_id=route.pk,
+        position=1,
+        version=plan.version,
+        by=None,
+    )
+    usual = [solver_order[1], solver_order[0], solver_order[2]]
+    assert _relays(plan) == usual
+    plan_publish(plan_id=plan.pk, version=plan.version, by=None)
+
+    now = timezone.now()
+    cycle = OrderCycleFactory(
+        territory=first.territory,
+        name="Semaine 13",
+        delivery_date=first.delivery_date + timedelta(days=7),
+    )
+    carrots = OfferFactory(
+        cycle=cycle,
+        product=Product.objects.get(name="Carottes", producer__territory=first.territory),
+        quantity_available=Decimal("100"),
+    )
+    for n, relay in enumerate(RelayPoint.objects.filter(territory=first.territory)):
+        _order(cycle, relay, [(carrots, "4")], f"next-{n}")
+    OrderCycle.objects.filter(pk=cycle.pk).update(
+        opens_at=now - timedelta(days=3), closes_at=now - timedelta(hours=1)
+    )
+    DeliveryPlan.objects.create(cycle=cycle, stability_threshold_pct=Decimal("99"))
+
+    kept = plan_compute(cycle_id=cycle.pk, time_limit=1).plan
+    assert _relays(kept) == usual
+    stability = [c for c in kept.changes if c["kind"] == "stability"]
+    assert stability[0]["vehicle"] == "van-1"
+    assert stability[0]["reordered"] is False
+    assert stability[0]["why_fr"].startswith("tournée habituelle gardée : gain de ")
+    assert stability[0]["why_fr"].endswith(" % < seuil 99 %")
+
+    DeliveryPlan.objects.filter(pk=kept.pk).update(stability_threshold_pct=Decimal("0"))
+    changed = plan_compute(cycle_id=cycle.pk, time_limit=1).plan
+    assert _relays(changed) != usual
+    stability = [c for c in changed.changes if c["kind"] == "stability"]
+    assert stability[0]["reordered"] is True
+    assert stability[0]["why_fr"].startswith("gain de ")
+    assert stability[0]["why_fr"].endswith(" % ≥ seuil 0 %")
+    # And the drivers' view of the re-plan: the van's order changed since the last draft.
+    (replan,) = [c for c in changed.changes if c["kind"] == "replan"]
+    assert replan["summary_fr"] == "Ordre changé"
+    assert replan["driver"] == "Léa Roy"
