@@ -18,9 +18,11 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Prefetch, Q
 from django.utils.formats import number_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from logistics.editing import decision_labels
 from logistics.models import (
     DeliveryPlan,
     Depot,
@@ -44,17 +46,17 @@ from marche.relays.models import RelayPoint
 PALETTE_SIZE = 8
 SOLVING = (SolveState.QUEUED, SolveState.RUNNING)
 MOVABLE = (StopKind.DELIVERY, StopKind.PICKUP)
-DECISIONS = {
-    "other_vehicle": gettext_lazy("Un autre véhicule"),
-    "other_day": gettext_lazy("Un autre jour"),
-    "hub_pickup": gettext_lazy("Retrait au dépôt"),
-}
 PLACE_KINDS = {
     "depot": gettext_lazy("dépôt"),
     "relay": gettext_lazy("point relais"),
     "farm": gettext_lazy("ferme"),
     "canteen": gettext_lazy("cantine"),
 }
+
+
+def decisions() -> dict[str, str]:
+    """The decisions on an unserved stop the editing service takes, labelled for a form."""
+    return {key: capfirst(label) for key, label in decision_labels().items()}
 
 
 class PlanMissing(NotFound):
@@ -237,12 +239,20 @@ class UnservedView:
 
 
 @dataclass
-class ChangeView:
-    who: str
-    lines: list[str]
+class ChangeItem:
+    heading: str
+    text: str
     moved_in: list[str]
     moved_out: list[str]
     reordered: bool
+
+
+@dataclass
+class ChangeView:
+    """What changed for one driver (one vehicle), from the stable rounds and the re-plan."""
+
+    who: str
+    items: list[ChangeItem]
 
 
 @dataclass
@@ -339,13 +349,16 @@ def plan_page(*, cycle: OrderCycle) -> PlanPage:
     unserved_rows = [u for u in plan.unserved if isinstance(u, dict)]
     keys = {stop.place for route in routes for stop in route.stops.all() if not _snapshot(stop)}
     keys |= {str(u.get("place", "")) for u in unserved_rows}
+    changes = plan.changes if isinstance(plan.changes, list) else []
+    keys |= _change_places(changes)
     places = places_lookup(territory_id=cycle.territory_id, keys=keys)
     for index, route in enumerate(routes):
         page.routes.append(_route_view(route, index, places, zone))
     page.unserved = [_unserved_view(u, places) for u in unserved_rows]
-    names = {s.stop.place: s.name for r in page.routes for s in r.stops}
+    names = {key: place.name for key, place in places.items()}
+    names.update({s.stop.place: s.name for r in page.routes for s in r.stops})
     names.update({u.place: u.name for u in page.unserved})
-    page.changes = [_change_view(c, names) for c in plan.changes if isinstance(c, dict)]
+    page.changes = _changes_view(changes, page.routes, names)
     page.baskets = sum(
         int(s.stop.manifest.get("baskets", 0) or 0)
         for r in page.routes
@@ -489,22 +502,65 @@ def _unserved_view(row: dict[str, Any], places: dict[str, Place]) -> UnservedVie
         code=str(row.get("code", "")),
         reason=str(row.get("reason_fr") or row.get("code") or ""),
         decision=str(decision) if decision else None,
-        decision_label=str(DECISIONS.get(str(decision), decision)) if decision else None,
+        decision_label=decisions().get(str(decision), str(decision)) if decision else None,
         latitude=lat if located else None,
         longitude=lon if located else None,
     )
 
 
-def _change_view(change: dict[str, Any], names: dict[str, str]) -> ChangeView:
-    who = change.get("driver") or change.get("vehicle_name") or change.get("vehicle") or ""
-    lines = [str(change[key]) for key in ("summary_fr", "why_fr") if change.get(key)]
-    return ChangeView(
-        who=str(who) or _("Tournée"),
-        lines=lines,
-        moved_in=[names.get(str(p), str(p)) for p in change.get("moved_in", []) or []],
-        moved_out=[names.get(str(p), str(p)) for p in change.get("moved_out", []) or []],
-        reordered=bool(change.get("reordered")),
-    )
+CHANGE_HEADINGS = {
+    "stability": gettext_lazy("Par rapport aux tournées habituelles"),
+    "replan": gettext_lazy("Par rapport au calcul précédent"),
+}
+
+
+def _changes_view(
+    changes: list[Any], routes: list[RouteView], names: dict[str, str]
+) -> list[ChangeView]:
+    """``plan.changes`` grouped per vehicle, titled with its driver's and vehicle's names."""
+    by_slug = {r.route.vehicle.slug: r.route for r in routes}
+    grouped: dict[str, ChangeView] = {}
+    for change in changes:
+        if not isinstance(change, dict):
+            continue
+        slug = str(change.get("vehicle") or "")
+        route = by_slug.get(slug)
+        if route is not None:
+            driver = route.driver.get_full_name() if route.driver else ""
+            who = f"{driver} — {route.vehicle.name}" if driver else route.vehicle.name
+        else:
+            who = str(change.get("driver") or slug or _("Tournée"))
+        view = grouped.setdefault(slug or who, ChangeView(who=who, items=[]))
+        kind = str(change.get("kind") or "")
+        summary = change.get("summary_fr")
+        view.items.append(
+            ChangeItem(
+                heading=str(CHANGE_HEADINGS.get(kind, "")),
+                text=str(summary or change.get("why_fr") or ""),
+                # A re-plan's summary already names what was added and removed.
+                moved_in=[] if summary else _names(change.get("moved_in"), names),
+                moved_out=[] if summary else _names(change.get("moved_out"), names),
+                reordered=bool(change.get("reordered")) and not summary,
+            )
+        )
+    return list(grouped.values())
+
+
+def _names(places: Any, names: dict[str, str]) -> list[str]:
+    if not isinstance(places, list):
+        return []
+    return [names.get(str(p), str(p)) for p in places]
+
+
+def _change_places(changes: list[Any]) -> set[str]:
+    keys: set[str] = set()
+    for change in changes:
+        if isinstance(change, dict):
+            for field_name in ("moved_in", "moved_out"):
+                value = change.get(field_name)
+                if isinstance(value, list):
+                    keys |= {str(p) for p in value}
+    return keys
 
 
 def _map_data(page: PlanPage) -> dict[str, Any]:
@@ -674,3 +730,9 @@ def progress_view(progress: Any) -> dict[str, Any]:
             else ""
         ),
     }
+
+
+def plan_version_is(*, cycle: OrderCycle, version: int | None) -> bool:
+    """Whether the cycle's plan is at ``version`` (``None``: the page showed no plan)."""
+    current = DeliveryPlan.objects.filter(cycle=cycle).values_list("version", flat=True).first()
+    return current == version

@@ -26,17 +26,20 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from logistics import editing, services
+from logistics import editing
+from logistics.editing_errors import PlanVersionConflict
 from logistics.planning_selectors import (
-    DECISIONS,
     cycles_for_planning,
+    decisions,
     plan_for_cycle,
     plan_page,
     plan_state,
+    plan_version_is,
     progress_view,
     user_may_plan,
     user_may_plan_cycle,
 )
+from logistics.services import plan_queue
 from marche.core.middleware import content_security_policy
 from marche.core.numbers import NumberKind, parse_decimal, parse_id
 from marche.cycles.models import OrderCycle
@@ -93,7 +96,7 @@ def plan_view(request: HttpRequest, cycle_id: int) -> HttpResponse:
             "cycle": cycle,
             "plan": page.plan,
             "still_open": timezone.now() < cycle.closes_at,
-            "decisions": [(key, str(label)) for key, label in DECISIONS.items()],
+            "decisions": list(decisions().items()),
             "retry": _retry(request),
             "progress": progress_view(page.plan.progress if page.plan else {}),
             "tile_url": settings.LOGISTICS_TILE_URL,
@@ -168,9 +171,23 @@ def _apply(
 def plan_compute_view(request: HttpRequest, cycle_id: int) -> HttpResponse:
     """Compute (or recompute) the cycle's draft plan: queued for a worker, or run here."""
     cycle = _cycle(request, cycle_id)
-    services.plan_queue(cycle_id=cycle.pk, by=request.user)  # type: ignore[attr-defined]
-    messages.success(request, _("Le calcul des tournées est lancé."))
-    return HttpResponseRedirect(f"{_plan_url(cycle)}#calcul")
+    seen = request.POST.get("version") or None
+    version = parse_id(seen) if seen is not None else None
+
+    def compute() -> None:
+        # The page a recomputation is asked from shows the plan it replaces: if someone
+        # changed it since, say so first rather than replace what they did unseen.
+        if not plan_version_is(cycle=cycle, version=version):
+            raise PlanVersionConflict()
+        plan_queue(cycle_id=cycle.pk, by=request.user)
+
+    return _apply(
+        request,
+        cycle,
+        compute,
+        success=str(_("Le calcul des tournées est lancé.")),
+        anchor="#calcul",
+    )
 
 
 @login_required

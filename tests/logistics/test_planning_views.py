@@ -19,6 +19,7 @@ from django.utils import timezone
 from logistics.models import (
     DeliveryPlan,
     Depot,
+    DriverShift,
     PlanRoute,
     PlanStatus,
     PlanStop,
@@ -71,8 +72,9 @@ def _order(cycle: OrderCycle, relay: RelayPoint, items: list[tuple[object, str]]
     return order
 
 
-def build_cycle(*, vans: int = 1) -> OrderCycle:
-    """A cycle past its cutoff: orders at four relay points, one hub, ``vans`` vans."""
+def build_cycle(*, vans: int = 1, crates: int = 60) -> OrderCycle:
+    """A cycle past its cutoff: five orders at four relay points, one hub, ``vans`` vans of
+    ``crates`` crates each, each with a driver on the delivery day."""
     cycle = OrderCycleFactory(name="Semaine 12")
     territory = cycle.territory
     farm = ProducerFactory(territory=territory, name="Ferme du Marais", slug="marais")
@@ -104,19 +106,32 @@ def build_cycle(*, vans: int = 1) -> OrderCycle:
         longitude=Decimal("2.793000"),
     )
     for n in range(1, vans + 1):
-        Vehicle.objects.create(
+        van = Vehicle.objects.create(
             territory=territory,
             depot=depot,
             name=f"Utilitaire {n}",
             slug=f"van-{n}",
             kind="van",
             capacity_kg=800,
-            capacity_crates=60,
+            capacity_crates=crates,
             average_speed_kmh=Decimal("30"),
             cost_per_km=Decimal("0.300"),
             cost_per_hour=Decimal("24.00"),
             shift_start=time(6),
             shift_end=time(13),
+        )
+        DriverShift.objects.create(
+            vehicle=van,
+            driver=UserFactory(
+                role=Role.DRIVER,
+                territory=territory,
+                email=f"chauffeur{n}-{cycle.pk}@example.test",
+                first_name=("Paul", "Nadia", "Yves")[(n - 1) % 3],
+                last_name="Martin",
+            ),
+            weekday=cycle.delivery_date.weekday(),
+            starts_at=time(6),
+            ends_at=time(13),
         )
     now = timezone.now()
     OrderCycle.objects.filter(pk=cycle.pk).update(
@@ -157,6 +172,12 @@ def store_plan(
             )
         )
     relays = list(RelayPoint.objects.filter(territory=territory).order_by("slug"))
+    drivers = {
+        shift.vehicle_id: shift.driver
+        for shift in DriverShift.objects.filter(vehicle__territory=territory).select_related(
+            "driver"
+        )
+    }
     fields = {
         "solve_state": SolveState.DONE,
         "solved_at": timezone.now(),
@@ -171,6 +192,7 @@ def store_plan(
         route = PlanRoute.objects.create(
             plan=plan,
             vehicle=vehicles[r],
+            driver=drivers.get(vehicles[r].pk),
             position=r + 1,
             km=Decimal("12.250"),
             duration_min=95,
@@ -489,22 +511,37 @@ def test_changes_are_listed_per_driver() -> None:
         cycle,
         changes=[
             {
+                "kind": "stability",
                 "vehicle": "van-1",
-                "driver": "Paul Martin",
                 "moved_in": ["relay:gare-lens"],
                 "moved_out": ["relay:unknown"],
                 "reordered": True,
                 "why_fr": "gain de 7,2 % ≥ seuil 5 %",
-            }
+            },
+            {
+                "kind": "replan",
+                "vehicle": "van-1",
+                "driver": "Paul Martin",
+                "added": ["relay:gare-lens"],
+                "removed": [],
+                "reordered": False,
+                "summary_fr": "Ajoutés : Gare de Lens",
+            },
+            {"kind": "replan", "vehicle": "van-9", "driver": "Yves Roux", "summary_fr": "X"},
         ],
     )
+    Vehicle.objects.filter(slug="van-1").update(name="Utilitaire 1")
     html = get_html(client_for(coordinator(cycle)), plan_url(cycle))
     section = html[html.index('id="changements"') :]
-    assert "Paul Martin" in section
+    assert section.count("<h3>") == 2  # one card per vehicle
+    assert "Paul Martin — Utilitaire 1" in section
+    assert "Par rapport aux tournées habituelles" in section
     assert "gain de 7,2 % ≥ seuil 5 %" in section
     assert "Ajoutés : Gare de Lens" in section
     assert "Retirés : relay:unknown" in section
     assert "Ordre de passage changé." in section
+    assert "Par rapport au calcul précédent" in section
+    assert "Yves Roux" in section
 
 
 def test_a_solving_plan_shows_its_progress_box_and_a_reload_link() -> None:
@@ -747,3 +784,253 @@ def test_preparation_page_links_coordinators_to_the_planning_pages() -> None:
     driver = UserFactory(role=Role.DRIVER, territory=cycle.territory)
     html = get_html(client_for(driver), reverse("preparation:index"))
     assert reverse("planning:index") not in html
+
+
+# --- posts through the real services ----------------------------------------------------------
+
+
+@pytest.fixture
+def computed(settings):  # type: ignore[no-untyped-def]
+    """A computed draft of two routes: two vans of 3 crates for 5 one-crate orders.
+
+    The loads are 3 and 2 crates: any stop moved into the full route is refused (capacity),
+    a one-crate stop moved from the full route to the other is allowed.
+    """
+    from logistics.services import plan_compute
+
+    settings.LOGISTICS_PLAN_TIME_LIMIT_S = 1
+    cycle = build_cycle(vans=2, crates=3)
+    plan = plan_compute(cycle_id=cycle.pk, time_limit=1).plan
+    assert plan.routes.count() == 2
+    return cycle, plan
+
+
+def _routes_by_load(plan: DeliveryPlan) -> tuple[PlanRoute, PlanRoute]:
+    routes = sorted(
+        plan.routes.all(),
+        key=lambda r: sum(
+            s.manifest.get("crates", 0) for s in r.stops.filter(kind=StopKind.DELIVERY)
+        ),
+    )
+    return routes[1], routes[0]  # full, lighter
+
+
+def _one_crate_drop(route: PlanRoute) -> PlanStop:
+    return next(
+        s
+        for s in route.stops.filter(kind=StopKind.DELIVERY).order_by("position")
+        if s.manifest.get("crates") == 1
+    )
+
+
+@pytest.mark.solver
+def test_compute_post_queues_the_solve_and_comes_back_to_the_computed_plan(
+    settings, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    settings.LOGISTICS_PLAN_TIME_LIMIT_S = 1
+    cycle = build_cycle(vans=2, crates=3)
+    client = client_for(coordinator(cycle))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(plan_url(cycle, "plan_compute"), {"version": ""})
+    assert response.status_code == 302
+    assert response["Location"] == f"{plan_url(cycle)}#calcul"
+    plan = DeliveryPlan.objects.get(cycle=cycle)
+    assert plan.solve_state == SolveState.DONE
+    assert plan.routes.count() == 2
+    page = client.get(response["Location"])
+    html = unescape(page.content.decode())
+    assert "Le calcul des tournées est lancé." in html
+    assert "Recalculer" in html
+    assert "Paul Martin" in html and "Nadia Martin" in html
+    # A stale page may not recompute over what someone did since.
+    before = rows_of(plan)
+    assert (
+        _post_refused(client, plan_url(cycle, "plan_compute"), {"version": plan.version - 1}, cycle)
+        == "Le plan a été modifié par quelqu'un d'autre depuis que vous l'avez ouvert : "
+        "rechargez la page."
+    )
+    assert rows_of(plan) == before
+
+
+@pytest.mark.solver
+def test_a_move_is_done_or_refused_with_the_checker_reason(computed) -> None:  # type: ignore[no-untyped-def]
+    cycle, plan = computed
+    full, lighter = _routes_by_load(plan)
+    client = client_for(coordinator(cycle))
+    url = plan_url(cycle, "stop_move")
+
+    intruder = lighter.stops.filter(kind=StopKind.DELIVERY).first()
+    before = rows_of(plan)
+    message = _post_refused(
+        client,
+        url,
+        {"stop": intruder.pk, "route": full.pk, "position": 1, "version": plan.version},
+        cycle,
+    )
+    assert "caisses" in message or "charge" in message, message
+    assert rows_of(plan) == before
+
+    mover = _one_crate_drop(full)
+    response = client.post(
+        url, {"stop": mover.pk, "route": lighter.pk, "position": 1, "version": plan.version}
+    )
+    assert response["Location"] == f"{plan_url(cycle)}#etape-{mover.pk}"
+    mover.refresh_from_db()
+    assert (mover.route_id, mover.position) == (lighter.pk, 1)
+    plan.refresh_from_db()
+    assert plan.version == before[0] + 1
+    html = unescape(client.get(plan_url(cycle)).content.decode())
+    assert "L'étape a été déplacée." in html
+
+
+@pytest.mark.solver
+def test_a_stale_move_says_so_and_keeps_the_choice_on_the_latest_plan(computed) -> None:  # type: ignore[no-untyped-def]
+    cycle, plan = computed
+    full, lighter = _routes_by_load(plan)
+    mover = _one_crate_drop(full)
+    client = client_for(coordinator(cycle))
+    stale = plan.version  # the version the coordinator's page was read at
+    # Someone else locks a route meanwhile: the version moves on.
+    client.post(
+        plan_url(cycle, "route_lock"), {"route": full.pk, "locked": "1", "version": plan.version}
+    )
+    client.post(
+        plan_url(cycle, "route_lock"),
+        {"route": full.pk, "locked": "0", "version": plan.version + 1},
+    )
+    client.get(plan_url(cycle))  # their own success messages
+    before = rows_of(plan)
+    response = client.post(
+        plan_url(cycle, "stop_move"),
+        {"stop": mover.pk, "route": lighter.pk, "position": "2", "version": stale},
+    )
+    assert response.status_code == 302
+    location = response["Location"]
+    assert location.startswith(f"{plan_url(cycle)}?reprendre=deplacer&etape={mover.pk}")
+    assert f"tournee={lighter.pk}" in location and "position=2" in location
+    assert rows_of(plan) == before
+    page = client.get(location)
+    html = unescape(page.content.decode())
+    assert "Le plan a été modifié par quelqu'un d'autre" in html
+    row = html[html.index(f'id="etape-{mover.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert '<details class="move" open>' in row
+    assert f'<option value="{lighter.pk}" selected>' in row
+    assert 'name="position" inputmode="numeric" size="3" required value="2"' in row
+    assert f'name="version" value="{before[0]}"' in row  # the latest version, to try again
+
+
+@pytest.mark.solver
+def test_unknown_or_foreign_stop_and_route_ids_are_refused(computed) -> None:  # type: ignore[no-untyped-def]
+    cycle, plan = computed
+    other_cycle = build_cycle()
+    foreign = store_plan(other_cycle)
+    foreign_stop = PlanStop.objects.filter(route__plan=foreign, kind=StopKind.DELIVERY).first()
+    full, _lighter = _routes_by_load(plan)
+    stop = _one_crate_drop(full)
+    client = client_for(UserFactory(role=Role.COORDINATOR, territory=None, is_superuser=True))
+    url = plan_url(cycle, "stop_move")
+    before = rows_of(plan)
+    cases = [
+        ({"stop": 999999, "route": full.pk}, "Cette étape n'existe pas dans ce plan."),
+        ({"stop": foreign_stop.pk, "route": full.pk}, "Cette étape n'existe pas dans ce plan."),
+        ({"stop": stop.pk, "route": 999999}, "Cette tournée n'existe pas dans ce plan."),
+        (
+            {"stop": stop.pk, "route": foreign_stop.route_id},
+            "Cette tournée n'existe pas dans ce plan.",
+        ),
+    ]
+    for data, expected in cases:
+        posted = {**data, "position": 1, "version": plan.version}
+        assert _post_refused(client, url, posted, cycle) == expected, data
+    depot = plan.routes.first().stops.get(position=0)
+    assert (
+        _post_refused(
+            client,
+            url,
+            {"stop": depot.pk, "route": full.pk, "position": 1, "version": plan.version},
+            cycle,
+        )
+        == "Seules les livraisons et les enlèvements peuvent changer de tournée."
+    )
+    assert rows_of(plan) == before
+
+
+@pytest.mark.solver
+def test_lock_then_unlock_a_route(computed) -> None:  # type: ignore[no-untyped-def]
+    cycle, plan = computed
+    route = plan.routes.order_by("position").first()
+    client = client_for(coordinator(cycle))
+    url = plan_url(cycle, "route_lock")
+    stale = plan.version
+    response = client.post(url, {"route": route.pk, "locked": "1", "version": stale})
+    assert response["Location"] == f"{plan_url(cycle)}#tournee-{route.pk}"
+    route.refresh_from_db()
+    assert route.locked is True
+    html = unescape(client.get(plan_url(cycle)).content.decode())
+    assert "La tournée est verrouillée." in html
+    assert "Déverrouiller" in html
+    # A stale lock form changes nothing.
+    before = rows_of(plan)
+    assert _post_refused(
+        client, url, {"route": route.pk, "locked": "0", "version": stale}, cycle
+    ).startswith("Le plan a été modifié")
+    assert rows_of(plan) == before
+    client.post(url, {"route": route.pk, "locked": "0", "version": before[0]})
+    route.refresh_from_db()
+    assert route.locked is False
+
+
+@pytest.mark.solver
+def test_unserved_decision_then_publish(computed) -> None:  # type: ignore[no-untyped-def]
+    cycle, plan = computed
+    DeliveryPlan.objects.filter(pk=plan.pk).update(
+        unserved=[
+            {
+                "place": "relay:nowhere",
+                "code": "capacity",
+                "reason_fr": "Trop lourd.",
+                "decision": None,
+            }
+        ]
+    )
+    plan.refresh_from_db()
+    client = client_for(coordinator(cycle))
+    html = get_html(client, plan_url(cycle))
+    assert "relay:nowhere" in html  # a place the territory does not know: its key
+    publish_url = plan_url(cycle, "plan_publish")
+    decide_url = plan_url(cycle, "unserved_decide")
+    before = rows_of(plan)
+    message = _post_refused(client, publish_url, {"version": plan.version}, cycle)
+    assert message.startswith("Décidez d'abord du sort des étapes non desservies")
+    for data, expected in [
+        (
+            {"place": "relay:nowhere", "decision": "demain"},
+            "Choisissez « un autre véhicule », « un autre jour » ou « retrait au dépôt ».",
+        ),
+        (
+            {"place": "relay:ailleurs", "decision": "other_day"},
+            "Ce lieu n'est pas dans la liste des étapes non desservies du plan.",
+        ),
+    ]:
+        assert (
+            _post_refused(client, decide_url, {**data, "version": plan.version}, cycle) == expected
+        )
+    assert rows_of(plan) == before
+
+    response = client.post(
+        decide_url, {"place": "relay:nowhere", "decision": "other_day", "version": plan.version}
+    )
+    assert response["Location"] == f"{plan_url(cycle)}#non-desservies"
+    plan.refresh_from_db()
+    assert plan.unserved[0]["decision"] == "other_day"
+    html = get_html(client, plan_url(cycle))
+    assert "La décision est enregistrée." in html
+    assert "Décision : Un autre jour" in html
+
+    response = client.post(publish_url, {"version": plan.version})
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.PUBLISHED
+    html = get_html(client, response["Location"])
+    assert "Le plan est publié : les chauffeurs voient leurs tournées." in html
+    assert "move-form" not in html
