@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection, connections
 from django.utils import timezone
 
 from logistics import services
@@ -289,3 +291,55 @@ def test_with_every_vehicle_locked_the_rest_is_left_unserved() -> None:
     assert plan.routes.count() == 2
     assert served == {"relay:mairie-loos", "relay:poste-lens", "relay:poste-lievin"}
     assert [(u["place"], u["code"]) for u in plan.unserved] == [("relay:gare-lens", "not_routed")]
+
+
+# --- crashes and other connections -----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_unexpected_error_marks_the_plan_failed_and_the_task_answers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world = _world_with_van()
+    plan = plan_compute(cycle_id=world.cycle.pk, time_limit=1).plan
+    stops = list(PlanStop.objects.filter(route__plan=plan).values_list("pk", flat=True))
+
+    def broken(**kwargs: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(services, "solution_stabilise", broken)
+    result = plan_compute_task.apply(args=[world.cycle.pk, 1]).get()
+    assert result["ok"] is False and result["code"] == "solve_crashed"
+    plan = DeliveryPlan.objects.get(pk=plan.pk)
+    assert plan.solve_state == SolveState.FAILED
+    assert plan.solve_error["code"] == "solve_crashed"
+    assert list(PlanStop.objects.filter(route__plan=plan).values_list("pk", flat=True)) == stops
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_progress_is_visible_to_other_connections_during_the_solve(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert connection.vendor == "postgresql"
+    world = _world_with_van()
+    seen: list[tuple[str, dict[str, Any]]] = []
+    write = services._Progress.write
+
+    def read_elsewhere(plan_id: int) -> None:
+        try:
+            plan = DeliveryPlan.objects.get(pk=plan_id)
+            seen.append((plan.solve_state, plan.progress))
+        finally:
+            connections.close_all()
+
+    def spy(self: services._Progress, **fields: Any) -> None:
+        write(self, **fields)
+        reader = threading.Thread(target=read_elsewhere, args=(self.plan_id,))
+        reader.start()
+        reader.join(timeout=30)
+
+    monkeypatch.setattr(services._Progress, "write", spy)
+    plan_compute(cycle_id=world.cycle.pk, time_limit=1)
+    assert seen and all(state == SolveState.RUNNING for state, _p in seen)
+    assert any(p["best_cost"] is not None for _state, p in seen)
