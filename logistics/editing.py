@@ -42,7 +42,7 @@ from logistics.editing_errors import (
     UnservedUnknown,
     VehicleUnavailable,
 )
-from logistics.errors import MissingCoordinates
+from logistics.errors import MissingCoordinates, RoutingFailed
 from logistics.models import (
     DeliveryPlan,
     Depot,
@@ -56,10 +56,12 @@ from logistics.selectors import PlanningProblem, cycle_consolidate, moment, plan
 from logistics.stability import place_names, place_of
 from logistics.vrp import model as vrp
 from logistics.vrp.checker import CheckReport, check_routes
+from logistics.vrp.errors import VrpError
 from logistics.vrp.timing import RouteTimer, RouteTiming
 from marche.accounts.models import Role
 from marche.core.locking import locking_atomic
 from marche.core.mail import email_enqueue
+from marche.core.numbers import InvalidId, parse_id
 from marche.orders.models import Order
 from marche.orders.selectors import HANDED_OVER
 
@@ -84,10 +86,7 @@ def decision_labels() -> dict[str, str]:
 
 def _allowed(*, plan_id: Any, by: Any) -> DeliveryPlan:
     """The plan, if ``by`` coordinates its territory (or is a superuser, or the system)."""
-    try:
-        pk = int(plan_id)
-    except (TypeError, ValueError):
-        raise PlanNotFound() from None
+    pk = _id(plan_id, PlanNotFound)
     plan = DeliveryPlan.objects.select_related("cycle__territory").filter(pk=pk).first()
     if plan is None:
         raise PlanNotFound()
@@ -146,8 +145,8 @@ def plan_stop_move(
     in the same transaction as the version check.
     """
     plan = _allowed(plan_id=plan_id, by=by)
-    stop_pk = _int(stop_id, StopNotFound)
-    route_pk = _int(route_id, RouteNotFound)
+    stop_pk = _id(stop_id, StopNotFound)
+    route_pk = _id(route_id, RouteNotFound)
     index = _int(position, InvalidPosition)
     with locking_atomic():
         plan = _locked(plan, version)
@@ -178,19 +177,26 @@ def plan_stop_move(
             source.pk == target.pk
         ):
             return plan  # the same place: nothing to do
-        built = plan_problem_build(consolidation=cycle_consolidate(cycle=plan.cycle))
-        engine = _engine(built, affected, before, rows)
-        orders = [(route, after[route.pk]) for route in affected]
-        report = check_routes(
-            engine.problem,
-            [(route.vehicle.slug, 0, engine.expand(visits)) for route, visits in orders],
-            built.provider,
-        )
-        timer = RouteTimer(engine.problem, built.provider)
-        timings = {
-            route.pk: timer.time(route.vehicle.slug, engine.expand(visits))
-            for route, visits in orders
-        }
+        try:
+            built = plan_problem_build(consolidation=cycle_consolidate(cycle=plan.cycle))
+            engine = _engine(built, affected, before, rows)
+            orders = [(route, after[route.pk]) for route in affected]
+            report = check_routes(
+                engine.problem,
+                [(route.vehicle.slug, 0, engine.expand(visits)) for route, visits in orders],
+                built.provider,
+            )
+            timer = RouteTimer(engine.problem, built.provider)
+            timings = {
+                route.pk: timer.time(route.vehicle.slug, engine.expand(visits))
+                for route, visits in orders
+            }
+        except VrpError as error:  # the distances' server is down, for instance
+            raise RoutingFailed(
+                _("Le déplacement n'a pas pu être vérifié : %(reason)s")
+                % {"reason": error.message},
+                code=error.code,
+            ) from error
         if not report.ok:
             raise MoveRefused(_refusal(report, engine, timings, built, plan))
         PlanStop.objects.filter(route__in=affected).update(position=F("position") + ASIDE)
@@ -209,7 +215,15 @@ def _int(value: Any, error: type[Exception]) -> int:
         raise error()
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
+        raise error() from None
+
+
+def _id(value: Any, error: type[Exception]) -> int:
+    """A row id as people or forms send it; anything else is the row not found."""
+    try:
+        return parse_id(value)
+    except InvalidId:
         raise error() from None
 
 
@@ -693,7 +707,7 @@ def _route_write(
 def plan_route_lock(*, plan_id: int, route_id: int, locked: bool, version: int, by: Any) -> Any:
     """Lock or unlock a route: a locked route is kept as it is when the plan is recomputed."""
     plan = _allowed(plan_id=plan_id, by=by)
-    route_pk = _int(route_id, RouteNotFound)
+    route_pk = _id(route_id, RouteNotFound)
     with locking_atomic():
         plan = _locked(plan, version)
         route = plan.routes.filter(pk=route_pk).first()

@@ -47,6 +47,7 @@ from logistics.models import (
 )
 from logistics.vrp.timing import RouteTimer
 from marche.accounts.models import Role
+from marche.errors import DomainError
 from marche.relays.models import RelayPoint
 from tests.factories import TerritoryFactory, UserFactory
 from tests.logistics.test_delivery_plan import build_cycle
@@ -381,6 +382,9 @@ def test_moves_into_or_out_of_a_locked_route_are_refused() -> None:
         ({"position": "x"}, InvalidPosition, "invalid_position"),
         ({"stop_id": 999999}, StopNotFound, "stop_not_found"),
         ({"stop_id": "deux"}, StopNotFound, "stop_not_found"),
+        ({"stop_id": 10**30}, StopNotFound, "stop_not_found"),
+        ({"stop_id": None}, StopNotFound, "stop_not_found"),
+        ({"position": 10**30}, InvalidPosition, "invalid_position"),
         ({"route_id": 999999}, Exception, "route_not_found"),
         ({"stop_id": "depot"}, StopNotMovable, "stop_not_movable"),
         ({"plan_id": 999999}, Exception, "plan_not_found"),
@@ -789,4 +793,23 @@ def test_a_move_past_the_end_of_the_shift_is_refused_with_the_hours() -> None:
     message = refused.value.message
     assert message.startswith("Le véhicule « Triporteur 1 » rentrerait au dépôt à 8 h 5")
     assert message.endswith(", après la fin de son service à 8 h 45.")
+    assert rows(plan) == before
+
+
+@pytest.mark.django_db
+def test_a_routing_server_down_refuses_the_move_clearly_and_changes_nothing(settings) -> None:
+    plan = build_plan()
+    settings.LOGISTICS_OSRM_URL = "http://127.0.0.1:9"
+    before = rows(plan)
+    with pytest.raises(DomainError) as refused:
+        plan_stop_move(
+            plan_id=plan.pk,
+            stop_id=stop("relay:poste-lens").pk,
+            route_id=route_of("trike-1").pk,
+            position=1,
+            version=1,
+            by=coordinator(plan),
+        )
+    assert refused.value.code == "osrm_unavailable"
+    assert refused.value.message.startswith("Le déplacement n'a pas pu être vérifié : ")
     assert rows(plan) == before
