@@ -193,6 +193,12 @@ class StopLine:
     def kg_label(self) -> str:
         return kg_label(self.kg)
 
+    @property
+    def phone(self) -> str:
+        """The phone number found in the contact, as written there."""
+        match = PHONE.search(self.contact)
+        return match.group(0) if match else ""
+
 
 @dataclass(frozen=True)
 class RouteSheet:

@@ -57,6 +57,7 @@ def test_the_driver_sees_today_s_round_and_opens_it(world: DriverWorld) -> None:
     assert "prévue à 08:45" in html
     assert "Place de la République, 62750 Loos-en-Gohelle" in html
     assert 'href="tel:0321698877"' in html
+    assert "Appeler le 03 21 69 88 77" in html
     assert 'href="geo:50.457900,2.793300"' in html
     assert (
         'href="https://www.openstreetmap.org/?mlat=50.457900&amp;mlon=2.793300'

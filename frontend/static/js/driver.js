@@ -20,6 +20,7 @@
   var STORE = "checkoffs";
   var RETRY_MS = 30000;
   var sending = false;
+  var flushAgain = false;
   var retryTimer = null;
 
   function label(name) {
@@ -50,7 +51,9 @@
     navigator.serviceWorker
       .register(root.getAttribute("data-sw-url"), { scope: root.getAttribute("data-sw-scope") })
       .catch(function () { /* no service worker: the page still works online */ });
-    if (!("caches" in window) || !navigator.onLine) return;
+    // Once the worker controls the page it keeps the page and assets fresh by itself; the
+    // first visit (not controlled yet) puts them in its cache from here.
+    if (!("caches" in window) || !navigator.onLine || navigator.serviceWorker.controller) return;
     caches.open(CACHE).then(function (cache) {
       return Promise.all(assetUrls().map(function (url) {
         return fetch(url, { credentials: "same-origin" }).then(function (response) {
@@ -200,8 +203,14 @@
   }
 
   function flush() {
-    if (sending || !navigator.onLine) return Promise.resolve();
+    if (!navigator.onLine) return Promise.resolve();
+    if (sending) {
+      // Queued while a send runs: sent right after it, not at the next retry.
+      flushAgain = true;
+      return Promise.resolve();
+    }
     sending = true;
+    flushAgain = false;
     return queueAll().then(function (items) {
       var chain = Promise.resolve(true);
       items.forEach(function (item) {
@@ -231,6 +240,7 @@
       return chain;
     }).then(refreshQueue).then(function () {
       sending = false;
+      if (flushAgain) return flush();
     }, function () {
       sending = false;
     });
