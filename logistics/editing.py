@@ -58,12 +58,11 @@ from logistics.vrp import model as vrp
 from logistics.vrp.checker import CheckReport, check_routes
 from logistics.vrp.errors import VrpError
 from logistics.vrp.timing import RouteTimer, RouteTiming
-from marche.accounts.models import Role
 from marche.core.locking import locking_atomic
 from marche.core.mail import email_enqueue
 from marche.core.numbers import InvalidId, parse_id
 from marche.orders.models import Order
-from marche.orders.selectors import HANDED_OVER
+from marche.orders.selectors import HANDED_OVER, user_can_see_territory, user_is_coordinator
 
 KM = Decimal("0.001")
 MOVABLE = (StopKind.DELIVERY, StopKind.PICKUP)
@@ -85,18 +84,23 @@ def decision_labels() -> dict[str, str]:
 
 
 def _allowed(*, plan_id: Any, by: Any) -> DeliveryPlan:
-    """The plan, if ``by`` coordinates its territory (or is a superuser, or the system)."""
+    """The plan, if ``by`` coordinates its territory (or is a superuser, or the system).
+
+    The rule of the preparation pages: a coordinator bound to a territory edits its plans
+    only, an unbound one those of every territory.
+    """
     pk = _id(plan_id, PlanNotFound)
     plan = DeliveryPlan.objects.select_related("cycle__territory").filter(pk=pk).first()
     if plan is None:
         raise PlanNotFound()
     if by is None:
         return plan
-    if not getattr(by, "is_authenticated", False) or not getattr(by, "is_active", False):
-        raise NotAllowed()
-    if by.is_superuser:
-        return plan
-    if by.role == Role.COORDINATOR and by.territory_id == plan.cycle.territory_id:
+    if (
+        getattr(by, "is_authenticated", False)
+        and by.is_active
+        and user_is_coordinator(user=by)
+        and user_can_see_territory(user=by, territory_id=plan.cycle.territory_id)
+    ):
         return plan
     raise NotAllowed()
 

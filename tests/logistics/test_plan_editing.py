@@ -450,6 +450,14 @@ def test_only_coordinators_of_the_territory_and_superusers_edit() -> None:
         ).version
         == 2
     )
+    # A coordinator bound to no territory coordinates them all (as on the preparation pages).
+    unbound = _user("unbound@example.test", Role.COORDINATOR)
+    assert (
+        plan_route_lock(
+            plan_id=plan.pk, route_id=route_of("van-1").pk, locked=False, version=2, by=unbound
+        ).version
+        == 3
+    )
 
 
 @pytest.mark.concurrency
