@@ -135,9 +135,10 @@ def test_keeper_sees_the_current_pickup_with_short_names_amounts_and_means(shop)
     assert "27,55" in html or str(shop.alice.total).replace(".", ",") in html
     assert 'name="means" value="cash"' in html and 'name="means" value="cheque"' in html
     assert ">Remis</button>" in html
+    assert '<a href="/relais/">Retraits</a>' in html  # the keeper's way back here
     # Bob's order is for the Poste: not on the Mairie's page.
     assert shop.bob.reference not in html
-    assert "0 remise sur 1 commande" in html
+    assert "Remises : 0 sur 1 commande" in html
 
 
 def test_pickup_orders_selector_rows_and_counts(shop) -> None:
@@ -174,7 +175,7 @@ def test_search_by_reference_or_name(shop) -> None:
     assert ref not in html
     assert "Aucune commande ne correspond à « zorro »." in html
     # The counts are the whole pickup's, whatever the search.
-    assert "0 remise sur 1 commande" in html
+    assert "Remises : 0 sur 1 commande" in html
 
 
 def test_page_queries_do_not_grow_with_orders(shop, django_assert_max_num_queries) -> None:
@@ -277,7 +278,7 @@ def test_keeper_hands_over_a_pay_at_pickup_order_and_the_payment_is_recorded(
     ]
     html = client.get(page_url(relay)).content.decode()
     assert "Déjà remis" in html and "payé en chèque" in html
-    assert "1 remise sur 1 commande" in html
+    assert "Remises : 1 sur 1 commande" in html
 
 
 def test_double_tap_or_replay_changes_nothing(shop) -> None:
@@ -709,10 +710,11 @@ def _split_codes(runs, cell):
     return matrices
 
 
-def test_packing_list_pdf_draws_each_orders_qr(shop, settings) -> None:
+def test_packing_list_pdf_draws_each_orders_qr(shop, settings, artifacts_dir) -> None:
     settings.MARCHE_SITE_URL = "https://marche.example.org"
     packing_list = packing_list_for_relay(relay_point=shop.prep.mairie, cycle=shop.prep.cycle)
     content = exports.packing_list_pdf(packing_list)
+    (artifacts_dir / "relay-keeper-packing-list.pdf").write_bytes(content)
     ref = shop.alice.reference
     url = f"https://marche.example.org/relais/commande/{ref}/"
     assert pdf_qr_matrices(content) == [expected_matrix(url, 0)]
