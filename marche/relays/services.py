@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import F
 
 from marche.accounts.models import User
+from marche.core.locking import locking_atomic
 from marche.orders.models import Order, OrderStatus
 from marche.payments.methods import PayAtPickup
 from marche.payments.models import Payment, PaymentStatus
@@ -113,31 +114,38 @@ def relay_order_hand_over(
 
     The order is looked up by its reference among this relay point's orders only, so a form
     forged with another point's reference is refused like an unknown one, and changes
-    nothing. ``order_collect`` checks who records it, locks the order, cashes a
-    pay-at-pickup order (``means``: cash or cheque) and is idempotent: handing over an order
-    already collected (a double tap, a replayed form) changes nothing.
+    nothing. ``order_collect`` checks who records it, cashes a pay-at-pickup order
+    (``means``: cash or cheque) and is idempotent: handing over an order already collected
+    (a double tap, a replayed form) changes nothing.
     """
     reference = clean_text(reference, 20)
-    found = (
-        Order.objects.filter(relay_point=relay_point, reference=reference)
-        .values_list("pk", "status")
-        .first()
-        if reference
-        else None
-    )
-    if found is None:
+    if not reference:
         raise RelayOrderNotFound()
-    order_id, status_before = found
-    order = order_collect(order_id=order_id, means=(means or "").strip() or None, by=by, now=now)
-    already = status_before == OrderStatus.COLLECTED
-    cashed = (
-        None
-        if already
-        else Payment.objects.filter(
-            order=order, method=PayAtPickup.code, status=PaymentStatus.SUCCEEDED
+    # The order row is locked first, as order_collect locks it (marche/orders/locking.py), so
+    # its status read here is the one the handover starts from: of two taps at once, the
+    # second waits and is told the order was already handed over.
+    with locking_atomic():
+        found = (
+            Order.objects.select_for_update()
+            .filter(relay_point=relay_point, reference=reference)
+            .values_list("pk", "status")
+            .first()
         )
-        .exclude(means="")
-        .order_by("-pk")
-        .first()
-    )
+        if found is None:
+            raise RelayOrderNotFound()
+        order_id, status_before = found
+        order = order_collect(
+            order_id=order_id, means=(means or "").strip() or None, by=by, now=now
+        )
+        already = status_before == OrderStatus.COLLECTED
+        cashed = (
+            None
+            if already
+            else Payment.objects.filter(
+                order=order, method=PayAtPickup.code, status=PaymentStatus.SUCCEEDED
+            )
+            .exclude(means="")
+            .order_by("-pk")
+            .first()
+        )
     return HandOver(order=order, already=already, cashed=cashed)

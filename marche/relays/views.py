@@ -113,8 +113,9 @@ def relay_pickup(request: HttpRequest, slug: str) -> HttpResponse:
             .first()
         )
         cycle = next((c for c in cycles if c.pk == order_cycle), None)
+    current = pickup_cycle_current(cycles=cycles, today=today)
     if cycle is None:
-        cycle = pickup_cycle_current(cycles=cycles, today=today)
+        cycle = current
     search = request.GET.get("q", "")
     pickup = (
         relay_pickup_orders(relay_point=relay, cycle=cycle, search=search)
@@ -133,8 +134,7 @@ def relay_pickup(request: HttpRequest, slug: str) -> HttpResponse:
             "relay": relay,
             "cycles": cycles,
             "cycle": cycle,
-            "is_current": cycle is not None
-            and cycle == pickup_cycle_current(cycles=cycles, today=today),
+            "is_current": cycle is not None and cycle == current,
             "pickup": pickup,
             "orders": orders,
             "scanned": scanned,

@@ -718,3 +718,50 @@ def test_packing_list_pdf_draws_each_orders_qr(shop, settings, artifacts_dir) ->
     ref = shop.alice.reference
     url = f"https://marche.example.org/relais/commande/{ref}/"
     assert pdf_qr_matrices(content) == [expected_matrix(url, 0)]
+
+
+# --- two taps at once ------------------------------------------------------------------------
+
+
+@pytest.mark.concurrency
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_taps_hand_over_once(shop) -> None:
+    """Two phones tap "Remis" on the same order at the same instant, one cash, one cheque:
+    one handover, one payment; the other is told it was already handed over."""
+    import threading
+
+    from django.db import connections
+
+    from marche.relays.services import relay_order_hand_over
+
+    barrier = threading.Barrier(2)
+    results: list[tuple[bool, str]] = []
+    errors: list[str] = []
+
+    def tap(means: str) -> None:
+        try:
+            barrier.wait(timeout=30)
+            done = relay_order_hand_over(
+                relay_point=shop.prep.mairie,
+                reference=shop.alice.reference,
+                means=means,
+                by=shop.keeper,
+            )
+            results.append((done.already, done.cashed.means if done.cashed else ""))
+        except Exception as error:  # pragma: no cover - reported by the assertion below
+            errors.append(repr(error))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=tap, args=(means,)) for means in ("cash", "cheque")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted(already for already, _means in results) == [False, True]
+    [winner] = [means for already, means in results if not already]
+    payments = Payment.objects.filter(order=shop.alice, method="pickup")
+    assert list(payments.values_list("status", "means")) == [(PaymentStatus.SUCCEEDED, winner)]
+    assert Order.objects.get(pk=shop.alice.pk).status == OrderStatus.COLLECTED
