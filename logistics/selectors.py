@@ -47,7 +47,7 @@ from marche.accounts.models import User
 from marche.catalog.models import Unit
 from marche.core.models import LocatedModel
 from marche.cycles.models import OrderCycle
-from marche.orders.display import quantity_label
+from marche.orders.display import format_quantity, quantity_label
 from marche.orders.models import LineKind, Order, OrderLine
 from marche.orders.selectors import HANDED_OVER
 from marche.producers.models import Producer
@@ -221,7 +221,11 @@ def _line_quantity(line: OrderLine) -> str:
     if line.kind == LineKind.BASKET:
         count = int(line.count)
         return ngettext("%(count)s panier", "%(count)s paniers", count) % {"count": count}
-    return quantity_label(line.count, line.unit) if line.unit else f"{line.count.normalize()}"
+    if not line.unit:
+        return format_quantity(line.count)
+    if line.variant_id is not None:  # "2 (10 kg)": two items of a 5 kg crate
+        return f"{format_quantity(line.count)} ({quantity_label(line.quantity, line.unit)})"
+    return quantity_label(line.count, line.unit)
 
 
 def cycle_consolidate(*, cycle: OrderCycle) -> Consolidation:

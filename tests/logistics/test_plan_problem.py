@@ -48,10 +48,13 @@ from marche.producers.models import Producer
 from marche.relays.models import RelayOpeningHours, RelayPoint
 from marche.relays.services import pickup_slots_ensure
 from tests.factories import (
+    BasketFactory,
+    BasketItemFactory,
     OfferFactory,
     OrderCycleFactory,
     ProducerFactory,
     ProductFactory,
+    ProductVariantFactory,
     RelayPointFactory,
     UserFactory,
 )
@@ -548,3 +551,46 @@ def test_the_command_publishes_when_asked(monkeypatch: pytest.MonkeyPatch) -> No
     plan = DeliveryPlan.objects.get(cycle=world.cycle)
     assert calls == [(plan.pk, plan.version, None)]
     assert "publié" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_items_read_as_the_driver_needs_them_variants_and_baskets() -> None:
+    world = build_world(chilled=True)
+    crate = ProductVariantFactory(
+        product=world.offers["carrots"].product, name="cagette 5 kg", content=Decimal("5")
+    )
+    basket = BasketFactory(cycle=world.cycle, name="Panier frais")
+    BasketItemFactory(basket=basket, offer=world.offers["yoghurts"], quantity=Decimal("1"))
+    BasketItemFactory(basket=basket, offer=world.offers["carrots"], quantity=Decimal("2"))
+    OrderCycle.objects.filter(pk=world.cycle.pk).update(
+        closes_at=timezone.now() + timedelta(days=1)
+    )
+    user = UserFactory(email="f@example.test", first_name="Zoé", last_name="")
+    cart_set_item(
+        customer=user,
+        cycle_id=world.cycle.pk,
+        count=Decimal("2"),
+        offer_id=world.offers["carrots"].pk,
+        variant_id=crate.pk,
+    )
+    cart_set_item(customer=user, cycle_id=world.cycle.pk, count=Decimal("1"), basket_id=basket.pk)
+    relay = world.relays["poste-lens"]
+    slot = pickup_slots_ensure(relay_point=relay, on=world.cycle.delivery_date)[0]
+    order_place(
+        customer=user,
+        cycle_id=world.cycle.pk,
+        relay_point_id=relay.pk,
+        pickup_slot_id=slot.pk,
+        payment_method="pickup",
+        idempotency_key="f",
+    )
+    lens = {d.place: d for d in cycle_consolidate(cycle=world.cycle).destinations}[
+        "relay:poste-lens"
+    ]
+    order = next(o for o in lens.as_dict()["orders"] if o["customer"] == "Zoé")
+    assert order["items"] == [
+        {"name": "Carottes — cagette 5 kg", "quantity": "2 (10 kg)", "cold": False},
+        {"name": "Panier frais", "quantity": "1 panier", "cold": True},
+    ]
+    assert (order["baskets"], order["lines"], order["cold_items"]) == (1, 2, 1)
+    assert order["kg"] == 13.0  # 10 kg of crates, 2 kg of carrots and 1 kg of yoghurts
