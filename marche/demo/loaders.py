@@ -304,6 +304,11 @@ def _link_account(*, user: User, item: dict[str, Any], territory: Territory) -> 
         )
     if "canteen" in item:
         Canteen.objects.get(territory=territory, slug=item["canteen"]).managers.add(user)
+    if "relay_point" in item:
+        relay = RelayPoint.objects.filter(territory=territory, slug=item["relay_point"]).first()
+        if relay is None:
+            raise DemoSpecError(f"Compte {item['email']} : point relais inconnu")
+        relay.keepers.add(user)
 
 
 def _load_cycle(

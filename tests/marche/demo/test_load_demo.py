@@ -91,8 +91,9 @@ EXPECTED_COUNTS = {
     "Vehicle": 4,
     # Each of the 4 vehicles has its driver from Monday to Saturday.
     "DriverShift": 24,
-    # A household, a solidarity household, a farmer, a canteen manager, 4 drivers, a coordinator.
-    "User": 9,
+    # A household, a solidarity household, a farmer, a canteen manager, 4 drivers, a relay
+    # point's keeper, a coordinator.
+    "User": 10,
     "CycleSchedule": 1,
     "OrderCycle": 1,
     # Delivered on 3 December: 20 products less strawberries, lettuce, parsley, chives.
@@ -177,6 +178,8 @@ def test_one_account_per_role_linked_to_what_it_acts_on() -> None:
     assert list(farmer.producers.values_list("slug", flat=True)) == ["ferme-du-chemin-vert"]
     manager = User.objects.get(role=Role.CANTEEN_MANAGER)
     assert list(manager.managed_canteens.values_list("slug", flat=True)) == ["college-rene-cassin"]
+    keeper = User.objects.get(role=Role.RELAY_KEEPER)
+    assert list(keeper.kept_relay_points.values_list("slug", flat=True)) == ["loos-bureau-de-poste"]
     assert all(user.check_password(DEMO_PASSWORD) for user in User.objects.all())
     assert list(User.objects.filter(is_staff=True).values_list("role", flat=True)) == [
         "coordinator"

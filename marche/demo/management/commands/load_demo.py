@@ -14,10 +14,10 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from marche.accounts.models import Role
-from marche.orders.selectors import HANDED_OVER
 from marche.demo.due_cycle import HOUSEHOLD_EMAIL, demo_load_due_cycle
 from marche.demo.loaders import DEMO_PASSWORD, demo_load_marketplace
 from marche.demo.spec import DEFAULT_SPEC, DemoSpec, DemoSpecError
+from marche.orders.selectors import HANDED_OVER
 
 
 class Command(BaseCommand):
@@ -94,7 +94,7 @@ class Command(BaseCommand):
         if due is not None:
             households = due.orders.values("customer").distinct().count()
             self.stdout.write(
-                f"  {str(Role.HOUSEHOLD.label):<{width}}  {HOUSEHOLD_EMAIL.format(number=1)} à "
+                f"  {Role.HOUSEHOLD.label!s:<{width}}  {HOUSEHOLD_EMAIL.format(number=1)} à "
                 f"{HOUSEHOLD_EMAIL.format(number=households)} ({households} foyers inventés, "
                 "une commande chacun dans le cycle à planifier)"
             )
