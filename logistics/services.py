@@ -318,6 +318,9 @@ def plan_compute(
     progress.write(solve_state=SolveState.RUNNING, solve_error={})
     try:
         solution = _solve(built, seconds, progress)
+        progress.elapsed = solution.stats.seconds
+        if progress.best_cost is None and solution.routes:
+            progress.best_cost = solution.cost
         solution, stable_changes = solution_stabilise(
             problem=built.problem,
             provider=built.provider,

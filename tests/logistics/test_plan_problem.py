@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -14,6 +15,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from logistics.errors import (
+    DriverShiftOutsideService,
     MissingCoordinates,
     VehicleWithoutDriver,
     WindowUnreachable,
@@ -594,3 +596,26 @@ def test_items_read_as_the_driver_needs_them_variants_and_baskets() -> None:
     ]
     assert (order["baskets"], order["lines"], order["cold_items"]) == (1, 2, 1)
     assert order["kg"] == 13.0  # 10 kg of crates, 2 kg of carrots and 1 kg of yoghurts
+
+
+@pytest.mark.django_db
+def test_consolidation_reads_in_three_queries_whatever_the_orders(
+    django_assert_num_queries: Any,
+) -> None:
+    world = build_world(chilled=True)
+    # Orders with their customers, their lines (products, farms), opening hours.
+    with django_assert_num_queries(3):
+        consolidation = cycle_consolidate(cycle=world.cycle)
+        assert consolidation.order_count == 4
+
+
+@pytest.mark.django_db
+def test_a_driver_shift_outside_the_vehicle_hours_is_refused() -> None:
+    world = build_world()
+    world.van("van-1", shift=(time(14), time(18)))  # the van serves 8:00-13:00
+    before = counts()
+    with pytest.raises(DriverShiftOutsideService) as raised:
+        plan_compute(cycle_id=world.cycle.pk, time_limit=1)
+    assert raised.value.code == "driver_shift_outside_service"
+    assert "Utilitaire van-1" in raised.value.message
+    assert counts() == before
