@@ -457,7 +457,8 @@ def relay_arrival_notify(*, stop: PlanStop, delivery_date: date) -> list[str]:
     makes a second delivered check-off of the same stop send nothing more. Returns the keys.
     """
     references = manifest_references(stop.manifest)
-    skipped = {ref for ref, crates in (stop.delivered or {}).items() if crates == 0}
+    corrected = stop.delivered if isinstance(stop.delivered, dict) else {}
+    skipped = {ref for ref, crates in corrected.items() if crates == 0}
     orders = (
         Order.objects.filter(
             reference__in=[r for r in references if r not in skipped],

@@ -125,7 +125,10 @@ def test_a_draft_plan_is_not_shown_to_its_driver(db: None) -> None:
     client = _client(world.driver)
     assert client.get(_route_url(world)).status_code == 404
     assert b"Utilitaire 1" not in client.get("/chauffeur/").content
-    assert _client(world.coordinator).get(_route_url(world)).status_code == 200
+    page = _client(world.coordinator).get(_route_url(world))
+    assert page.status_code == 200
+    assert b"brouillon : pas encore publi" in page.content
+    assert b'value="delivered"' not in page.content  # nothing to check off on a draft
 
 
 def test_past_rounds_leave_the_list(db: None) -> None:
