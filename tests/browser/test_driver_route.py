@@ -159,6 +159,9 @@ def test_a_driver_checks_off_offline_and_the_queue_is_sent_once_back_online(
             len([m for m in mail.outbox if m.subject.startswith("Votre panier vous attend")]) == 2
         )
     )
+    page.goto(f"{live_server.url}/chauffeur/")
+    assert "3/3 étapes pointées" in page.locator(".route-card").inner_text()
+    page.screenshot(path=str(artifacts_dir / "driver-home.png"), full_page=True)
     assert blocked == []  # nothing inline, nothing from elsewhere: the site's CSP holds
     arrivals = sorted(
         m.to[0] for m in mail.outbox if m.subject.startswith("Votre panier vous attend")
