@@ -162,6 +162,12 @@ def test_a_driver_checks_off_offline_and_the_queue_is_sent_once_back_online(
     page.goto(f"{live_server.url}/chauffeur/")
     assert "3/3 étapes pointées" in page.locator(".route-card").inner_text()
     page.screenshot(path=str(artifacts_dir / "driver-home.png"), full_page=True)
+    # Logging out forgets the cached rounds (households' names) on the phone.
+    assert page.evaluate("caches.has('marche-chauffeur-v1')") is True
+    with page.expect_navigation():
+        page.get_by_role("button", name="Se déconnecter").click()
+    page.wait_for_load_state()
+    assert page.evaluate("caches.has('marche-chauffeur-v1')") is False
     assert blocked == []  # nothing inline, nothing from elsewhere: the site's CSP holds
     arrivals = sorted(
         m.to[0] for m in mail.outbox if m.subject.startswith("Votre panier vous attend")

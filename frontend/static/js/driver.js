@@ -311,12 +311,24 @@
     });
   }
 
+  // Logging out from a driver's page forgets the cached rounds (they hold households'
+  // names); check-offs still waiting stay queued and are sent at the next login.
+  function forgetOnLogout(event) {
+    var form = event.target;
+    if (!form.matches || !form.matches('form[action$="/deconnexion/"]') || !("caches" in window)) {
+      return;
+    }
+    event.preventDefault();
+    caches.delete(CACHE).then(function () { form.submit(); }, function () { form.submit(); });
+  }
+
   // --- start --------------------------------------------------------------------------------
 
   showNetwork();
   window.addEventListener("online", function () { showNetwork(); flush(); });
   window.addEventListener("offline", showNetwork);
   keepOffline();
+  document.addEventListener("submit", forgetOnLogout);
   if (root.getAttribute("data-driver-page") === "route") {
     root.addEventListener("submit", onSubmit);
     refreshQueue().then(refreshFromServer).then(flush);
