@@ -277,6 +277,11 @@ class PlanPage:
         return self.plan is not None and self.plan.status == PlanStatus.PUBLISHED
 
     @property
+    def editable(self) -> bool:
+        """Stops can be moved, routes locked, decisions taken: a draft not being computed."""
+        return self.is_draft and not self.solving
+
+    @property
     def solving(self) -> bool:
         return self.plan is not None and self.plan.solve_state in SOLVING
 

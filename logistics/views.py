@@ -2,9 +2,10 @@
 
 The list of cycles to plan, and one cycle's plan: compute it, see it on a map and in tables,
 move stops, lock routes, decide on unserved stops, publish. Views only parse, check who may
-plan, call one selector or service and render. A refused post comes back on the plan page
+plan, call one selector or service and render. Unreadable input comes back on the plan page
 with its French message (``DomainErrorMiddleware``, through the form's ``next`` field); a
-version conflict comes back with the person's own choice filled in again, on the latest plan.
+refusal of the service (the checker's reason, a version conflict) comes back the same way,
+on the latest plan, with the person's choice filled in again next to the row it was about.
 """
 
 from __future__ import annotations
@@ -45,7 +46,6 @@ from marche.core.numbers import NumberKind, parse_decimal, parse_id
 from marche.cycles.models import OrderCycle
 from marche.errors import DomainError
 
-CONFLICT = "plan_conflict"
 LOCKED = _("La tournée est verrouillée.")
 UNLOCKED = _("La tournée est déverrouillée.")
 POSITION = NumberKind(_("La position"), 0, Decimal("1"), Decimal("999"), "2")
@@ -152,16 +152,20 @@ def _apply(
     retry: dict[str, str] | None = None,
     anchor: str = "",
 ) -> HttpResponse:
-    """Run one edit; on a version conflict, back to the latest plan with the choice kept."""
+    """Run one edit and come back to the plan page, at the edited row.
+
+    A refusal (the checker's reason, a version conflict...) comes back as the red message,
+    on the latest plan, with the person's choice filled in again in the form it came from
+    (``retry``), that form open and its row in view.
+    """
     url = _plan_url(cycle)
     try:
         action()
     except DomainError as error:
-        if error.code != CONFLICT:
-            raise
         messages.error(request, error.message)
-        query = f"?{urlencode(retry)}" if retry else ""
-        return HttpResponseRedirect(f"{url}{query}{anchor}")
+        if not retry:
+            return HttpResponseRedirect(url)
+        return HttpResponseRedirect(f"{url}?{urlencode(retry)}{anchor}")
     messages.success(request, success)
     return HttpResponseRedirect(f"{url}{anchor}")
 
