@@ -414,11 +414,16 @@ def _reason_fr(code: str) -> str:
     return _(reason) if reason else _("Étape non desservie (%(code)s).") % {"code": code}
 
 
-def _unserved(solution: vrp.Solution) -> list[dict[str, Any]]:
-    """One entry per place left out, with the most telling of its stops' codes."""
+def _unserved(built: PlanningProblem, solution: vrp.Solution) -> list[dict[str, Any]]:
+    """One entry per place left out, with the most telling of its stops' codes.
+
+    A farm's share left out (its pickup, its drop, or both) is the farm's entry, with the
+    destinations whose goods stay at the farm.
+    """
     by_place: dict[str, dict[str, Any]] = {}
     for item in solution.unserved:
-        place = stop_place(item.stop_id)
+        share = built.shares.get(item.stop_id)
+        place = share[0] if share else stop_place(item.stop_id)
         known = by_place.get(place)
         if known is None or known["code"] == "pair_partner_unserved":
             by_place[place] = {
@@ -426,7 +431,12 @@ def _unserved(solution: vrp.Solution) -> list[dict[str, Any]]:
                 "code": item.code,
                 "reason_fr": _reason_fr(item.code),
                 "decision": None,
+                **({"destinations": known.get("destinations", [])} if share and known else {}),
             }
+        if share:
+            destinations = by_place[place].setdefault("destinations", [])
+            if share[1] not in destinations:
+                destinations.append(share[1])
     return list(by_place.values())
 
 
@@ -486,7 +496,7 @@ def _plan_store(
         total_km=total_km,
         total_co2_kg=total_co2,
         baseline_km=baseline,
-        unserved=_unserved(solution),
+        unserved=_unserved(built, solution),
         changes=changes,
         solver_stats={**_stats(built, solution), **extra_stats},
         solve_state=SolveState.DONE,

@@ -619,3 +619,22 @@ def test_a_driver_shift_outside_the_vehicle_hours_is_refused() -> None:
     assert raised.value.code == "driver_shift_outside_service"
     assert "Utilitaire van-1" in raised.value.message
     assert counts() == before
+
+
+@pytest.mark.django_db
+def test_a_farm_share_no_vehicle_can_carry_is_one_unserved_entry_for_the_farm() -> None:
+    world = build_world(collected=True, chilled=True)
+    world.van("van-1")  # no cold box
+    plan = plan_compute(cycle_id=world.cycle.pk, time_limit=1).plan
+    assert plan.unserved == [
+        {
+            "place": "farm:terrils",
+            "code": "no_compatible_vehicle",
+            "reason_fr": UNSERVED_REASONS["no_compatible_vehicle"],
+            "decision": None,
+            "destinations": ["relay:mairie-loos"],
+        }
+    ]
+    # The hub's share of Loos (carrots) is delivered all the same.
+    places = set(PlanStop.objects.filter(route__plan=plan).values_list("place", flat=True))
+    assert "relay:mairie-loos" in places and "farm:terrils" not in places
