@@ -33,11 +33,12 @@ from logistics.models import (
     StopKind,
     StopStatus,
 )
+from logistics.selectors import plan_co2_per_basket, plan_km_saved
 from marche.accounts.models import User
 from marche.canteens.models import Canteen
 from marche.cycles.models import OrderCycle
 from marche.errors import NotFound
-from marche.orders.selectors import HANDED_OVER, user_can_see_territory, user_is_coordinator
+from marche.orders.selectors import HANDED_OVER, user_is_coordinator
 from marche.producers.models import Producer
 from marche.relays.models import RelayPoint
 
@@ -75,10 +76,13 @@ def user_may_plan(*, user: User) -> bool:
 
 
 def user_may_plan_cycle(*, user: User, cycle: OrderCycle) -> bool:
-    """A coordinator plans the cycles of their territory (an unbound one, every territory)."""
-    return user_may_plan(user=user) and user_can_see_territory(
-        user=user, territory_id=cycle.territory_id
-    )
+    """Superusers plan every cycle; a coordinator, the cycles of their own territory.
+
+    The same rule as the editing services: a coordinator bound to no territory plans none.
+    """
+    if not user_may_plan(user=user):
+        return False
+    return bool(user.is_superuser or user.territory_id == cycle.territory_id)
 
 
 # --- the list of cycles -----------------------------------------------------------------------
@@ -96,7 +100,7 @@ class CycleRow:
 def cycles_for_planning(*, user: User, now: datetime, limit: int = 24) -> list[CycleRow]:
     """Cycles past their cutoff (closed, or due to close), latest delivery first; two queries.
 
-    A coordinator bound to a territory sees only its cycles, as on the preparation pages.
+    Superusers see every territory's; a coordinator, their territory's (none if unbound).
     """
     cycles = (
         OrderCycle.objects.filter(Q(closes_at__lte=now) | Q(logistics_closing__isnull=False))
@@ -106,7 +110,7 @@ def cycles_for_planning(*, user: User, now: datetime, limit: int = 24) -> list[C
         )
         .order_by("-delivery_date", "-pk")
     )
-    if not user.is_superuser and user.territory_id is not None:
+    if not user.is_superuser:
         cycles = cycles.filter(territory_id=user.territory_id)
     rows = list(cycles[:limit])
     plans = {
@@ -371,11 +375,10 @@ def plan_page(*, cycle: OrderCycle) -> PlanPage:
         if s.stop.kind == StopKind.DELIVERY and isinstance(s.stop.manifest, dict)
     )
     if plan.baseline_km:
-        page.km_saved = plan.baseline_km - plan.total_km
-    if page.orders_count and plan.total_co2_kg:
-        page.co2_per_order_g = (plan.total_co2_kg * 1000 / page.orders_count).quantize(
-            Decimal("1"), rounding=ROUND_HALF_UP
-        )
+        page.km_saved = plan_km_saved(plan=plan)
+    per_basket = plan_co2_per_basket(plan=plan)
+    if per_basket is not None:
+        page.co2_per_order_g = (per_basket * 1000).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
     page.map_data = _map_data(page)
     return page
 
