@@ -161,6 +161,14 @@ def test_a_cycle_past_its_cutoff_with_150_confirmed_orders_over_the_10_relays() 
         load()
     assert snapshot() == before
 
+    # The coordination computes its plan: the demo fleet and its drivers serve every relay.
+    plan = plan_compute(cycle_id=cycle.pk, time_limit=2, now=WEDNESDAY).plan
+    assert plan.unserved == []
+    routes = list(plan.routes.select_related("driver"))
+    assert routes and all(route.driver and route.driver.role == Role.DRIVER for route in routes)
+    served = {stop.place for route in routes for stop in route.stops.filter(kind="delivery")}
+    assert served == {f"relay:{slug}" for slug in per_relay}
+
 
 def test_a_cutoff_a_few_minutes_ahead_lets_the_beat_close_it_then_it_plans(
     tmp_path: Path,
