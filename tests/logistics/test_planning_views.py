@@ -1036,3 +1036,30 @@ def test_unserved_decision_then_publish(computed) -> None:  # type: ignore[no-un
     html = get_html(client, response["Location"])
     assert "Le plan est publié : les chauffeurs voient leurs tournées." in html
     assert "move-form" not in html
+
+
+def test_an_unserved_place_off_every_route_is_on_the_map_and_in_the_list() -> None:
+    cycle = build_cycle()
+    store_plan(
+        cycle,
+        routes=1,
+        stops_per_route=2,
+        unserved=[
+            {
+                "place": "relay:poste-lievin",
+                "code": "time_window",
+                "reason_fr": "Trop loin pour arriver avant l'ouverture.",
+                "decision": None,
+            }
+        ],
+    )
+    response = client_for(coordinator(cycle)).get(plan_url(cycle))
+    (marker,) = [p for p in response.context["page"].map_data["places"] if p["unserved"]]
+    assert marker["key"] == "relay:poste-lievin"
+    assert marker["name"] == "La Poste Liévin"
+    assert (marker["lat"], marker["lon"]) == (50.4234, 2.779)
+    assert marker["labels"] == [
+        "La Poste Liévin : non desservi — Trop loin pour arriver avant l'ouverture."
+    ]
+    html = unescape(response.content.decode())
+    assert "<h3>La Poste Liévin</h3>" in html
