@@ -777,6 +777,9 @@ def test_wagtail_menu_links_coordinators_to_the_planning_pages(rf) -> None:  # t
     assert item.is_shown(request) is True
     request.user = UserFactory(role=Role.DRIVER)
     assert item.is_shown(request) is False
+    admin = UserFactory(role=Role.COORDINATOR, is_superuser=True, is_staff=True)
+    html = client_for(admin).get("/admin/").content.decode()
+    assert reverse("planning:index") in html
 
 
 def test_preparation_page_links_coordinators_to_the_planning_pages() -> None:
