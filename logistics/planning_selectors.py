@@ -38,7 +38,7 @@ from marche.accounts.models import User
 from marche.canteens.models import Canteen
 from marche.cycles.models import OrderCycle
 from marche.errors import NotFound
-from marche.orders.selectors import HANDED_OVER, user_is_coordinator
+from marche.orders.selectors import HANDED_OVER, user_can_see_territory, user_is_coordinator
 from marche.producers.models import Producer
 from marche.relays.models import RelayPoint
 
@@ -76,13 +76,11 @@ def user_may_plan(*, user: User) -> bool:
 
 
 def user_may_plan_cycle(*, user: User, cycle: OrderCycle) -> bool:
-    """Superusers plan every cycle; a coordinator, the cycles of their own territory.
-
-    The same rule as the editing services: a coordinator bound to no territory plans none.
-    """
+    """The preparation pages' rule, as the editing services apply it: a coordinator bound to a
+    territory plans its cycles, an unbound one every territory's, superusers all."""
     if not user_may_plan(user=user):
         return False
-    return bool(user.is_superuser or user.territory_id == cycle.territory_id)
+    return user_can_see_territory(user=user, territory_id=cycle.territory_id)
 
 
 # --- the list of cycles -----------------------------------------------------------------------
@@ -100,7 +98,7 @@ class CycleRow:
 def cycles_for_planning(*, user: User, now: datetime, limit: int = 24) -> list[CycleRow]:
     """Cycles past their cutoff (closed, or due to close), latest delivery first; two queries.
 
-    Superusers see every territory's; a coordinator, their territory's (none if unbound).
+    A coordinator bound to a territory sees its cycles; superusers and unbound ones, all.
     """
     cycles = (
         OrderCycle.objects.filter(Q(closes_at__lte=now) | Q(logistics_closing__isnull=False))
@@ -110,7 +108,7 @@ def cycles_for_planning(*, user: User, now: datetime, limit: int = 24) -> list[C
         )
         .order_by("-delivery_date", "-pk")
     )
-    if not user.is_superuser:
+    if not user.is_superuser and user.territory_id is not None:
         cycles = cycles.filter(territory_id=user.territory_id)
     rows = list(cycles[:limit])
     plans = {
