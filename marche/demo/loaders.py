@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -276,6 +277,9 @@ def _load_canteens(*, spec: DemoSpec, territory: Territory) -> None:
 
 
 def _load_accounts(*, spec: DemoSpec, territory: Territory, today: date) -> None:
+    # One hash for every demo account: the password is public, and hashing it once a
+    # load instead of once an account saves a quarter of a second per account.
+    password = make_password(DEMO_PASSWORD)
     for item in spec.section("accounts"):
         role = Role(item["role"])
         months = item.get("solidarity_months")
@@ -291,7 +295,7 @@ def _load_accounts(*, spec: DemoSpec, territory: Territory, today: date) -> None
                 "solidarity_until": add_months(today, months) if months else None,
             },
         )
-        user.set_password(DEMO_PASSWORD)
+        user.password = password
         user.save(update_fields=["password"])
         _link_account(user=user, item=item, territory=territory)
 
