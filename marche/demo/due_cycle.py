@@ -263,6 +263,7 @@ class _DueOrders:
                     territory=self.cycle.territory,
                     by=coordinator,
                     hours=Decimal(self.draw.choice((4, 6, 8, 10))),
+                    on=self.cycle.delivery_date,
                 )
             quote = self._fill_cart(household, moment)
             relay = self.relay_of_order[index]
@@ -365,11 +366,15 @@ def _coordinator(territory: Territory) -> User:
     return coordinator
 
 
-def _reward(*, household: User, territory: Territory, by: User, hours: Decimal) -> None:
-    """Mannes earned for a lent garden, declared and validated through the ledger services."""
+def _reward(*, household: User, territory: Territory, by: User, hours: Decimal, on: date) -> None:
+    """Mannes earned for a lent garden, declared and validated through the ledger services.
+
+    Keyed by the cycle's delivery day: a demo loaded again another day makes a new cycle
+    whose households earn again (the same key with other hours would be a conflict).
+    """
     if not territory.local_currency_enabled:
         return
-    key = f"demo:{territory.slug}:mannes:due:{household.email}"
+    key = f"demo:{territory.slug}:mannes:due:{on:%Y%m%d}:{household.email}"
     request = manne_reward_declare(
         household=household,
         territory=territory,

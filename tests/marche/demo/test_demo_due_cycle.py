@@ -221,3 +221,20 @@ def test_without_the_option_the_setting_decides(settings) -> None:  # type: igno
         call_command("load_demo", stdout=io.StringIO())
     assert not OrderCycle.objects.filter(schedule__isnull=True).exists()
     assert Order.objects.count() == 0
+
+
+def test_loaded_again_the_next_day_it_adds_that_day_s_cycle(tmp_path: Path) -> None:
+    spec = small_spec(tmp_path, orders=6, manne_share='"1"')
+    with time_machine.travel(WEDNESDAY, tick=False):
+        load(spec=spec)
+    with time_machine.travel(WEDNESDAY + timedelta(days=1), tick=False):
+        load(spec=spec)
+    cycles = OrderCycle.objects.filter(schedule__isnull=True).order_by("delivery_date")
+    assert [c.delivery_date for c in cycles] == [date(2026, 12, 2), date(2026, 12, 3)]
+    for cycle in cycles:
+        orders = Order.objects.filter(cycle=cycle, status=OrderStatus.CONFIRMED)
+        assert orders.count() == 6
+        # The same households paid in mannes both days: each day's reward is its own.
+        assert Payment.objects.filter(order__cycle=cycle, currency="MAN").exists()
+    assert User.objects.filter(email__startswith="foyer0").count() == 6
+    assert ledger_drifts() == []
