@@ -466,6 +466,15 @@ def _manifest_text(stop: PlanStop) -> tuple[str, list[str]]:
             )
             for o in orders
         ]
+        # Farms' goods collected on the round and dropped here (``from_farms``).
+        farms = [f for f in manifest.get("from_farms", []) or [] if isinstance(f, dict)]
+        detail += [
+            _("Produits de %(name)s : %(kg)s")
+            % {"name": f.get("name") or f.get("farm", ""), "kg": _kg(f.get("kg", 0))}
+            for f in farms
+        ]
+        if farms and not count and not crates:
+            return _("Produits des fermes à déposer"), detail
         return " · ".join(parts), detail
     if stop.kind == StopKind.PICKUP:
         collect = [c for c in manifest.get("collect", []) if isinstance(c, dict)]

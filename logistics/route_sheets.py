@@ -169,6 +169,8 @@ class StopLine:
     baskets: int
     kg: Decimal
     cold_items: int
+    # Farms' goods collected on the round and dropped here (name = the farm's).
+    from_farms: tuple[CollectLine, ...] = ()
 
     @property
     def is_checkable(self) -> bool:
@@ -289,6 +291,18 @@ def _collect(manifest: dict[str, Any]) -> tuple[CollectLine, ...]:
     )
 
 
+def _from_farms(manifest: dict[str, Any]) -> tuple[CollectLine, ...]:
+    return tuple(
+        CollectLine(
+            destination=_text(line.get("farm"), 120),
+            name=_text(line.get("name"), 150) or _text(line.get("farm"), 120),
+            kg=_kg(line.get("kg")),
+            cold_items=_int(line.get("cold_items")),
+        )
+        for line in _dicts(manifest.get("from_farms"))
+    )
+
+
 def _load_lines(manifest: dict[str, Any], stops: list[PlanStop]) -> tuple[LoadLine, ...]:
     """The depot's loading order; an entry that is only a place key is filled from its stop."""
     by_place = {stop.place: stop for stop in stops}
@@ -347,6 +361,7 @@ def _stop_line(stop: PlanStop, number: int, zone: ZoneInfo, show_customers: bool
         baskets=_int(manifest.get("baskets")),
         kg=_kg(manifest.get("kg")),
         cold_items=_int(manifest.get("cold_items")),
+        from_farms=_from_farms(manifest),
     )
 
 
@@ -601,7 +616,18 @@ def _stop_manifest(stop: StopLine, styles: dict[str, ParagraphStyle]) -> list[Pa
                     f"&nbsp;&nbsp;– {_esc(item.quantity)} {_esc(item.name)}{cold}", styles["cell"]
                 )
             )
-    if stop.kind == StopKind.DELIVERY and not stop.orders:
+    for line in stop.from_farms:
+        parts.append(
+            Paragraph(
+                _esc(
+                    _("Déposer les produits de %(name)s : %(kg)s")
+                    % {"name": line.name, "kg": kg_label(line.kg)}
+                )
+                + _cold(line.cold_items),
+                styles["cell"],
+            )
+        )
+    if stop.kind == StopKind.DELIVERY and not stop.orders and (stop.crates or not stop.from_farms):
         parts.append(
             Paragraph(
                 _esc(
