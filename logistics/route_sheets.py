@@ -569,7 +569,9 @@ def _cold(count: int) -> str:
 
 
 def _table(data: list[list[object]], widths: list[float]) -> Table:
-    table = Table(data, colWidths=widths, repeatRows=1)
+    # splitInRow: a stop of many orders may be taller than a page; its row then goes on
+    # over the next page instead of failing the whole sheet.
+    table = Table(data, colWidths=widths, repeatRows=1, splitInRow=1)
     table.setStyle(
         TableStyle(
             [
