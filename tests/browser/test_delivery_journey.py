@@ -26,6 +26,7 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from playwright.sync_api import expect
+from pypdf import PdfReader
 
 from logistics.models import (
     CycleClosing,
@@ -155,6 +156,13 @@ def coordinator_plans_and_publishes(
         assert page.locator("path.route-line").count() == routes
         assert "Le calcul des tournées est lancé." in page.locator(".message.success").inner_text()
 
+        # A drop of only farms' goods collected on the round is summed up as such.
+        for stop in PlanStop.objects.filter(route__plan=plan, kind=StopKind.DELIVERY):
+            if stop.manifest.get("from_farms") and not stop.manifest.get("orders"):
+                row = page.locator(f"#etape-{stop.pk}")
+                expect(row).to_contain_text("Produits des fermes à déposer")
+                expect(row).not_to_contain_text("0 caisse")
+
         # Unserved places (none expected with the demo's fleet) are decided before publishing.
         for card in page.locator("[data-unserved].undecided").all():
             card.locator("input[name=decision]").first.check()
@@ -200,12 +208,26 @@ def driver_checks_off_the_round(
         )
         fits(page, PHONE["width"])
         page.screenshot(path=str(shots / f"{name}-load.png"), full_page=False)
+        # The printable sheet names the farms' goods to drop, too.
+        pdf = page.request.get(f"{base}/chauffeur/tournees/{route.pk}/feuille.pdf")
+        assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
+        text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.body())).pages)
+        text = " ".join(text.split())
+        for stop in route.stops.filter(kind=StopKind.DELIVERY):
+            for farm in stop.manifest.get("from_farms", []):
+                assert f"Déposer les produits de {farm['name']}" in text
 
         stops = list(
             route.stops.filter(kind__in=[StopKind.DELIVERY, StopKind.PICKUP]).order_by("position")
         )
         for stop in stops:
             element = page.locator(f"[data-stop='{stop.pk}']")
+            # A drop of farms' goods collected on the round says what to leave, from which farm.
+            farms = stop.manifest.get("from_farms", [])
+            expect(element.locator("[data-from-farm]")).to_have_count(len(farms))
+            if farms and not stop.manifest.get("orders"):
+                assert "0 caisse" not in element.inner_text()
+                assert farms[0]["name"] in element.locator("[data-from-farm]").first.inner_text()
             if offline_stop is not None and stop.pk == offline_stop.pk:
                 context.set_offline(True)
                 page.locator("[data-offline-banner]").wait_for(state="visible")
