@@ -253,6 +253,7 @@ def driver_checks_off_the_round(
             f"{len(stops)}/{len(stops)} étapes pointées" if len(stops) > 1 else "1/1 étape pointée"
         )
         fits(page, PHONE["width"])
+        page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(shots / f"{name}-done.png"), full_page=False)
         wait_for(lambda: StopCheckoff.objects.filter(stop__route=route).count() == len(stops))
     finally:
