@@ -10,11 +10,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Prefetch
+from django.db.models import FilteredRelation, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -199,33 +202,63 @@ def line_weight_kg(line: OrderLine) -> Decimal:
         return line.weight_kg
     if line.estimated_weight_kg is not None:
         return line.estimated_weight_kg
-    if line.unit == Unit.KG:
-        return line.quantity
-    per_unit = settings.LOGISTICS_UNIT_WEIGHT_KG.get(line.unit, "0")
-    return line.quantity * Decimal(str(per_unit))
+    return _unit_weight_kg(line.quantity, line.unit)
 
 
-def _line_chilled(line: OrderLine) -> bool:
-    return line.offer is not None and line.offer.product.is_chilled
+def _unit_weight_kg(quantity: Decimal, unit: str) -> Decimal:
+    if unit == Unit.KG:
+        return quantity
+    per_unit = settings.LOGISTICS_UNIT_WEIGHT_KG.get(unit, "0")
+    return quantity * Decimal(str(per_unit))
 
 
 def customer_short_name(user: User) -> str:
     """The household's name as a driver reads it: first name and initial ("Camille D.")."""
-    first, last = user.first_name.strip(), user.last_name.strip()
+    return _short_name(user.first_name, user.last_name)
+
+
+def _short_name(first_name: str, last_name: str) -> str:
+    first, last = first_name.strip(), last_name.strip()
     if first and last:
         return f"{first} {last[0].upper()}."
     return first or (f"{last[0].upper()}." if last else _("Nom non renseigné"))
 
 
-def _line_quantity(line: OrderLine) -> str:
-    if line.kind == LineKind.BASKET:
-        count = int(line.count)
-        return ngettext("%(count)s panier", "%(count)s paniers", count) % {"count": count}
-    if not line.unit:
-        return format_quantity(line.count)
-    if line.variant_id is not None:  # "2 (10 kg)": two items of a 5 kg crate
-        return f"{format_quantity(line.count)} ({quantity_label(line.quantity, line.unit)})"
-    return quantity_label(line.count, line.unit)
+def _quantity_label(kind: str, count: Decimal, unit: str, variant_quantity: Decimal | None) -> str:
+    """How much of a line, as the driver reads it; ``variant_quantity`` is the line's quantity
+    when it is sold by variant (None otherwise)."""
+    if kind == LineKind.BASKET:
+        baskets = int(count)
+        return ngettext("%(count)s panier", "%(count)s paniers", baskets) % {"count": baskets}
+    if not unit:
+        return format_quantity(count)
+    if variant_quantity is not None:  # "2 (10 kg)": two items of a 5 kg crate
+        return f"{format_quantity(count)} ({quantity_label(variant_quantity, unit)})"
+    return quantity_label(count, unit)
+
+
+# Rows of the consolidation read at a time: the orders of a cycle stream from the database.
+CONSOLIDATION_CHUNK = 5000
+# One row per order and line: the order's columns, then those of the line (all None for an
+# order without lines). The weight is the weighed one, else the estimated one.
+_ROW_COLUMNS = (
+    "pk",
+    "reference",
+    "relay_point_id",
+    "customer__first_name",
+    "customer__last_name",
+    "line__id",
+    "line__parent_id",
+    "line__kind",
+    "line__name",
+    "line__count",
+    "line__quantity",
+    "line__unit",
+    "line__variant_id",
+    "line_weight",
+    "line__producer_id",
+    "line__offer__product__is_chilled",
+)
 
 
 def cycle_consolidate(*, cycle: OrderCycle) -> Consolidation:
@@ -233,75 +266,83 @@ def cycle_consolidate(*, cycle: OrderCycle) -> Consolidation:
 
     Weights are estimates until weighed. A line counts as a cold item when its product is
     chilled (``Product.is_chilled``). Lines of farms collected on the round are not loaded
-    at the hub. Three queries for the orders, one for the opening hours.
+    at the hub. Three queries whatever the orders: the orders with their lines as plain rows
+    (streamed), the relay points with their opening hour, the farms.
     """
-    orders = (
+    rows = (
         Order.objects.filter(cycle=cycle, status__in=HANDED_OVER)
-        .select_related("relay_point", "pickup_slot", "customer")
-        .prefetch_related(
-            Prefetch(
-                "lines",
-                queryset=OrderLine.objects.filter(is_missing=False)
-                .select_related("producer", "offer__product")
-                .order_by("pk"),
-            )
+        .annotate(
+            line=FilteredRelation("lines", condition=Q(lines__is_missing=False)),
+            line_weight=Coalesce("line__weight_kg", "line__estimated_weight_kg"),
         )
-        .order_by("relay_point__slug", "reference")
+        # By relay point id rather than slug: no join on the relay points, whose order is
+        # restored below (the slug order of the database, as when the orders were sorted so).
+        .order_by("relay_point_id", "reference", "line__id")
+        .values_list(*_ROW_COLUMNS)
+        .iterator(chunk_size=CONSOLIDATION_CHUNK)
     )
-    by_relay: dict[int, list[OrderManifest]] = defaultdict(list)
-    relays: dict[int, RelayPoint] = {}
-    slot_starts: dict[int, list[time]] = defaultdict(list)
-    hub_kg: dict[int, Decimal] = defaultdict(Decimal)
-    hub_cold: dict[int, int] = defaultdict(int)
-    farms: dict[str, FarmCollection] = {}
+    by_relay: dict[int, list[OrderManifest]] = {}
+    # Per relay point, per farm id (or None), in order of first appearance: [kg, cold items].
+    shares: dict[int, dict[int | None, list[Any]]] = {}
+    factors: dict[str, Decimal] = {}  # per unit other than kg, the kg of one
+    # The same label, item and name come back often: each is made once.
+    labels: dict[tuple[str, Decimal, str, Decimal | None], str] = {}
+    items_made: dict[tuple[str, str, bool], OrderItem] = {}
+    names: dict[tuple[str, str], str] = {}
+    basket, kilogram = LineKind.BASKET, Unit.KG
     with translation.override(settings.LANGUAGE_CODE):
-        for order in orders:
-            relay = order.relay_point
-            relays[relay.pk] = relay
-            slot_starts[relay.pk].append(order.pickup_slot.starts_at)
-            place = f"relay:{relay.slug}"
-            lines = list(order.lines.all())
-            cold_parents = {line.parent_id for line in lines if _line_chilled(line)}
+        for _order_id, group in groupby(rows, key=itemgetter(0)):
+            lines = list(group)
+            head = lines[0]
+            relay_id = head[2]
+            if head[5] is None:  # an order without lines: one row of its own, line columns empty
+                lines = []
+            cold_parents = {row[6] for row in lines if row[15]}
             kg = Decimal("0")
             cold = 0
             baskets = 0
             items = []
-            for line in lines:
-                if line.parent_id is None:
-                    items.append(
-                        OrderItem(
-                            name=line.name,
-                            quantity=_line_quantity(line),
-                            cold=_line_chilled(line) or line.pk in cold_parents,
-                        )
-                    )
-                if line.kind == LineKind.BASKET:
-                    baskets += int(line.count)
+            relay_shares = shares.setdefault(relay_id, {})
+            for row in lines:
+                (pk, parent_id, kind, name, count, quantity, unit, variant_id, weight) = row[5:14]
+                chilled = bool(row[15])
+                if parent_id is None:
+                    key = (kind, count, unit, quantity if variant_id is not None else None)
+                    label = labels.get(key)
+                    if label is None:
+                        label = labels[key] = _quantity_label(*key)
+                    item_key = (name, label, chilled or pk in cold_parents)
+                    item = items_made.get(item_key)
+                    if item is None:
+                        item = items_made[item_key] = OrderItem(*item_key)
+                    items.append(item)
+                if kind == basket:
+                    baskets += int(count)
                     continue  # its weight is that of its component lines
-                weight = line_weight_kg(line)
-                chilled = _line_chilled(line)
+                if weight is None:
+                    if unit == kilogram:
+                        weight = quantity
+                    else:
+                        factor = factors.get(unit)
+                        if factor is None:
+                            factor = factors[unit] = _unit_weight_kg(Decimal(1), unit)
+                        weight = quantity * factor
                 kg += weight
-                cold += int(chilled)
-                producer = line.producer
-                if producer is None or not producer.collected_on_round:
-                    hub_kg[relay.pk] += weight
-                    hub_cold[relay.pk] += int(chilled)
-                if producer is not None:
-                    farm_place = f"farm:{producer.slug}"
-                    farm = farms.setdefault(
-                        farm_place,
-                        FarmCollection(place=farm_place, name=producer.name, producer=producer),
-                    )
-                    farm.kg_by_destination[place] = (
-                        farm.kg_by_destination.get(place, Decimal("0")) + weight
-                    )
-                    farm.cold_by_destination[place] = farm.cold_by_destination.get(place, 0) + int(
-                        chilled
-                    )
-            by_relay[relay.pk].append(
+                share = relay_shares.get(row[14])
+                if share is None:
+                    share = relay_shares[row[14]] = [Decimal("0"), 0]
+                share[0] += weight
+                if chilled:
+                    cold += 1
+                    share[1] += 1
+            name_key = (head[3], head[4])
+            customer = names.get(name_key)
+            if customer is None:
+                customer = names[name_key] = _short_name(*name_key)
+            by_relay.setdefault(relay_id, []).append(
                 OrderManifest(
-                    reference=order.reference,
-                    customer=customer_short_name(order.customer),
+                    reference=head[1],
+                    customer=customer,
                     baskets=baskets,
                     lines=len(items),
                     kg=kg,
@@ -309,28 +350,80 @@ def cycle_consolidate(*, cycle: OrderCycle) -> Consolidation:
                     items=tuple(items),
                 )
             )
-    weekday = cycle.delivery_date.weekday()
-    opens: dict[int, time] = {}
-    for hours in RelayOpeningHours.objects.filter(
-        relay_point_id__in=relays, weekday=weekday
-    ).order_by("opens_at"):
-        opens.setdefault(hours.relay_point_id, hours.opens_at)
+    relays = _consolidated_relays(cycle=cycle, relay_ids=list(by_relay))
+    places = {pk: f"relay:{relay.slug}" for pk, (relay, _opens) in relays.items()}
+    producers = Producer.objects.in_bulk(
+        {farm for per_farm in shares.values() for farm in per_farm if farm is not None}
+    )
+    hub_kg: dict[int, Decimal] = defaultdict(Decimal)
+    hub_cold: dict[int, int] = defaultdict(int)
+    farms: dict[str, FarmCollection] = {}
+    # Relay points in slug order, then farms as they first appear: each farm's destinations
+    # come in the order of the orders sorted by relay point slug and reference.
+    for relay_id, place in places.items():
+        for producer_id, (weight, chilled_items) in shares[relay_id].items():
+            producer = producers[producer_id] if producer_id is not None else None
+            if producer is None or not producer.collected_on_round:
+                hub_kg[relay_id] += weight
+                hub_cold[relay_id] += chilled_items
+            if producer is not None:
+                farm_place = f"farm:{producer.slug}"
+                farm = farms.setdefault(
+                    farm_place,
+                    FarmCollection(place=farm_place, name=producer.name, producer=producer),
+                )
+                farm.kg_by_destination[place] = (
+                    farm.kg_by_destination.get(place, Decimal("0")) + weight
+                )
+                farm.cold_by_destination[place] = (
+                    farm.cold_by_destination.get(place, 0) + chilled_items
+                )
     destinations = tuple(
         DestinationManifest(
-            place=f"relay:{relay.slug}",
+            place=places[pk],
             relay_point=relay,
             orders=tuple(by_relay[pk]),
             kg=sum((o.kg for o in by_relay[pk]), Decimal("0")),
             cold_items=sum(o.cold_items for o in by_relay[pk]),
-            pickup_opens=opens.get(pk) or min(slot_starts[pk], default=None),
+            pickup_opens=opens,
             hub_kg=hub_kg[pk],
             hub_cold_items=hub_cold[pk],
         )
-        for pk, relay in sorted(relays.items(), key=lambda item: item[1].slug)
+        for pk, (relay, opens) in sorted(relays.items(), key=lambda item: item[1][0].slug)
     )
     return Consolidation(
         cycle=cycle, destinations=destinations, farms=tuple(sorted(farms.values(), key=_place))
     )
+
+
+def _consolidated_relays(
+    *, cycle: OrderCycle, relay_ids: list[int]
+) -> dict[int, tuple[RelayPoint, time | None]]:
+    """The relay points of the cycle's orders in slug order, each with the time its
+    pickup opens on the delivery day: its first opening hour that weekday, else the start of
+    the earliest pickup slot of the cycle's orders there. One query."""
+    if not relay_ids:
+        return {}
+    hours = RelayOpeningHours.objects.filter(
+        relay_point_id=OuterRef("pk"), weekday=cycle.delivery_date.weekday()
+    ).order_by("opens_at")
+    slots = Order.objects.filter(
+        relay_point_id=OuterRef("pk"), cycle=cycle, status__in=HANDED_OVER
+    ).order_by("pickup_slot__starts_at")
+    relays = {}
+    for relay in (
+        RelayPoint.objects.filter(pk__in=relay_ids)
+        .order_by("slug")
+        .annotate(
+            consolidation_opens=Subquery(hours.values("opens_at")[:1]),
+            consolidation_slot=Subquery(slots.values("pickup_slot__starts_at")[:1]),
+        )
+    ):
+        # Read, then dropped: the relay point is the same as any other read of it.
+        opens = relay.__dict__.pop("consolidation_opens")
+        first_slot = relay.__dict__.pop("consolidation_slot")
+        relays[relay.pk] = (relay, opens or first_slot)
+    return relays
 
 
 def _place(farm: FarmCollection) -> str:
