@@ -95,3 +95,20 @@ class PlanningNotAllowed(DomainError):
 class InvalidTimeLimit(PlanningError):
     code = "invalid_time_limit"
     default_message = _("La durée de calcul doit être comprise entre 0,1 et 600 secondes.")
+
+
+class DeliveryDatePast(PlanningError):
+    code = "delivery_date_past"
+    default_message = _(
+        "La date de livraison de ce cycle est passée : ses tournées ne peuvent plus être calculées."
+    )
+
+
+class PlanSharesMismatch(PlanningError):
+    """The computed plan would lose or double a share of the cycle's goods: nothing is stored."""
+
+    code = "plan_shares_mismatch"
+    default_message = _(
+        "Le plan calculé ne livre pas chaque part des commandes exactement une fois : il n'est "
+        "pas enregistré. Relancez le calcul ou prévenez l'équipe technique."
+    )
