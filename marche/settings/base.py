@@ -221,6 +221,8 @@ LOGISTICS_TILE_ATTRIBUTION = env.str(
 LOGISTICS_OSRM_URL = env.str("LOGISTICS_OSRM_URL", default="")
 # Solver time limit (seconds) of a plan computed from the planning page or after closing.
 LOGISTICS_PLAN_TIME_LIMIT_S = env.float("LOGISTICS_PLAN_TIME_LIMIT_S", default=10.0)
+# A plan computed on its delivery day sends no vehicle out before now plus this lead (minutes).
+LOGISTICS_DEPARTURE_LEAD_MIN = env.int("LOGISTICS_DEPARTURE_LEAD_MIN", default=30)
 # A new plan moves a destination off its usual vehicle or position only if that saves at
 # least this share of the cost (percent); the coordinator can change it per plan.
 LOGISTICS_STABILITY_THRESHOLD_PCT = env.str("LOGISTICS_STABILITY_THRESHOLD_PCT", default="5")
