@@ -668,15 +668,27 @@ def plan_state(*, cycle: OrderCycle) -> dict[str, Any]:
         }
     progress = plan.progress if isinstance(plan.progress, dict) else {}
     error = plan.solve_error if isinstance(plan.solve_error, dict) else {}
-    routes = plan.routes.order_by("position").annotate(
-        stops_total=Count("stops", filter=Q(stops__kind__in=MOVABLE)),
-        stops_done=Count(
-            "stops", filter=Q(stops__kind__in=MOVABLE, stops__status=StopStatus.DELIVERED)
-        ),
-        stops_problem=Count(
-            "stops", filter=Q(stops__kind__in=MOVABLE, stops__status=StopStatus.PROBLEM)
-        ),
+    routes = list(
+        plan.routes.order_by("position").annotate(
+            stops_total=Count("stops", filter=Q(stops__kind__in=MOVABLE)),
+            stops_done=Count(
+                "stops", filter=Q(stops__kind__in=MOVABLE, stops__status=StopStatus.DELIVERED)
+            ),
+            stops_problem=Count(
+                "stops", filter=Q(stops__kind__in=MOVABLE, stops__status=StopStatus.PROBLEM)
+            ),
+        )
     )
+    shown = progress_view(progress)
+    if plan.solve_state == SolveState.DONE:
+        # The engine counts a farm's goods as a pickup and a drop, and each visit apart: once
+        # the plan is stored, count places as the page lists them, unserved ones included.
+        placed = sum(route.stops_total for route in routes)
+        left = len(plan.unserved) if isinstance(plan.unserved, list) else 0
+        shown["stops"] = _("%(planned)s / %(total)s") % {"planned": placed, "total": placed + left}
+        shown["stops_counted"] = str(_("lieux"))
+    elif shown["stops"]:
+        shown["stops_counted"] = str(_("arrêts du calcul (enlèvement et livraison comptés à part)"))
     stops = []
     if plan.status == PlanStatus.PUBLISHED:
         labels = dict(StopStatus.choices)
@@ -695,7 +707,7 @@ def plan_state(*, cycle: OrderCycle) -> dict[str, Any]:
         if plan.solve_state in SolveState.values
         else plan.solve_state,
         "solving": plan.solve_state in SOLVING,
-        "progress": progress_view(progress),
+        "progress": shown,
         "error": str(error.get("message") or "") if plan.solve_state == SolveState.FAILED else "",
         "routes": [
             {

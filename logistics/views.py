@@ -49,6 +49,11 @@ from marche.errors import DomainError
 LOCKED = _("La tournée est verrouillée.")
 UNLOCKED = _("La tournée est déverrouillée.")
 POSITION = NumberKind(_("La position"), 0, Decimal("1"), Decimal("999"), "2")
+# A conflict is shown on the page the refusal redirects to, which is already the latest plan.
+CONFLICT_SHOWN = _(
+    "Le plan a été modifié par quelqu'un d'autre depuis que vous l'avez ouvert : "
+    "voici le plan à jour, refaites votre modification."
+)
 
 
 class UnknownLockChoice(DomainError):
@@ -105,6 +110,7 @@ def plan_view(request: HttpRequest, cycle_id: int) -> HttpResponse:
                 "attribution": settings.LOGISTICS_TILE_ATTRIBUTION,
             },
             "state_url": reverse("planning:plan_state", args=[cycle.pk]),
+            "time_limit_s": round(float(settings.LOGISTICS_PLAN_TIME_LIMIT_S)),
         },
     )
     if settings.LOGISTICS_TILE_URL and settings.SECURE_CSP:
@@ -161,6 +167,11 @@ def _apply(
     url = _plan_url(cycle)
     try:
         action()
+    except PlanVersionConflict:
+        messages.error(request, CONFLICT_SHOWN)
+        if not retry:
+            return HttpResponseRedirect(url)
+        return HttpResponseRedirect(f"{url}?{urlencode(retry)}{anchor}")
     except DomainError as error:
         messages.error(request, error.message)
         if not retry:
@@ -201,26 +212,33 @@ def stop_move_view(request: HttpRequest, cycle_id: int) -> HttpResponse:
     cycle = _cycle(request, cycle_id)
     stop_id = parse_id(request.POST.get("stop"))
     route_id = parse_id(request.POST.get("route"))
-    position = int(parse_decimal(request.POST.get("position"), POSITION))
+    typed = str(request.POST.get("position") or "").strip()[:20]
     version = _version(request)
     plan = plan_for_cycle(cycle=cycle)
-    return _apply(
-        request,
-        cycle,
-        lambda: editing.plan_stop_move(
+
+    def move() -> None:
+        # A mistyped position is refused like the checker's refusals: beside the stop's form,
+        # reopened with what was typed.
+        position = int(parse_decimal(typed, POSITION))
+        editing.plan_stop_move(
             plan_id=plan.pk,
             stop_id=stop_id,
             route_id=route_id,
             position=position,
             version=version,
             by=request.user,
-        ),
+        )
+
+    return _apply(
+        request,
+        cycle,
+        move,
         success=str(_("L'étape a été déplacée.")),
         retry={
             "reprendre": "deplacer",
             "etape": str(stop_id),
             "tournee": str(route_id),
-            "position": str(position),
+            "position": typed,
         },
         anchor=f"#etape-{stop_id}",
     )

@@ -652,7 +652,12 @@ def test_state_json_reports_solve_progress() -> None:
     assert state["state"] == "running"
     assert state["state_label"] == "calcul en cours"
     assert state["solving"] is True
-    assert state["progress"] == {"best_cost": "12,50", "stops": "2 / 4", "time_left": "7 s"}
+    assert state["progress"] == {
+        "best_cost": "12,50",
+        "stops": "2 / 4",
+        "time_left": "7 s",
+        "stops_counted": "arrêts du calcul (enlèvement et livraison comptés à part)",
+    }
     assert state["error"] == ""
 
 
@@ -852,7 +857,7 @@ def test_compute_post_queues_the_solve_and_comes_back_to_the_computed_plan(
     assert (
         _post_refused(client, plan_url(cycle, "plan_compute"), {"version": plan.version - 1}, cycle)
         == "Le plan a été modifié par quelqu'un d'autre depuis que vous l'avez ouvert : "
-        "rechargez la page."
+        "voici le plan à jour, refaites votre modification."
     )
     assert rows_of(plan) == before
 
@@ -1066,3 +1071,96 @@ def test_an_unserved_place_off_every_route_is_on_the_map_and_in_the_list() -> No
     ]
     html = unescape(response.content.decode())
     assert "<h3>La Poste Liévin</h3>" in html
+
+
+# --- fix round: what a first user ran into ----------------------------------------------------
+
+
+def test_the_compute_button_says_how_long_it_may_take(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.LOGISTICS_PLAN_TIME_LIMIT_S = 9.0
+    cycle = build_cycle()
+    html = get_html(client_for(coordinator(cycle)), plan_url(cycle))
+    form = html[html.index('data-form="compute"') :]
+    form = form[: form.index("</form>")]
+    assert "data-compute-wait hidden" in form
+    assert "Calcul en cours… (jusqu'à 9 s)" in form
+
+
+def test_state_json_of_a_computed_plan_counts_places_as_the_page_does() -> None:
+    cycle = build_cycle()
+    store_plan(
+        cycle,
+        routes=2,
+        stops_per_route=3,
+        # The engine's own count: pickups and drops apart, as stored by the solve.
+        progress={"time_limit_s": 10, "elapsed_s": 10, "stops_planned": 50, "stops_total": 50},
+        unserved=[{"place": "relay:gare-lens", "code": "c", "reason_fr": "r", "decision": None}],
+    )
+    state = client_for(coordinator(cycle)).get(plan_url(cycle, "plan_state")).json()
+    assert state["progress"]["stops"] == "6 / 7"
+    assert state["progress"]["stops_counted"] == "lieux"
+
+
+def test_the_published_header_separates_who_published_from_the_version() -> None:
+    cycle = build_cycle()
+    who = UserFactory(first_name="Sophie", last_name="Delattre")
+    store_plan(
+        cycle, status=PlanStatus.PUBLISHED, published_at=timezone.now(), published_by=who, version=4
+    )
+    html = get_html(client_for(coordinator(cycle)), plan_url(cycle))
+    status = html[html.index("data-plan-status") :]
+    status = " ".join(status[: status.index("</dd>")].split())
+    assert 'par Sophie Delattre</span> <span class="muted">· version 4</span>' in status
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("abc", "La position doit être un nombre, par exemple 2."),
+        ("-1", "Un nombre négatif n'est pas accepté ici."),
+        ("2,5", "La position doit être un nombre entier."),
+        ("0", "La position doit être au moins 1."),
+    ],
+)
+def test_a_mistyped_position_reopens_that_stop_form_with_the_error_beside_it(
+    typed: str, expected: str
+) -> None:
+    cycle = build_cycle()
+    plan = store_plan(cycle)
+    route = plan.routes.get(position=2)
+    stop = PlanStop.objects.filter(route__plan=plan, kind=StopKind.DELIVERY).order_by("pk").first()
+    other = PlanStop.objects.filter(route__plan=plan, kind=StopKind.DELIVERY).order_by("pk").last()
+    before = rows_of(plan)
+    client = client_for(coordinator(cycle))
+    response = client.post(
+        plan_url(cycle, "stop_move"),
+        {"stop": stop.pk, "route": route.pk, "position": typed, "version": plan.version},
+    )
+    assert response.status_code == 302
+    location = response["Location"]
+    assert location.startswith(f"{plan_url(cycle)}?reprendre=deplacer&etape={stop.pk}")
+    assert location.endswith(f"#etape-{stop.pk}")
+    assert rows_of(plan) == before
+    html = unescape(client.get(location).content.decode())
+    row = html[html.index(f'id="etape-{stop.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert '<details class="move" open>' in row
+    assert f'<p class="message error inline-error">{expected}</p>' in row
+    assert f'<option value="{route.pk}" selected>' in row
+    assert f'required value="{typed}"' in row
+    other_row = html[html.index(f'id="etape-{other.pk}"') :]
+    other_row = other_row[: other_row.index("</tr>")]
+    assert "inline-error" not in other_row and "open>" not in other_row
+
+
+def test_coordinators_and_superusers_find_the_planning_pages_in_the_site_menu() -> None:
+    cycle = build_cycle()
+    link = f'<a href="{reverse("planning:index")}">Tournées</a>'
+    home = reverse("orders:list")
+    for user in (
+        coordinator(cycle),
+        UserFactory(role=Role.HOUSEHOLD, is_superuser=True, is_staff=True),
+    ):
+        assert link in get_html(client_for(user), home), user
+    for role in (Role.HOUSEHOLD, Role.DRIVER, Role.FARMER):
+        assert link not in get_html(client_for(UserFactory(role=role)), home), role

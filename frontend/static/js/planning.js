@@ -155,8 +155,37 @@
     schedule();
   }
 
+  // Computing may run in the request itself (no worker configured) for up to the time limit:
+  // say so at once and keep the button from being pressed twice.
+  function watchCompute() {
+    var form = document.querySelector('form[data-form="compute"]');
+    if (!form) return;
+    var button = form.querySelector('button[type="submit"]');
+    var wait = form.querySelector("[data-compute-wait]");
+    form.addEventListener("submit", function (event) {
+      if (form.getAttribute("data-sent") === "1") {
+        event.preventDefault();
+        return;
+      }
+      form.setAttribute("data-sent", "1");
+      if (wait) wait.hidden = false;
+      // Disabled after the submission has started, so the post still goes.
+      window.setTimeout(function () {
+        if (button) button.disabled = true;
+      }, 0);
+    });
+    // Back to this page from the browser's cache: ready for another try.
+    window.addEventListener("pageshow", function (event) {
+      if (!event.persisted) return;
+      form.removeAttribute("data-sent");
+      if (wait) wait.hidden = true;
+      if (button) button.disabled = false;
+    });
+  }
+
   function start() {
     drawMap();
+    watchCompute();
     poll();
   }
 
