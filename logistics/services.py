@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time as clock
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -19,9 +22,11 @@ from django.utils.translation import gettext_noop
 from logistics.errors import (
     CycleNotFound,
     CycleStillOpen,
+    DeliveryDatePast,
     InvalidTimeLimit,
     PlanningNotAllowed,
     PlanPublished,
+    PlanSharesMismatch,
     RoutingFailed,
     SolveCrashed,
 )
@@ -36,6 +41,7 @@ from logistics.models import (
     Vehicle,
 )
 from logistics.selectors import (
+    SHARE,
     PlanningProblem,
     baseline_km,
     cycle_consolidate,
@@ -52,6 +58,7 @@ from logistics.stability import (
 from logistics.vrp import model as vrp
 from logistics.vrp.errors import VrpError
 from logistics.vrp.solver import solve
+from logistics.vrp.timing import RouteTimer
 from marche.accounts.models import User
 from marche.core.outbox import enqueue
 from marche.cycles.models import OrderCycle
@@ -121,7 +128,26 @@ def _cycle(cycle_id: int, now: datetime) -> OrderCycle:
         raise CycleNotFound()
     if cycle.closes_at > now:
         raise CycleStillOpen()
+    if cycle.delivery_date < _territory_today(cycle, now):
+        raise DeliveryDatePast()
     return cycle
+
+
+def _territory_today(cycle: OrderCycle, now: datetime) -> Any:
+    return now.astimezone(ZoneInfo(cycle.territory.timezone)).date()
+
+
+def _earliest_start(cycle: OrderCycle, now: datetime) -> int | None:
+    """Seconds after the delivery day's midnight before which no vehicle may leave: on the
+    delivery day itself, now plus ``LOGISTICS_DEPARTURE_LEAD_MIN`` (a round planned at 11:06
+    cannot have left at 06:30); None on a later day."""
+    zone = ZoneInfo(cycle.territory.timezone)
+    local = now.astimezone(zone)
+    if local.date() != cycle.delivery_date:
+        return None
+    lead = timedelta(minutes=int(settings.LOGISTICS_DEPARTURE_LEAD_MIN))
+    midnight = datetime.combine(cycle.delivery_date, datetime.min.time(), tzinfo=zone)
+    return int((local + lead - midnight).total_seconds())
 
 
 def _plan_get_or_create(cycle: OrderCycle, *, lock: bool = False) -> DeliveryPlan:
@@ -288,15 +314,15 @@ def plan_compute(
             else []
         )
         consolidation = cycle_consolidate(cycle=cycle)
+        locked_shares = _locked_shares(locked)
+        expected = _consolidation_shares(consolidation)
         built = plan_problem_build(
             consolidation=consolidation,
             exclude_vehicles=frozenset(route.vehicle.slug for route in locked),
-            exclude_places=frozenset(
-                stop.place
-                for route in locked
-                for stop in route.stops.all()
-                if stop.kind in (StopKind.DELIVERY, StopKind.PICKUP)
-            ),
+            exclude_places=_places_fully_served(expected, locked_shares),
+        )
+        built = _problem_restrict(
+            built, exclude_stops=set(locked_shares), earliest=_earliest_start(cycle, now)
         )
         baseline, baseline_skipped = baseline_km(
             consolidation=consolidation, provider=built.provider
@@ -328,6 +354,8 @@ def plan_compute(
             usual=usual_rounds(cycle=cycle),
             threshold_pct=plan.stability_threshold_pct,
         )
+        solution = _serve_whole(built, solution)
+        _check_shares(expected, locked_shares, solution)
         with transaction.atomic():
             closed_now = cycle_close(cycle=cycle, now=now, plan=False)
             stored = _plan_store(
@@ -381,6 +409,169 @@ def _solve(
     )
 
 
+# --- shares: what each route carries ---------------------------------------------------------
+#
+# A share is one engine stop of the consolidation: a destination's hub share (its place key,
+# loaded at the depot) and, per farm collected on the round and destination it supplies, the
+# pickup at the farm ("farm:a#relay:b") and its drop ("relay:b#farm:a"), which ride together.
+
+
+def _share_ids(farm: str, destination: str) -> tuple[str, str]:
+    return f"{farm}{SHARE}{destination}", f"{destination}{SHARE}{farm}"
+
+
+def _consolidation_shares(consolidation: Any) -> set[str]:
+    """Every engine stop id the consolidation asks to serve."""
+    shares = {destination.place for destination in consolidation.destinations}
+    for farm in consolidation.farms:
+        if farm.collected:
+            for destination in farm.kg_by_destination:
+                shares.update(_share_ids(farm.place, destination))
+    return shares
+
+
+def _locked_shares(locked: Iterable[PlanRoute]) -> Counter[str]:
+    """The engine stops the locked routes carry, read back from their stored stops.
+
+    A delivery stop carries its destination's hub share when it drops orders, and the farm
+    shares of ``from_farms``; a pickup stop the shares of ``collect``. A pickup and its drop
+    count as one share each time either is seen (they ride on the same vehicle).
+    """
+    carried: Counter[str] = Counter()
+    for route in locked:
+        pairs: set[tuple[str, str]] = set()
+        for stop in route.stops.all():
+            manifest = stop.manifest if isinstance(stop.manifest, dict) else {}
+            if stop.kind == StopKind.DELIVERY:
+                if manifest.get("orders"):
+                    carried[stop.place] += 1
+                for item in manifest.get("from_farms") or []:
+                    if isinstance(item, dict) and item.get("farm"):
+                        pairs.add((str(item["farm"]), stop.place))
+            elif stop.kind == StopKind.PICKUP:
+                for item in manifest.get("collect") or []:
+                    if isinstance(item, dict) and item.get("destination"):
+                        pairs.add((stop.place, str(item["destination"])))
+        for farm, destination in pairs:
+            carried.update(_share_ids(farm, destination))
+    return carried
+
+
+def _places_fully_served(expected: set[str], locked: Counter[str]) -> frozenset[str]:
+    """Places all of whose shares ride on locked routes: the problem leaves them out whole."""
+    by_place: dict[str, set[str]] = {}
+    for share in expected:
+        for place in {stop_place(share), *share.split(SHARE)[1:]}:
+            by_place.setdefault(place, set()).add(share)
+    return frozenset(
+        place for place, shares in by_place.items() if all(s in locked for s in shares)
+    )
+
+
+def _problem_restrict(
+    built: PlanningProblem, *, exclude_stops: set[str], earliest: int | None
+) -> PlanningProblem:
+    """The problem without the stops locked routes carry, and with no vehicle leaving before
+    ``earliest`` (seconds of the delivery day), the rest unchanged."""
+    problem = built.problem
+    stops = tuple(stop for stop in problem.stops if stop.id not in exclude_stops)
+    kept = {stop.id for stop in stops}
+    pairs = tuple(pair for pair in problem.pairs if pair.pickup in kept and pair.delivery in kept)
+    paired = {stop_id for pair in pairs for stop_id in (pair.pickup, pair.delivery)}
+    # A pickup or drop whose partner is locked away would ride alone: left out with it.
+    stops = tuple(stop for stop in stops if stop.id not in built.shares or stop.id in paired)
+    vehicles = problem.vehicles
+    if earliest is not None:
+        vehicles = tuple(
+            dataclasses.replace(
+                vehicle,
+                shift=vrp.TimeWindow(
+                    min(max(vehicle.shift.start, earliest), vehicle.shift.end), vehicle.shift.end
+                ),
+            )
+            for vehicle in vehicles
+        )
+    if stops == problem.stops and vehicles == problem.vehicles:
+        return built
+    return dataclasses.replace(
+        built,
+        problem=dataclasses.replace(problem, stops=stops, pairs=pairs, vehicles=vehicles),
+    )
+
+
+def _destination(built: PlanningProblem, stop_id: str) -> str:
+    share = built.shares.get(stop_id)
+    return share[1] if share else stop_place(stop_id)
+
+
+def _serve_whole(built: PlanningProblem, solution: vrp.Solution) -> vrp.Solution:
+    """The solution where each destination is served whole or not at all.
+
+    When a share of a destination is unserved (its hub share, or a farm's share of it), its
+    other shares leave the routes too (a pickup with its drop), or the van would still call
+    there and the households' orders would be split. The routes that lose stops are timed
+    again (``RouteTimer``); a route left empty goes.
+    """
+    partial = {_destination(built, item.stop_id) for item in solution.unserved}
+    if not partial:
+        return solution
+    timer: RouteTimer | None = None
+    routes: list[vrp.Route] = []
+    unserved = list(solution.unserved)
+    for route in solution.routes:
+        keep = [v.stop_id for v in route.visits if _destination(built, v.stop_id) not in partial]
+        if len(keep) == len(route.visits):
+            routes.append(route)
+            continue
+        unserved += [
+            vrp.Unserved(v.stop_id, WITHHELD, _(UNSERVED_REASONS[WITHHELD]))
+            for v in route.visits
+            if _destination(built, v.stop_id) in partial
+        ]
+        if keep:
+            timer = timer or RouteTimer(built.problem, built.provider)
+            routes.append(timer.time(route.vehicle_id, keep, copy=route.copy).route)
+    return dataclasses.replace(
+        solution,
+        routes=tuple(routes),
+        unserved=tuple(unserved),
+        cost=sum(route.cost for route in routes),
+        distance_m=sum(route.distance_m for route in routes),
+    )
+
+
+def _check_shares(expected: set[str], locked: Counter[str], solution: vrp.Solution) -> None:
+    """Refuse a plan in which a share of the goods is lost or carried twice.
+
+    Every share of the consolidation must be on exactly one route, locked or new, or listed
+    as unserved; a stop of no share is refused as well. Checked before anything is stored.
+    """
+    computed: Counter[str] = Counter()
+    for route in solution.routes:
+        computed.update(visit.stop_id for visit in route.visits)
+    computed.update(item.stop_id for item in solution.unserved)
+    seen = computed + locked
+    lost = sorted(share for share in expected if not seen[share])
+    twice = sorted(share for share, count in seen.items() if count > 1 and share in expected)
+    # A locked route may still carry a share whose order was cancelled since: not ours.
+    strange = sorted(set(computed) - expected)
+    if lost or twice or strange:
+        raise PlanSharesMismatch(
+            _(
+                "Le plan calculé n'est pas enregistré : parts absentes %(lost)s, en double "
+                "%(twice)s, inconnues %(strange)s."
+            )
+            % {
+                "lost": ", ".join(lost) or "-",
+                "twice": ", ".join(twice) or "-",
+                "strange": ", ".join(strange) or "-",
+            }
+        )
+
+
+# A share left out because another share of its destination is unserved.
+WITHHELD = "destination_incomplete"
+
 # The engine's codes for a stop it could not serve (logistics/vrp/solver.py), in French.
 UNSERVED_REASONS = {
     "no_compatible_vehicle": gettext_noop(
@@ -406,6 +597,10 @@ UNSERVED_REASONS = {
     "not_routed": gettext_noop(
         "La flotte n'a plus assez de place, de temps ou d'autonomie pour cette étape."
     ),
+    WITHHELD: gettext_noop(
+        "Une autre part de la livraison de ce lieu ne peut pas être assurée : un lieu est "
+        "livré en une fois ou pas du tout."
+    ),
 }
 
 
@@ -415,28 +610,37 @@ def _reason_fr(code: str) -> str:
 
 
 def _unserved(built: PlanningProblem, solution: vrp.Solution) -> list[dict[str, Any]]:
-    """One entry per place left out, with the most telling of its stops' codes.
+    """One entry per destination left out, with the most telling of its shares' codes.
 
-    A farm's share left out (its pickup, its drop, or both) is the farm's entry, with the
-    destinations whose goods stay at the farm.
+    A destination is served whole or not at all (``_serve_whole``): its entry lists its
+    shares left out (``shares``: the hub's, ``hub``, and each farm's), and its reason is
+    that of the share that could not be served, naming the farm when it is a farm's.
     """
+    derived = {"pair_partner_unserved", WITHHELD}
     by_place: dict[str, dict[str, Any]] = {}
+    causes: dict[str, str] = {}
     for item in solution.unserved:
         share = built.shares.get(item.stop_id)
-        place = share[0] if share else stop_place(item.stop_id)
-        known = by_place.get(place)
-        if known is None or known["code"] == "pair_partner_unserved":
-            by_place[place] = {
-                "place": place,
-                "code": item.code,
-                "reason_fr": _reason_fr(item.code),
-                "decision": None,
-                **({"destinations": known.get("destinations", [])} if share and known else {}),
+        place = share[1] if share else stop_place(item.stop_id)
+        entry = by_place.setdefault(
+            place,
+            {"place": place, "code": item.code, "reason_fr": "", "decision": None, "shares": []},
+        )
+        source = share[0] if share else "hub"
+        if source not in entry["shares"]:
+            entry["shares"].append(source)
+        if place not in causes or (entry["code"] in derived and item.code not in derived):
+            entry["code"] = item.code
+            causes[place] = source
+    for place, entry in by_place.items():
+        reason = _reason_fr(entry["code"])
+        farm = built.places.get(causes[place])
+        if causes[place] != "hub" and farm is not None:
+            reason = _("Produits de « %(farm)s » : %(reason)s") % {
+                "farm": farm.name,
+                "reason": reason,
             }
-        if share:
-            destinations = by_place[place].setdefault("destinations", [])
-            if share[1] not in destinations:
-                destinations.append(share[1])
+        entry["reason_fr"] = reason
     return list(by_place.values())
 
 
@@ -575,7 +779,13 @@ def _stops(row: PlanRoute, route: vrp.Route, built: PlanningProblem) -> list[Pla
             kind = StopKind.DELIVERY
             destination = destinations[place]
             if place in ids:
-                manifest = destination.as_dict()
+                # What this stop unloads of the hub's load; farms' shares are ``from_farms``
+                # (another vehicle may carry them).
+                manifest = {
+                    **destination.as_dict(),
+                    "kg": _kg(destination.hub_kg),
+                    "cold_items": destination.hub_cold_items,
+                }
             else:  # only farms' goods for this destination on this vehicle
                 manifest = {
                     "place": place,

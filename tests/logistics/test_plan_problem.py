@@ -293,6 +293,7 @@ def test_without_a_cold_vehicle_the_chilled_destination_is_unserved_in_french() 
             "code": "no_compatible_vehicle",
             "reason_fr": UNSERVED_REASONS["no_compatible_vehicle"],
             "decision": None,
+            "shares": ["hub"],
         }
     ]
     assert "réfrigéré" in plan.unserved[0]["reason_fr"]
@@ -622,19 +623,32 @@ def test_a_driver_shift_outside_the_vehicle_hours_is_refused() -> None:
 
 
 @pytest.mark.django_db
-def test_a_farm_share_no_vehicle_can_carry_is_one_unserved_entry_for_the_farm() -> None:
+def test_a_farm_share_no_vehicle_can_carry_leaves_its_destination_unserved_whole() -> None:
+    """A destination is served whole or not at all: the van does not call at Loos with the
+    carrots while the yoghurts stay at the farm (the households' orders would be split)."""
     world = build_world(collected=True, chilled=True)
     world.van("van-1")  # no cold box
     plan = plan_compute(cycle_id=world.cycle.pk, time_limit=1).plan
+    reason = "Produits de « Laiterie des Terrils » : " + UNSERVED_REASONS["no_compatible_vehicle"]
     assert plan.unserved == [
         {
-            "place": "farm:terrils",
+            "place": "relay:mairie-loos",
             "code": "no_compatible_vehicle",
-            "reason_fr": UNSERVED_REASONS["no_compatible_vehicle"],
+            "reason_fr": reason,
             "decision": None,
-            "destinations": ["relay:mairie-loos"],
+            "shares": ["farm:terrils", "hub"],
         }
     ]
-    # The hub's share of Loos (carrots) is delivered all the same.
-    places = set(PlanStop.objects.filter(route__plan=plan).values_list("place", flat=True))
-    assert "relay:mairie-loos" in places and "farm:terrils" not in places
+    stops = list(PlanStop.objects.filter(route__plan=plan).order_by("position"))
+    assert [s.place for s in stops if s.kind == "delivery"] in (
+        ["relay:poste-lens", "relay:poste-lievin"],
+        ["relay:poste-lievin", "relay:poste-lens"],
+    )
+    assert "farm:terrils" not in {s.place for s in stops}
+    # The route is timed again without Loos: it loads only Lens' and Liévin's carrots.
+    start = next(s for s in stops if s.kind == "depot_start")
+    assert start.load_kg_after == 14
+    assert sorted(i["place"] for i in start.manifest["load_in_order"]) == [
+        "relay:poste-lens",
+        "relay:poste-lievin",
+    ]
