@@ -7,8 +7,11 @@ same state without changing anything, so a check-off counts once however many ti
 sent. The stop row is locked while a check-off is recorded, so two deliveries of the same key
 at the same moment are serialised: the second one finds the first one's row.
 
-When a relay point's stop becomes delivered, each household whose order was dropped there is
-told by e-mail that its basket is waiting, once per order and stop (an outbox key).
+A relay point may be visited by several stops (the hub's share on one round, farms' shares
+on another): each household is told by e-mail that its basket is waiting only once every stop
+of the published plan at that relay is checked off delivered, once per order (an outbox key).
+A stop in trouble, or an order corrected to 0 crates, tells the households concerned that
+their basket could not be dropped, once per order, stop and kind.
 """
 
 from __future__ import annotations
@@ -21,12 +24,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from logistics.models import (
+    DeliveryPlan,
     PlanRoute,
     PlanStatus,
     PlanStop,
@@ -39,8 +44,8 @@ from marche.core.locking import locking_atomic
 from marche.core.mail import email_enqueue
 from marche.core.numbers import parse_decimal
 from marche.errors import DomainError, NotFound
-from marche.orders.models import Order
-from marche.orders.selectors import HANDED_OVER, user_can_see_territory, user_is_coordinator
+from marche.orders.models import Order, OrderStatus
+from marche.orders.selectors import user_can_see_territory, user_is_coordinator
 from marche.relays.models import RelayOpeningHours
 
 CHECKED_KINDS = (StopKind.DELIVERY, StopKind.PICKUP)
@@ -359,6 +364,11 @@ def _check_off_locked(
     if status == StopStatus.PROBLEM and not note:
         raise ProblemNeedsNote()
     crates = _clean_delivered(delivered, stop)
+    relay_drop = stop.kind == StopKind.DELIVERY and stop.place.startswith("relay:")
+    if relay_drop:
+        # Check-offs of one relay's stops on different routes lock different stop rows: the
+        # plan row serialises them, so the last one sees every other one's status.
+        list(DeliveryPlan.objects.select_for_update().filter(pk=plan.pk).values_list("pk"))
     StopCheckoff.objects.create(
         stop=stop,
         key=key,
@@ -377,8 +387,8 @@ def _check_off_locked(
         stop.delivered = crates
         stop.save(update_fields=["status", "checked_at", "note", "delivered"])
     route = _route_progress_update(route_id=route.pk, at=recorded_at)
-    if newly_delivered and stop.kind == StopKind.DELIVERY and stop.place.startswith("relay:"):
-        relay_arrival_notify(stop=stop, delivery_date=plan.cycle.delivery_date)
+    if applied and relay_drop:
+        relay_drop_notify(stop=stop, newly_delivered=newly_delivered)
     done, total = _route_counts(route.pk)
     return CheckoffResult(
         stop=stop,
@@ -434,10 +444,22 @@ def route_start(*, route_id: int, by: User, at: datetime | None = None) -> PlanR
 
 # --- e-mails to households -------------------------------------------------------------------
 
+# Orders still to pick up: an order already collected is told nothing more.
+AWAITED = (OrderStatus.CONFIRMED, OrderStatus.PACKED)
+
 
 def relay_arrival_key(*, order_id: int, stop_id: int) -> str:
-    """The outbox key of one "your basket is waiting" e-mail: one per order and stop."""
+    """The outbox key of one "your basket is waiting" e-mail: one per order and stop.
+
+    The stop is the relay's first stop of the plan (by id), whichever stop's check-off
+    completed the relay: one e-mail per order and plan.
+    """
     return f"relay-arrival-order-{order_id}-stop-{stop_id}"
+
+
+def relay_undelivered_key(*, order_id: int, stop_id: int, kind: str) -> str:
+    """The outbox key of one "your basket could not be dropped" e-mail (problem or missing)."""
+    return f"relay-undelivered-order-{order_id}-stop-{stop_id}-{kind}"
 
 
 def relay_pickup_hours(*, relay_point_id: int, on: date) -> list[tuple[Any, Any]]:
@@ -449,22 +471,107 @@ def relay_pickup_hours(*, relay_point_id: int, on: date) -> list[tuple[Any, Any]
     )
 
 
-def relay_arrival_notify(*, stop: PlanStop, delivery_date: date) -> list[str]:
-    """Queue, in the current transaction, the e-mail of each order dropped at a relay stop.
+def missing_references(delivered: object) -> set[str]:
+    """The order references a stored crates correction sets to 0 (their basket is missing)."""
+    if not isinstance(delivered, dict):
+        return set()
+    missing = set()
+    for reference, crates in delivered.items():
+        try:
+            if Decimal(str(crates)) == 0:
+                missing.add(str(reference))
+        except (ArithmeticError, ValueError):
+            continue
+    return missing
 
-    Orders are those the stop's manifest lists (still handed over; a correction of 0 crates
-    for an order means its basket did not arrive: no e-mail). The key per order and stop
-    makes a second delivered check-off of the same stop send nothing more. Returns the keys.
+
+def _relay_slug(stop: PlanStop) -> str:
+    return stop.place.split("#", 1)[0].removeprefix("relay:")
+
+
+def _relay_orders(stop: PlanStop) -> Any:
+    """The cycle's orders still to collect at the stop's relay point."""
+    plan = stop.route.plan
+    return Order.objects.filter(
+        cycle_id=plan.cycle_id,
+        relay_point__slug=_relay_slug(stop),
+        relay_point__territory_id=plan.cycle.territory_id,
+        status__in=AWAITED,
+    )
+
+
+def _stop_orders(stop: PlanStop) -> Any:
+    """The orders a relay stop drops: those its manifest lists, and those holding goods of the
+    farms whose shares it drops (``from_farms``)."""
+    manifest = stop.manifest if isinstance(stop.manifest, dict) else {}
+    references = manifest_references(manifest)
+    listed = manifest.get("from_farms")
+    farms = [
+        str(entry.get("farm") or "").removeprefix("farm:")
+        for entry in (listed if isinstance(listed, list) else [])
+        if isinstance(entry, dict)
+    ]
+    orders = _relay_orders(stop)
+    wanted = Q(reference__in=references)
+    if farms:
+        wanted |= Q(lines__producer__slug__in=[f for f in farms if f])
+    return orders.filter(wanted).distinct()
+
+
+def relay_drop_notify(*, stop: PlanStop, newly_delivered: bool) -> list[str]:
+    """Queue, in the current transaction, the e-mails a relay stop's check-off calls for.
+
+    A stop marked in trouble: each order it drops is told its basket could not be dropped.
+    A delivered stop: each order corrected to 0 crates is told so; and once every delivery
+    stop of the plan at this relay is delivered (the caller holds the plan row, so of two
+    last stops checked at once the second sees the first), each order still to collect at
+    the relay, whose basket is not missing, is told it is waiting. Returns the outbox keys.
     """
-    references = manifest_references(stop.manifest)
-    corrected = stop.delivered if isinstance(stop.delivered, dict) else {}
-    skipped = {ref for ref, crates in corrected.items() if crates == 0}
+    if stop.status == StopStatus.PROBLEM:
+        orders = _stop_orders(stop).select_related("customer", "relay_point")
+        return [_undelivered_enqueue(order, stop, "problem") for order in orders.order_by("pk")]
+    if stop.status != StopStatus.DELIVERED:
+        return []
+    missing = missing_references(stop.delivered)
+    keys = [
+        _undelivered_enqueue(order, stop, "missing")
+        for order in _relay_orders(stop)
+        .filter(reference__in=missing)
+        .select_related("customer", "relay_point")
+        .order_by("pk")
+    ]
+    if newly_delivered:
+        keys += relay_arrival_notify(stop=stop)
+    return keys
+
+
+def relay_arrival_notify(*, stop: PlanStop) -> list[str]:
+    """Queue the "your basket is waiting" e-mails of a relay once all its stops are delivered.
+
+    Nothing while another stop of the published plan at this relay (on any route) is not
+    delivered. Orders corrected to 0 crates on any of these stops, and orders already
+    collected, get nothing. The key per order and the relay's first stop makes a second
+    completion (a stop checked again) send nothing more. Returns the keys.
+    """
+    plan = stop.route.plan
+    slug = _relay_slug(stop)
+    place_stops = [
+        s
+        for s in PlanStop.objects.filter(
+            route__plan_id=plan.pk, kind=StopKind.DELIVERY, place__startswith=f"relay:{slug}"
+        ).order_by("pk")
+        if _relay_slug(s) == slug
+    ]
+    if any(s.status != StopStatus.DELIVERED for s in place_stops):
+        return []
+    missing: set[str] = set()
+    for s in place_stops:
+        missing |= missing_references(s.delivered)
+    first = place_stops[0].pk if place_stops else stop.pk
+    delivery_date = plan.cycle.delivery_date
     orders = (
-        Order.objects.filter(
-            reference__in=[r for r in references if r not in skipped],
-            cycle_id=stop.route.plan.cycle_id,
-            status__in=HANDED_OVER,
-        )
+        _relay_orders(stop)
+        .exclude(reference__in=missing)
         .select_related("customer", "relay_point", "pickup_slot")
         .order_by("reference")
     )
@@ -474,8 +581,9 @@ def relay_arrival_notify(*, stop: PlanStop, delivery_date: date) -> list[str]:
         relay_id = order.relay_point_id
         if relay_id not in hours_by_relay:
             hours_by_relay[relay_id] = relay_pickup_hours(relay_point_id=relay_id, on=delivery_date)
-        key = relay_arrival_key(order_id=order.pk, stop_id=stop.pk)
-        subject, body = _relay_arrival_email(
+        key = relay_arrival_key(order_id=order.pk, stop_id=first)
+        subject, body = _relay_email(
+            "relay_arrival",
             order=order,
             relay_name=stop.name or order.relay_point.name,
             hours=hours_by_relay[relay_id],
@@ -485,18 +593,40 @@ def relay_arrival_notify(*, stop: PlanStop, delivery_date: date) -> list[str]:
     return keys
 
 
-def _relay_arrival_email(
-    *, order: Order, relay_name: str, hours: list[tuple[Any, Any]], delivery_date: date
+def _undelivered_enqueue(order: Order, stop: PlanStop, kind: str) -> str:
+    territory = stop.route.plan.cycle.territory
+    subject, body = _relay_email(
+        "relay_undelivered",
+        order=order,
+        relay_name=stop.name or order.relay_point.name,
+        hours=[],
+        delivery_date=stop.route.plan.cycle.delivery_date,
+        kind=kind,
+        contact=getattr(territory, "contact_email", "") or "",
+    )
+    key = relay_undelivered_key(order_id=order.pk, stop_id=stop.pk, kind=kind)
+    return email_enqueue(subject=subject, body=body, to=order.customer.email, key=key)
+
+
+def _relay_email(
+    template: str,
+    *,
+    order: Order,
+    relay_name: str,
+    hours: list[tuple[Any, Any]],
+    delivery_date: date,
+    **extra: Any,
 ) -> tuple[str, str]:
     context = {
         "order": order,
         "relay_name": relay_name,
         "hours": hours,
         "delivery_date": delivery_date,
-        "slot": order.pickup_slot,
+        "slot": order.pickup_slot if template == "relay_arrival" else None,
         "order_url": settings.MARCHE_SITE_URL + reverse("orders:detail", args=[order.reference]),
+        **extra,
     }
     with translation.override(getattr(order.customer, "language", None) or "fr"):
-        subject = render_to_string("logistics/email/relay_arrival_subject.txt", context)
-        body = render_to_string("logistics/email/relay_arrival.txt", context)
+        subject = render_to_string(f"logistics/email/{template}_subject.txt", context)
+        body = render_to_string(f"logistics/email/{template}.txt", context)
     return " ".join(subject.split()), body

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -24,13 +25,16 @@ from logistics.checkoffs import (
     StopNotCheckable,
     StopNotFound,
     relay_arrival_key,
+    relay_undelivered_key,
     route_start,
     stop_check_off,
 )
-from logistics.models import PlanRoute, PlanStatus, PlanStop, StopCheckoff
+from logistics.models import PlanRoute, PlanStatus, PlanStop, StopCheckoff, Vehicle
 from marche.accounts.models import Role
 from marche.core.models import OutboxMessage
 from marche.core.numbers import InvalidNumber
+from marche.orders.models import Order, OrderStatus
+from marche.territories.models import Territory
 from tests.factories import TerritoryFactory, UserFactory
 from tests.logistics.driver_fixtures import DriverWorld, build_driver_world
 
@@ -133,10 +137,13 @@ def test_a_second_delivered_check_off_with_a_new_key_sends_no_second_email(
     assert len(mail.outbox) == 2
 
 
-def test_an_order_corrected_to_zero_crates_gets_no_email(
+def test_an_order_corrected_to_zero_crates_is_told_its_basket_is_missing(
     world: DriverWorld, django_capture_on_commit_callbacks: Any
 ) -> None:
     louis = world.orders["louis"]
+    Territory.objects.filter(pk=world.cycle.territory_id).update(
+        contact_email="coordination@loos.example"
+    )
     with django_capture_on_commit_callbacks(execute=True):
         stop_check_off(
             stop_id=world.stop_a.pk,
@@ -149,10 +156,23 @@ def test_an_order_corrected_to_zero_crates_gets_no_email(
         louis.reference: 0,
         world.orders["camille"].reference: 1,
     }
-    assert [m.to[0] for m in mail.outbox] == ["camille.durand@example.test"]
+    by_to = {m.to[0]: m for m in mail.outbox}
+    assert sorted(by_to) == ["camille.durand@example.test", "louis.martin@example.test"]
+    assert by_to["camille.durand@example.test"].subject == (
+        "Votre panier vous attend au point relais Mairie de Loos"
+    )
+    missing = by_to["louis.martin@example.test"]
+    assert missing.subject == "Votre panier n'a pas pu être déposé au point relais Mairie de Loos"
+    assert louis.reference in missing.body
+    assert "la coordination vous contactera" in missing.body
+    assert "coordination@loos.example" in missing.body
+    assert "manquait" in missing.body
+    assert OutboxMessage.objects.filter(
+        key=relay_undelivered_key(order_id=louis.pk, stop_id=world.stop_a.pk, kind="missing")
+    ).exists()
 
 
-def test_a_problem_or_a_pickup_sends_no_email(
+def test_a_problem_tells_each_household_of_the_stop_once_and_a_pickup_sends_nothing(
     world: DriverWorld, django_capture_on_commit_callbacks: Any
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
@@ -160,10 +180,129 @@ def test_a_problem_or_a_pickup_sends_no_email(
             stop_id=world.stop_a.pk, key=KEY, status="problem", note="Fermé", by=world.driver
         )
         stop_check_off(
+            stop_id=world.stop_a.pk,
+            key=KEY.replace("0", "3"),
+            status="problem",
+            note="Toujours fermé",
+            by=world.driver,
+        )
+        stop_check_off(
             stop_id=world.pickup.pk, key=KEY.replace("0", "2"), status="delivered", by=world.driver
         )
-    assert mail.outbox == []
     assert PlanStop.objects.get(pk=world.stop_a.pk).status == "problem"
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "camille.durand@example.test",
+        "louis.martin@example.test",
+    ]
+    message = mail.outbox[0]
+    assert message.subject == "Votre panier n'a pas pu être déposé au point relais Mairie de Loos"
+    assert "Le chauffeur a rencontré un problème" in message.body
+    assert "Fermé" not in message.body
+    assert "Pour toute question" not in message.body  # the territory has no contact e-mail
+    assert not any("attend" in m.subject for m in mail.outbox)
+
+
+def _second_drop_at_relay_a(world: DriverWorld) -> tuple[PlanStop, Any]:
+    """Another van's round dropping a farm's share at relay A (the hub share is on stop_a)."""
+    van = world.route.vehicle
+    driver = UserFactory(
+        email="chauffeur2@example.test", role=Role.DRIVER, territory=world.driver.territory
+    )
+    van2 = Vehicle.objects.create(
+        territory=van.territory,
+        depot=van.depot,
+        name="Utilitaire 2",
+        slug="van-2",
+        kind="van",
+        capacity_kg=800,
+        capacity_crates=60,
+        cold_volume_litres=200,
+        average_speed_kmh=van.average_speed_kmh,
+        cost_per_km=van.cost_per_km,
+        cost_per_hour=van.cost_per_hour,
+        shift_start=van.shift_start,
+        shift_end=van.shift_end,
+    )
+    route2 = PlanRoute.objects.create(
+        plan=world.plan,
+        vehicle=van2,
+        driver=driver,
+        position=2,
+        km=Decimal("9.000"),
+        duration_min=40,
+        co2_kg=Decimal("2.000"),
+    )
+    stop = PlanStop.objects.create(
+        route=route2,
+        position=2,
+        place=world.stop_a.place,
+        kind="delivery",
+        name=world.stop_a.name,
+        eta=world.stop_a.eta,
+        load_kg_after=0,
+        manifest={
+            "place": world.stop_a.place,
+            "name": world.stop_a.name,
+            "orders": [],
+            "from_farms": [{"farm": "farm:ferme-x", "name": "Ferme X", "kg": 4.0}],
+            "kg": 4.0,
+        },
+    )
+    return stop, driver
+
+
+def test_a_relay_visited_by_two_rounds_is_announced_once_both_drops_are_delivered(
+    world: DriverWorld, django_capture_on_commit_callbacks: Any
+) -> None:
+    second, driver2 = _second_drop_at_relay_a(world)
+    with django_capture_on_commit_callbacks(execute=True):
+        stop_check_off(stop_id=world.stop_a.pk, key=KEY, status="delivered", by=world.driver)
+    assert mail.outbox == []  # the farm's share is still on the other round
+    with django_capture_on_commit_callbacks(execute=True):
+        stop_check_off(stop_id=second.pk, key=KEY.replace("0", "4"), status="delivered", by=driver2)
+        stop_check_off(stop_id=second.pk, key=KEY.replace("0", "5"), status="delivered", by=driver2)
+        stop_check_off(
+            stop_id=world.stop_a.pk, key=KEY.replace("0", "6"), status="delivered", by=world.driver
+        )
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "camille.durand@example.test",
+        "louis.martin@example.test",
+    ]
+    camille, louis = world.orders["camille"], world.orders["louis"]
+    first = min(world.stop_a.pk, second.pk)
+    assert set(
+        OutboxMessage.objects.filter(key__startswith="relay-").values_list("key", flat=True)
+    ) == {
+        relay_arrival_key(order_id=camille.pk, stop_id=first),
+        relay_arrival_key(order_id=louis.pk, stop_id=first),
+    }
+
+
+def test_a_problem_on_the_other_round_holds_the_arrival_email_back(
+    world: DriverWorld, django_capture_on_commit_callbacks: Any
+) -> None:
+    second, driver2 = _second_drop_at_relay_a(world)
+    with django_capture_on_commit_callbacks(execute=True):
+        stop_check_off(
+            stop_id=second.pk,
+            key=KEY.replace("0", "4"),
+            status="problem",
+            note="Crevaison",
+            by=driver2,
+        )
+        stop_check_off(stop_id=world.stop_a.pk, key=KEY, status="delivered", by=world.driver)
+    # The farm's share did not arrive (no order here holds its goods): nobody is told to come.
+    assert sorted(m.subject for m in mail.outbox) == []
+    assert not OutboxMessage.objects.filter(key__startswith="relay-arrival").exists()
+
+
+def test_an_order_already_collected_gets_no_arrival_email(
+    world: DriverWorld, django_capture_on_commit_callbacks: Any
+) -> None:
+    Order.objects.filter(pk=world.orders["louis"].pk).update(status=OrderStatus.COLLECTED)
+    with django_capture_on_commit_callbacks(execute=True):
+        stop_check_off(stop_id=world.stop_a.pk, key=KEY, status="delivered", by=world.driver)
+    assert [m.to[0] for m in mail.outbox] == ["camille.durand@example.test"]
 
 
 def test_the_round_is_finished_when_every_stop_is_checked(world: DriverWorld) -> None:
