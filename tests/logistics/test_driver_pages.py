@@ -239,3 +239,45 @@ def test_the_route_page_query_count_does_not_grow_with_stops(
         client.get(_route_url(world))
     with django_assert_max_num_queries(12):
         client.get("/chauffeur/")
+
+
+def _stop_html(html: str, stop: PlanStop) -> str:
+    part = html[html.index(f'id="etape-{stop.pk}"') :]
+    return part[: part.index("</form>")]
+
+
+def test_an_order_s_items_are_folded_under_its_line_and_the_buttons_stay_out(
+    world: DriverWorld,
+) -> None:
+    html = _client(world.driver).get(_route_url(world)).content.decode()
+    stop = _stop_html(html, world.stop_a)
+    reference = world.orders["camille"].reference
+    order = stop[stop.index(f'data-order="{reference}"') :]
+    order = order[: order.index("</li>\n            \n")]
+    # The summary names the order: reference, household, baskets, weight; the items inside.
+    assert '<details class="order-items"><summary><strong class="ref">' in order
+    summary = order[order.index("<summary>") : order.index("</summary>")]
+    assert reference in summary and "Camille D." in summary and "kg" in summary
+    assert "Yaourts fermiers" not in summary
+    assert "Yaourts fermiers" in order[order.index("</summary>") :]
+    # Totals and check-off buttons are outside every fold.
+    assert "<details open" not in stop
+    assert stop.index("À déposer : 2 commandes") < stop.index('<details class="order-items">')
+    buttons = stop[stop.index('class="checkoff-buttons"') :]
+    assert "✓ Livré" in buttons
+
+
+def test_a_farm_pickup_is_checked_off_as_collected(world: DriverWorld) -> None:
+    html = _client(world.driver).get(_route_url(world)).content.decode()
+    pickup = _stop_html(html, world.pickup)
+    assert "✓ Collecté" in pickup and "Livré" not in pickup
+    assert "✓ Livré" in _stop_html(html, world.stop_b)
+
+
+def test_the_crate_correction_field_explains_its_format_in_french(world: DriverWorld) -> None:
+    html = _client(world.driver).get(_route_url(world)).content.decode()
+    field = _stop_html(html, world.stop_a)
+    field = field[field.index('id="crates-') :]
+    field = field[: field.index(">")]
+    assert 'pattern="[0-9]{1,3}"' in field
+    assert 'title="Un nombre entier de caisses, de 0 à 999."' in field
