@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import F, Sum
+from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -61,8 +62,8 @@ from logistics.vrp.timing import RouteTimer, RouteTiming
 from marche.core.locking import locking_atomic
 from marche.core.mail import email_enqueue
 from marche.core.numbers import InvalidId, parse_id
-from marche.orders.models import Order
-from marche.orders.selectors import HANDED_OVER, user_can_see_territory, user_is_coordinator
+from marche.orders.models import Order, OrderStatus
+from marche.orders.selectors import user_can_see_territory, user_is_coordinator
 
 KM = Decimal("0.001")
 MOVABLE = (StopKind.DELIVERY, StopKind.PICKUP)
@@ -762,8 +763,8 @@ def plan_publish(*, plan_id: int, version: int, by: Any) -> Any:
     """Publish a draft whose unserved stops are all decided; drivers then see their routes.
 
     Publishing a published plan returns it unchanged. The households of a destination left
-    to ``hub_pickup`` are told by e-mail (through the outbox, once per order and plan) to
-    collect their basket at the hub.
+    to ``hub_pickup`` or ``other_day`` are told by e-mail (through the outbox, once per order
+    and plan) where and when to collect their basket, or that it comes another day.
     """
     plan = _allowed(plan_id=plan_id, by=by)
     with locking_atomic():
@@ -789,7 +790,7 @@ def plan_publish(*, plan_id: int, version: int, by: Any) -> Any:
             published_at=timezone.now(),
             published_by=by if getattr(by, "pk", None) else None,
         )
-        _hub_pickups_notify(plan)
+        _unserved_notify(plan)
         return plan
 
 
@@ -800,48 +801,66 @@ def _hub_depot(plan: DeliveryPlan) -> Depot | None:
     return Depot.objects.filter(territory_id=plan.cycle.territory_id).order_by("name", "pk").first()
 
 
-def _hub_pickups_notify(plan: DeliveryPlan) -> None:
-    """E-mail each household whose relay is left to hub pickup where to collect its basket."""
+def unserved_notice_key(*, plan_id: int, decision: str, order_id: int) -> str:
+    """The outbox key of the e-mail telling a household its relay is not served: one per
+    order and plan (``hub-pickup`` keeps the key it always had)."""
+    kind = "hub-pickup" if decision == "hub_pickup" else decision.replace("_", "-")
+    return f"plan-{plan_id}-{kind}-{order_id}"
+
+
+def _unserved_relays(plan: DeliveryPlan, decision: str) -> list[str]:
+    """The relay slugs of the plan's unserved destinations left to ``decision``."""
     slugs = [
         place_of(str(entry.get("place") or "")).removeprefix("relay:")
         for entry in plan.unserved or []
-        if entry.get("decision") == "hub_pickup"
+        if isinstance(entry, dict)
+        and entry.get("decision") == decision
         and place_of(str(entry.get("place") or "")).startswith("relay:")
     ]
-    if not slugs:
-        return
+    return list(dict.fromkeys(slugs))
+
+
+def _unserved_notify(plan: DeliveryPlan) -> None:
+    """E-mail each household of a relay left unserved what happens to its basket.
+
+    ``hub_pickup``: where (the depot's name and address) and when (the order's own pickup
+    slot, at the depot instead of the relay). ``other_day``: that it comes another day, which
+    one the coordination will say. ``other_vehicle`` changes nothing for households. Once per
+    order and plan (an outbox key); orders already collected are told nothing.
+    """
     depot = _hub_depot(plan)
-    if depot is None:
-        return
-    orders = (
-        Order.objects.filter(
-            cycle=plan.cycle,
-            status__in=HANDED_OVER,
-            relay_point__slug__in=slugs,
-            relay_point__territory_id=plan.cycle.territory_id,
+    contact = getattr(plan.cycle.territory, "contact_email", "") or ""
+    for decision in ("hub_pickup", "other_day"):
+        slugs = _unserved_relays(plan, decision)
+        if not slugs or (decision == "hub_pickup" and depot is None):
+            continue
+        orders = (
+            Order.objects.filter(
+                cycle=plan.cycle,
+                status__in=(OrderStatus.CONFIRMED, OrderStatus.PACKED),
+                relay_point__slug__in=slugs,
+                relay_point__territory_id=plan.cycle.territory_id,
+            )
+            .select_related("customer", "relay_point", "pickup_slot")
+            .order_by("pk")
         )
-        .select_related("customer", "relay_point")
-        .order_by("pk")
-    )
-    with translation.override(settings.LANGUAGE_CODE):
         for order in orders:
-            values = {
-                "reference": order.reference,
-                "relay": order.relay_point.name,
-                "date": plan.cycle.delivery_date.strftime("%d/%m/%Y"),
-                "depot": depot.name,
-                "address": depot.full_address or depot.name,
+            context = {
+                "order": order,
+                "relay_name": order.relay_point.name,
+                "delivery_date": plan.cycle.delivery_date,
+                "slot": order.pickup_slot,
+                "depot": depot,
+                "depot_address": (depot.full_address or depot.name) if depot else "",
+                "contact": contact,
             }
+            template = f"logistics/email/unserved_{decision}"
+            with translation.override(getattr(order.customer, "language", None) or "fr"):
+                subject = render_to_string(f"{template}_subject.txt", context)
+                body = render_to_string(f"{template}.txt", context)
             email_enqueue(
-                subject=_("Votre panier %(reference)s est à retirer au dépôt") % values,
-                body=_(
-                    "Bonjour,\n\n"
-                    "Votre commande %(reference)s ne pourra pas être livrée au point relais "
-                    "%(relay)s le %(date)s. Votre panier vous attend au dépôt :\n\n"
-                    "%(depot)s\n%(address)s\n\n"
-                    "Merci de votre compréhension.\n"
-                )
-                % values,
+                subject=" ".join(subject.split()),
+                body=body,
                 to=order.customer.email,
-                key=f"plan-{plan.pk}-hub-pickup-{order.pk}",
+                key=unserved_notice_key(plan_id=plan.pk, decision=decision, order_id=order.pk),
             )

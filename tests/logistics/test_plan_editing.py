@@ -49,8 +49,11 @@ from logistics.models import (
 )
 from logistics.vrp.timing import RouteTimer
 from marche.accounts.models import Role
+from marche.core.models import OutboxMessage
 from marche.errors import DomainError
+from marche.orders.models import Order
 from marche.relays.models import RelayPoint
+from marche.territories.models import Territory
 from tests.factories import TerritoryFactory, UserFactory
 from tests.logistics.test_delivery_plan import build_cycle
 
@@ -623,6 +626,14 @@ def test_publish_with_hub_pickup_emails_the_households_once(
     assert "Base 11/19" in message.body
     assert "Rue de Bourgogne, 62750 Loos-en-Gohelle" in message.body
     assert "poste-lens" in message.body
+    order = Order.objects.select_related("pickup_slot").get(customer__email="c@example.test")
+    slot = order.pickup_slot
+    assert message.subject == f"Votre panier {order.reference} est à retirer au dépôt"
+    assert (
+        f"entre {slot.starts_at:%H:%M} et {slot.ends_at:%H:%M}, c'est-à-dire à l'heure du "
+        "créneau que vous aviez choisi au point relais, mais au dépôt."
+    ) in message.body
+    assert OutboxMessage.objects.filter(key=f"plan-{plan.pk}-hub-pickup-{order.pk}").exists()
     # Publishing again returns the plan as it is, and sends nothing more.
     with django_capture_on_commit_callbacks(execute=True):
         again = plan_publish(plan_id=plan.pk, version=plan.version, by=by)
@@ -634,6 +645,47 @@ def test_publish_with_hub_pickup_emails_the_households_once(
             plan_id=plan.pk, route_id=route_of("van-1").pk, locked=True, version=3, by=by
         )
     assert refused.value.message == "Le plan est publié : il ne peut plus être modifié."
+
+
+@pytest.mark.django_db
+def test_publish_with_other_day_tells_the_households_it_comes_another_day(
+    django_capture_on_commit_callbacks,
+) -> None:
+    plan = build_plan(unserved=[dict(u) for u in UNSERVED])
+    Territory.objects.filter(pk=plan.cycle.territory_id).update(
+        contact_email="coordination@loos.example"
+    )
+    by = coordinator(plan)
+    plan = plan_unserved_decide(
+        plan_id=plan.pk, place="relay:poste-lens", decision="other_day", version=1, by=by
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        plan_publish(plan_id=plan.pk, version=plan.version, by=by)
+        plan_publish(plan_id=plan.pk, version=plan.version + 1, by=by)
+    order = Order.objects.get(customer__email="c@example.test")
+    (message,) = mail.outbox
+    assert message.to == ["c@example.test"]
+    assert message.subject == f"Votre panier {order.reference} sera livré un autre jour"
+    assert "ne vous déplacez pas ce jour-là" in message.body
+    assert "La coordination vous dira lequel." in message.body
+    assert "coordination@loos.example" in message.body
+    assert list(
+        OutboxMessage.objects.filter(key__startswith="plan-").values_list("key", flat=True)
+    ) == [f"plan-{plan.pk}-other-day-{order.pk}"]
+
+
+@pytest.mark.django_db
+def test_publish_with_other_vehicle_sends_nothing(django_capture_on_commit_callbacks) -> None:
+    plan = build_plan(unserved=[dict(u) for u in UNSERVED])
+    by = coordinator(plan)
+    plan = plan_unserved_decide(
+        plan_id=plan.pk, place="relay:poste-lens", decision="other_vehicle", version=1, by=by
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        published = plan_publish(plan_id=plan.pk, version=plan.version, by=by)
+    assert published.status == "published"
+    assert mail.outbox == []
+    assert published.unserved[0]["decision"] == "other_vehicle"
 
 
 @pytest.mark.django_db
