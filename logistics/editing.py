@@ -24,6 +24,7 @@ from django.db.models import F, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from logistics.editing_errors import (
     InvalidDecision,
@@ -512,6 +513,10 @@ def _late_message(stop: PlanStop, arrival: str, closes: str) -> str:
     )
 
 
+# A refused move names at most this many places per broken rule, then says how many more.
+REFUSAL_PLACES = 3
+
+
 def _refusal(
     report: CheckReport,
     engine: _Engine,
@@ -519,13 +524,19 @@ def _refusal(
     built: PlanningProblem,
     plan: DeliveryPlan,
 ) -> str:
-    """The broken rules in words, one sentence each, most concrete first."""
+    """The broken rules in words: one sentence per rule and place, most concrete first.
+
+    A stop stands for several engine stops (a farm's shares, the drops of each farm), each
+    of which may break the same rule: the sentence is said once per place, and a rule broken
+    at many places names the first :data:`REFUSAL_PLACES` and counts the others.
+    """
     zone = ZoneInfo(plan.cycle.territory.timezone)
     codes = set(report.codes())
     names = {r.vehicle.slug: r.vehicle.name for r in plan.routes.select_related("vehicle")}
     stops = {s.id: s for s in engine.problem.stops}
     pairs = {p.delivery: p.pickup for p in engine.problem.pairs}
-    messages: list[str] = []
+    # (rule, place, sentence): the first sentence of each rule and place is kept.
+    found: list[tuple[str, str, str]] = []
     for timing in timings.values():
         vehicle = timing.vehicle
         name = names.get(vehicle.id, vehicle.id)
@@ -537,7 +548,9 @@ def _refusal(
                 if dim == "cold_l" and not cap and "incompatible_vehicle" in codes:
                     continue  # said below, with the place that needs the cold box
                 if load > cap:
-                    messages.append(_capacity_message(name, dim, load, cap))
+                    found.append(
+                        (f"capacity:{dim}", vehicle.id, _capacity_message(name, dim, load, cap))
+                    )
         if "incompatible_vehicle" in codes:
             for visit in route.visits:
                 missing = stops[visit.stop_id].requires - vehicle.features
@@ -551,58 +564,62 @@ def _refusal(
                         )
                     else:
                         text = _("Le véhicule « %(vehicle)s » n'est pas équipé pour « %(name)s ».")
-                    messages.append(text % values)
+                    found.append(("incompatible", f"{vehicle.id}|{owner.pk}", text % values))
         if "time_window_violated" in codes:
             for visit in route.visits:
                 stop = stops[visit.stop_id]
                 if stop.windows and not any(w.start <= visit.start <= w.end for w in stop.windows):
                     closes = max((w.end for w in stop.windows if w.end < visit.start), default=0)
-                    messages.append(
-                        _late_message(
-                            engine.owner[visit.stop_id],
-                            _clock(built.origin, visit.start, zone),
-                            _clock(built.origin, closes, zone),
+                    owner = engine.owner[visit.stop_id]
+                    found.append(
+                        (
+                            "late",
+                            str(owner.pk),
+                            _late_message(
+                                owner,
+                                _clock(built.origin, visit.start, zone),
+                                _clock(built.origin, closes, zone),
+                            ),
                         )
                     )
         if "shift_violated" in codes and route.end_time > vehicle.shift.end:
-            messages.append(
-                _(
-                    "Le véhicule « %(vehicle)s » rentrerait au dépôt à %(at)s, après la fin "
-                    "de son service à %(end)s."
+            found.append(
+                (
+                    "shift",
+                    vehicle.id,
+                    _(
+                        "Le véhicule « %(vehicle)s » rentrerait au dépôt à %(at)s, après la fin "
+                        "de son service à %(end)s."
+                    )
+                    % {
+                        "vehicle": name,
+                        "at": _clock(built.origin, route.end_time, zone),
+                        "end": _clock(built.origin, vehicle.shift.end, zone),
+                    },
                 )
-                % {
-                    "vehicle": name,
-                    "at": _clock(built.origin, route.end_time, zone),
-                    "end": _clock(built.origin, vehicle.shift.end, zone),
-                }
             )
         if (
             "range_exceeded" in codes
             and vehicle.max_distance_m is not None
             and route.distance_m > vehicle.max_distance_m
         ):
-            messages.append(
-                _(
-                    "Le véhicule « %(vehicle)s » parcourrait %(km)s km pour une autonomie de "
-                    "%(range)s km."
+            found.append(
+                (
+                    "range",
+                    vehicle.id,
+                    _(
+                        "Le véhicule « %(vehicle)s » parcourrait %(km)s km pour une autonomie "
+                        "de %(range)s km."
+                    )
+                    % {
+                        "vehicle": name,
+                        "km": _decimal(route.distance_m / 1000),
+                        "range": _decimal(vehicle.max_distance_m / 1000),
+                    },
                 )
-                % {
-                    "vehicle": name,
-                    "km": _decimal(route.distance_m / 1000),
-                    "range": _decimal(vehicle.max_distance_m / 1000),
-                }
             )
     if codes & {"pair_split", "pair_order"}:
-        for delivery, pickup in pairs.items():
-            if _pair_broken(delivery, pickup, timings):
-                farm, destination = engine.pair_names.get(delivery, ("?", "?"))
-                messages.append(
-                    _(
-                        "Les produits enlevés à « %(farm)s » pour « %(destination)s » doivent "
-                        "rester sur la même tournée, enlevés avant d'être livrés."
-                    )
-                    % {"farm": farm, "destination": destination}
-                )
+        found += _pair_sentences(engine, pairs, timings)
     explained = {
         "capacity_exceeded",
         "incompatible_vehicle",
@@ -612,9 +629,71 @@ def _refusal(
         "pair_split",
         "pair_order",
     }
-    messages += [v.message for v in report.violations if v.code not in explained]
-    unique = list(dict.fromkeys(messages))
-    return " ".join(unique) if unique else str(MoveRefused.default_message)
+    found += [(v.code, v.message, v.message) for v in report.violations if v.code not in explained]
+    messages = _at_most(found, REFUSAL_PLACES)
+    return " ".join(messages) if messages else str(MoveRefused.default_message)
+
+
+def _pair_sentences(
+    engine: _Engine, pairs: dict[str, str], timings: dict[int, RouteTiming]
+) -> list[tuple[str, str, str]]:
+    """One sentence per farm whose shares would be split from their drops or dropped first,
+    naming the first destinations concerned and counting the others."""
+    by_farm: dict[str, list[str]] = {}
+    for delivery, pickup in pairs.items():
+        if _pair_broken(delivery, pickup, timings):
+            farm, destination = engine.pair_names.get(delivery, ("?", "?"))
+            listed = by_farm.setdefault(farm, [])
+            if destination not in listed:
+                listed.append(destination)
+    out = []
+    for farm, destinations in by_farm.items():
+        shown = ", ".join(f"« {d} »" for d in destinations[:REFUSAL_PLACES])
+        more = len(destinations) - REFUSAL_PLACES
+        if more > 0:
+            shown = ngettext(
+                "%(places)s et %(count)d autre", "%(places)s et %(count)d autres", more
+            ) % {"places": shown, "count": more}
+        out.append(
+            (
+                "pair",
+                farm,
+                _(
+                    "Les produits enlevés à « %(farm)s » pour %(destinations)s doivent rester "
+                    "sur la même tournée, enlevés avant d'être livrés."
+                )
+                % {"farm": farm, "destinations": shown},
+            )
+        )
+    return out
+
+
+def _at_most(found: list[tuple[str, str, str]], limit: int) -> list[str]:
+    """The sentences to say: the first per rule and place, at most ``limit`` places per rule,
+    then how many more places break it."""
+    seen: set[tuple[str, str]] = set()
+    by_rule: dict[str, list[str]] = {}
+    for rule, place, text in found:
+        if (rule, place) in seen:
+            continue
+        seen.add((rule, place))
+        texts = by_rule.setdefault(rule, [])
+        if text not in texts:
+            texts.append(text)
+    out: list[str] = []
+    for texts in by_rule.values():
+        out += texts[:limit]
+        more = len(texts) - limit
+        if more > 0:
+            out.append(
+                ngettext(
+                    "Et %(count)d autre étape dans le même cas.",
+                    "Et %(count)d autres étapes dans le même cas.",
+                    more,
+                )
+                % {"count": more}
+            )
+    return out
 
 
 def _pair_broken(delivery: str, pickup: str, timings: dict[int, RouteTiming]) -> bool:

@@ -919,3 +919,44 @@ def test_a_routing_server_down_refuses_the_move_clearly_and_changes_nothing(sett
     assert refused.value.code == "osrm_unavailable"
     assert refused.value.message.startswith("Le déplacement n'a pas pu être vérifié : ")
     assert rows(plan) == before
+
+
+@pytest.mark.django_db
+def test_a_farm_pickup_moved_after_its_drops_is_refused_in_one_sentence_per_rule() -> None:
+    plan = _computed(farm_collected=True)
+    (route,) = plan.routes.all()
+    stops = list(route.stops.order_by("position"))
+    pickup = stops[1]
+    assert pickup.kind == "pickup" and len(pickup.manifest["collect"]) == 3
+    before = rows(plan)
+    with pytest.raises(MoveRefused) as refused:
+        plan_stop_move(
+            plan_id=plan.pk,
+            stop_id=pickup.pk,
+            route_id=route.pk,
+            position=len(stops) - 2,
+            version=plan.version,
+            by=coordinator(plan),
+        )
+    message = refused.value.message
+    drops = ", ".join(f"« {s.name} »" for s in stops[2:-1])
+    pair = (
+        f"Les produits enlevés à « Ferme du Marais » pour {drops} doivent rester sur la même "
+        "tournée, enlevés avant d'être livrés."
+    )
+    assert pair in message
+    assert message.count("Les produits enlevés") == 1
+    assert message.count("La ferme « Ferme du Marais » serait visitée") <= 1
+    assert rows(plan) == before
+
+
+def test_a_rule_broken_at_many_places_names_three_and_counts_the_others() -> None:
+    found = [("late", str(n), f"Étape {n} en retard.") for n in (1, 2, 2, 3, 4, 5)]
+    found += [("shift", "van-1", "Service dépassé."), ("shift", "van-1", "Service dépassé.")]
+    assert editing._at_most(found, 3) == [
+        "Étape 1 en retard.",
+        "Étape 2 en retard.",
+        "Étape 3 en retard.",
+        "Et 2 autres étapes dans le même cas.",
+        "Service dépassé.",
+    ]
