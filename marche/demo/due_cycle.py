@@ -1,11 +1,14 @@
-"""A demo cycle to plan: past its cutoff, delivered today, full of confirmed orders.
+"""A demo cycle to plan: past its cutoff, delivered tomorrow, full of confirmed orders.
 
 The weekly demo cycle is open and empty; delivery planning needs a cycle whose orders are in.
 This one is made of the territory's products in season with a larger stock, and of orders
 of invented households (``foyer001@demo.test``…) placed and confirmed through the marketplace
 services (``cart_set_item``, ``order_place``: stock held then sold, pickup slots booked,
 mannes held then captured), at moments spread over its opening, with a fixed random seed.
-Nobody has closed it or planned it: the coordination does.
+Nobody has closed it or planned it: the coordination does. It is delivered the next day
+(``delivery_in_days``, moved to the next day the relay points open): planned on the day of
+its delivery, no round may leave before the moment of planning, so a cycle delivered the day
+of the load could not be planned in the afternoon or the evening.
 
 Idempotent: the cycle is keyed by its delivery day; when it exists it is left as it is (its
 orders, and whatever the coordination did with it), so a second load changes nothing.
@@ -73,7 +76,7 @@ class DueCycleSpec:
                 seed=int(data.get("seed", 15)),
                 opened_days_before=int(data.get("opened_days_before", 6)),
                 closes_minutes_after_load=int(data.get("closes_minutes_after_load", -60)),
-                delivery_in_days=int(data.get("delivery_in_days", 0)),
+                delivery_in_days=int(data.get("delivery_in_days", 1)),
                 stock_factor=Decimal(str(data.get("stock_factor", "1"))),
                 basket_share=float(data.get("basket_share", 0.5)),
                 manne_share=float(data.get("manne_share", 0)),

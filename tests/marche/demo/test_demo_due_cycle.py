@@ -1,4 +1,4 @@
-"""The demo's cycle to plan: past its cutoff, delivered on the day of the load, 150 orders."""
+"""The demo's cycle to plan: past its cutoff, delivered the day after the load, 150 orders."""
 
 from __future__ import annotations
 
@@ -82,15 +82,15 @@ def test_a_cycle_past_its_cutoff_with_150_confirmed_orders_over_the_10_relays() 
         output = load()
     cycle = due_cycle()
     assert (cycle.delivery_date, cycle.opens_at, cycle.closes_at) == (
-        date(2026, 12, 2),
+        date(2026, 12, 3),
         WEDNESDAY - timedelta(days=6),
         WEDNESDAY - timedelta(minutes=10),
     )
-    assert cycle.name == "Livraison du mercredi 02/12/2026 (cycle à planifier)"
+    assert cycle.name == "Livraison du jeudi 03/12/2026 (cycle à planifier)"
     # Nobody closed or planned it yet: the coordination does.
     assert not CycleClosing.objects.filter(cycle=cycle).exists()
     assert not DeliveryPlan.objects.filter(cycle=cycle).exists()
-    assert "Cycle à planifier : Livraison du mercredi 02/12/2026" in output
+    assert "Cycle à planifier : Livraison du jeudi 03/12/2026" in output
     assert "150 commandes confirmées dans 10 points relais" in output
     assert "foyer001@demo.test à foyer150@demo.test" in output
 
@@ -161,9 +161,15 @@ def test_a_cycle_past_its_cutoff_with_150_confirmed_orders_over_the_10_relays() 
         load()
     assert snapshot() == before
 
-    # The coordination computes its plan: the demo fleet and its drivers serve every relay.
-    plan = plan_compute(cycle_id=cycle.pk, time_limit=2, now=WEDNESDAY).plan
+    # The coordination computes its plan, in the evening before the delivery: the demo fleet
+    # and its drivers serve every relay, leaving on the delivery day's morning.
+    evening = WEDNESDAY.replace(hour=21)
+    plan = plan_compute(cycle_id=cycle.pk, time_limit=2, now=evening).plan
     assert plan.unserved == []
+    assert all(
+        route.stops.get(position=0).eta.astimezone(PARIS).date() == date(2026, 12, 3)
+        for route in plan.routes.all()
+    )
     routes = list(plan.routes.select_related("driver"))
     assert routes and all(route.driver and route.driver.role == Role.DRIVER for route in routes)
     served = {stop.place for route in routes for stop in route.stops.filter(kind="delivery")}
@@ -195,10 +201,10 @@ def test_a_cutoff_a_few_minutes_ahead_lets_the_beat_close_it_then_it_plans(
     }
 
 
-def test_on_a_sunday_the_cycle_is_delivered_on_monday(tmp_path: Path) -> None:
+def test_loaded_on_a_saturday_the_cycle_is_delivered_on_monday(tmp_path: Path) -> None:
     spec = small_spec(tmp_path, orders=3)
-    sunday = datetime(2026, 12, 6, 18, 0, tzinfo=PARIS)
-    with time_machine.travel(sunday, tick=False):
+    saturday = datetime(2026, 12, 5, 18, 0, tzinfo=PARIS)
+    with time_machine.travel(saturday, tick=False):
         load(spec=spec)
     assert due_cycle().delivery_date == date(2026, 12, 7)
     assert Order.objects.filter(cycle=due_cycle()).count() == 3
@@ -230,7 +236,7 @@ def test_loaded_again_the_next_day_it_adds_that_day_s_cycle(tmp_path: Path) -> N
     with time_machine.travel(WEDNESDAY + timedelta(days=1), tick=False):
         load(spec=spec)
     cycles = OrderCycle.objects.filter(schedule__isnull=True).order_by("delivery_date")
-    assert [c.delivery_date for c in cycles] == [date(2026, 12, 2), date(2026, 12, 3)]
+    assert [c.delivery_date for c in cycles] == [date(2026, 12, 3), date(2026, 12, 4)]
     for cycle in cycles:
         orders = Order.objects.filter(cycle=cycle, status=OrderStatus.CONFIRMED)
         assert orders.count() == 6
