@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from marche.accounts.models import Role, User
 from marche.cycles.models import OrderCycle
-from marche.orders.models import LineKind, Order, OrderStatus
+from marche.orders.models import LineKind, Order, OrderLine, OrderStatus
 from marche.orders.selectors import HANDED_OVER
 from marche.payments.methods import PayAtPickup
 from marche.payments.models import Payment, PaymentStatus
@@ -139,6 +142,8 @@ class PickupOrder:
     pays_at_pickup: bool
     amount_due: Decimal | None
     paid_means_label: str
+    # Names of the variable-weight products not weighed yet (empty once the total is final).
+    to_weigh: tuple[str, ...] = ()
 
     @property
     def is_collected(self) -> bool:
@@ -160,23 +165,21 @@ def relay_pickup_orders(
 ) -> RelayPickup:
     """The cycle's orders to hand over at the relay point, by slot then name; three queries.
 
-    ``search`` keeps the orders whose reference, first or last name contains it. ``total``
-    and ``collected`` count the whole pickup, whatever the search.
+    ``search`` keeps the orders whose reference, first or last name contains each of its
+    words, whatever the accents and the case ("ines" finds Inès). ``total`` and
+    ``collected`` count the whole pickup, whatever the search.
+
+    The search runs in Python on the fetched pickup (one relay point's orders of one cycle,
+    a few dozen): the same on SQLite and PostgreSQL, without an unaccent extension.
     """
     search = clean_text(search, SEARCH_MAX_LENGTH)
+    words = [folded(word) for word in search.split(" ")] if search else []
     pickup = Order.objects.filter(cycle=cycle, relay_point=relay_point, status__in=HANDED_OVER)
     counts = pickup.aggregate(
         total=Count("pk"), collected=Count("pk", filter=Q(status=OrderStatus.COLLECTED))
     )
-    orders = pickup
-    for word in search.split(" ") if search else []:
-        orders = orders.filter(
-            Q(reference__icontains=word)
-            | Q(customer__first_name__icontains=word)
-            | Q(customer__last_name__icontains=word)
-        )
     orders = (
-        orders.select_related("customer", "pickup_slot")
+        pickup.select_related("customer", "pickup_slot")
         .annotate(
             basket_count=Sum(
                 "lines__count",
@@ -191,7 +194,14 @@ def relay_pickup_orders(
                 "payments",
                 queryset=Payment.objects.filter(method=PayAtPickup.code).order_by("pk"),
                 to_attr="pickup_payments",
-            )
+            ),
+            Prefetch(
+                "lines",
+                queryset=OrderLine.objects.filter(
+                    price_per_kg__isnull=False, weight_kg__isnull=True, is_missing=False
+                ).order_by("pk"),
+                to_attr="lines_to_weigh",
+            ),
         )
         .order_by(
             "pickup_slot__date",
@@ -203,6 +213,12 @@ def relay_pickup_orders(
     )
     rows = []
     for order in orders:
+        if words:
+            haystack = folded(
+                f"{order.reference} {order.customer.first_name} {order.customer.last_name}"
+            )
+            if not all(word in haystack for word in words):
+                continue
         pays_at_pickup = order.payment_method == PayAtPickup.code
         pending = [p for p in order.pickup_payments if p.status == PaymentStatus.PENDING]
         paid = [p for p in order.pickup_payments if p.status == PaymentStatus.SUCCEEDED]
@@ -222,6 +238,11 @@ def relay_pickup_orders(
                 pays_at_pickup=pays_at_pickup,
                 amount_due=pending[0].amount if pays_at_pickup and pending else None,
                 paid_means_label=str(paid[-1].get_means_display()) if paid else "",
+                to_weigh=(
+                    ()
+                    if order.is_final
+                    else tuple(dict.fromkeys(line.name for line in order.lines_to_weigh))
+                ),
             )
         )
     return RelayPickup(
@@ -232,3 +253,29 @@ def relay_pickup_orders(
         total=counts["total"],
         collected=counts["collected"],
     )
+
+
+def folded(text: str) -> str:
+    """Text without accents nor case, to compare what a keeper types with names ("Inès" →
+    "ines", "Œuf" → "oeuf")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return plain.replace("œ", "oe").replace("æ", "ae")
+
+
+DELIVERY_STATES = ("delivered", "planned")
+
+
+def relay_delivery_status(*, relay_point: RelayPoint, cycle: OrderCycle) -> str | None:
+    """Whether the driver has checked off the cycle's delivery at the relay point.
+
+    "delivered", "planned" (a published round still has to check it off) or None (no
+    delivery round is known). The answer comes from the function named by the setting
+    ``MARCHE_RELAY_DELIVERY_STATUS`` (called with the relay point and the cycle): the
+    delivery rounds live in another app, which marche does not import.
+    """
+    path = getattr(settings, "MARCHE_RELAY_DELIVERY_STATUS", "")
+    if not path:
+        return None
+    status = import_string(path)(relay_point, cycle)
+    return status if status in DELIVERY_STATES else None

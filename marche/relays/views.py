@@ -18,12 +18,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from marche.core.middleware import back_url
 from marche.core.numbers import InvalidId, parse_id
+from marche.errors import DomainError
 from marche.money import format_money
-from marche.orders.models import Order
+from marche.orders.models import Order, OrderStatus
+from marche.orders.selectors import user_is_coordinator
 from marche.payments.models import PickupMeans
 from marche.relays.errors import PickupCycleNotFound
 from marche.relays.models import RelayPoint
@@ -32,12 +35,23 @@ from marche.relays.selectors import (
     clean_text,
     pickup_cycle_current,
     pickup_cycles_for_relay,
+    relay_delivery_status,
     relay_pickup_orders,
     relay_points_by_slug,
     relay_points_for_keeper,
     user_runs_relay_pickups,
 )
 from marche.relays.services import relay_order_hand_over
+
+
+class BasketPresenceUnconfirmed(DomainError):
+    """A handover before the driver checked the delivery off needs the keeper's word."""
+
+    code = "basket_presence_unconfirmed"
+    default_message = gettext_lazy(
+        "La livraison de ce point n'est pas encore pointée par le chauffeur : cochez « Le "
+        "panier est bien là » après avoir vérifié qu'il est arrivé."
+    )
 
 
 def pickup_url(relay_point: RelayPoint, *, qualified: bool = False, **params: object) -> str:
@@ -144,6 +158,13 @@ def relay_pickup(request: HttpRequest, slug: str) -> HttpResponse:
             "territory": territory,
             "means_choices": PickupMeans.choices,
             "still_open": cycle is not None and timezone.now() < cycle.closes_at,
+            "delivery_pending": cycle is not None
+            and relay_delivery_status(relay_point=relay, cycle=cycle) == "planned",
+            "weigh_url": (
+                reverse("preparation:packing_list", args=[cycle.pk, relay.pk])
+                if cycle is not None and user_is_coordinator(user=request.user)
+                else ""
+            ),
         },
     )
 
@@ -154,6 +175,7 @@ def relay_hand_over(request: HttpRequest, slug: str) -> HttpResponse:
     """ "Remis": record that the household took its order (and paid, if paying at pickup)."""
     relay = _relay_or_refusal(request, slug)
     assert isinstance(relay, RelayPoint)  # a POST never gets the choice page
+    _check_basket_presence(request, relay)
     done = relay_order_hand_over(
         relay_point=relay,
         reference=request.POST.get("order", ""),
@@ -177,6 +199,23 @@ def relay_hand_over(request: HttpRequest, slug: str) -> HttpResponse:
         messages.success(request, _("Commande %(ref)s remise.") % {"ref": reference})
     default = pickup_url(relay, qualified=bool(request.POST.get("territoire")))
     return HttpResponseRedirect(back_url(request, default=default))
+
+
+def _check_basket_presence(request: HttpRequest, relay: RelayPoint) -> None:
+    """Refuse a handover, changing nothing, while a published round has not checked the
+    relay point's delivery off, unless the keeper ticked "Le panier est bien là"."""
+    if request.POST.get("present") == "1":
+        return
+    order = (
+        Order.objects.select_related("cycle")
+        .filter(relay_point=relay, reference=clean_text(request.POST.get("order"), 20))
+        .first()
+    )
+    # An unknown or already handed-over order gets the service's own answer.
+    if order is None or order.status == OrderStatus.COLLECTED:
+        return
+    if relay_delivery_status(relay_point=relay, cycle=order.cycle) == "planned":
+        raise BasketPresenceUnconfirmed()
 
 
 @login_required

@@ -219,6 +219,12 @@ LOGISTICS_TILE_ATTRIBUTION = env.str(
 # Road distances from an OSRM server (http://host:5000); empty: great-circle distances times
 # the territory's detour factor.
 LOGISTICS_OSRM_URL = env.str("LOGISTICS_OSRM_URL", default="")
+# The relay keeper's page asks whether the driver has checked off the relay point's delivery
+# through this function(relay_point, cycle) -> "delivered" | "planned" | None, so that marche
+# need not import logistics; empty: no delivery rounds, no warning.
+MARCHE_RELAY_DELIVERY_STATUS = env.str(
+    "MARCHE_RELAY_DELIVERY_STATUS", default="logistics.relay_status.relay_delivery_status"
+)
 # Solver time limit (seconds) of a plan computed from the planning page or after closing.
 LOGISTICS_PLAN_TIME_LIMIT_S = env.float("LOGISTICS_PLAN_TIME_LIMIT_S", default=10.0)
 # A plan computed on its delivery day sends no vehicle out before now plus this lead (minutes).

@@ -28,6 +28,8 @@ from marche.relays.models import RelayPoint
 from marche.relays.qr import order_pickup_url, order_qr, order_qr_rows, order_qr_svg
 from marche.relays.selectors import (
     PICKUP_DAYS,
+    folded,
+    relay_delivery_status,
     relay_pickup_orders,
     relay_points_for_keeper,
     short_name,
@@ -765,3 +767,143 @@ def test_two_simultaneous_taps_hand_over_once(shop) -> None:
     payments = Payment.objects.filter(order=shop.alice, method="pickup")
     assert list(payments.values_list("status", "means")) == [(PaymentStatus.SUCCEEDED, winner)]
     assert Order.objects.get(pk=shop.alice.pk).status == OrderStatus.COLLECTED
+
+
+# --- fix round: search, weighing hint, deliveries not checked off -----------------------------
+
+
+def test_search_ignores_accents_and_case(shop) -> None:
+    User.objects.filter(pk=shop.bob.customer_id).update(first_name="Inès", last_name="Lefèvre")
+    client = logged(shop.poste_keeper)
+    poste = shop.prep.poste
+    ref = shop.bob.reference
+    for typed in ("ines", "INES", "Inès", "inès lefevre", "LEFÈVRE", "ine"):
+        assert ref in client.get(page_url(poste, q=typed)).content.decode(), typed
+    for typed in ("ines zorro", "inez"):
+        html = client.get(page_url(poste, q=typed)).content.decode()
+        assert ref not in html, typed
+    pickup = relay_pickup_orders(relay_point=poste, cycle=shop.prep.cycle, search="ÌNES")
+    assert [row.reference for row in pickup.orders] == [ref]
+    assert (pickup.total, pickup.collected) == (1, 0)
+
+
+def test_folded_text() -> None:
+    assert folded("Inès Lefèvre") == "ines lefevre"
+    assert folded("ŒUFS Çà") == "oeufs ca"
+
+
+def test_an_unweighed_order_says_what_to_weigh_and_who_weighs_it(shop) -> None:
+    relay = shop.prep.poste
+    html = logged(shop.poste_keeper).get(page_url(relay)).content.decode()
+    assert "Produits à peser avant la remise" in html
+    assert "À peser : Butternut, Chou-fleur." in html
+    assert "L'équipe de préparation les pèse" in html
+    weigh = reverse("preparation:packing_list", args=[shop.prep.cycle.pk, relay.pk])
+    assert weigh not in html  # a keeper does not weigh
+    html = logged(shop.prep.coordinator).get(page_url(relay)).content.decode()
+    assert f'href="{weigh}#commande-{shop.bob.reference}"' in html
+    assert "Peser sur la page de préparation" in html
+    # A weighed order has nothing left to weigh.
+    [row] = relay_pickup_orders(relay_point=shop.prep.mairie, cycle=shop.prep.cycle).orders
+    assert row.to_weigh == ()
+
+
+# A published delivery round, for the warning when its drop is not checked off yet.
+
+
+@pytest.fixture
+def rounds():
+    from tests.logistics.driver_fixtures import build_driver_world
+
+    world = build_driver_world()
+    keeper = person(email="relais-b@example.test", role=Role.RELAY_KEEPER)
+    world.relay_b.keepers.add(keeper)
+    return world, keeper
+
+
+def _hand_over(client: Client, world, **extra: str):
+    relay = world.relay_b
+    data = {"order": world.orders["ines"].reference, "means": "cash", **extra}
+    return client.post(hand_over_url(relay), data, HTTP_REFERER=page_url(relay))
+
+
+WARNING = "La livraison de ce point n'est pas encore pointée par le chauffeur"
+REFUSAL = (
+    "La livraison de ce point n'est pas encore pointée par le chauffeur : cochez « Le panier "
+    "est bien là » après avoir vérifié qu'il est arrivé."
+)
+
+
+def test_a_drop_not_yet_checked_off_warns_and_asks_for_the_basket(rounds) -> None:
+    world, keeper = rounds
+    client = logged(keeper)
+    html = client.get(page_url(world.relay_b)).content.decode()
+    assert WARNING in html
+    assert 'name="present" value="1" required' in html
+    assert "Le panier est bien là" in html
+    order = world.orders["ines"]
+    before = snapshot(order)
+    response = _hand_over(client, world)
+    assert response.status_code == 302
+    assert messages_of(response) == [REFUSAL]
+    assert snapshot(order) == before
+    client.get(page_url(world.relay_b))  # the refusal shown
+    response = _hand_over(client, world, present="1")
+    [message] = messages_of(response)
+    assert message.startswith(f"Commande {order.reference} remise ;"), message
+    order.refresh_from_db()
+    assert order.status == OrderStatus.COLLECTED
+
+
+def test_no_warning_once_the_drop_is_delivered(rounds) -> None:
+    from logistics.models import PlanStop, StopStatus
+
+    world, keeper = rounds
+    PlanStop.objects.filter(pk=world.stop_b.pk).update(status=StopStatus.DELIVERED)
+    client = logged(keeper)
+    html = client.get(page_url(world.relay_b)).content.decode()
+    assert WARNING not in html and 'name="present"' not in html
+    _hand_over(client, world)
+    world.orders["ines"].refresh_from_db()
+    assert world.orders["ines"].status == OrderStatus.COLLECTED
+
+
+def test_a_problem_at_the_drop_still_asks_for_the_basket(rounds) -> None:
+    from logistics.models import PlanStop, StopStatus
+
+    world, keeper = rounds
+    PlanStop.objects.filter(pk=world.stop_b.pk).update(status=StopStatus.PROBLEM)
+    assert WARNING in logged(keeper).get(page_url(world.relay_b)).content.decode()
+
+
+@pytest.mark.parametrize("plan", ["none", "draft"])
+def test_no_warning_without_a_published_plan(rounds, plan) -> None:
+    from logistics.models import DeliveryPlan, PlanStatus
+
+    world, keeper = rounds
+    if plan == "none":
+        DeliveryPlan.objects.filter(pk=world.plan.pk).delete()
+    else:
+        DeliveryPlan.objects.filter(pk=world.plan.pk).update(status=PlanStatus.DRAFT)
+    client = logged(keeper)
+    html = client.get(page_url(world.relay_b)).content.decode()
+    assert WARNING not in html and 'name="present"' not in html
+    _hand_over(client, world)
+    world.orders["ines"].refresh_from_db()
+    assert world.orders["ines"].status == OrderStatus.COLLECTED
+
+
+def test_the_delivery_status_comes_from_the_configured_hook(rounds, settings) -> None:
+    world, _keeper = rounds
+    assert relay_delivery_status(relay_point=world.relay_b, cycle=world.cycle) == "planned"
+    assert relay_delivery_status(relay_point=world.relay_a, cycle=world.cycle) == "planned"
+    other = RelayPointFactory(territory=world.cycle.territory, slug="ailleurs")
+    assert relay_delivery_status(relay_point=other, cycle=world.cycle) is None
+    settings.MARCHE_RELAY_DELIVERY_STATUS = ""
+    assert relay_delivery_status(relay_point=world.relay_b, cycle=world.cycle) is None
+    settings.MARCHE_RELAY_DELIVERY_STATUS = "tests.marche.test_relay_keeper_pickup.odd_hook"
+    assert relay_delivery_status(relay_point=world.relay_b, cycle=world.cycle) is None
+
+
+def odd_hook(relay_point: RelayPoint, cycle: OrderCycle) -> str:
+    return "peut-être"
