@@ -544,7 +544,8 @@ def _changes_view(
             driver = route.driver.get_full_name() if route.driver else ""
             who = f"{driver} — {route.vehicle.name}" if driver else route.vehicle.name
         else:
-            who = str(change.get("driver") or slug or _("Tournée"))
+            parts = (change.get("driver"), change.get("vehicle_name") or slug)
+            who = " — ".join(str(p) for p in parts if p) or str(_("Tournée"))
         view = grouped.setdefault(slug or who, ChangeView(who=who, items=[]))
         kind = str(change.get("kind") or "")
         summary = change.get("summary_fr")

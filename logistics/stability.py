@@ -18,7 +18,15 @@ from typing import Any
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
-from logistics.models import DeliveryPlan, Depot, PlanStatus, PlanStop, StopKind
+from logistics.models import (
+    DeliveryPlan,
+    Depot,
+    DriverShift,
+    PlanStatus,
+    PlanStop,
+    StopKind,
+    Vehicle,
+)
 from logistics.vrp import model as vrp
 from logistics.vrp.checker import check_solution
 from logistics.vrp.providers import TravelProvider
@@ -40,9 +48,39 @@ def place_of(stop_id: str) -> str:
 
 @dataclass(frozen=True)
 class UsualRounds:
-    """Per vehicle slug, the places of its usual round in their usual order."""
+    """Per vehicle slug, the places of its usual round in their usual order.
+
+    ``labels`` gives, per vehicle slug of the territory, its name and its driver's on the
+    cycle's delivery day, to describe the changes in people's words.
+    """
 
     routes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    labels: dict[str, tuple[str, str]] = field(default_factory=dict, compare=False)
+
+
+def vehicle_labels(
+    *, slugs: Iterable[str], territory_id: int | None = None, weekday: int | None = None
+) -> dict[str, tuple[str, str]]:
+    """Per vehicle slug, (vehicle name, driver's name that weekday or ""); unknown slugs are
+    left out, and so is a slug that names different vehicles when no territory is given."""
+    wanted = list(dict.fromkeys(slugs))
+    rows = Vehicle.objects.filter(slug__in=wanted)
+    if territory_id is not None:
+        rows = rows.filter(territory_id=territory_id)
+    names: dict[str, set[str]] = {}
+    ids: dict[str, int] = {}
+    for pk, slug, name in rows.order_by("pk").values_list("pk", "slug", "name"):
+        names.setdefault(slug, set()).add(name)
+        ids.setdefault(slug, pk)
+    labels = {slug: (next(iter(found)), "") for slug, found in names.items() if len(found) == 1}
+    if weekday is not None and territory_id is not None:
+        shifts = DriverShift.objects.filter(
+            vehicle_id__in=[ids[s] for s in labels], weekday=weekday
+        ).select_related("vehicle", "driver")
+        for shift in shifts:
+            driver = shift.driver.get_full_name() or shift.driver.email
+            labels[shift.vehicle.slug] = (labels[shift.vehicle.slug][0], driver)
+    return labels
 
 
 def usual_rounds(*, cycle: Any) -> UsualRounds:
@@ -59,7 +97,15 @@ def usual_rounds(*, cycle: Any) -> UsualRounds:
     )
     if plan is None:
         return UsualRounds()
-    return UsualRounds(routes=routes_snapshot(plan=plan))
+    routes = routes_snapshot(plan=plan)
+    labels = vehicle_labels(
+        slugs=Vehicle.objects.filter(territory_id=cycle.territory_id).values_list(
+            "slug", flat=True
+        ),
+        territory_id=cycle.territory_id,
+        weekday=cycle.delivery_date.weekday(),
+    )
+    return UsualRounds(routes=routes, labels=labels)
 
 
 def _merged(places: Iterable[str]) -> tuple[str, ...]:
@@ -250,7 +296,8 @@ def solution_stabilise(
     )
     chosen = solution
     if built.solution is None:
-        why = _("tournée habituelle impossible : %(reason)s") % {"reason": built.reason}
+        reason = _named_vehicles(built.reason, usual.labels)
+        why = _("tournée habituelle impossible : %(reason)s") % {"reason": reason}
     else:
         usual_cost = built.solution.cost
         gain = (
@@ -274,10 +321,13 @@ def solution_stabilise(
         if vid not in before and vid not in after:
             continue
         was, now = before.get(vid, ()), after.get(vid, ())
+        name, driver = usual.labels.get(vid, (vid, ""))
         changes.append(
             {
                 "kind": "stability",
                 "vehicle": vid,
+                "vehicle_name": name,
+                "driver": driver,
                 "moved_in": [p for p in now if p not in was],
                 "moved_out": [p for p in was if p not in now],
                 "reordered": _reordered(was, now),
@@ -285,6 +335,18 @@ def solution_stabilise(
             }
         )
     return chosen, changes
+
+
+def _named_vehicles(text: str, labels: dict[str, tuple[str, str]]) -> str:
+    """The checker's sentence with each vehicle slug it holds replaced by the vehicle's name."""
+    if not labels:
+        return text
+    pattern = re.compile(
+        r"(?<![-\w])("
+        + "|".join(re.escape(slug) for slug in sorted(labels, key=len, reverse=True))
+        + r")(?![-\w])"
+    )
+    return pattern.sub(lambda found: labels[found.group(1)][0], text)
 
 
 # --- what changed, per driver ----------------------------------------------------------------
@@ -318,15 +380,19 @@ def changes_describe(
     after: dict[str, tuple[str, ...]],
     drivers: dict[str, str],
     names: dict[str, str] | None = None,
+    vehicle_names: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Per vehicle (and its driver's name), the places added, removed and reordered.
+    """Per vehicle (its name and its driver's), the places added, removed and reordered.
 
     Nothing to describe on a first computation (``before`` empty). ``names`` maps place keys
-    to names for the French summary; looked up in the database when not given.
+    to names for the French summary, ``vehicle_names`` vehicle slugs to vehicle names; both
+    looked up in the database when not given (a vehicle's slug stays if it is unknown).
     """
     if not before:
         return []
     vehicles = list(dict.fromkeys([*before, *after]))
+    if vehicle_names is None:
+        vehicle_names = {slug: label[0] for slug, label in vehicle_labels(slugs=vehicles).items()}
     if names is None:
         names = place_names(p for v in vehicles for p in (*before.get(v, ()), *after.get(v, ())))
     out = []
@@ -347,6 +413,7 @@ def changes_describe(
             {
                 "kind": "replan",
                 "vehicle": vid,
+                "vehicle_name": vehicle_names.get(vid, vid),
                 "driver": drivers.get(vid, ""),
                 "before": list(was),
                 "after": list(now),

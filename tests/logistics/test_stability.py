@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from logistics.models import DeliveryPlan, PlanRoute, PlanStop, Vehicle
+from logistics.models import DeliveryPlan, DriverShift, PlanRoute, PlanStop, Vehicle
 from logistics.stability import (
     UsualRounds,
     changes_describe,
@@ -86,6 +86,8 @@ def test_the_usual_order_is_kept_when_the_gain_is_under_the_threshold() -> None:
         {
             "kind": "stability",
             "vehicle": "van-1",
+            "vehicle_name": "van-1",
+            "driver": "",
             "moved_in": [],
             "moved_out": [],
             "reordered": False,
@@ -94,6 +96,8 @@ def test_the_usual_order_is_kept_when_the_gain_is_under_the_threshold() -> None:
         {
             "kind": "stability",
             "vehicle": "van-2",
+            "vehicle_name": "van-2",
+            "driver": "",
             "moved_in": [],
             "moved_out": [],
             "reordered": False,
@@ -116,6 +120,8 @@ def test_the_new_rounds_are_kept_when_the_gain_reaches_the_threshold() -> None:
         {
             "kind": "stability",
             "vehicle": "van-1",
+            "vehicle_name": "van-1",
+            "driver": "",
             "moved_in": [C],
             "moved_out": [],
             "reordered": True,
@@ -124,6 +130,8 @@ def test_the_new_rounds_are_kept_when_the_gain_reaches_the_threshold() -> None:
         {
             "kind": "stability",
             "vehicle": "van-2",
+            "vehicle_name": "van-2",
+            "driver": "",
             "moved_in": [],
             "moved_out": [C],
             "reordered": False,
@@ -164,6 +172,17 @@ def test_an_impossible_usual_round_keeps_the_new_solution_and_says_why() -> None
     )
     assert chosen is new
     assert changes[0]["why_fr"].startswith("tournée habituelle impossible : ")
+    # With the territory's vehicles known, a change names the vehicle and its driver.
+    labels = {"van-1": ("Utilitaire 1", "Léa Roy"), "van-2": ("Utilitaire 2", "")}
+    named = UsualRounds(routes=USUAL.routes, labels=labels)
+    _chosen, changes = solution_stabilise(
+        problem=problem, provider=provider, solution=new, usual=named, threshold_pct=Decimal("5")
+    )
+    assert [(c["vehicle"], c["vehicle_name"], c["driver"]) for c in changes] == [
+        ("van-1", "Utilitaire 1", "Léa Roy"),
+        ("van-2", "Utilitaire 2", ""),
+    ]
+    assert "van-1" not in changes[0]["why_fr"] and "van-2" not in changes[0]["why_fr"]
 
 
 def test_no_usual_rounds_no_change() -> None:
@@ -202,6 +221,13 @@ def test_usual_rounds_are_those_of_the_last_published_plan_before_the_cycle() ->
     }
     assert routes_snapshot(plan=plan) == expected
     assert usual_rounds(cycle=later) == UsualRounds(routes=expected)
+    # The changes name each vehicle and its driver on the new cycle's delivery day.
+    labels = usual_rounds(cycle=later).labels
+    assert labels["van-1"][0] == Vehicle.objects.get(slug="van-1").name
+    trike_driver = DriverShift.objects.get(vehicle__slug="trike-1").driver
+    assert labels["trike-1"] == ("Triporteur 1", trike_driver.get_full_name())
+    DriverShift.objects.filter(vehicle__slug="trike-1").delete()
+    assert usual_rounds(cycle=later).labels["trike-1"] == ("Triporteur 1", "")
     # Not for the cycle itself, nor for another territory's cycle.
     assert usual_rounds(cycle=cycle) == UsualRounds()
     elsewhere = OrderCycleFactory(territory=TerritoryFactory(slug="ailleurs"))
@@ -230,6 +256,8 @@ def test_changes_are_described_per_driver_with_place_names() -> None:
         ("van-1", "Léa Roy", "Ajoutés : poste-lievin; ordre changé"),
         ("trike-1", "Chauffeur1 Dupont", "Retirés : poste-lievin"),
     ]
+    van_name = Vehicle.objects.get(slug="van-1").name
+    assert [c["vehicle_name"] for c in changes] == [van_name, "Triporteur 1"]
     assert changes[0]["before"] == list(before["van-1"])
     assert changes[0]["after"] == list(after["van-1"])
     assert changes[0]["added"] == ["relay:poste-lievin"] and changes[0]["reordered"] is True
