@@ -202,14 +202,14 @@ def line_weight_kg(line: OrderLine) -> Decimal:
         return line.weight_kg
     if line.estimated_weight_kg is not None:
         return line.estimated_weight_kg
-    return _unit_weight_kg(line.quantity, line.unit)
+    if line.unit == Unit.KG:
+        return line.quantity
+    return line.quantity * _kg_per_unit(line.unit)
 
 
-def _unit_weight_kg(quantity: Decimal, unit: str) -> Decimal:
-    if unit == Unit.KG:
-        return quantity
-    per_unit = settings.LOGISTICS_UNIT_WEIGHT_KG.get(unit, "0")
-    return quantity * Decimal(str(per_unit))
+def _kg_per_unit(unit: str) -> Decimal:
+    """The estimated weight of one unit other than the kilogram (0 for an unknown unit)."""
+    return Decimal(str(settings.LOGISTICS_UNIT_WEIGHT_KG.get(unit, "0")))
 
 
 def customer_short_name(user: User) -> str:
@@ -325,7 +325,7 @@ def cycle_consolidate(*, cycle: OrderCycle) -> Consolidation:
                     else:
                         factor = factors.get(unit)
                         if factor is None:
-                            factor = factors[unit] = _unit_weight_kg(Decimal(1), unit)
+                            factor = factors[unit] = _kg_per_unit(unit)
                         weight = quantity * factor
                 kg += weight
                 share = relay_shares.get(row[14])
