@@ -366,9 +366,7 @@ def _check_off_locked(
     crates = _clean_delivered(delivered, stop)
     relay_drop = stop.kind == StopKind.DELIVERY and stop.place.startswith("relay:")
     if relay_drop:
-        # Check-offs of one relay's stops on different routes lock different stop rows: the
-        # plan row serialises them, so the last one sees every other one's status.
-        list(DeliveryPlan.objects.select_for_update().filter(pk=plan.pk).values_list("pk"))
+        relay_drops_serialise(plan_id=plan.pk)
     StopCheckoff.objects.create(
         stop=stop,
         key=key,
@@ -399,6 +397,18 @@ def _check_off_locked(
         stops_done=done,
         stops_total=total,
     )
+
+
+def relay_drops_serialise(*, plan_id: int) -> None:
+    """Lock the plan row until the end of the transaction (after the stop's, never before).
+
+    Check-offs of one relay's stops on different routes lock different stop rows: the plan
+    row serialises them, so the last one to commit reads every other one's status and sends
+    the arrival e-mails (without it, two last stops checked at once each see the other still
+    planned, and nobody is told). A published plan is no longer edited, so nothing else
+    locks its row and then a stop's.
+    """
+    list(DeliveryPlan.objects.select_for_update().filter(pk=plan_id).values_list("pk"))
 
 
 def _route_progress_update(*, route_id: int, at: datetime) -> PlanRoute:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time as time_module
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -474,3 +475,68 @@ def test_the_same_key_sent_twice_at_once_is_recorded_once_with_one_email_per_ord
         "camille.durand@example.test",
         "louis.martin@example.test",
     ]
+
+
+def _two_last_drops_at_once(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Both stops of relay A checked off delivered at the same moment by their two drivers;
+    each check-off waits a little before looking at the other stops, so that they overlap."""
+    from logistics import checkoffs
+
+    world = build_driver_world()
+    second, driver2 = _second_drop_at_relay_a(world)
+    original = checkoffs.relay_arrival_notify
+
+    def slow(*, stop: PlanStop) -> list[str]:
+        time_module.sleep(0.5)
+        return original(stop=stop)
+
+    monkeypatch.setattr(checkoffs, "relay_arrival_notify", slow)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def worker(stop_id: int, key: str, by: Any) -> None:
+        try:
+            barrier.wait(timeout=30)
+            stop_check_off(stop_id=stop_id, key=key, status="delivered", by=by)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=worker, args=(world.stop_a.pk, KEY, world.driver)),
+        threading.Thread(target=worker, args=(second.pk, KEY.replace("0", "7"), driver2)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert set(
+        PlanStop.objects.filter(place=world.stop_a.place).values_list("status", flat=True)
+    ) == {"delivered"}
+    return list(
+        OutboxMessage.objects.filter(key__startswith="relay-arrival").values_list("key", flat=True)
+    )
+
+
+@pytest.mark.concurrency
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_last_two_drops_of_a_relay_checked_at_once_send_the_arrival_emails_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert connection.vendor == "postgresql"
+    assert len(_two_last_drops_at_once(monkeypatch)) == 2  # Camille's and Louis's
+
+
+@pytest.mark.concurrency
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_control_without_the_plan_lock_nobody_is_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    from logistics import checkoffs
+
+    assert connection.vendor == "postgresql"
+    monkeypatch.setattr(checkoffs, "relay_drops_serialise", lambda *, plan_id: None)
+    # Each check-off sees the other stop still planned: the race the plan lock closes.
+    assert _two_last_drops_at_once(monkeypatch) == []
