@@ -297,6 +297,40 @@ def test_a_problem_on_the_other_round_holds_the_arrival_email_back(
     assert not OutboxMessage.objects.filter(key__startswith="relay-arrival").exists()
 
 
+def test_a_problem_at_a_farm_drop_tells_the_households_holding_that_farms_goods(
+    world: DriverWorld, django_capture_on_commit_callbacks: Any
+) -> None:
+    second, driver2 = _second_drop_at_relay_a(world)
+    second.manifest = {
+        **second.manifest,
+        "from_farms": [{"farm": "farm:marais", "name": "Ferme du Marais", "kg": 4.0}],
+    }
+    second.save(update_fields=["manifest"])
+    with django_capture_on_commit_callbacks(execute=True):
+        stop_check_off(
+            stop_id=second.pk,
+            key=KEY.replace("0", "4"),
+            status="problem",
+            note="Crevaison",
+            by=driver2,
+        )
+        stop_check_off(stop_id=world.stop_a.pk, key=KEY, status="delivered", by=world.driver)
+    assert sorted((m.to[0], m.subject) for m in mail.outbox) == [
+        (
+            "camille.durand@example.test",
+            "Votre panier n'a pas pu être déposé au point relais Mairie de Loos",
+        ),
+        (
+            "louis.martin@example.test",
+            "Votre panier n'a pas pu être déposé au point relais Mairie de Loos",
+        ),
+    ]
+    camille = world.orders["camille"]
+    assert OutboxMessage.objects.filter(
+        key=relay_undelivered_key(order_id=camille.pk, stop_id=second.pk, kind="problem")
+    ).exists()
+
+
 def test_an_order_already_collected_gets_no_arrival_email(
     world: DriverWorld, django_capture_on_commit_callbacks: Any
 ) -> None:
