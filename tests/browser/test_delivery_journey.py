@@ -1,15 +1,16 @@
 """Issue 15's whole delivery journey on the demo, in headless Chromium (fr-FR).
 
 The demo is loaded with its cycle to plan (150 confirmed orders over the 10 relay points,
-cutoff passed, nobody closed or planned it). The coordinator (desk, 1280×800) logs in, goes
-from the preparation pages to the planning pages, sees the cycle "à clore", computes its
-rounds (the computation closes the cycle; Celery runs eagerly, so the solve runs in the
-request while a second tab watches its progress), reads the plan on the map, decides any
-unserved stop and publishes. Each driver with a round (phone, 390×844) logs in, opens the
-round, reads what to load and checks off every stop; one stop of the first round is checked
-off offline (shown pending) and sent once back online. Every household of a delivered relay
-stop gets one "Votre panier vous attend" e-mail. The keeper of the Loos post office then
-hands one of its orders over ("Remis").
+cutoff passed, delivered the next day, nobody closed or planned it). The coordinator (desk,
+1280×800) logs in, goes from the preparation pages to the planning pages, sees the cycle "à
+clore", computes its rounds (the computation closes the cycle; Celery runs eagerly, so the
+solve runs in the request while a second tab watches its progress), reads the plan on the
+map, decides any unserved stop and publishes. Each driver with a round (phone, 390×844) logs
+in, opens the round, reads what to load and checks off every stop; one stop of the first
+round is checked off offline (shown pending) and sent once back online. Every household of a
+delivered relay stop gets one "Votre panier vous attend" e-mail (the drivers' list shows the
+next days' rounds too). On the delivery day, the keeper of the Loos post office then hands
+one of its orders over ("Remis").
 """
 
 from __future__ import annotations
@@ -19,10 +20,14 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import datetime
+from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.management import call_command
 from playwright.sync_api import expect
@@ -352,5 +357,13 @@ def test_the_whole_delivery_journey_on_the_demo(  # type: ignore[no-untyped-def]
     sent = Counter(m.to[0] for m in mail.outbox if m.subject.startswith(ARRIVAL))
     assert sent == expected and set(sent.values()) == {1}
 
-    keeper_hands_an_order_over(browser, base, cycle, artifacts_dir, problems)
+    # Planned the day before: the rounds leave on the delivery day, not in the past.
+    zone = ZoneInfo(cycle.territory.timezone)
+    first = PlanStop.objects.filter(route__plan=plan, kind=StopKind.DEPOT_START).order_by("eta")[0]
+    assert first.eta.astimezone(zone).date() == cycle.delivery_date
+
+    # The keeper hands the baskets over on the delivery day.
+    afternoon = datetime.combine(cycle.delivery_date, clock_time(15), tzinfo=zone)
+    with time_machine.travel(afternoon, tick=True):
+        keeper_hands_an_order_over(browser, base, cycle, artifacts_dir, problems)
     assert problems == []  # the site's CSP blocked nothing on any of these pages
