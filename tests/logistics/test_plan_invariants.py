@@ -204,3 +204,29 @@ def test_a_delivery_date_already_past_is_refused_and_nothing_changes() -> None:
     with pytest.raises(DeliveryDatePast):
         plan_queue(cycle_id=world.cycle.pk, by=None, now=now)
     assert counts() == before
+
+
+# --- 4. a destination served whole or not at all ---------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_destination_whose_hub_share_is_unserved_gets_none_of_its_farm_shares() -> None:
+    """The carrots loaded at the hub need a cold box no van has: the van must not fetch Loos'
+    yoghurts at the farm to drop them alone (Loos' orders would be split)."""
+    world = build_world(collected=True)
+    world.offers["carrots"].product.__class__.objects.filter(
+        pk=world.offers["carrots"].product_id
+    ).update(is_chilled=True)
+    world.van("van-1")  # no cold box
+    plan = plan_compute(cycle_id=world.cycle.pk, time_limit=1).plan
+    entries = {entry["place"]: entry for entry in plan.unserved}
+    assert sorted(entries) == ["relay:mairie-loos", "relay:poste-lens", "relay:poste-lievin"]
+    loos = entries["relay:mairie-loos"]
+    assert (loos["code"], loos["shares"], loos["decision"]) == (
+        "no_compatible_vehicle",
+        ["hub", "farm:terrils"],
+        None,
+    )
+    assert loos["reason_fr"].startswith("Aucun véhicule n'a l'équipement nécessaire")
+    assert not PlanStop.objects.filter(route__plan=plan).exists()
+    assert plan.total_km == 0
