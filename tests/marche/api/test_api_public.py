@@ -40,11 +40,17 @@ def test_docs_page_and_schema_list_every_path(public) -> None:
         "/api/v1/me/orders",
         "/api/v1/me/orders/{reference}",
         "/api/v1/me/orders/{reference}/cancel",
+        "/api/v1/logistique/tournees/{route_id}",
+        "/api/v1/logistique/tournees/{route_id}/depart",
+        "/api/v1/logistique/etapes/{stop_id}/pointage",
+        "/api/v1/logistique/plans/{plan_id}/avancement",
     }
     assert set(schema["paths"]["/api/v1/me/offers/{offer_id}"]) == {"patch"}
     assert schema["components"]["securitySchemes"] == {
         "FarmerAuth": {"type": "http", "scheme": "bearer"},
         "HouseholdAuth": {"type": "http", "scheme": "bearer"},
+        "DriverSessionAuth": {"type": "apiKey", "in": "cookie", "name": "sessionid"},
+        "LogisticsTokenAuth": {"type": "http", "scheme": "bearer"},
     }
     order_create = schema["paths"]["/api/v1/me/orders"]["post"]
     assert order_create["security"] == [{"HouseholdAuth": []}]
