@@ -579,6 +579,8 @@ def plan_problem_build(
     consolidation: Consolidation,
     exclude_vehicles: frozenset[str] = frozenset(),
     exclude_places: frozenset[str] = frozenset(),
+    exclude_stops: frozenset[str] = frozenset(),
+    earliest_start: int | None = None,
     provider: TravelProvider | None = None,
 ) -> PlanningProblem:
     """The routing problem of a consolidated cycle: its territory's depots and active vehicles.
@@ -589,9 +591,12 @@ def plan_problem_build(
     the drop of that share at the destination. Chilled goods require a vehicle with a cold
     box. Vehicles run within their service hours and their driver's shift that day.
 
-    ``exclude_vehicles`` (slugs) and ``exclude_places`` (place keys, e.g. of locked routes)
-    are left out. Refuses (``NoVehicle``, ``VehicleWithoutDriver``, ``MissingCoordinates``,
-    ``WindowUnreachable``) before anything is stored.
+    ``exclude_vehicles`` (slugs), ``exclude_places`` (place keys) and ``exclude_stops``
+    (engine stop ids: the shares locked routes carry) are left out. ``earliest_start``
+    (seconds of the delivery day) is the moment before which no vehicle may leave: planned
+    on the delivery day, a round cannot have left already. Refuses (``NoVehicle``,
+    ``VehicleWithoutDriver``, ``MissingCoordinates``, ``WindowUnreachable``) before anything
+    is stored.
     """
     cycle = consolidation.cycle
     territory = cycle.territory
@@ -605,6 +610,11 @@ def plan_problem_build(
     if not vehicles and not exclude_vehicles:
         raise NoVehicle()
     hours, drivers = _vehicle_shifts(vehicles, cycle.delivery_date)
+    if earliest_start is not None:
+        hours = {
+            slug: vrp.TimeWindow(min(max(window.start, earliest_start), window.end), window.end)
+            for slug, window in hours.items()
+        }
     places: dict[str, PlaceSnapshot] = {}
     depots: dict[str, vrp.Depot] = {}
     for vehicle in vehicles:
@@ -627,6 +637,8 @@ def plan_problem_build(
         places[destination.place] = _snapshot(destination.relay_point)
         if destination.pickup_opens is not None:
             windows[destination.place] = vrp.TimeWindow(0, _seconds(destination.pickup_opens))
+        if destination.place in exclude_stops:
+            continue  # its hub share rides on a locked route; its farms' shares may not
         stops.append(
             vrp.Stop(
                 destination.place,
@@ -657,6 +669,8 @@ def plan_problem_build(
             demand = _demand(kg, 0, cold)
             pickup_id = f"{farm.place}{SHARE}{target}"
             drop_id = f"{target}{SHARE}{farm.place}"
+            if pickup_id in exclude_stops or drop_id in exclude_stops:
+                continue  # a locked route carries this share
             windows[pickup_id] = window
             if target in windows:
                 windows[drop_id] = windows[target]
@@ -710,7 +724,7 @@ def plan_problem_build(
     )
     provider = provider or plan_provider(territory=territory)
     if problem.vehicles and problem.stops:
-        _check_reachable(problem, provider, windows, places)
+        _check_reachable(problem, provider, windows, places, earliest_start)
     zone = ZoneInfo(territory.timezone)
     return PlanningProblem(
         problem=problem,
@@ -736,9 +750,11 @@ def _check_reachable(
     provider: TravelProvider,
     windows: dict[str, vrp.TimeWindow],
     places: dict[str, PlaceSnapshot],
+    earliest_start: int | None = None,
 ) -> None:
     """Refuse a place no vehicle reaches before its window closes, even driving straight
-    from its depot at the start of its shift (one matrix per speed profile)."""
+    from its depot at the start of its shift (one matrix per speed profile); planned on
+    the delivery day (``earliest_start``), the refusal says it is too late."""
     depots = list(problem.depots)
     targets: dict[str, vrp.Stop] = {}
     for stop in problem.stops:
@@ -767,6 +783,22 @@ def _check_reachable(
     for place, stop in targets.items():
         window = windows[stop.id]
         if place not in earliest or earliest[place] > window.end:
+            if earliest_start is not None and any(
+                v.shift.start == earliest_start for v in problem.vehicles
+            ):
+                raise WindowUnreachable(
+                    _(
+                        "Il est trop tard pour livrer « %(name)s » (%(place)s) avant %(hour)s "
+                        "aujourd'hui : aucune tournée ne part avant %(start)s. Reportez sa "
+                        "livraison ou changez l'heure d'ouverture de ses retraits."
+                    )
+                    % {
+                        "name": places[place].name,
+                        "place": place,
+                        "hour": _clock(window.end),
+                        "start": _clock(earliest_start),
+                    }
+                )
             raise WindowUnreachable(
                 _(
                     "Aucun véhicule ne peut arriver à « %(name)s » (%(place)s) avant "

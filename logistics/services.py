@@ -320,9 +320,8 @@ def plan_compute(
             consolidation=consolidation,
             exclude_vehicles=frozenset(route.vehicle.slug for route in locked),
             exclude_places=_places_fully_served(expected, locked_shares),
-        )
-        built = _problem_restrict(
-            built, exclude_stops=set(locked_shares), earliest=_earliest_start(cycle, now)
+            exclude_stops=frozenset(locked_shares),
+            earliest_start=_earliest_start(cycle, now),
         )
         baseline, baseline_skipped = baseline_km(
             consolidation=consolidation, provider=built.provider
@@ -465,37 +464,6 @@ def _places_fully_served(expected: set[str], locked: Counter[str]) -> frozenset[
             by_place.setdefault(place, set()).add(share)
     return frozenset(
         place for place, shares in by_place.items() if all(s in locked for s in shares)
-    )
-
-
-def _problem_restrict(
-    built: PlanningProblem, *, exclude_stops: set[str], earliest: int | None
-) -> PlanningProblem:
-    """The problem without the stops locked routes carry, and with no vehicle leaving before
-    ``earliest`` (seconds of the delivery day), the rest unchanged."""
-    problem = built.problem
-    stops = tuple(stop for stop in problem.stops if stop.id not in exclude_stops)
-    kept = {stop.id for stop in stops}
-    pairs = tuple(pair for pair in problem.pairs if pair.pickup in kept and pair.delivery in kept)
-    paired = {stop_id for pair in pairs for stop_id in (pair.pickup, pair.delivery)}
-    # A pickup or drop whose partner is locked away would ride alone: left out with it.
-    stops = tuple(stop for stop in stops if stop.id not in built.shares or stop.id in paired)
-    vehicles = problem.vehicles
-    if earliest is not None:
-        vehicles = tuple(
-            dataclasses.replace(
-                vehicle,
-                shift=vrp.TimeWindow(
-                    min(max(vehicle.shift.start, earliest), vehicle.shift.end), vehicle.shift.end
-                ),
-            )
-            for vehicle in vehicles
-        )
-    if stops == problem.stops and vehicles == problem.vehicles:
-        return built
-    return dataclasses.replace(
-        built,
-        problem=dataclasses.replace(problem, stops=stops, pairs=pairs, vehicles=vehicles),
     )
 
 

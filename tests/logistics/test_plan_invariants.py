@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from logistics.errors import DeliveryDatePast, PlanSharesMismatch
+from logistics.errors import DeliveryDatePast, PlanSharesMismatch, WindowUnreachable
 from logistics.models import DeliveryPlan, PlanRoute, PlanStop, StopKind
 from logistics.selectors import cycle_consolidate
 from logistics.services import (
@@ -23,6 +23,7 @@ from logistics.services import (
 )
 from logistics.vrp import model as vrp
 from marche.cycles.models import OrderCycle
+from marche.relays.models import RelayOpeningHours
 from tests.logistics.test_plan_problem import World, _routes, build_world, counts
 
 
@@ -230,3 +231,25 @@ def test_a_destination_whose_hub_share_is_unserved_gets_none_of_its_farm_shares(
     assert loos["reason_fr"].startswith("Aucun véhicule n'a l'équipement nécessaire")
     assert not PlanStop.objects.filter(route__plan=plan).exists()
     assert plan.total_km == 0
+
+
+@pytest.mark.django_db
+def test_on_the_delivery_day_a_relay_opening_before_the_first_departure_is_refused() -> None:
+    world = build_world()
+    now = datetime.combine(timezone.localdate(), time(10, 45), tzinfo=_zone(world))
+    _deliver_on(world, now)
+    world.van("van-1", shift=(time(7), time(13)))
+    RelayOpeningHours.objects.update(opens_at=time(14))
+    RelayOpeningHours.objects.filter(relay_point=world.relays["poste-lievin"]).update(
+        opens_at=time(11)
+    )
+    before = counts()
+    with pytest.raises(WindowUnreachable) as refused:
+        plan_compute(cycle_id=world.cycle.pk, time_limit=1, now=now)
+    assert refused.value.code == "window_unreachable"
+    assert refused.value.message == (
+        "Il est trop tard pour livrer « Relais poste-lievin » (relay:poste-lievin) avant "
+        "11 h 00 aujourd'hui : aucune tournée ne part avant 11 h 15. Reportez sa livraison "
+        "ou changez l'heure d'ouverture de ses retraits."
+    )
+    assert counts() == before
