@@ -246,3 +246,59 @@ def test_live_progress_of_published_rounds(browser, live_server) -> None:  # typ
         assert problems == []
     finally:
         context.close()
+
+
+def test_computing_says_it_is_under_way_and_a_mistyped_position_stays_by_its_stop(
+    browser, live_server, settings
+) -> None:  # type: ignore[no-untyped-def]
+    settings.LOGISTICS_TILE_URL = ""
+    settings.LOGISTICS_PLAN_TIME_LIMIT_S = 1
+    cycle = build_cycle(vans=2, crates=3)
+    user = coordinator(cycle, email="coordination@example.test")
+    url = f"/logistique/cycles/{cycle.pk}/plan/"
+    problems: list[str] = []
+    context, page = open_page(browser, PHONE, problems)
+    held: list = []  # type: ignore[type-arg]
+    try:
+        log_in(page, live_server.url, user.email, url)
+        # Hold the post back, to see the page while the computation runs.
+        page.route("**/plan/calculer/", lambda route: held.append(route))
+        wait = page.locator("[data-compute-wait]")
+        expect(wait).to_be_hidden()
+        # Clicked and read in one go from the page: Playwright's own click and locators would
+        # wait for the held navigation.
+        shown = page.evaluate(
+            """() => new Promise((done) => {
+                const button = document.querySelector('[data-form=compute] button');
+                const wait = document.querySelector('[data-compute-wait]');
+                button.click();
+                const read = () => [wait.hidden, wait.textContent.trim(), button.disabled];
+                setTimeout(() => done(read()), 100);
+            })"""
+        )
+        assert shown == [False, "Calcul en cours… (jusqu'à 1 s)", True]
+        page.wait_for_timeout(300)  # the held request reaches the handler
+        assert len(held) == 1
+        held[0].continue_()
+        page.wait_for_selector("section.route", timeout=30_000)
+        assert page.locator("section.route").count() == 2
+
+        # A mistyped position: the error beside that stop's form, open, with what was typed.
+        plan = DeliveryPlan.objects.get(cycle=cycle)
+        stop = PlanStop.objects.filter(route__plan=plan, kind=StopKind.DELIVERY).order_by("pk")[0]
+        row = page.locator(f"#etape-{stop.pk}")
+        row.locator("details.move summary").click()
+        row.locator("input[name=position]").fill("2,5")
+        row.locator("button[type=submit]").click()
+        page.wait_for_load_state()
+        row = page.locator(f"#etape-{stop.pk}")
+        error = row.locator(".inline-error")
+        expect(error).to_have_text("La position doit être un nombre entier.")
+        expect(error).to_be_in_viewport()
+        assert row.locator("details.move").get_attribute("open") is not None
+        assert row.locator("input[name=position]").input_value() == "2,5"
+        assert page.locator(".inline-error").count() == 1
+        fits(page, PHONE["width"])
+        assert problems == []
+    finally:
+        context.close()
