@@ -18,6 +18,7 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.test import Client
+from playwright.sync_api import expect
 
 from logistics.models import PlanRoute, PlanStop, StopCheckoff
 from marche.core.models import OutboxMessage
@@ -173,3 +174,55 @@ def test_a_driver_checks_off_offline_and_the_queue_is_sent_once_back_online(
         m.to[0] for m in mail.outbox if m.subject.startswith("Votre panier vous attend")
     )
     assert arrivals == ["camille.durand@example.test", "louis.martin@example.test"]
+
+
+def test_a_big_relay_stop_stays_short_on_a_phone(phone: Any, live_server: Any) -> None:
+    """Twenty-five orders of six items at one stop: items fold under each order's line."""
+    world = build_driver_world()
+    manifest = dict(world.stop_a.manifest)
+    manifest["orders"] = [
+        {
+            "reference": f"261202-BIG{n:03d}",
+            "customer": f"Foyer {n}.",
+            "baskets": 1,
+            "lines": 6,
+            "kg": 4.5,
+            "cold_items": 1,
+            "items": [
+                {"name": f"Produit {i}", "quantity": "1 kg", "cold": i == 0} for i in range(6)
+            ],
+        }
+        for n in range(25)
+    ]
+    PlanStop.objects.filter(pk=world.stop_a.pk).update(manifest=manifest)
+    _log_in(phone, live_server, world.driver)
+    page = phone.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{live_server.url}/chauffeur/tournees/{world.route.pk}/")
+    stop_a = _stop(page, world.stop_a)
+    order = stop_a.locator('[data-order="261202-BIG007"]')
+    summary = order.locator("summary")
+    assert summary.is_visible()
+    assert "261202-BIG007" in summary.inner_text() and "Foyer 7." in summary.inner_text()
+    assert "4,5 kg" in summary.inner_text() and "froid" in summary.inner_text()
+    assert order.locator(".items").is_hidden()
+    assert stop_a.locator(".drop-summary").is_visible()
+    assert stop_a.locator("button[value=delivered]").is_visible()
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height < 6000, height
+    summary.click()
+    expect(order.locator(".items")).to_be_visible()
+    assert "Produit 5" in order.locator(".items").inner_text()
+    # A farm pickup is collected, not delivered.
+    assert _stop(page, world.pickup).locator("button[value=delivered]").inner_text() == (
+        "✓ Collecté"
+    )
+    # The crate correction field explains its format in French, whatever the browser's own
+    # language (its built-in pattern message is not the page's).
+    stop_a.locator("details.crates summary").click()
+    field = stop_a.locator("input[data-reference]").first
+    field.fill("x")
+    message = field.evaluate("input => input.validationMessage")
+    assert message == "Les caisses livrées sont un nombre entier de 0 à 999.", message
+    field.fill("2")
+    assert field.evaluate("input => input.validationMessage") == ""

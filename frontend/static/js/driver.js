@@ -271,6 +271,15 @@
     return valid ? delivered : null;
   }
 
+  // The browser's own message for a pattern mismatch is in its language, not the page's:
+  // the crate fields carry the page's French message instead.
+  function checkCrates(event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("input[data-reference]")) return;
+    var value = input.value.trim();
+    input.setCustomValidity(value && !/^[0-9]{1,3}$/.test(value) ? label("bad-crates") : "");
+  }
+
   function onSubmit(event) {
     var form = event.target.closest(".checkoff-form");
     if (!form) return;
@@ -331,6 +340,7 @@
   document.addEventListener("submit", forgetOnLogout);
   if (root.getAttribute("data-driver-page") === "route") {
     root.addEventListener("submit", onSubmit);
+    root.addEventListener("input", checkCrates);
     refreshQueue().then(refreshFromServer).then(flush);
   }
 })();
