@@ -285,8 +285,12 @@ def plan_compute(
 
     Refusals (cycle still open, no vehicle, a vehicle without driver, a place without
     coordinates, a window no vehicle reaches, a published plan) change nothing but the
-    existing draft's ``solve_state`` (``failed``, with ``solve_error``). Locked routes are
-    kept as they are, and their vehicles and places left out. The solve runs outside any
+    existing draft's ``solve_state`` (``failed``, with ``solve_error``); so does a delivery
+    date already past. Locked routes are kept as they are, and their vehicles and the shares
+    of goods they carry left out (not the other shares of their places). On the delivery day
+    no vehicle leaves before now plus ``LOGISTICS_DEPARTURE_LEAD_MIN``. A destination is served
+    whole or listed as unserved, and every share is checked to be on exactly one route or
+    unserved before the plan is stored. The solve runs outside any
     transaction and writes its progress at most once a second; the plan is then written in
     one short transaction that locks the plan row.
 
@@ -296,7 +300,13 @@ def plan_compute(
     """
     now = now or timezone.now()
     seconds = _time_limit(time_limit)
-    cycle = _cycle(cycle_id, now)
+    try:
+        cycle = _cycle(cycle_id, now)
+    except DeliveryDatePast as error:  # queued the day before, computed after midnight
+        _plan_failed(
+            DeliveryPlan.objects.filter(cycle_id=cycle_id).first(), error, expected_version or None
+        )
+        raise
     existing = DeliveryPlan.objects.filter(cycle=cycle).first()
     if existing is not None and existing.status == PlanStatus.PUBLISHED:
         raise PlanPublished()

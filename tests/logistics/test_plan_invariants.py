@@ -207,6 +207,25 @@ def test_a_delivery_date_already_past_is_refused_and_nothing_changes() -> None:
     assert counts() == before
 
 
+@pytest.mark.django_db
+def test_a_plan_queued_the_day_before_and_computed_too_late_ends_failed() -> None:
+    world = build_world()
+    now = datetime.combine(timezone.localdate(), time(23, 50), tzinfo=_zone(world))
+    _deliver_on(world, now)
+    world.van("van-1")
+    plan = plan_queue(cycle_id=world.cycle.pk, by=None, now=now)
+    with pytest.raises(DeliveryDatePast):
+        plan_compute(
+            cycle_id=world.cycle.pk,
+            time_limit=1,
+            now=now + timedelta(days=1),
+            expected_version=plan.version,
+        )
+    plan.refresh_from_db()
+    assert (plan.solve_state, plan.solve_error["code"]) == ("failed", "delivery_date_past")
+    assert not plan.routes.exists()
+
+
 # --- 4. a destination served whole or not at all ---------------------------------------------
 
 
