@@ -12,6 +12,7 @@ else is refused (403), and a round one may not open does not exist for them (404
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Any
 
@@ -41,6 +42,16 @@ from marche.core.numbers import parse_id
 from marche.orders.selectors import user_is_coordinator
 
 SERVICE_WORKER = "js/driver-sw.js"
+CACHED_ASSETS = ("js/driver.js", "css/driver.css")
+
+
+def _static_bytes(name: str) -> bytes:
+    path = finders.find(name)
+    if path:
+        with open(path, "rb") as handle:
+            return handle.read()
+    with staticfiles_storage.open(name) as handle:
+        return handle.read()
 
 
 def _may_use_driver_pages(user: User) -> bool:
@@ -152,13 +163,15 @@ def stop_check_off_form(request: HttpRequest, stop_id: int) -> HttpResponse:
 @require_GET
 def service_worker(request: HttpRequest) -> HttpResponse:
     """The service worker, served under /chauffeur/ so that its scope covers the pages."""
-    path = finders.find(SERVICE_WORKER)
-    if path:
-        with open(path, "rb") as handle:
-            content = handle.read()
-    else:
-        with staticfiles_storage.open(SERVICE_WORKER) as handle:
-            content = handle.read()
+    content = _static_bytes(SERVICE_WORKER)
+    # The cache is named after the worker and the assets it keeps: when one of them changes,
+    # the worker's bytes change, the phone installs it and drops the old cache.
+    digest = hashlib.sha256(content)
+    for asset in CACHED_ASSETS:
+        digest.update(_static_bytes(asset))
+    content = content.replace(
+        b"marche-chauffeur-v1", f"marche-chauffeur-{digest.hexdigest()[:12]}".encode()
+    )
     response = HttpResponse(content, content_type="text/javascript; charset=utf-8")
     response["Cache-Control"] = "no-cache"
     response["Service-Worker-Allowed"] = reverse("driver:home")
