@@ -39,3 +39,13 @@ class RelayOrderNotFound(NotFound):
 class PickupCycleNotFound(NotFound):
     code = "pickup_cycle_not_found"
     default_message = _("Ce cycle de commande n'existe pas pour ce point relais.")
+
+
+class BasketPresenceUnconfirmed(DomainError):
+    """A handover before the driver checked the delivery off needs the keeper's word."""
+
+    code = "basket_presence_unconfirmed"
+    default_message = _(
+        "La livraison de ce point n'est pas encore pointée par le chauffeur : cochez « Le "
+        "panier est bien là » après avoir vérifié qu'il est arrivé."
+    )

@@ -18,17 +18,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from marche.core.middleware import back_url
 from marche.core.numbers import InvalidId, parse_id
-from marche.errors import DomainError
 from marche.money import format_money
 from marche.orders.models import Order, OrderStatus
 from marche.orders.selectors import user_is_coordinator
 from marche.payments.models import PickupMeans
-from marche.relays.errors import PickupCycleNotFound
+from marche.relays.errors import BasketPresenceUnconfirmed, PickupCycleNotFound
 from marche.relays.models import RelayPoint
 from marche.relays.selectors import (
     SEARCH_MAX_LENGTH,
@@ -42,16 +40,6 @@ from marche.relays.selectors import (
     user_runs_relay_pickups,
 )
 from marche.relays.services import relay_order_hand_over
-
-
-class BasketPresenceUnconfirmed(DomainError):
-    """A handover before the driver checked the delivery off needs the keeper's word."""
-
-    code = "basket_presence_unconfirmed"
-    default_message = gettext_lazy(
-        "La livraison de ce point n'est pas encore pointée par le chauffeur : cochez « Le "
-        "panier est bien là » après avoir vérifié qu'il est arrivé."
-    )
 
 
 def pickup_url(relay_point: RelayPoint, *, qualified: bool = False, **params: object) -> str:
