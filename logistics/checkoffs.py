@@ -289,30 +289,25 @@ def stop_check_off(
     status = _clean_status(status)
     note = _clean_note(note)
     recorded_at = _clean_recorded_at(recorded_at, now)
-    try:
-        with locking_atomic():
-            return _check_off_locked(
-                stop_id=stop_id,
-                key=key,
-                status=status,
-                note=note,
-                delivered=delivered,
-                recorded_at=recorded_at,
-                by=by,
-            )
-    except IntegrityError:
-        # The same key inserted for another stop at the same moment: the unique key refused
-        # ours once the other transaction committed. Read again: it is a reused key.
-        with locking_atomic():
-            return _check_off_locked(
-                stop_id=stop_id,
-                key=key,
-                status=status,
-                note=note,
-                delivered=delivered,
-                recorded_at=recorded_at,
-                by=by,
-            )
+    for attempt in (1, 2):
+        try:
+            with locking_atomic():
+                return _check_off_locked(
+                    stop_id=stop_id,
+                    key=key,
+                    status=status,
+                    note=note,
+                    delivered=delivered,
+                    recorded_at=recorded_at,
+                    by=by,
+                )
+        except IntegrityError:
+            # The same key inserted for another stop at the same moment: the unique key
+            # refused ours once the other transaction committed. Read again: it is a reused
+            # key, which the second attempt finds and refuses.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _locked_stop(stop_id: int) -> PlanStop:

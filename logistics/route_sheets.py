@@ -28,7 +28,6 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
@@ -42,6 +41,7 @@ from logistics.models import (
     StopStatus,
 )
 from marche.accounts.models import Role, User
+from marche.core.pdf import NumberedCanvas
 from marche.orders.display import format_quantity
 
 PHONE = re.compile(r"(?:\+33\s?|0)[1-9](?:[\s.-]?[0-9]{2}){4}")
@@ -519,34 +519,6 @@ class _Box(Flowable):
         self.canv.rect(0, 0, self.size, self.size)
 
 
-class _NumberedCanvas(Canvas):
-    """Writes "page n / N" and the footer once the number of pages is known."""
-
-    def __init__(self, *args: Any, footer: str = "", **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._saved: list[dict[str, object]] = []
-        self._footer = footer
-
-    def showPage(self) -> None:
-        self._saved.append(dict(self.__dict__))
-        self._startPage()
-
-    def save(self) -> None:
-        total = len(self._saved)
-        for state in self._saved:
-            self.__dict__.update(state)
-            self.setFont("Helvetica", 8)
-            self.setFillColor(colors.grey)
-            self.drawString(15 * mm, 10 * mm, self._footer)
-            self.drawRightString(
-                A4[0] - 15 * mm,
-                10 * mm,
-                _("Page %(page)s / %(pages)s") % {"page": self._pageNumber, "pages": total},
-            )
-            super().showPage()
-        super().save()
-
-
 def _esc(text: object) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -723,7 +695,7 @@ def route_sheet_pdf(sheet: RouteSheet) -> bytes:
     )
     printed = date_format(timezone.localtime(), "d/m/Y H:i")
     footer = _("%(title)s · imprimée le %(at)s") % {"title": title, "at": printed}
-    doc.build(story, canvasmaker=lambda *a, **k: _NumberedCanvas(*a, footer=footer, **k))
+    doc.build(story, canvasmaker=lambda *a, **k: NumberedCanvas(*a, footer=footer, **k))
     return buffer.getvalue()
 
 

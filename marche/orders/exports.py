@@ -30,7 +30,6 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     KeepTogether,
     Paragraph,
@@ -41,6 +40,7 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.flowables import Flowable
 
+from marche.core.pdf import NumberedCanvas
 from marche.orders.display import unit_label
 from marche.orders.selectors import PackingLine, PackingList, PackingOrder, PickList
 from marche.relays.qr import order_qr_rows
@@ -207,30 +207,6 @@ def packing_list_csv(packing_list: PackingList) -> bytes:
 # --- PDF ------------------------------------------------------------------------------------
 
 
-class _NumberedCanvas(Canvas):
-    """A canvas that writes "page n / N" once the number of pages is known."""
-
-    def __init__(self, *args: object, footer: str = "", **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self._saved: list[dict[str, object]] = []
-        self._footer = footer
-
-    def showPage(self) -> None:
-        self._saved.append(dict(self.__dict__))
-        self._startPage()
-
-    def save(self) -> None:
-        total = len(self._saved)
-        for state in self._saved:
-            self.__dict__.update(state)
-            self.setFont("Helvetica", 8)
-            self.setFillColor(colors.grey)
-            self.drawString(15 * mm, 10 * mm, self._footer)
-            self.drawRightString(A4[0] - 15 * mm, 10 * mm, f"Page {self._pageNumber} / {total}")
-            super().showPage()
-        super().save()
-
-
 def _styles() -> dict[str, ParagraphStyle]:
     base = getSampleStyleSheet()
     return {
@@ -323,7 +299,7 @@ def _build(story: list[Flowable], *, title: str, footer: str) -> bytes:
         author="Marché local",
         lang="fr-FR",
     )
-    doc.build(story, canvasmaker=lambda *a, **k: _NumberedCanvas(*a, footer=footer, **k))
+    doc.build(story, canvasmaker=lambda *a, **k: NumberedCanvas(*a, footer=footer, **k))
     return buffer.getvalue()
 
 
