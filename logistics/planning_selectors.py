@@ -473,8 +473,13 @@ def _manifest_text(stop: PlanStop) -> tuple[str, list[str]]:
             % {"name": f.get("name") or f.get("farm", ""), "kg": _kg(f.get("kg", 0))}
             for f in farms
         ]
-        if farms and not count and not crates:
-            return _("Produits des fermes à déposer"), detail
+        if farms:
+            farm_kg = _kg(sum((_number(f.get("kg", 0)) for f in farms), Decimal("0")))
+            if not count and not crates:
+                return _("Produits des fermes à déposer : %(kg)s") % {"kg": farm_kg}, detail
+            # The orders' kg above is the depot's share: say so, and add the farms' goods.
+            parts[2] = _("%(kg)s du dépôt") % {"kg": parts[2]}
+            parts.append(_("%(kg)s des fermes") % {"kg": farm_kg})
         return " · ".join(parts), detail
     if stop.kind == StopKind.PICKUP:
         collect = [c for c in manifest.get("collect", []) if isinstance(c, dict)]

@@ -1164,3 +1164,22 @@ def test_coordinators_and_superusers_find_the_planning_pages_in_the_site_menu() 
         assert link in get_html(client_for(user), home), user
     for role in (Role.HOUSEHOLD, Role.DRIVER, Role.FARMER):
         assert link not in get_html(client_for(UserFactory(role=role)), home), role
+
+
+def test_a_drop_with_farm_goods_says_the_depot_share_and_the_farms_share() -> None:
+    from logistics.models import PlanStop, StopKind
+    from logistics.planning_selectors import _manifest_text
+
+    manifest = {
+        "orders": [{"reference": "A1", "customer": "Inès L.", "kg": 5.0}],
+        "order_count": 1,
+        "crates": 1,
+        "kg": 2.0,
+        "from_farms": [{"farm": "farm:plaine", "name": "La Plaine", "kg": 3.0}],
+    }
+    summary, detail = _manifest_text(PlanStop(kind=StopKind.DELIVERY, manifest=manifest))
+    assert summary == "1 commande · 1 caisse · 2,0 kg du dépôt · 3,0 kg des fermes"
+    assert "Produits de La Plaine : 3,0 kg" in detail
+    only_farms = {"from_farms": manifest["from_farms"], "order_count": 0, "crates": 0}
+    summary, _detail = _manifest_text(PlanStop(kind=StopKind.DELIVERY, manifest=only_farms))
+    assert summary == "Produits des fermes à déposer : 3,0 kg"
