@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from marche.core.models import LocatedModel, TimeStampedModel
+from marche.relays.models import Weekday
 
 
 class Depot(LocatedModel, TimeStampedModel):
@@ -93,16 +94,6 @@ class Vehicle(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
-
-
-class Weekday(models.IntegerChoices):
-    MONDAY = 0, _("lundi")
-    TUESDAY = 1, _("mardi")
-    WEDNESDAY = 2, _("mercredi")
-    THURSDAY = 3, _("jeudi")
-    FRIDAY = 4, _("vendredi")
-    SATURDAY = 5, _("samedi")
-    SUNDAY = 6, _("dimanche")
 
 
 class DriverShift(TimeStampedModel):

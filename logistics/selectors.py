@@ -36,7 +36,6 @@ from logistics.models import (
     PlanStop,
     Vehicle,
     VehicleKind,
-    Weekday,
 )
 from logistics.vrp import model as vrp
 from logistics.vrp.providers import (
@@ -54,7 +53,7 @@ from marche.orders.display import format_quantity, quantity_label
 from marche.orders.models import LineKind, Order, OrderLine
 from marche.orders.selectors import HANDED_OVER
 from marche.producers.models import Producer
-from marche.relays.models import RelayOpeningHours, RelayPoint
+from marche.relays.models import RelayOpeningHours, RelayPoint, Weekday
 from marche.territories.models import Territory
 
 # Engine stop ids of a farm's share: "<farm place>#<destination place>" for the pickup at
