@@ -248,6 +248,25 @@ class Product(TimeStampedModel):
         blank=True,
         validators=[MinValueValidator(Decimal("0.001"))],
     )
+    wholesale_price = models.DecimalField(
+        _("prix de gros HT par unité (€)"),
+        max_digits=10,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.0001"))],
+        help_text=_("Prix hors taxes pour les cantines ; vide : pas de vente aux cantines."),
+    )
+    wholesale_minimum = models.DecimalField(
+        _("minimum par ligne de cantine"),
+        max_digits=10,
+        decimal_places=3,
+        default=Decimal("1"),
+        validators=[MinValueValidator(Decimal("0.001"))],
+        help_text=_(
+            "La plus petite quantité qu'une cantine peut commander, dans l'unité du produit."
+        ),
+    )
     is_chilled = models.BooleanField(
         _("produit frais"),
         default=False,
@@ -263,6 +282,14 @@ class Product(TimeStampedModel):
             models.UniqueConstraint(fields=["producer", "slug"], name="product_slug_per_producer"),
             models.CheckConstraint(
                 condition=models.Q(unit_price__gt=0), name="product_price_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(wholesale_price__isnull=True) | models.Q(wholesale_price__gt=0),
+                name="product_wholesale_price_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(wholesale_minimum__gt=0),
+                name="product_wholesale_minimum_positive",
             ),
             # A variable-weight product is counted in pieces, priced per kg, and needs the
             # estimated weight of a piece to show a price before weighing. The explicit

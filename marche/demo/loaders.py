@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from marche.accounts.models import Role, User
-from marche.canteens.models import Canteen
+from marche.canteens.models import Canteen, DeliveryWindow
 from marche.catalog.models import (
     Category,
     Product,
@@ -49,6 +49,18 @@ TERRITORY_FIELDS = (
     "local_currency_reconversion_fee_percent",
     "local_currency_expiry_months",
     "routing_detour_factor",
+)
+
+
+# Invoicing and "ma cantine" details a canteen of the demo file may give.
+CANTEEN_OPTIONAL_FIELDS = (
+    "legal_name",
+    "siret",
+    "buyer_name",
+    "buyer_siret",
+    "buyer_address",
+    "buyer_service_code",
+    "invoice_email",
 )
 
 
@@ -260,7 +272,7 @@ def _load_canteens(*, spec: DemoSpec, territory: Territory) -> None:
     for item in spec.section("canteens"):
         location = spec.locate(item)
         start, end = item["window"]
-        Canteen.objects.update_or_create(
+        canteen, _ = Canteen.objects.update_or_create(
             territory=territory,
             slug=item["slug"],
             defaults={
@@ -268,12 +280,19 @@ def _load_canteens(*, spec: DemoSpec, territory: Territory) -> None:
                 "kind": item["kind"],
                 "meals_per_day": item["meals_per_day"],
                 "organic_target_percent": Decimal(item["organic_target_percent"]),
-                "delivery_window_start": parse_time(start),
-                "delivery_window_end": parse_time(end),
+                "school_zone": item.get("school_zone", ""),
                 "source_ref": "" if item.get("approximate") else location.source_ref,
+                **{key: item[key] for key in CANTEEN_OPTIONAL_FIELDS if key in item},
                 **location.as_fields(),
             },
         )
+        # Delivered on school days (Monday to Friday unless the file says which).
+        for weekday in item.get("days", range(5)):
+            DeliveryWindow.objects.update_or_create(
+                canteen=canteen,
+                weekday=weekday,
+                defaults={"starts_at": parse_time(start), "ends_at": parse_time(end)},
+            )
 
 
 def _load_accounts(*, spec: DemoSpec, territory: Territory, today: date) -> None:

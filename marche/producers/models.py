@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from marche.core.models import LocatedModel, TimeStampedModel
+from marche.core.validators import validate_iban, validate_siret
 
 
 class ProducerKind(models.TextChoices):
@@ -61,6 +62,29 @@ class Producer(LocatedModel, TimeStampedModel):
         null=True,
         blank=True,
         help_text=_("Obligatoire si les produits sont enlevés pendant la tournée."),
+    )
+    # What a producer's invoices to canteens must show (French invoicing rules).
+    legal_name = models.CharField(
+        _("raison sociale"),
+        max_length=200,
+        blank=True,
+        help_text=_("Nom de l'exploitation ou de la société, tel qu'il figure sur les factures."),
+    )
+    siret = models.CharField(_("SIRET"), max_length=14, blank=True, validators=[validate_siret])
+    vat_number = models.CharField(_("numéro de TVA intracommunautaire"), max_length=20, blank=True)
+    iban = models.CharField(
+        _("IBAN"),
+        max_length=34,
+        blank=True,
+        validators=[validate_iban],
+        help_text=_("Pour le virement des cantines ; imprimé sur les factures."),
+    )
+    invoice_mentions = models.TextField(
+        _("mentions légales des factures"),
+        blank=True,
+        help_text=_(
+            "Forme juridique, capital, RCS ou mention d'exonération de TVA le cas échéant."
+        ),
     )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL,

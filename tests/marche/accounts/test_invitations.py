@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import time, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -42,8 +42,6 @@ def place():  # type: ignore[no-untyped-def]
         name="École maternelle",
         slug="ecole",
         kind="nursery_school",
-        delivery_window_start=time(8),
-        delivery_window_end=time(10),
         latitude=Decimal("50.45"),
         longitude=Decimal("2.79"),
     )
