@@ -163,6 +163,7 @@ api.add_router("/", cycles_router)
 api.add_router("/", relays_router)
 api.add_router("/me/", farmer_offers_router)
 api.add_router("/me/", orders_router)
+api.add_router("/cantines/", "marche.canteens.api.router")
 api.add_router("/logistique/", "logistics.api.router")  # by path: marche imports no logistics
 
 

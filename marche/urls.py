@@ -34,6 +34,7 @@ urlpatterns += i18n_patterns(
     path("logistique/", include("logistics.planning_urls")),
     path("chauffeur/", include("logistics.driver_urls")),
     path("relais/", include("marche.relays.urls")),
+    path("cantine/", include("marche.canteens.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=False,
 )
