@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from marche.accounts.models import User
+from marche.core.locking import locking_atomic
 from marche.cycles.services import stock_return
 from marche.errors import DomainError
 from marche.money import round_money
@@ -114,7 +115,7 @@ def order_line_weigh(
     """
     now = now or timezone.now()
     weight = _check_weight(weight_kg)
-    with transaction.atomic():
+    with locking_atomic():
         order, line = _packing_line_locked(
             line_id=line_id, by=by, now=now, check_line=_check_variable_weight
         )
@@ -146,7 +147,7 @@ def order_line_mark_missing(*, line_id: int, by: User, now: datetime | None = No
     Idempotent: a line already missing is returned unchanged.
     """
     now = now or timezone.now()
-    with transaction.atomic():
+    with locking_atomic():
         order, line = _packing_line_locked(
             line_id=line_id, by=by, now=now, check_line=_check_missable
         )

@@ -519,3 +519,59 @@ def test_pack_quantity_of_a_variant_gives_items_and_what_they_hold() -> None:
     dozen = packing_line(count=Decimal("1"), quantity=Decimal("1"), unit="dozen")
     assert exports.pack_quantity(dozen) == "1 douzaine"
     assert exports.pack_quantity(packing_line(kind="basket", unit="", count=Decimal("2"))) == "2"
+
+
+class OrderRowHeld:
+    """Another connection holds an order's row lock (a pickup being recorded) until the end."""
+
+    def __init__(self, order: Order) -> None:
+        import threading
+
+        self.order_id = order.pk
+        self.locked = threading.Event()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._hold)
+
+    def _hold(self) -> None:
+        from django.db import connections, transaction
+
+        try:
+            with transaction.atomic():
+                Order.objects.select_for_update().get(pk=self.order_id)
+                self.locked.set()
+                self.done.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    def __enter__(self) -> OrderRowHeld:
+        self.thread.start()
+        assert self.locked.wait(timeout=10)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.done.set()
+        self.thread.join(timeout=10)
+
+
+@pytest.mark.concurrency
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_weighing_behind_a_held_order_lock_is_refused_busy_and_changes_nothing(settings) -> None:
+    """The weighing waits at most the lock timeout, then says so; it never hangs or 500s."""
+    from marche.core.locking import ServiceBusy
+    from marche.orders.packing import order_line_mark_missing
+
+    settings.MARCHE_LOCK_TIMEOUT_MS = 300
+    prep = build_prep()
+    butternut = line(prep, "Butternut")
+    before = state(prep.bob)
+    with OrderRowHeld(prep.bob):
+        with pytest.raises(ServiceBusy) as refused:
+            order_line_weigh(line_id=butternut.pk, weight_kg=Decimal("2.355"), by=prep.coordinator)
+        with pytest.raises(ServiceBusy):
+            order_line_mark_missing(line_id=butternut.pk, by=prep.coordinator)
+    assert refused.value.code == "service_busy"
+    assert state(prep.bob) == before
+    # Once the lock is released, the same weighing goes through.
+    order_line_weigh(line_id=butternut.pk, weight_kg=Decimal("2.355"), by=prep.coordinator)
+    assert line(prep, "Butternut").weight_kg == Decimal("2.355")
