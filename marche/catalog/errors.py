@@ -19,3 +19,8 @@ class CertificationDuplicate(DomainError):
 class UnknownAllergen(DomainError):
     code = "unknown_allergen"
     default_message = _("Allergène inconnu.")
+
+
+class WholesaleTermsInvalid(DomainError):
+    code = "wholesale_terms_invalid"
+    default_message = _("Le prix de gros et le minimum doivent être positifs.")

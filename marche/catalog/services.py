@@ -1,4 +1,4 @@
-"""Writes of the catalogue: certifications and allergens.
+"""Writes of the catalogue: certifications, allergens and wholesale terms for canteens.
 
 Whether a product is organic is never stored: it is read from its certifications valid on the
 day asked (``marche.catalog.selectors.product_is_organic``), so an expired certificate needs
@@ -8,6 +8,7 @@ no update anywhere.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -16,6 +17,7 @@ from marche.catalog.errors import (
     CertificationDatesInvalid,
     CertificationDuplicate,
     UnknownAllergen,
+    WholesaleTermsInvalid,
 )
 from marche.catalog.models import (
     Allergen,
@@ -61,4 +63,15 @@ def product_allergens_set(*, product: Product, allergens: list[str]) -> Product:
         raise UnknownAllergen(" ".join(exc.messages)) from exc
     product.allergens = [code for code in Allergen.values if code in allergens]
     product.save(update_fields=["allergens", "updated_at"])
+    return product
+
+
+def product_wholesale_set(*, product: Product, price: Decimal | None, minimum: Decimal) -> Product:
+    """Set the price excluding VAT canteens pay per unit (None: not sold to canteens) and the
+    smallest quantity a canteen line may take. Lines already ordered keep their own price."""
+    if (price is not None and price <= 0) or minimum <= 0:
+        raise WholesaleTermsInvalid()
+    product.wholesale_price = price
+    product.wholesale_minimum = minimum
+    product.save(update_fields=["wholesale_price", "wholesale_minimum", "updated_at"])
     return product
