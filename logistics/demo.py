@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import time
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from logistics.models import Depot, DriverShift, Vehicle
+from django.utils import timezone
+
+from logistics.models import CycleClosing, Depot, DriverShift, Vehicle
 from marche.accounts.models import Role, User
+from marche.cycles.models import OrderCycle
 from marche.demo.loaders import parse_time
 from marche.demo.spec import DemoSpec, DemoSpecError
 from marche.territories.models import Territory
@@ -45,6 +49,22 @@ def demo_load_fleet(*, spec: DemoSpec, territory: Territory) -> None:
             },
         )
     _load_driver_shifts(spec=spec, vehicles=vehicles)
+    _close_past_cycles(territory=territory)
+
+
+def _close_past_cycles(*, territory: Territory) -> None:
+    """Record the closing of the demo's cycles delivered before today (the canteens' history).
+
+    They were closed and delivered in the past; without a closing the beat task would close
+    them now and plan rounds for days gone by.
+    """
+    today = timezone.now().astimezone(ZoneInfo(territory.timezone)).date()
+    past = OrderCycle.objects.filter(
+        territory=territory, delivery_date__lt=today, logistics_closing__isnull=True
+    )
+    CycleClosing.objects.bulk_create(
+        CycleClosing(cycle=cycle, closed_at=cycle.closes_at) for cycle in past
+    )
 
 
 def _load_driver_shifts(*, spec: DemoSpec, vehicles: dict[str, Vehicle]) -> None:
