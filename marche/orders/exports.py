@@ -3,8 +3,8 @@
 CSV files are written for French spreadsheets: UTF-8 with a byte-order mark (so Excel reads
 the accents), ``;`` as separator and a decimal comma (``1,5``), which is what a French Excel
 or LibreOffice opens as numbers without an import dialog. Amounts keep two decimals
-(``27,15``); quantities and weights drop trailing zeros (``2,5``). Headers are in French
-whatever the interface language, because the files circulate between people on the ground.
+(``27,15``); quantities and weights drop trailing zeros (``2,5``). Headers and labels are
+in the language of the person who downloads them (French unless they chose English).
 Text typed by people (names, designations, phone numbers) that starts like a formula
 (``=``, ``+``, ``-``, ``@``) is prefixed with an apostrophe so a spreadsheet shows it as text.
 
@@ -26,6 +26,8 @@ from decimal import Decimal
 
 from django.utils import timezone, translation
 from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
@@ -50,34 +52,34 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 GREEN = colors.HexColor("#2f6b3a")
 
 PICK_HEADERS = [
-    "Producteur",
-    "Produit",
-    "Unité",
-    "Destination",
-    "Type de destination",
-    "Quantité",
+    _("Producteur"),
+    _("Produit"),
+    _("Unité"),
+    _("Destination"),
+    _("Type de destination"),
+    _("Quantité"),
 ]
 PACKING_HEADERS = [
-    "Créneau",
-    "Référence",
-    "Client",
-    "Téléphone",
-    "Type",
-    "Désignation",
-    "Nombre",
-    "Quantité",
-    "Unité",
-    "Producteur",
-    "Poids estimé (kg)",
-    "Poids pesé (kg)",
-    "Prix au kg (€)",
-    "Montant (€)",
-    "Total commande (€)",
-    "Total définitif",
-    "Paiement",
-    "État du paiement",
+    _("Créneau"),
+    _("Référence"),
+    _("Client"),
+    _("Téléphone"),
+    _("Type"),
+    _("Désignation"),
+    _("Nombre"),
+    _("Quantité"),
+    _("Unité"),
+    _("Producteur"),
+    _("Poids estimé (kg)"),
+    _("Poids pesé (kg)"),
+    _("Prix au kg (€)"),
+    _("Montant (€)"),
+    _("Total commande (€)"),
+    _("Total définitif"),
+    _("Paiement"),
+    _("État du paiement"),
 ]
-DESTINATION_KINDS = {"relay_point": "point relais"}
+DESTINATION_KINDS = {"relay_point": _("point relais")}
 
 
 def fr_quantity(value: Decimal | None) -> str:
@@ -115,7 +117,7 @@ def pack_quantity(line: PackingLine) -> str:
 
 
 def _orders_count(count: int) -> str:
-    return f"{count} commande" if count <= 1 else f"{count} commandes"
+    return ngettext("%(count)s commande", "%(count)s commandes", count) % {"count": count}
 
 
 def _text(value: str) -> str:
@@ -155,7 +157,7 @@ def pick_list_csv(pick_list: PickList) -> bytes:
                 _text(row.producer_name),
                 _text(row.product_name),
                 row.unit_label,
-                "Total",
+                gettext("Total"),
                 "",
                 fr_quantity(row.total),
             ]
@@ -196,7 +198,7 @@ def packing_list_csv(packing_list: PackingList) -> bytes:
                     fr_money(line.price_per_kg),
                     fr_money(line.total),
                     fr_money(order.total),
-                    "oui" if order.is_final else "non",
+                    gettext("oui") if order.is_final else gettext("non"),
                     payment,
                     order.payment_status_label,
                 ]
@@ -296,7 +298,7 @@ def _build(story: list[Flowable], *, title: str, footer: str) -> bytes:
         topMargin=15 * mm,
         bottomMargin=18 * mm,
         title=title,
-        author="Marché local",
+        author=gettext("Marché local"),
         lang="fr-FR",
     )
     doc.build(story, canvasmaker=lambda *a, **k: NumberedCanvas(*a, footer=footer, **k))
@@ -311,26 +313,41 @@ def _printed_at() -> str:
     return _local(timezone.now())
 
 
+def _footer(title: str) -> str:
+    return gettext("%(title)s · imprimé le %(when)s") % {"title": title, "when": _printed_at()}
+
+
 def pick_list_pdf(pick_list: PickList) -> bytes:
     """The pick list as a printable A4 PDF: one table, totals in bold."""
     styles = _styles()
     cycle = pick_list.cycle
-    title = f"Liste de cueillette — {pick_list.producer.name}"
+    title = gettext("Liste de cueillette — %(producer)s") % {"producer": pick_list.producer.name}
     story: list[Flowable] = [
         Paragraph(_esc(title), styles["title"]),
         Paragraph(
             _esc(
-                f"Cycle : {cycle.name} · livraison le {cycle.delivery_date:%d/%m/%Y} · "
-                f"commandes closes le {_local(cycle.closes_at)}"
+                gettext(
+                    "Cycle : %(cycle)s · livraison le %(delivery)s · commandes closes le %(closed)s"
+                )
+                % {
+                    "cycle": cycle.name,
+                    "delivery": f"{cycle.delivery_date:%d/%m/%Y}",
+                    "closed": _local(cycle.closes_at),
+                }
             ),
             styles["sub"],
         ),
     ]
     if pick_list.includes_member_farms:
         story.append(
-            Paragraph("Comprend les offres des fermes membres du collectif.", styles["small"])
+            Paragraph(
+                _esc(gettext("Comprend les offres des fermes membres du collectif.")),
+                styles["small"],
+            )
         )
-    data: list[list[object]] = [["Produit", "Producteur", "Destination", "Quantité"]]
+    data: list[list[object]] = [
+        [gettext("Produit"), gettext("Producteur"), gettext("Destination"), gettext("Quantité")]
+    ]
     emphasis = []
     for row in pick_list.rows:
         name = Paragraph(_esc(row.product_name), styles["cell"])
@@ -340,19 +357,22 @@ def pick_list_pdf(pick_list: PickList) -> bytes:
                 [
                     name,
                     farm,
-                    Paragraph(_esc(f"Point relais {item.destination.name}"), styles["cell"]),
+                    Paragraph(
+                        _esc(gettext("Point relais %(name)s") % {"name": item.destination.name}),
+                        styles["cell"],
+                    ),
                     _with_unit(item.quantity, row.unit),
                 ]
             )
-        data.append([name, farm, "Total à récolter", _with_unit(row.total, row.unit)])
+        data.append([name, farm, gettext("Total à récolter"), _with_unit(row.total, row.unit)])
         emphasis.append(len(data) - 1)
     if len(data) == 1:
-        data.append(["Aucune offre dans ce cycle.", "", "", ""])
+        data.append([gettext("Aucune offre dans ce cycle."), "", "", ""])
     story += [
         Spacer(1, 4 * mm),
         _table(data, [60 * mm, 40 * mm, 50 * mm, 30 * mm], emphasis=emphasis),
     ]
-    return _build(story, title=title, footer=f"{title} · imprimé le {_printed_at()}")
+    return _build(story, title=title, footer=_footer(title))
 
 
 def packing_list_pdf(packing_list: PackingList) -> bytes:
@@ -360,33 +380,50 @@ def packing_list_pdf(packing_list: PackingList) -> bytes:
     styles = _styles()
     cycle = packing_list.cycle
     relay = packing_list.relay_point
-    title = f"Liste de colisage — Point relais {relay.name}"
+    title = gettext("Liste de colisage — Point relais %(name)s") % {"name": relay.name}
     story: list[Flowable] = [
         Paragraph(_esc(title), styles["title"]),
         Paragraph(
             _esc(
-                f"Cycle : {cycle.name} · livraison le {cycle.delivery_date:%d/%m/%Y} · "
-                f"{_orders_count(len(packing_list.orders))}"
+                gettext("Cycle : %(cycle)s · livraison le %(delivery)s · %(orders)s")
+                % {
+                    "cycle": cycle.name,
+                    "delivery": f"{cycle.delivery_date:%d/%m/%Y}",
+                    "orders": _orders_count(len(packing_list.orders)),
+                }
             ),
             styles["sub"],
         ),
     ]
     if not packing_list.orders:
-        story.append(Paragraph("Aucune commande pour ce point relais.", styles["sub"]))
-    for order in packing_list.orders:
-        heading = f"{order.customer_name} — {order.reference} — créneau {_slot(order)}" + (
-            f" — tél. {order.customer_phone}" if order.customer_phone else ""
+        story.append(
+            Paragraph(_esc(gettext("Aucune commande pour ce point relais.")), styles["sub"])
         )
+    for order in packing_list.orders:
+        heading = gettext("%(name)s — %(reference)s — créneau %(slot)s") % {
+            "name": order.customer_name,
+            "reference": order.reference,
+            "slot": _slot(order),
+        }
+        if order.customer_phone:
+            heading += gettext(" — tél. %(phone)s") % {"phone": order.customer_phone}
         data: list[list[object]] = [
-            ["Désignation", "Quantité", "Producteur", "Poids", "Montant (€)"]
+            [
+                gettext("Désignation"),
+                gettext("Quantité"),
+                gettext("Producteur"),
+                gettext("Poids"),
+                gettext("Montant (€)"),
+            ]
         ]
         for line in order.lines:
             weight = ""
             if line.is_variable_weight:
                 weight = (
-                    f"pesé {fr_quantity(line.weight_kg)} kg"
+                    gettext("pesé %(weight)s kg") % {"weight": fr_quantity(line.weight_kg)}
                     if line.weight_kg is not None
-                    else f"estimé {fr_quantity(line.estimated_weight_kg)} kg — à peser"
+                    else gettext("estimé %(weight)s kg — à peser")
+                    % {"weight": fr_quantity(line.estimated_weight_kg)}
                 )
             data.append(
                 [
@@ -400,27 +437,32 @@ def packing_list_pdf(packing_list: PackingList) -> bytes:
             for component in line.components:
                 data.append(
                     [
-                        Paragraph(_esc(f"dont {component.name}"), styles["indent"]),
+                        Paragraph(
+                            _esc(gettext("dont %(name)s") % {"name": component.name}),
+                            styles["indent"],
+                        ),
                         _with_unit(component.quantity, component.unit),
                         Paragraph(_esc(component.producer_name), styles["cell"]),
                         "",
                         "",
                     ]
                 )
-        total = "Total" if order.is_final else "Total (estimé)"
+        total = gettext("Total") if order.is_final else gettext("Total (estimé)")
         payment = order.payment_method_label
         if order.payment_status_label:
             payment += f" — {order.payment_status_label}"
         if order.payment_means_label:
             payment += f" ({order.payment_means_label})"
         if order.amount_to_collect is not None:
-            payment += f" — à encaisser {fr_money(order.amount_to_collect)} €"
+            payment += gettext(" — à encaisser %(amount)s €") % {
+                "amount": fr_money(order.amount_to_collect)
+            }
         data.append(
             [
                 Paragraph(f"<b>{_esc(total)}</b> · {_esc(payment)}", styles["cell"]),
                 "",
                 "",
-                "Retiré : [  ]",
+                gettext("Retiré : [  ]"),
                 fr_money(order.total),
             ]
         )
@@ -455,10 +497,13 @@ def packing_list_pdf(packing_list: PackingList) -> bytes:
         )
     signature = Table(
         [
-            ["Réception par le point relais"],
-            [f"Paniers reçus : ........ / {len(packing_list.orders)}"],
-            ["Nom : " + "." * 40 + "   Date et heure : " + "." * 28],
-            ["Signature du point relais :"],
+            [gettext("Réception par le point relais")],
+            [gettext("Paniers reçus : ........ / %(count)s") % {"count": len(packing_list.orders)}],
+            [
+                gettext("Nom : %(name)s   Date et heure : %(when)s")
+                % {"name": "." * 40, "when": "." * 28}
+            ],
+            [gettext("Signature du point relais :")],
             [""],
         ],
         colWidths=[180 * mm],
@@ -475,4 +520,4 @@ def packing_list_pdf(packing_list: PackingList) -> bytes:
         )
     )
     story += [Spacer(1, 8 * mm), KeepTogether([signature])]
-    return _build(story, title=title, footer=f"{title} · imprimé le {_printed_at()}")
+    return _build(story, title=title, footer=_footer(title))

@@ -397,7 +397,7 @@ def test_packing_list_csv_has_one_row_per_line_and_component(prep) -> None:
     end = ";11,86;non;Paiement au retrait;en attente"
     lines = poste.decode("utf-8").split("\r\n")
     assert lines == [
-        "\ufeff" + ";".join(exports.PACKING_HEADERS),
+        "\ufeff" + ";".join(map(str, exports.PACKING_HEADERS)),
         start + "Butternut;2;2;pièce;Cocagne;2,4;;2,90;6,96" + end,
         start + "Chou-fleur;1;1;pièce;Cocagne;0,8;;3,00;2,40" + end,
         start + "Carottes;1;1;kg;Ferme du Marais;;;;2,50" + end,
