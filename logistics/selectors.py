@@ -46,6 +46,7 @@ from logistics.vrp.providers import (
     TravelProvider,
 )
 from marche.accounts.models import User
+from marche.canteens.models import Canteen, CanteenOrderLine, CanteenOrderStatus
 from marche.catalog.models import Unit
 from marche.core.models import LocatedModel
 from marche.cycles.models import OrderCycle
@@ -101,21 +102,88 @@ class OrderManifest:
 
 
 @dataclass(frozen=True)
+class CanteenLineManifest:
+    """One line of a canteen order as the driver drops it: what, how much, allergens."""
+
+    id: int
+    producer: str
+    name: str
+    quantity: Decimal
+    unit: str
+    quantity_label: str
+    kg: Decimal
+    cold: bool
+    allergens: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "producer": self.producer,
+            "name": self.name,
+            "quantity": str(self.quantity),
+            "quantity_label": self.quantity_label,
+            "unit": self.unit,
+            "kg": float(self.kg),
+            "cold": self.cold,
+            "allergens": list(self.allergens),
+        }
+
+
+@dataclass(frozen=True)
+class CanteenOrderManifest:
+    """A canteen's order delivered at its stop, within its reception window."""
+
+    id: int
+    reference: str
+    canteen: str
+    window_starts_at: time
+    window_ends_at: time
+    lines: tuple[CanteenLineManifest, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "reference": self.reference,
+            "canteen": self.canteen,
+            "window": [
+                self.window_starts_at.strftime("%H:%M"),
+                self.window_ends_at.strftime("%H:%M"),
+            ],
+            "lines": [line.as_dict() for line in self.lines],
+        }
+
+
+@dataclass(frozen=True)
 class DestinationManifest:
-    """What arrives at one destination (a relay point) in a cycle.
+    """What arrives at one destination (a relay point or a canteen) in a cycle.
 
     ``kg`` and ``cold_items`` count every line; ``hub_kg`` and ``hub_cold_items`` only the
-    lines loaded at the hub (the others ride from the farms collected on the round).
+    lines loaded at the hub (the others ride from the farms collected on the round). A relay
+    point receives household ``orders`` and must be delivered before ``pickup_opens``; a
+    canteen receives its ``canteen_order`` within the order's reception window.
     """
 
     place: str
-    relay_point: RelayPoint
+    relay_point: RelayPoint | None
     orders: tuple[OrderManifest, ...]
     kg: Decimal
     cold_items: int
     pickup_opens: time | None
     hub_kg: Decimal = Decimal("0")
     hub_cold_items: int = 0
+    canteen: Canteen | None = None
+    canteen_order: CanteenOrderManifest | None = None
+
+    @property
+    def located(self) -> RelayPoint | Canteen:
+        """The relay point or the canteen: its name, address and coordinates."""
+        located = self.relay_point if self.relay_point is not None else self.canteen
+        assert located is not None  # one of the two, by construction
+        return located
+
+    @property
+    def name(self) -> str:
+        return self.located.name
 
     @property
     def baskets(self) -> int:
@@ -123,17 +191,33 @@ class DestinationManifest:
 
     @property
     def lines(self) -> int:
+        if self.canteen_order is not None:
+            return len(self.canteen_order.lines)
         return sum(order.lines for order in self.orders)
 
     @property
     def crates(self) -> int:
-        """One crate per household order: orders are packed one to a crate."""
+        """One crate per household order (orders are packed one to a crate), and one per
+        canteen line (a canteen's bulk goods are packed line by line)."""
+        if self.canteen_order is not None:
+            return len(self.canteen_order.lines)
         return len(self.orders)
 
+    def window(self) -> tuple[int, int] | None:
+        """Seconds of the delivery day within which to arrive; None: any time."""
+        if self.canteen_order is not None:
+            return (
+                _seconds(self.canteen_order.window_starts_at),
+                _seconds(self.canteen_order.window_ends_at),
+            )
+        if self.pickup_opens is not None:
+            return 0, _seconds(self.pickup_opens)
+        return None
+
     def as_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "place": self.place,
-            "name": self.relay_point.name,
+            "name": self.name,
             "orders": [order.as_dict() for order in self.orders],
             "order_count": len(self.orders),
             "baskets": self.baskets,
@@ -142,12 +226,15 @@ class DestinationManifest:
             "kg": float(self.kg),
             "cold_items": self.cold_items,
         }
+        if self.canteen_order is not None:
+            data["canteen_order"] = self.canteen_order.as_dict()
+        return data
 
     def summary(self) -> dict[str, Any]:
         """The destination without its items, for the plan's list of destinations."""
-        return {
+        data = {
             "place": self.place,
-            "name": self.relay_point.name,
+            "name": self.name,
             "orders": [order.reference for order in self.orders],
             "order_count": len(self.orders),
             "baskets": self.baskets,
@@ -155,6 +242,9 @@ class DestinationManifest:
             "kg": float(self.kg),
             "cold_items": self.cold_items,
         }
+        if self.canteen_order is not None:
+            data["canteen_order"] = self.canteen_order.reference
+        return data
 
 
 @dataclass(frozen=True)
@@ -188,7 +278,12 @@ class Consolidation:
 
     @property
     def order_count(self) -> int:
+        """Household orders delivered (canteen orders are counted apart)."""
         return sum(len(d.orders) for d in self.destinations)
+
+    @property
+    def canteen_order_count(self) -> int:
+        return sum(1 for d in self.destinations if d.canteen_order is not None)
 
 
 def line_weight_kg(line: OrderLine) -> Decimal:
@@ -261,12 +356,14 @@ _ROW_COLUMNS = (
 
 
 def cycle_consolidate(*, cycle: OrderCycle) -> Consolidation:
-    """Per relay point, the confirmed orders of the cycle; per farm, kg per destination.
+    """Per relay point, the confirmed orders of the cycle; per canteen, its order still to
+    deliver; per farm, kg per destination.
 
     Weights are estimates until weighed. A line counts as a cold item when its product is
-    chilled (``Product.is_chilled``). Lines of farms collected on the round are not loaded
-    at the hub. Three queries whatever the orders: the orders with their lines as plain rows
-    (streamed), the relay points with their opening hour, the farms.
+    chilled (``Product.is_chilled``, copied onto a canteen line). Lines of farms collected on
+    the round are not loaded at the hub. Four queries whatever the orders: the orders with
+    their lines as plain rows (streamed), the relay points with their opening hour, the
+    canteen orders' lines, the farms.
     """
     rows = (
         Order.objects.filter(cycle=cycle, status__in=HANDED_OVER)
@@ -351,20 +448,25 @@ def cycle_consolidate(*, cycle: OrderCycle) -> Consolidation:
             )
     relays = _consolidated_relays(cycle=cycle, relay_ids=list(by_relay))
     places = {pk: f"relay:{relay.slug}" for pk, (relay, _opens) in relays.items()}
+    canteens = _consolidated_canteens(cycle=cycle)
     producers = Producer.objects.in_bulk(
         {farm for per_farm in shares.values() for farm in per_farm if farm is not None}
+        | {farm for canteen in canteens for farm in canteen.shares if farm is not None}
     )
-    hub_kg: dict[int, Decimal] = defaultdict(Decimal)
-    hub_cold: dict[int, int] = defaultdict(int)
+    hub_kg: dict[str, Decimal] = defaultdict(Decimal)
+    hub_cold: dict[str, int] = defaultdict(int)
     farms: dict[str, FarmCollection] = {}
-    # Relay points in slug order, then farms as they first appear: each farm's destinations
-    # come in the order of the orders sorted by relay point slug and reference.
-    for relay_id, place in places.items():
-        for producer_id, (weight, chilled_items) in shares[relay_id].items():
+    # Relay points in slug order, then canteens in slug order, then farms as they first
+    # appear: each farm's destinations come in the order of the orders sorted by relay point
+    # slug and reference, then of the canteens.
+    per_place = [(place, shares[relay_id]) for relay_id, place in places.items()]
+    per_place += [(canteen.place, canteen.shares) for canteen in canteens]
+    for place, place_shares in per_place:
+        for producer_id, (weight, chilled_items) in place_shares.items():
             producer = producers[producer_id] if producer_id is not None else None
             if producer is None or not producer.collected_on_round:
-                hub_kg[relay_id] += weight
-                hub_cold[relay_id] += chilled_items
+                hub_kg[place] += weight
+                hub_cold[place] += chilled_items
             if producer is not None:
                 farm_place = f"farm:{producer.slug}"
                 farm = farms.setdefault(
@@ -385,14 +487,105 @@ def cycle_consolidate(*, cycle: OrderCycle) -> Consolidation:
             kg=sum((o.kg for o in by_relay[pk]), Decimal("0")),
             cold_items=sum(o.cold_items for o in by_relay[pk]),
             pickup_opens=opens,
-            hub_kg=hub_kg[pk],
-            hub_cold_items=hub_cold[pk],
+            hub_kg=hub_kg[places[pk]],
+            hub_cold_items=hub_cold[places[pk]],
         )
         for pk, (relay, opens) in sorted(relays.items(), key=lambda item: item[1][0].slug)
+    ) + tuple(
+        DestinationManifest(
+            place=canteen.place,
+            relay_point=None,
+            orders=(),
+            kg=canteen.kg,
+            cold_items=canteen.cold_items,
+            pickup_opens=None,
+            hub_kg=hub_kg[canteen.place],
+            hub_cold_items=hub_cold[canteen.place],
+            canteen=canteen.canteen,
+            canteen_order=canteen.order,
+        )
+        for canteen in canteens
     )
     return Consolidation(
         cycle=cycle, destinations=destinations, farms=tuple(sorted(farms.values(), key=_place))
     )
+
+
+@dataclass
+class _CanteenDrop:
+    place: str
+    canteen: Canteen
+    order: CanteenOrderManifest
+    kg: Decimal
+    cold_items: int
+    # Per producer id: [kg, cold items], in the order of the lines.
+    shares: dict[int | None, list[Any]]
+
+
+def _consolidated_canteens(*, cycle: OrderCycle) -> list[_CanteenDrop]:
+    """The cycle's canteen orders still to deliver, one destination each, in slug order.
+
+    An order counts unless cancelled, with its lines whose quantity due (confirmed, else
+    ordered) is above zero; an order left without such a line is not delivered. A line
+    weighs its quantity due times its weight per unit; a chilled line is one cold item.
+    One query.
+    """
+    lines = (
+        CanteenOrderLine.objects.filter(order__cycle=cycle)
+        .exclude(order__status=CanteenOrderStatus.CANCELLED)
+        .annotate(due=Coalesce("quantity_confirmed", "quantity_ordered"))
+        .filter(due__gt=0)
+        .select_related("order__canteen", "producer")
+        .order_by("order__canteen__slug", "order_id", "producer__name", "name", "pk")
+    )
+    drops: list[_CanteenDrop] = []
+    with translation.override(settings.LANGUAGE_CODE):
+        for _order_id, group in groupby(lines, key=lambda line: line.order_id):
+            rows = list(group)
+            order = rows[0].order
+            canteen = order.canteen
+            items = []
+            shares: dict[int | None, list[Any]] = {}
+            kg, cold = Decimal("0"), 0
+            for line in rows:
+                due = line.quantity_due
+                weight = due * line.weight_per_unit_kg
+                items.append(
+                    CanteenLineManifest(
+                        id=line.pk,
+                        producer=line.producer.name,
+                        name=line.name,
+                        quantity=due,
+                        unit=line.unit,
+                        quantity_label=quantity_label(due, line.unit),
+                        kg=weight,
+                        cold=line.is_chilled,
+                        allergens=tuple(str(code) for code in line.allergens or ()),
+                    )
+                )
+                kg += weight
+                cold += int(line.is_chilled)
+                share = shares.setdefault(line.producer_id, [Decimal("0"), 0])
+                share[0] += weight
+                share[1] += int(line.is_chilled)
+            drops.append(
+                _CanteenDrop(
+                    place=f"canteen:{canteen.slug}",
+                    canteen=canteen,
+                    order=CanteenOrderManifest(
+                        id=order.pk,
+                        reference=order.reference,
+                        canteen=canteen.name,
+                        window_starts_at=order.window_starts_at,
+                        window_ends_at=order.window_ends_at,
+                        lines=tuple(items),
+                    ),
+                    kg=kg,
+                    cold_items=cold,
+                    shares=shares,
+                )
+            )
+    return drops
 
 
 def _consolidated_relays(
@@ -443,7 +636,7 @@ class PlaceSnapshot:
     longitude: Decimal
 
 
-def _snapshot(located: Depot | RelayPoint | Producer) -> PlaceSnapshot:
+def _snapshot(located: Depot | RelayPoint | Producer | Canteen) -> PlaceSnapshot:
     contact = " · ".join(
         value
         for value in (getattr(located, "phone", ""), getattr(located, "email", ""))
@@ -585,7 +778,9 @@ def plan_problem_build(
     """The routing problem of a consolidated cycle: its territory's depots and active vehicles.
 
     Each relay point with orders is a delivery of what is loaded at the hub, to arrive before
-    its pickup hours open on the delivery day. Each farm collected on the round gives, per
+    its pickup hours open on the delivery day; each canteen order still to deliver, one to
+    arrive within the order's reception window (its lines' weight, one crate per line, cold
+    litres for chilled lines). Each farm collected on the round gives, per
     destination it supplies, a pickup at the farm (within its collection window) paired with
     the drop of that share at the destination. Chilled goods require a vehicle with a cold
     box. Vehicles run within their service hours and their driver's shift that day.
@@ -631,11 +826,12 @@ def plan_problem_build(
     for destination in consolidation.destinations:
         if destination.place in exclude_places:
             continue
-        lat, lon = _coordinates(destination.place, destination.relay_point)
+        lat, lon = _coordinates(destination.place, destination.located)
         located[destination.place] = (lat, lon)
-        places[destination.place] = _snapshot(destination.relay_point)
-        if destination.pickup_opens is not None:
-            windows[destination.place] = vrp.TimeWindow(0, _seconds(destination.pickup_opens))
+        places[destination.place] = _snapshot(destination.located)
+        window = destination.window()
+        if window is not None:
+            windows[destination.place] = vrp.TimeWindow(*window)
         if destination.place in exclude_stops:
             continue  # its hub share rides on a locked route; its farms' shares may not
         stops.append(
@@ -785,6 +981,20 @@ def _check_reachable(
             if earliest_start is not None and any(
                 v.shift.start == earliest_start for v in problem.vehicles
             ):
+                if place.startswith("canteen:"):
+                    raise WindowUnreachable(
+                        _(
+                            "Il est trop tard pour livrer la cantine « %(name)s » (%(place)s) "
+                            "avant %(hour)s aujourd'hui : aucune tournée ne part avant "
+                            "%(start)s. Reportez sa livraison ou élargissez son créneau."
+                        )
+                        % {
+                            "name": places[place].name,
+                            "place": place,
+                            "hour": _clock(window.end),
+                            "start": _clock(earliest_start),
+                        }
+                    )
                 raise WindowUnreachable(
                     _(
                         "Il est trop tard pour livrer « %(name)s » (%(place)s) avant %(hour)s "
@@ -834,7 +1044,7 @@ def baseline_km(*, consolidation: Consolidation, provider: TravelProvider) -> tu
     plan's provider. Returns the km and how many farms were left out for lack of
     coordinates (they count for nothing).
     """
-    relays = {d.place: d.relay_point for d in consolidation.destinations}
+    relays = {d.place: d.located for d in consolidation.destinations}
     points: dict[str, Point] = {}
     trips: list[tuple[str, str]] = []
     skipped = 0
@@ -917,6 +1127,7 @@ def plan_as_dict(*, plan: DeliveryPlan) -> dict[str, Any]:
         "baseline_km": float(plan.baseline_km),
         "km_saved": float(plan_km_saved(plan=plan)),
         "orders": plan_orders_count(plan=plan),
+        "canteen_orders": int(plan.solver_stats.get("canteen_orders", 0)),
         "co2_per_basket_kg": _float(co2_per_basket),
         "stability_threshold_pct": float(plan.stability_threshold_pct),
         "destinations": plan.solver_stats.get("destinations", []),
@@ -969,6 +1180,8 @@ def plan_as_dict(*, plan: DeliveryPlan) -> dict[str, Any]:
         "unserved": plan.unserved,
         "changes": plan.changes,
         "solver": {
-            k: v for k, v in plan.solver_stats.items() if k not in {"destinations", "orders"}
+            k: v
+            for k, v in plan.solver_stats.items()
+            if k not in {"destinations", "orders", "canteen_orders"}
         },
     }

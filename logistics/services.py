@@ -452,7 +452,7 @@ def _locked_shares(locked: Iterable[PlanRoute]) -> Counter[str]:
         for stop in route.stops.all():
             manifest = stop.manifest if isinstance(stop.manifest, dict) else {}
             if stop.kind == StopKind.DELIVERY:
-                if manifest.get("orders"):
+                if manifest.get("orders") or manifest.get("canteen_order"):
                     carried[stop.place] += 1
                 for item in manifest.get("from_farms") or []:
                     if isinstance(item, dict) and item.get("farm"):
@@ -715,7 +715,7 @@ def _stops(row: PlanRoute, route: vrp.Route, built: PlanningProblem) -> list[Pla
                 "load_in_order": [
                     {
                         "place": place,
-                        "name": destinations[place].relay_point.name,
+                        "name": destinations[place].name,
                         "crates": destinations[place].crates,
                         "kg": _kg(destinations[place].hub_kg),
                         "cold_items": destinations[place].hub_cold_items,
@@ -767,7 +767,7 @@ def _stops(row: PlanRoute, route: vrp.Route, built: PlanningProblem) -> list[Pla
             else:  # only farms' goods for this destination on this vehicle
                 manifest = {
                     "place": place,
-                    "name": destination.relay_point.name,
+                    "name": destination.name,
                     "orders": [],
                     "order_count": 0,
                     "baskets": 0,
@@ -794,8 +794,10 @@ def _stops(row: PlanRoute, route: vrp.Route, built: PlanningProblem) -> list[Pla
                 place,
                 built,
                 kind=kind,
+                # A relay's window only ends (its pickup opening); a farm's collection and a
+                # canteen's reception window also start.
                 window_start=moment(built.origin, window.start)
-                if window and kind == StopKind.PICKUP
+                if window and (kind == StopKind.PICKUP or window.start > 0)
                 else None,
                 window_end=moment(built.origin, window.end) if window else None,
                 eta=moment(built.origin, group[0].arrival),
@@ -839,6 +841,7 @@ def _stats(built: PlanningProblem, solution: vrp.Solution) -> dict[str, Any]:
     return {
         "destinations": [d.summary() for d in built.consolidation.destinations],
         "orders": built.consolidation.order_count,
+        "canteen_orders": built.consolidation.canteen_order_count,
         "seconds": round(stats.seconds, 3),
         "solutions": stats.solutions,
         "stopped_by": stats.stopped_by,

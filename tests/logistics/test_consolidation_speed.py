@@ -203,20 +203,21 @@ def bench_cycle() -> Any:
 
 
 @pytest.mark.parametrize("orders", [20, 300])
-def test_the_consolidation_reads_three_queries_whatever_the_orders(
+def test_the_consolidation_reads_four_queries_whatever_the_orders(
     orders: int, bench_cycle: Any, django_assert_num_queries: Any
 ) -> None:
     cycle = bench_cycle(orders)
     # The orders with their lines (one stream), the relay points with their opening hour,
-    # the farms.
-    with django_assert_num_queries(3):
+    # the canteen orders' lines, the farms.
+    with django_assert_num_queries(4):
         consolidation = cycle_consolidate(cycle=cycle)
     assert consolidation.order_count == orders
 
 
-def test_a_cycle_without_orders_reads_one_query(django_assert_num_queries: Any) -> None:
+def test_a_cycle_without_orders_reads_two_queries(django_assert_num_queries: Any) -> None:
     cycle = OrderCycleFactory()
-    with django_assert_num_queries(1):
+    # The household orders, the canteen orders.
+    with django_assert_num_queries(2):
         consolidation = cycle_consolidate(cycle=cycle)
     assert consolidation.destinations == () and consolidation.farms == ()
 

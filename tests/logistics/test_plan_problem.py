@@ -600,12 +600,13 @@ def test_items_read_as_the_driver_needs_them_variants_and_baskets() -> None:
 
 
 @pytest.mark.django_db
-def test_consolidation_reads_in_three_queries_whatever_the_orders(
+def test_consolidation_reads_in_four_queries_whatever_the_orders(
     django_assert_num_queries: Any,
 ) -> None:
     world = build_world(chilled=True)
-    # Orders with their customers, their lines (products, farms), opening hours.
-    with django_assert_num_queries(3):
+    # Orders with their customers, their lines (products, farms), opening hours; the
+    # canteen orders' lines with their canteens.
+    with django_assert_num_queries(4):
         consolidation = cycle_consolidate(cycle=world.cycle)
         assert consolidation.order_count == 4
 
