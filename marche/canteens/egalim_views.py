@@ -1,0 +1,145 @@
+"""A canteen's EGalim dashboard and its "ma cantine" exports, ``/cantine/<id>/egalim/``.
+
+Who may open them: the canteen's managers, the coordinators of its territory (or of every
+territory), superusers; anyone else gets 403. The page is complete without JavaScript: the
+two gauges are drawn by the server (SVG) and every figure is in the tables; the vendored
+Chart.js only adds the bar chart per product family.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from marche.canteens.egalim import (
+    HUNDRED,
+    InvalidYear,
+    Target,
+    egalim_year,
+    egalim_years,
+    parse_year,
+    percent_shown,
+    user_can_see_egalim,
+)
+from marche.canteens.macantine import (
+    CanteenWithoutSiret,
+    export_filename,
+    macantine_export_create,
+    macantine_export_for_canteen,
+    macantine_exports_for_canteen,
+    macantine_pending_count,
+)
+from marche.canteens.models import Canteen, MaCantineExport
+
+CSV_TYPE = "text/csv; charset=utf-8"
+
+
+def _canteen_or_refusal(request: HttpRequest, canteen_id: int) -> Canteen:
+    canteen = Canteen.objects.select_related("territory").filter(pk=canteen_id).first()
+    if canteen is None:
+        raise Http404
+    if not user_can_see_egalim(user=request.user, canteen=canteen):  # type: ignore[arg-type]
+        raise PermissionDenied
+    return canteen
+
+
+def _svg_number(value: Decimal) -> str:
+    """A percentage for an SVG attribute, as shown (down to the tenth), with a dot always."""
+    return f"{percent_shown(min(max(value, Decimal('0')), HUNDRED)):.1f}"
+
+
+def _gauge(target: Target, *, own: Target | None = None) -> dict[str, object]:
+    """What a gauge shows: the share, the bar and the target's mark (0–100 wide)."""
+    share = target.percent
+    return {
+        "target": target,
+        "own": own,
+        "bar": _svg_number(share or Decimal("0")),
+        "mark": _svg_number(target.target),
+        "own_mark": _svg_number(own.target) if own is not None else None,
+    }
+
+
+def dashboard_url(canteen: Canteen, year: int | None = None) -> str:
+    url = reverse("canteens:egalim", kwargs={"canteen_id": canteen.pk})
+    return f"{url}?annee={year}" if year is not None else url
+
+
+@login_required
+@require_GET
+def egalim_dashboard(request: HttpRequest, canteen_id: int) -> HttpResponse:
+    """The canteen's EGalim shares for a calendar year (``?annee=2026``, this year by default)."""
+    canteen = _canteen_or_refusal(request, canteen_id)
+    year = parse_year(request.GET.get("annee"), default=timezone.localdate().year)
+    report = egalim_year(canteen=canteen, year=year)
+    return render(
+        request,
+        "canteens/egalim/dashboard.html",
+        {
+            "canteen": canteen,
+            "year": year,
+            "years": egalim_years(canteen=canteen, around=year),
+            "previous_url": dashboard_url(canteen, year - 1),
+            "next_url": dashboard_url(canteen, year + 1),
+            "report": report,
+            "gauges": [
+                _gauge(report.organic, own=report.organic_own),
+                _gauge(report.egalim),
+            ],
+            "chart_data": report.chart_data(),
+            "exports": macantine_exports_for_canteen(canteen=canteen)[:24],
+            "pending_count": macantine_pending_count(canteen=canteen),
+        },
+    )
+
+
+@login_required
+@require_POST
+def egalim_export_create(request: HttpRequest, canteen_id: int) -> HttpResponse:
+    """Export the canteen's purchases not yet sent to "ma cantine", and download the file."""
+    canteen = _canteen_or_refusal(request, canteen_id)
+    if not canteen.siret:
+        raise CanteenWithoutSiret()
+    result = macantine_export_create(canteen=canteen, user=request.user)  # type: ignore[arg-type]
+    if not result.exports:
+        messages.info(
+            request,
+            _(
+                "Aucun nouvel achat à exporter : tous les achats livrés ont déjà été envoyés "
+                "dans un export précédent."
+            ),
+        )
+        return HttpResponseRedirect(back_url_for(request, canteen))
+    return _csv_response(result.exports[0])
+
+
+@login_required
+@require_GET
+def egalim_export_download(request: HttpRequest, canteen_id: int, export_id: int) -> HttpResponse:
+    """An earlier export of the canteen, downloaded again (the same file, unchanged)."""
+    canteen = _canteen_or_refusal(request, canteen_id)
+    return _csv_response(macantine_export_for_canteen(canteen=canteen, export_id=export_id))
+
+
+def back_url_for(request: HttpRequest, canteen: Canteen) -> str:
+    """The dashboard of the year the export was asked from (its ``annee`` field)."""
+    try:
+        year = parse_year(request.POST.get("annee"), default=timezone.localdate().year)
+    except InvalidYear:
+        year = None  # a bad hidden field only loses the year shown
+    return dashboard_url(canteen, year)
+
+
+def _csv_response(export: MaCantineExport) -> HttpResponse:
+    response = HttpResponse(export.content.encode("utf-8"), content_type=CSV_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{export_filename(export)}"'
+    return response
