@@ -187,6 +187,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "relay-outbox": {"task": "outbox.relay", "schedule": 30.0},
     "prune-outbox": {"task": "outbox.prune", "schedule": 86400.0},
     "close-due-cycles": {"task": "logistics.close_due_cycles", "schedule": 60.0},
+    # Canteens: standing orders of open cycles made, unanswered lines confirmed after cutoff.
+    "canteen-orders": {"task": "canteens.orders_housekeeping", "schedule": 300.0},
 }
 # A long solve must not block the web or e-mail workers: it has its own queue, which a
 # routing worker consumes (celery -A marche worker -Q routing).
