@@ -551,7 +551,7 @@ def line_answer(
         canteen_notification_enqueue(
             canteen_id=order.canteen_id,
             event="answered",
-            ref=f"line-{fresh.pk}-{now.timestamp():.6f}",
+            ref=f"line-{fresh.pk}-{uuid.uuid4().hex[:12]}",  # every answer is news
             data={"order_id": order.pk, "line_id": fresh.pk, "previous": str(previous)},
         )
     return fresh
