@@ -235,15 +235,44 @@ def build_november(canteen) -> None:  # type: ignore[no-untyped-def]
         )
     # What counts for nothing: a line refused (0 delivered), a line not delivered yet, a
     # cancelled order, and a purchase of the year before.
-    purchase(canteen, days[0], name="Poires", family=ProductFamily.FRUIT_VEGETABLES,
-             labels=["BIO"], delivered="0", price="2.0000")  # fmt: skip
-    purchase(canteen, days[1], name="Navets", family=ProductFamily.FRUIT_VEGETABLES,
-             labels=["BIO"], delivered=None, price="2.0000")  # fmt: skip
+    purchase(
+        canteen,
+        days[0],
+        name="Poires",
+        family=ProductFamily.FRUIT_VEGETABLES,
+        labels=["BIO"],
+        delivered="0",
+        price="2.0000",
+    )
+    purchase(
+        canteen,
+        days[1],
+        name="Navets",
+        family=ProductFamily.FRUIT_VEGETABLES,
+        labels=["BIO"],
+        delivered=None,
+        price="2.0000",
+    )
     cancelled = order_for(canteen, date(2026, 11, 30), status=CanteenOrderStatus.CANCELLED)
-    purchase(canteen, date(2026, 11, 30), name="Beurre", family=ProductFamily.DAIRY,
-             labels=["BIO"], delivered="5", price="9.0000", order=cancelled)  # fmt: skip
-    purchase(canteen, date(2025, 12, 15), name="Clémentines", family=ProductFamily.FRUIT_VEGETABLES,
-             labels=["BIO"], delivered="30", price="2.5000")  # fmt: skip
+    purchase(
+        canteen,
+        date(2026, 11, 30),
+        name="Beurre",
+        family=ProductFamily.DAIRY,
+        labels=["BIO"],
+        delivered="5",
+        price="9.0000",
+        order=cancelled,
+    )
+    purchase(
+        canteen,
+        date(2025, 12, 15),
+        name="Clémentines",
+        family=ProductFamily.FRUIT_VEGETABLES,
+        labels=["BIO"],
+        delivered="30",
+        price="2.5000",
+    )
 
 
 def test_exact_percentages_on_a_realistic_month(django_assert_num_queries):
@@ -302,9 +331,15 @@ def test_the_computation_is_one_query_whatever_the_number_of_lines(django_assert
     canteen = CanteenFactory()
     build_november(canteen)
     for week in range(20):
-        purchase(canteen, date(2026, 1, 5 + week % 20), name=f"Légume {week}",
-                 family=ProductFamily.FRUIT_VEGETABLES, labels=["BIO"], delivered="1",
-                 price="1.0000")  # fmt: skip
+        purchase(
+            canteen,
+            date(2026, 1, 5 + week % 20),
+            name=f"Légume {week}",
+            family=ProductFamily.FRUIT_VEGETABLES,
+            labels=["BIO"],
+            delivered="1",
+            price="1.0000",
+        )
 
     with django_assert_num_queries(1):
         report = egalim_year(canteen=canteen, year=2026)
