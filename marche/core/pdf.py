@@ -6,13 +6,13 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 
 class NumberedCanvas(Canvas):
-    """An A4 canvas that writes a footer and "page n / N" once the number of pages is known."""
+    """A canvas (A4 unless told) that writes a footer and "page n / N" once the number of
+    pages is known."""
 
     def __init__(self, *args: Any, footer: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -31,7 +31,7 @@ class NumberedCanvas(Canvas):
             self.setFillColor(colors.grey)
             self.drawString(15 * mm, 10 * mm, self._footer)
             self.drawRightString(
-                A4[0] - 15 * mm,
+                self._pagesize[0] - 15 * mm,
                 10 * mm,
                 _("Page %(page)s / %(pages)s") % {"page": self._pageNumber, "pages": total},
             )
