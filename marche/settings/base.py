@@ -189,7 +189,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "close-due-cycles": {"task": "logistics.close_due_cycles", "schedule": 60.0},
     # Canteens: standing orders of open cycles made, unanswered lines confirmed after cutoff.
     "canteen-orders": {"task": "canteens.orders_housekeeping", "schedule": 300.0},
+    # Daily and idempotent: the first run of a month issues last month's canteen invoices.
+    "canteen-invoices": {"task": "canteens.invoices_issue_previous_month", "schedule": 86400.0},
 }
+# Task modules other than the apps' tasks.py, which autodiscovery does not find.
+CELERY_IMPORTS = ("marche.canteens.invoice_tasks",)
 # A long solve must not block the web or e-mail workers: it has its own queue, which a
 # routing worker consumes (celery -A marche worker -Q routing).
 CELERY_TASK_ROUTES = {"logistics.plan_compute": {"queue": "routing"}}
