@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from marche.accounts.models import Role, User
+from marche.canteens.demo import demo_load_canteens
 from marche.canteens.models import Canteen, DeliveryWindow
 from marche.catalog.models import (
     Category,
@@ -111,7 +112,8 @@ def demo_cycle_dates(
 
 @transaction.atomic
 def demo_load_marketplace(*, spec: DemoSpec, now: datetime | None = None) -> Territory:
-    """Create or update the territory, catalogue, relays, canteens, accounts and open cycle."""
+    """Create or update the territory, catalogue, relays, canteens, accounts and open cycle,
+    then the canteens' standing orders and delivered history."""
     now = now or timezone.now()
     data = spec.data["territory"]
     territory, _ = Territory.objects.update_or_create(
@@ -128,6 +130,7 @@ def demo_load_marketplace(*, spec: DemoSpec, now: datetime | None = None) -> Ter
     _load_canteens(spec=spec, territory=territory)
     _load_accounts(spec=spec, territory=territory, today=today)
     _load_cycle(spec=spec, territory=territory, products=products, now=now)
+    demo_load_canteens(spec=spec, territory=territory, now=now)
     return territory
 
 

@@ -63,6 +63,11 @@ def counts() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in MODELS}
 
 
+def open_cycle() -> OrderCycle:
+    """The cycle open at load time: the latest delivery (the others are the canteens' past)."""
+    return OrderCycle.objects.latest("delivery_date")
+
+
 def load(**options: object) -> str:
     out = io.StringIO()
     call_command("load_demo", stdout=out, **options)
@@ -91,13 +96,17 @@ EXPECTED_COUNTS = {
     "Vehicle": 4,
     # Each of the 4 vehicles has its driver from Monday to Saturday.
     "DriverShift": 24,
-    # A household, a solidarity household, a farmer, a canteen manager, 4 drivers, a relay
-    # point's keeper, a coordinator.
-    "User": 10,
+    # A household, a solidarity household, a farmer, two canteen managers, 4 drivers, a
+    # relay point's keeper, a coordinator.
+    "User": 11,
     "CycleSchedule": 1,
-    "OrderCycle": 1,
-    # Delivered on 3 December: 20 products less strawberries, lettuce, parsley, chives.
-    "Offer": 16,
+    # The open cycle and the canteens' history: the nursery school's last four Thursdays out
+    # of zone B's holidays (19, 12, 5 November, 22 October; 29 October is in the Toussaint
+    # holidays), the seniors' residence's last two.
+    "OrderCycle": 5,
+    # Delivered on 3 December: 20 products less strawberries, lettuce, parsley, chives; then
+    # the canteens' history: 8 products a week for the school, apples twice for the residence.
+    "Offer": 50,
     "Basket": 2,
     "BasketItem": 9,
 }
@@ -176,8 +185,12 @@ def test_one_account_per_role_linked_to_what_it_acts_on() -> None:
     assert sorted(set(User.objects.values_list("role", flat=True))) == sorted(Role.values)
     farmer = User.objects.get(role=Role.FARMER)
     assert list(farmer.producers.values_list("slug", flat=True)) == ["ferme-du-chemin-vert"]
-    manager = User.objects.get(role=Role.CANTEEN_MANAGER)
+    manager = User.objects.get(email="cantine@demo.test")
     assert list(manager.managed_canteens.values_list("slug", flat=True)) == ["college-rene-cassin"]
+    manager = User.objects.get(email="cantine-maternelle@demo.test")
+    assert list(manager.managed_canteens.values_list("slug", flat=True)) == [
+        "cantine-maternelle-loos"
+    ]
     keeper = User.objects.get(role=Role.RELAY_KEEPER)
     assert list(keeper.kept_relay_points.values_list("slug", flat=True)) == ["loos-bureau-de-poste"]
     assert all(user.check_password(DEMO_PASSWORD) for user in User.objects.all())
@@ -204,7 +217,7 @@ def test_rerunning_keeps_the_stock_already_sold(frozen_time) -> None:  # type: i
     Offer.objects.filter(product__slug="carottes").update(quantity_sold=Decimal("7"))
     frozen_time.shift(3600)
     load()
-    carrots = Offer.objects.get(product__slug="carottes")
+    carrots = Offer.objects.get(product__slug="carottes", cycle=open_cycle())
     assert (carrots.quantity_available, carrots.quantity_sold) == (Decimal("120"), Decimal("7"))
 
 
@@ -279,7 +292,7 @@ def test_an_open_cycle_with_offers_in_season_and_composed_baskets() -> None:
         schedule.closes_weekday,
         schedule.closes_time,
     ) == (3, 4, time(8, 0), 1, time(20, 0))
-    cycle = OrderCycle.objects.get()
+    cycle = open_cycle()
     assert cycle.schedule == schedule
     assert cycle.is_open(THURSDAY)
     # Loaded between a cutoff and the next opening: the cycle opens early, at midnight.
@@ -332,7 +345,7 @@ def test_in_an_opening_window_the_cycle_keeps_its_scheduled_opening(
 ) -> None:
     frozen_time.move_to(moment)
     load()
-    cycle = OrderCycle.objects.get()
+    cycle = open_cycle()
     assert (cycle.opens_at, cycle.closes_at, cycle.delivery_date) == (
         datetime(2026, 11, 27, 8, 0, tzinfo=PARIS),
         datetime(2026, 12, 1, 20, 0, tzinfo=PARIS),
@@ -343,7 +356,7 @@ def test_in_an_opening_window_the_cycle_keeps_its_scheduled_opening(
 def test_a_tuesday_evening_load_opens_the_following_cycle(frozen_time) -> None:  # type: ignore[no-untyped-def]
     frozen_time.move_to(datetime(2026, 12, 1, 20, 0, tzinfo=PARIS))  # the cutoff itself
     load()
-    cycle = OrderCycle.objects.get()
+    cycle = open_cycle()
     assert (cycle.opens_at, cycle.closes_at, cycle.delivery_date) == (
         datetime(2026, 12, 1, 0, 0, tzinfo=PARIS),
         datetime(2026, 12, 8, 20, 0, tzinfo=PARIS),
