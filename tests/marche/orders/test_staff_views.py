@@ -276,7 +276,8 @@ def test_demo_story_on_the_demo_data(client, demo) -> None:
     farmer = User.objects.get(email="producteur@demo.test")
     coordinator = User.objects.get(email="coordination@demo.test")
     farm = farmer.producers.get()
-    cycle = OrderCycle.objects.get()
+    # The open cycle: the latest delivery (the earlier ones are the canteens' history).
+    cycle = OrderCycle.objects.latest("delivery_date")
     basket = Basket.objects.filter(cycle=cycle, is_active=True).order_by("pk").first()
     offers = Offer.objects.filter(cycle=cycle, product__is_variable_weight=False)
     own = offers.filter(product__producer=farm).order_by("pk").first()
