@@ -90,7 +90,8 @@ def test_a_small_run_prints_a_well_formed_csv_and_leaves_nothing_behind(tmp_path
     assert counts() == before
     assert not Territory.objects.filter(slug="bench-delivery").exists()
     assert sorted(Order.objects.values_list("pk", "status", "total")) == demo_orders
-    assert not CycleClosing.objects.exists()
+    # (The demo's past cycles, the canteens' delivered history, were closed by the demo.)
+    assert not CycleClosing.objects.filter(cycle__schedule__isnull=True).exists()
 
 
 def test_two_sizes_compare_the_time_per_order() -> None:
