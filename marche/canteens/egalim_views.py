@@ -57,6 +57,11 @@ def _svg_number(value: Decimal) -> str:
     return f"{percent_shown(min(max(value, Decimal('0')), HUNDRED)):.1f}"
 
 
+def _mark(target: Decimal) -> str:
+    """Where a target's mark goes: kept off the very edges, where half of it would be cut."""
+    return _svg_number(min(max(target, Decimal("0.5")), Decimal("99.5")))
+
+
 def _gauge(target: Target, *, own: Target | None = None) -> dict[str, object]:
     """What a gauge shows: the share, the bar and the target's mark (0–100 wide)."""
     share = target.percent
@@ -64,8 +69,8 @@ def _gauge(target: Target, *, own: Target | None = None) -> dict[str, object]:
         "target": target,
         "own": own,
         "bar": _svg_number(share or Decimal("0")),
-        "mark": _svg_number(target.target),
-        "own_mark": _svg_number(own.target) if own is not None else None,
+        "mark": _mark(target.target),
+        "own_mark": _mark(own.target) if own is not None else None,
     }
 
 
