@@ -91,6 +91,7 @@ def egalim_dashboard(request: HttpRequest, canteen_id: int) -> HttpResponse:
         "canteens/egalim/dashboard.html",
         {
             "canteen": canteen,
+            "is_manager": canteen.managers.filter(pk=request.user.pk).exists(),
             "year": year,
             "years": egalim_years(canteen=canteen, around=year),
             "previous_url": dashboard_url(canteen, year - 1),

@@ -12,6 +12,8 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from marche.accounts.models import Role
@@ -518,3 +520,27 @@ def test_anonymous_people_are_sent_to_log_in_and_unknown_canteens_are_404(client
     client.force_login(UserFactory(role=Role.COORDINATOR, territory=None))
     missing = reverse("canteens:egalim", kwargs={"canteen_id": canteen.pk + 1000})
     assert client.get(missing).status_code == 404
+
+
+def test_the_page_makes_as_many_queries_for_a_month_as_for_a_year(client):
+    manager = UserFactory(role=Role.CANTEEN_MANAGER)
+    canteen = CanteenFactory(managers=[manager])
+    build_november(canteen)
+    client.force_login(manager)
+    with CaptureQueriesContext(connection) as month:
+        assert client.get(dashboard(canteen)).status_code == 200
+
+    for week in range(40):
+        purchase(
+            canteen,
+            date(2026, 1 + week % 10, 5),
+            name=f"Légume {week}",
+            family=ProductFamily.FRUIT_VEGETABLES,
+            labels=["BIO"],
+            delivered="1",
+            price="1.0000",
+        )
+    with CaptureQueriesContext(connection) as year:
+        assert client.get(dashboard(canteen)).status_code == 200
+
+    assert len(year) == len(month)
