@@ -13,6 +13,7 @@ import json
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import time
 from decimal import Decimal
 from typing import Any
 
@@ -32,8 +33,13 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from marche.accounts.tokens import api_token_create
 from marche.api import api
+from marche.canteens.services import order_place as canteen_order_place
+from marche.canteens.services import standing_order_save
+from marche.catalog.models import Product
 from marche.orders.services import cart_set_item, order_place
+from tests.factories.canteens import CanteenFactory, CanteenManagerFactory
 from tests.marche.api.conftest import ApiMarket
 
 pytestmark = pytest.mark.django_db
@@ -132,6 +138,65 @@ def farmer(api_market: ApiMarket) -> Iterator[Identity]:
     yield from _identity(api_market, "FarmerAuth", api_market.farmer_token)
 
 
+def _canteen_identity(market: ApiMarket) -> Iterator[Identity]:
+    """A canteen manager of the market's territory with an order and a standing order.
+
+    The canteen takes deliveries every day and has no school zone, so that whatever day the
+    market's cycle is delivered on, ordering can succeed.
+    """
+    canteen = CanteenFactory(
+        territory=market.cycle.territory,
+        school_zone="",
+        windows=[(day, time(7, 30), time(10)) for day in range(7)],
+    )
+    manager = CanteenManagerFactory(email="cantine@example.test")
+    canteen.managers.add(manager)
+    Product.objects.filter(pk=market.carrots.product_id).update(
+        wholesale_price=Decimal("1.5000"), wholesale_minimum=Decimal("1")
+    )
+    order = canteen_order_place(
+        canteen=canteen,
+        cycle=market.cycle,
+        quantities={market.carrots.pk: "1"},
+        user=manager,
+    )
+    standing_order_save(
+        canteen=canteen,
+        quantities={market.carrots.product_id: "2"},
+        starts_on=market.cycle.delivery_date,
+        user=manager,
+    )
+    identity = Identity(
+        scheme="CanteenTokenAuth",
+        headers={"Authorization": f"Bearer {api_token_create(user=manager, name='test')[1]}"},
+        real={
+            "canteen_id": canteen.pk,
+            "cycle_id": market.cycle.pk,
+            "cycle": market.cycle.pk,
+            "relay_point_id": market.relay.pk,
+            "pickup_slot_id": market.slots[1].pk,
+            "offer_id": market.carrots.pk,
+            "variant_id": market.carrots.product.variants.get().pk,
+            "basket_id": market.basket.pk,
+            "product_id": market.leeks.pk,
+            "producer": market.farm.pk,
+            "reference": order.reference,
+            "date": market.cycle.delivery_date.isoformat(),
+            "week_start": market.cycle.delivery_date.isoformat(),
+            "offers": {str(market.carrots.pk): "2"},
+            "products": {str(market.carrots.product_id): "3"},
+        },
+    )
+    yield identity
+    never = sorted(label for label, statuses in identity.answers.items() if not statuses & OK)
+    assert not never, f"jamais de réponse 2xx pour {never}"
+
+
+@pytest.fixture
+def canteen_manager(api_market: ApiMarket) -> Iterator[Identity]:
+    yield from _canteen_identity(api_market)
+
+
 @pytest.fixture(autouse=True)
 def _requests_keep_the_test_connection(db: None) -> Iterator[None]:
     """Like Django's test client, the cases' requests must not close the database connection
@@ -208,3 +273,10 @@ def test_api_as_a_household(case: Any, household: Identity) -> None:
 @HYPOTHESIS
 def test_api_as_a_farmer(case: Any, farmer: Identity) -> None:
     _call(case, farmer)
+
+
+@pytest.mark.slow
+@schema.parametrize()
+@HYPOTHESIS
+def test_api_as_a_canteen_manager(case: Any, canteen_manager: Identity) -> None:
+    _call(case, canteen_manager)
