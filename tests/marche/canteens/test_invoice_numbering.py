@@ -37,11 +37,10 @@ ISSUED = date(2026, 12, 1)
 
 def number_take_without_lock(*, issuer_id: int, year: int) -> tuple[int, str]:
     """CONTROL ONLY, never used by the application: ``invoice_number_take`` without its
-    ``select_for_update``, to show the race the lock prevents."""
-    InvoiceSequence.objects.bulk_create(
-        [InvoiceSequence(issuer_id=issuer_id, year=year, last_number=0)], ignore_conflicts=True
-    )
-    sequence = InvoiceSequence.objects.get(issuer_id=issuer_id, year=year)  # no lock
+    ``select_for_update``, to show the race the lock prevents (the row exists already)."""
+    # get_or_create, not INSERT ... ON CONFLICT: that insert would wait for the other
+    # transaction's uncommitted update of the row, and hide the race by chance.
+    sequence, _created = InvoiceSequence.objects.get_or_create(issuer_id=issuer_id, year=year)
     rank = sequence.last_number + 1
     InvoiceSequence.objects.filter(pk=sequence.pk).update(last_number=rank)
     return rank, invoice_number_format(year=year, rank=rank)
