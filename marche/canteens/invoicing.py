@@ -42,7 +42,7 @@ from marche.canteens.models import (
 from marche.core.locking import locking_atomic
 from marche.core.numbers import parse_decimal
 from marche.errors import DomainError
-from marche.money import round_money
+from marche.money import format_money, round_money
 from marche.producers.models import Producer, ProducerMembership
 from marche.territories.models import Territory
 
@@ -419,8 +419,8 @@ def invoice_payment_record(
             raise InvoiceAlreadyPaid()
         if value > locked.amount_due:
             raise Overpayment(
-                gettext("Ce paiement dépasse ce qui reste à payer : %(due)s €.")
-                % {"due": f"{locked.amount_due:.2f}".replace(".", ",")},
+                gettext("Ce paiement dépasse ce qui reste à payer : %(due)s.")
+                % {"due": format_money(locked.amount_due)},
                 due=str(locked.amount_due),
             )
         try:
