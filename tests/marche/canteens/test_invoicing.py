@@ -435,3 +435,35 @@ def test_a_badly_written_month_is_refused(text: str) -> None:
 def test_months_parse() -> None:
     assert month_parse("2026-11") == (2026, 11)
     assert month_parse(" 2027-1 ") == (2027, 1)
+
+
+def test_a_seller_exempt_from_vat_prints_its_mention_and_the_xml_says_exempt(db) -> None:  # type: ignore[no-untyped-def]
+    canteen = CanteenFactory(siret="73282932000074", buyer_siret="", buyer_service_code="")
+    exempt = make_producer(
+        canteen.territory,
+        vat_number="",
+        iban="",
+        invoice_mentions="TVA non applicable, article 293 B du code général des impôts",
+    )
+    deliver(canteen, exempt, date(2026, 11, 10), [("Miel", "4", "6.5000", "0")])
+
+    invoice = invoices_issue_month(year=2026, month=11, today=ISSUED)[0]
+
+    assert (invoice.total_ht, invoice.total_vat, invoice.total_ttc) == (
+        Decimal("26.00"),
+        Decimal("0.00"),
+        Decimal("26.00"),
+    )
+    assert invoice.buyer["siret"] == "73282932000074"  # the canteen's, without a buyer SIRET
+    _name, xml = get_facturx_xml_from_pdf(bytes(invoice.pdf), check_xsd=True)
+    root = etree.fromstring(xml)
+    header_tax = "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/"
+    assert _text(root, header_tax + "ram:CategoryCode") == ["E"]
+    assert _text(root, header_tax + "ram:ExemptionReason") == [
+        "TVA non applicable, article 293 B du code général des impôts"
+    ]
+    assert _text(root, "//ram:SpecifiedTaxRegistration/ram:ID") == []
+    assert _text(root, "//ram:SpecifiedTradeSettlementPaymentMeans/ram:TypeCode") == ["30"]
+    assert _text(root, "//ram:BuyerReference") == []
+    text = PdfReader(io.BytesIO(bytes(invoice.pdf))).pages[0].extract_text()
+    assert "293 B" in text and "intracommunautaire" not in text
