@@ -27,7 +27,7 @@ from marche.canteens.models import (
 )
 from marche.catalog.models import Product
 from marche.cycles.models import Offer
-from tests.factories import UserFactory
+from tests.factories import OrderCycleFactory, UserFactory
 from tests.factories.canteens import CanteenFactory
 from tests.marche.canteens.conftest import PARIS, Kitchen
 
@@ -460,3 +460,28 @@ def test_an_empty_wholesale_price_stops_selling_to_canteens(kitchen: Kitchen) ->
     assert carrots.wholesale_price is None
     page = client_for(kitchen.manager).get(order_url(kitchen)).content.decode()
     assert f'name="q-{kitchen.carrots.pk}"' not in page
+
+
+def test_the_space_names_the_holiday_and_the_missing_window(kitchen: Kitchen) -> None:
+    holiday_cycle = OrderCycleFactory(
+        territory=kitchen.canteen.territory,
+        name="Livraison du 16 avril",
+        opens_at=datetime(2026, 3, 6, 8, 0, tzinfo=PARIS),
+        closes_at=datetime(2026, 4, 14, 20, 0, tzinfo=PARIS),
+        delivery_date=date(2026, 4, 16),
+    )
+    client = client_for(kitchen.manager)
+    page = unescape(
+        client.get(reverse("canteens:space", args=[kitchen.canteen.pk])).content.decode()
+    )
+    assert f'data-cycle="{holiday_cycle.pk}" data-deliverable="no"' in page
+    assert "Vacances scolaires : Vacances de Printemps." in page
+    # Nothing can be ordered for it: the form says why and a post changes nothing.
+    url = reverse("canteens:order_form", args=[kitchen.canteen.pk, holiday_cycle.pk])
+    assert f'name="q-{kitchen.carrots.pk}"' not in client.get(url).content.decode()
+    assert client.post(url, {f"q-{kitchen.carrots.pk}": "10"}).status_code == 400
+    assert not CanteenOrder.objects.exists()
+    kitchen.canteen.delivery_windows.filter(weekday=3).delete()
+    page = client.get(reverse("canteens:space", args=[kitchen.canteen.pk])).content.decode()
+    assert 'data-reason="not_a_delivery_day"' in page
+    assert "Pas de créneau de livraison le jeudi." in page
