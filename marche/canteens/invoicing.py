@@ -409,7 +409,7 @@ def invoice_payment_record(
     if not key:
         raise InvalidAmount(gettext("Le paiement n'a pas de clé d'idempotence."))
     with locking_atomic():
-        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        locked = Invoice.objects.select_for_update().defer("pdf").get(pk=invoice.pk)
         existing = InvoicePayment.objects.filter(key=key).first()
         if existing is not None:
             if existing.invoice_id != locked.pk or existing.amount != value:
@@ -508,8 +508,10 @@ def invoices_aged(
     today: date,
 ) -> AgedList:
     """Unpaid invoices in buckets: not yet due, 1–30, 31–60, 61–90 and over 90 days late."""
-    invoices = Invoice.objects.filter(status=InvoiceStatus.ISSUED).select_related(
-        "issuer", "canteen"
+    invoices = (
+        Invoice.objects.filter(status=InvoiceStatus.ISSUED)
+        .select_related("issuer", "canteen")
+        .defer("pdf")
     )
     if territory is not None:
         invoices = invoices.filter(canteen__territory=territory)
