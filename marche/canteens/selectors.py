@@ -36,7 +36,7 @@ def week_monday(day: date) -> date:
 
 
 def canteens_managed(*, user: User) -> QuerySet[Canteen]:
-    """The canteens a user manages (all of them for none but their managers)."""
+    """The canteens a user manages, with their territory and delivery windows."""
     if not user.is_authenticated:
         return Canteen.objects.none()
     return (

@@ -18,6 +18,7 @@ from marche.canteens.errors import (
     NotCanteenManager,
     NotSoldToCanteens,
     ProducerInactive,
+    WeekSkipped,
 )
 from marche.canteens.models import (
     CanteenOrder,
@@ -352,3 +353,34 @@ def test_the_command_materialises_a_cycle(kitchen: Kitchen) -> None:
     out = io.StringIO()
     call_command("canteen_standing_orders", stdout=out)
     assert out.getvalue().splitlines() == ["0 commande créée."]
+
+
+def test_the_standing_path_refuses_a_skipped_week_and_changes_nothing(kitchen: Kitchen) -> None:
+    k = kitchen
+    standing = _weekly(k)
+    services.week_skip(canteen=k.canteen, week_start=date(2026, 3, 9), user=k.manager)
+    before = _state()
+    with pytest.raises(WeekSkipped) as raised:
+        services._order_write(
+            canteen=k.canteen,
+            cycle=k.cycle,
+            quantities={k.carrots.pk: Decimal("10")},
+            user=None,
+            note="",
+            now=datetime(2026, 3, 9, 10, tzinfo=PARIS),
+            standing_order=standing,
+        )
+    assert raised.value.code == "week_skipped"
+    assert raised.value.message == (
+        "Cette semaine est sautée : la commande régulière n'y est pas livrée."
+    )
+    assert _state() == before
+
+
+def test_a_skipped_week_only_concerns_the_standing_order(kitchen: Kitchen) -> None:
+    k = kitchen
+    services.week_skip(canteen=k.canteen, week_start=date(2026, 3, 9), user=k.manager)
+    order = services.order_place(
+        canteen=k.canteen, cycle=k.cycle, quantities={k.carrots.pk: "10"}, user=k.manager
+    )
+    assert order.delivery_date == date(2026, 3, 12)
