@@ -104,6 +104,11 @@ class WholesaleForm(forms.Form):
         minimum.minimum = Decimal("0.001") if divisible else Decimal("1")
 
 
+def quantity_typed(value: Decimal) -> str:
+    """A quantity as a French person types it back into a field: 12,5 and 8, no zeros."""
+    return f"{value.normalize():f}".replace(".", ",")
+
+
 def note_clean(text: object) -> str:
     """A producer's or manager's short note, trimmed to what the line keeps."""
     return str(text or "").strip()[:NOTE_MAX]

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from marche.accounts.models import Role
 from marche.canteens import selectors, services
-from marche.canteens.forms import WholesaleForm, note_clean
+from marche.canteens.forms import WholesaleForm, note_clean, quantity_typed
 from marche.canteens.models import CanteenOrderLine, CanteenOrderStatus, LineStatus
 from marche.catalog.models import Product
 from marche.catalog.services import product_wholesale_set
@@ -103,7 +103,7 @@ def _render_lines(
             {
                 "line": line,
                 "quantity": (typed or {}).get(line.pk, {}).get("quantity")
-                or _plain(line.quantity_due),
+                or quantity_typed(line.quantity_due),
                 "note": (typed or {}).get(line.pk, {}).get("note", line.producer_note),
                 "error": (errors or {}).get(line.pk, ""),
             }
@@ -115,10 +115,6 @@ def _render_lines(
         "editable": now < cycle.closes_at,
     }
     return render(request, "canteens/producer/lines.html", context, status=status)
-
-
-def _plain(value: Any) -> str:
-    return f"{value.normalize():f}".replace(".", ",")
 
 
 @login_required

@@ -27,13 +27,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from marche.accounts.models import Role
 from marche.canteens import selectors, services
-from marche.canteens.forms import SkipWeekForm, StandingDatesForm, note_clean
+from marche.canteens.forms import SkipWeekForm, StandingDatesForm, note_clean, quantity_typed
 from marche.canteens.holidays import holidays_of_zone
 from marche.canteens.models import Canteen, CanteenOrder, CanteenOrderStatus, StandingOrder
 from marche.catalog.models import Product
 from marche.catalog.selectors import product_labels_prefetch
 from marche.cycles.models import Offer, OrderCycle
 from marche.errors import DomainError
+from marche.money import round_money
 from marche.producers.models import Producer
 
 # Pages of other areas of the canteen space, shown as links once their URL exists.
@@ -133,18 +134,12 @@ def _order_rows(
         line = lines.get(offer.pk)
         if order is not None and order.status == CanteenOrderStatus.CANCELLED:
             line = None
-        default = _plain(line.quantity_ordered) if line is not None else ""
+        default = quantity_typed(line.quantity_ordered) if line is not None else ""
         group = groups.setdefault(
             offer.product.producer_id, ProducerGroup(producer=offer.product.producer)
         )
         group.rows.append(OfferRow(offer=offer, value=typed.get(offer.pk, default), line=line))
     return list(groups.values())
-
-
-def _plain(value: Decimal) -> str:
-    """A quantity as a French person types it: 12,5 and 8 (no trailing zeros)."""
-    text = f"{value.normalize():f}"
-    return text.replace(".", ",")
 
 
 def _choice(canteen: Canteen, cycle_id: int) -> selectors.CycleChoice:
@@ -259,8 +254,9 @@ def order_detail(request: HttpRequest, canteen_id: int, order_id: int) -> HttpRe
         "canteen": canteen,
         "order": order,
         "lines": list(order.lines.all()),
+        # Each line rounded to the cent, then summed, as the invoice will.
         "total_ht": sum(
-            (line.quantity_due * line.unit_price_ht for line in order.lines.all()),
+            (round_money(line.quantity_due * line.unit_price_ht) for line in order.lines.all()),
             start=Decimal("0"),
         ),
         "can_change": order.status in (CanteenOrderStatus.SUBMITTED, CanteenOrderStatus.CONFIRMED)
@@ -322,7 +318,7 @@ def _render_standing(
     groups: dict[int, dict[str, Any]] = {}
     for product in _standing_products(canteen, today):
         group = groups.setdefault(product.producer_id, {"producer": product.producer, "rows": []})
-        default = _plain(current[product.pk]) if product.pk in current else ""
+        default = quantity_typed(current[product.pk]) if product.pk in current else ""
         group["rows"].append(
             {
                 "product": product,

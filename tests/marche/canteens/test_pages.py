@@ -12,7 +12,9 @@ from decimal import Decimal
 from html import unescape
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from marche.canteens import services
@@ -28,7 +30,11 @@ from marche.canteens.models import (
 from marche.catalog.models import Product
 from marche.cycles.models import Offer
 from tests.factories import OrderCycleFactory, UserFactory
-from tests.factories.canteens import CanteenFactory
+from tests.factories.canteens import (
+    CanteenFactory,
+    CanteenOrderFactory,
+    CanteenOrderLineFactory,
+)
 from tests.marche.canteens.conftest import PARIS, Kitchen
 
 pytestmark = pytest.mark.django_db
@@ -485,3 +491,30 @@ def test_the_space_names_the_holiday_and_the_missing_window(kitchen: Kitchen) ->
     page = client.get(reverse("canteens:space", args=[kitchen.canteen.pk])).content.decode()
     assert 'data-reason="not_a_delivery_day"' in page
     assert "Pas de créneau de livraison le jeudi." in page
+
+
+def test_the_list_pages_cost_the_same_queries_however_many_orders(kitchen: Kitchen) -> None:
+    def queries(client: Client, url: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    manager, farmer = client_for(kitchen.manager), client_for(kitchen.farmer)
+    space = reverse("canteens:space", args=[kitchen.canteen.pk])
+    lines = reverse("canteens:producer_lines", args=[kitchen.farm.pk, kitchen.cycle.pk])
+    services.order_place(
+        canteen=kitchen.canteen,
+        cycle=kitchen.cycle,
+        quantities={kitchen.carrots.pk: "10"},
+        user=kitchen.manager,
+    )
+    few = (queries(manager, space), queries(farmer, lines))
+    for _ in range(3):
+        order = CanteenOrderFactory(canteen=kitchen.canteen)
+        CanteenOrderLineFactory(order=order)
+        CanteenOrderLineFactory(order=order)
+        other = CanteenFactory(territory=kitchen.canteen.territory)
+        CanteenOrderLineFactory(
+            order=CanteenOrderFactory(canteen=other, cycle=kitchen.cycle), offer=kitchen.carrots
+        )
+    assert (queries(manager, space), queries(farmer, lines)) == few
