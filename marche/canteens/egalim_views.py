@@ -38,7 +38,7 @@ from marche.canteens.macantine import (
     macantine_exports_for_canteen,
     macantine_pending_count,
 )
-from marche.canteens.models import Canteen, MaCantineExport
+from marche.canteens.models import Canteen
 
 CSV_TYPE = "text/csv; charset=utf-8"
 
@@ -125,7 +125,8 @@ def egalim_export_create(request: HttpRequest, canteen_id: int) -> HttpResponse:
             ),
         )
         return HttpResponseRedirect(back_url_for(request, canteen))
-    return _csv_response(result.exports[0])
+    made = result.exports[0]
+    return _csv_response(made.content, export_filename(made))
 
 
 @login_required
@@ -133,7 +134,8 @@ def egalim_export_create(request: HttpRequest, canteen_id: int) -> HttpResponse:
 def egalim_export_download(request: HttpRequest, canteen_id: int, export_id: int) -> HttpResponse:
     """An earlier export of the canteen, downloaded again (the same file, unchanged)."""
     canteen = _canteen_or_refusal(request, canteen_id)
-    return _csv_response(macantine_export_for_canteen(canteen=canteen, export_id=export_id))
+    file = macantine_export_for_canteen(canteen=canteen, export_id=export_id)
+    return _csv_response(file.content, file.filename)
 
 
 def back_url_for(request: HttpRequest, canteen: Canteen) -> str:
@@ -145,7 +147,7 @@ def back_url_for(request: HttpRequest, canteen: Canteen) -> str:
     return dashboard_url(canteen, year)
 
 
-def _csv_response(export: MaCantineExport) -> HttpResponse:
-    response = HttpResponse(export.content.encode("utf-8"), content_type=CSV_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{export_filename(export)}"'
+def _csv_response(content: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content.encode("utf-8"), content_type=CSV_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -48,7 +48,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from marche.accounts.models import User
@@ -236,26 +236,55 @@ def macantine_export_create(
     return ExportResult(exports=exports, skipped=skipped)
 
 
-def macantine_exports_for_canteen(*, canteen: Canteen) -> QuerySet[MaCantineExport]:
-    """The exports made for one canteen (from its page), newest first, without their files."""
+def _exports_holding(canteen: Canteen) -> QuerySet[MaCantineExport]:
+    """Exports made for the canteen, and its territory's exports holding lines of it.
+
+    ``canteen_lines`` is how many of the canteen's lines each one sent.
+    """
     return (
-        MaCantineExport.objects.filter(canteen=canteen)
+        MaCantineExport.objects.filter(
+            Q(canteen=canteen) | Q(canteen__isnull=True, territory_id=canteen.territory_id)
+        )
+        .annotate(canteen_lines=Count("lines", filter=Q(lines__order__canteen=canteen)))
+        .filter(canteen_lines__gt=0)
+    )
+
+
+def macantine_exports_for_canteen(*, canteen: Canteen) -> QuerySet[MaCantineExport]:
+    """The exports that sent the canteen's lines, newest first, without their files."""
+    return (
+        _exports_holding(canteen)
         .select_related("created_by")
         .defer("content")
         .order_by("-created_at", "-pk")
     )
 
 
-def macantine_export_for_canteen(*, canteen: Canteen, export_id: int) -> MaCantineExport:
-    """One export of a canteen, with its file; ``ExportNotFound`` for any other."""
-    export = (
-        MaCantineExport.objects.filter(canteen=canteen, pk=export_id)
-        .select_related("canteen", "territory")
-        .first()
-    )
+@dataclass(frozen=True)
+class CanteenExportFile:
+    """An export as one canteen downloads it again: its file, or its rows of a wider one."""
+
+    export: MaCantineExport
+    content: str
+    filename: str
+
+
+def macantine_export_for_canteen(*, canteen: Canteen, export_id: int) -> CanteenExportFile:
+    """An export that sent the canteen's lines, as the canteen downloads it again.
+
+    An export made for the canteen comes as it was made. One made for the whole territory
+    (``manage.py export_macantine``) holds other canteens' purchases: only the rows under
+    the canteen's SIRET are given (the SIRET it has now, which is the one exported unless it
+    was corrected since). ``ExportNotFound`` for an export holding nothing of the canteen.
+    """
+    export = _exports_holding(canteen).filter(pk=export_id).select_related("territory").first()
     if export is None:
         raise ExportNotFound()
-    return export
+    filename = f"ma-cantine-achats-{canteen.slug}-{export.created_at:%Y-%m-%d}-{export.pk}.csv"
+    if export.canteen_id == canteen.pk:
+        return CanteenExportFile(export=export, content=export.content, filename=filename)
+    rows = [row for row in csv_rows(export.content) if row and row[0] == canteen.siret]
+    return CanteenExportFile(export=export, content=csv_text(rows), filename=filename)
 
 
 def macantine_pending_count(*, canteen: Canteen) -> int:

@@ -395,3 +395,39 @@ def test_two_exports_at_once_never_send_a_line_twice():
     assert made[0].line_count == 11
     assert CanteenOrderLine.objects.filter(exported=made[0]).count() == 11
     assert MaCantineExport.objects.count() == 1
+
+
+def test_a_territory_export_is_listed_on_each_canteens_page_with_its_own_rows_only(
+    client, tmp_path
+):
+    manager = UserFactory(role=Role.CANTEEN_MANAGER)
+    canteen = CanteenFactory(siret=SIRET, managers=[manager])
+    neighbour = CanteenFactory(siret=OTHER_SIRET, territory=canteen.territory)
+    build_november(canteen)
+    build_november(neighbour)
+    export(tmp_path)
+    made = MaCantineExport.objects.get()
+    assert made.canteen is None and made.line_count == 22
+    client.force_login(manager)
+
+    page = client.get(reverse("canteens:egalim", kwargs={"canteen_id": canteen.pk}))
+
+    html = page.content.decode()
+    download = reverse(
+        "canteens:egalim_export_download", kwargs={"canteen_id": canteen.pk, "export_id": made.pk}
+    )
+    assert download in html
+    assert "— 11 achats" in html and "export de tout le territoire" in html
+    response = client.get(download)
+    header, rows = read_rows(response.content.decode("utf-8"))
+    assert header == SCHEMA_COLUMNS
+    assert len(rows) == 11 and {row["siret"] for row in rows} == {SIRET}
+    assert response["Content-Disposition"].startswith(
+        f'attachment; filename="ma-cantine-achats-{canteen.slug}-'
+    )
+    # A canteen with nothing in that export does not see it.
+    lonely = CanteenFactory(siret=SIRET, territory=canteen.territory, managers=[manager])
+    wrong = reverse(
+        "canteens:egalim_export_download", kwargs={"canteen_id": lonely.pk, "export_id": made.pk}
+    )
+    assert client.get(wrong).status_code == 404
