@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from marche.accounts.models import Role, User
@@ -315,7 +316,7 @@ def year_bounds(year: int) -> tuple[date, date]:
     return date(year, 1, 1), date(year + 1, 1, 1)
 
 
-def counted_lines(*, canteen: Canteen):  # type: ignore[no-untyped-def]
+def counted_lines(*, canteen: Canteen) -> QuerySet[CanteenOrderLine]:
     """A canteen's purchases that count: delivered (> 0), of orders not cancelled."""
     return CanteenOrderLine.objects.filter(
         order__canteen=canteen, quantity_delivered__gt=0

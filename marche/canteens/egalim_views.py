@@ -47,7 +47,7 @@ def _canteen_or_refusal(request: HttpRequest, canteen_id: int) -> Canteen:
     canteen = Canteen.objects.select_related("territory").filter(pk=canteen_id).first()
     if canteen is None:
         raise Http404
-    if not user_can_see_egalim(user=request.user, canteen=canteen):  # type: ignore[arg-type]
+    if not user_can_see_egalim(user=request.user, canteen=canteen):
         raise PermissionDenied
     return canteen
 
@@ -115,7 +115,7 @@ def egalim_export_create(request: HttpRequest, canteen_id: int) -> HttpResponse:
     canteen = _canteen_or_refusal(request, canteen_id)
     if not canteen.siret:
         raise CanteenWithoutSiret()
-    result = macantine_export_create(canteen=canteen, user=request.user)  # type: ignore[arg-type]
+    result = macantine_export_create(canteen=canteen, user=request.user)
     if not result.exports:
         messages.info(
             request,
