@@ -37,11 +37,20 @@ from marche.errors import DomainError
 from marche.money import round_money
 from marche.producers.models import Producer
 
-# Pages of other areas of the canteen space, shown as links once their URL exists.
+# Pages of other areas of the canteen space, shown as links once their URL exists: each
+# with the URL names it may have, taking the canteen's id or nothing.
 SPACE_LINKS = (
-    ("canteens:delivery", "deliveries", gettext_lazy("Livraisons et bons de livraison")),
-    ("canteens:invoices", "invoices", gettext_lazy("Factures")),
-    ("canteens:egalim", "egalim", gettext_lazy("Tableau de bord EGalim et export « ma cantine »")),
+    (("canteens:invoices", "canteens:invoice_list"), "invoices", gettext_lazy("Factures")),
+    (
+        ("canteens:egalim",),
+        "egalim",
+        gettext_lazy("Tableau de bord EGalim et export « ma cantine »"),
+    ),
+)
+# An order's delivery pages (delivered quantities, delivery note), by the order's id.
+ORDER_LINKS = (
+    ("canteens:delivery_detail", "delivery", gettext_lazy("Livraison : quantités reçues")),
+    ("canteens:delivery_note", "delivery_note", gettext_lazy("Bon de livraison (PDF)")),
 )
 RECENT_ORDERS = 8
 
@@ -63,11 +72,33 @@ def _canteen(request: HttpRequest, canteen_id: int) -> Canteen:
     return canteen
 
 
+def _reverse_first(names: tuple[str, ...], *args: object) -> str | None:
+    """The first of these URL names that exists, with these arguments or with none."""
+    for name in names:
+        for candidate in (args, ()):
+            try:
+                return reverse(name, args=candidate)
+            except NoReverseMatch:
+                continue
+    return None
+
+
 def _space_links(canteen: Canteen) -> list[dict[str, str]]:
     links = []
-    for name, key, label in SPACE_LINKS:
+    for names, key, label in SPACE_LINKS:
+        url = _reverse_first(names, canteen.pk)
+        if url is not None:
+            links.append({"key": key, "url": url, "label": str(label)})
+    return links
+
+
+def _order_links(order: CanteenOrder) -> list[dict[str, str]]:
+    if order.status == CanteenOrderStatus.CANCELLED:
+        return []
+    links = []
+    for name, key, label in ORDER_LINKS:
         try:
-            url = reverse(name, args=[canteen.pk])
+            url = reverse(name, args=[order.pk])
         except NoReverseMatch:
             continue
         links.append({"key": key, "url": url, "label": str(label)})
@@ -259,6 +290,7 @@ def order_detail(request: HttpRequest, canteen_id: int, order_id: int) -> HttpRe
             (round_money(line.quantity_due * line.unit_price_ht) for line in order.lines.all()),
             start=Decimal("0"),
         ),
+        "links": _order_links(order),
         "can_change": order.status in (CanteenOrderStatus.SUBMITTED, CanteenOrderStatus.CONFIRMED)
         and order.cycle.opens_at <= now < order.cycle.closes_at,
     }

@@ -518,3 +518,15 @@ def test_the_list_pages_cost_the_same_queries_however_many_orders(kitchen: Kitch
             order=CanteenOrderFactory(canteen=other, cycle=kitchen.cycle), offer=kitchen.carrots
         )
     assert (queries(manager, space), queries(farmer, lines)) == few
+
+
+def test_the_space_links_to_the_invoices_and_the_egalim_dashboard(kitchen: Kitchen) -> None:
+    page = (
+        client_for(kitchen.manager)
+        .get(reverse("canteens:space", args=[kitchen.canteen.pk]))
+        .content.decode()
+    )
+    assert f'href="{reverse("canteens:invoice_list")}" data-link="invoices"' in page
+    assert (
+        f'href="{reverse("canteens:egalim", args=[kitchen.canteen.pk])}" data-link="egalim"' in page
+    )
