@@ -230,3 +230,31 @@ def test_list_pages_do_not_grow_queries_with_invoices(
     with django_assert_max_num_queries(len(first.captured_queries)):
         page = client.get(reverse("canteens:invoice_aged"))
     assert page.context["aged"].count == 5
+
+
+def test_the_canteen_and_producer_lists_do_not_grow_queries(  # type: ignore[no-untyped-def]
+    client, world, django_assert_max_num_queries
+) -> None:
+    invoice = world["ours"]
+    pages = [
+        (world["manager"], reverse("canteens:invoice_list")),
+        (world["farmer"], reverse("canteens:invoice_list_producer")),
+    ]
+    counts = []
+    for user, url in pages:
+        client.force_login(user)
+        client.get(url)
+        with django_assert_max_num_queries(12) as before:
+            client.get(url)
+        counts.append(len(before.captured_queries))
+    # Three more months invoiced to the same canteen by the same farm.
+    for month in (8, 9, 10):
+        deliver(
+            invoice.canteen, invoice.issuer, date(2026, month, 7), [("Navets", "2", "1", "5.5")]
+        )
+        invoices_issue_month(year=2026, month=month, today=date(2026, month + 1, 1))
+    for (user, url), count in zip(pages, counts, strict=True):
+        client.force_login(user)
+        with django_assert_max_num_queries(count):
+            page = client.get(url)
+        assert len(page.context["invoices"]) == 4
