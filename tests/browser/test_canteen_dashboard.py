@@ -101,7 +101,13 @@ def test_the_manager_reads_the_dashboard_and_downloads_the_export(
     problems: list[str] = []
     context, page = open_page(browser, DESKTOP, problems)
     try:
-        log_in(page, live_server.url, manager.email, url)
+        # From the canteen's space, then to 2026 with the year switch.
+        log_in(page, live_server.url, manager.email, f"/cantine/{canteen.pk}/")
+        page.locator("a[data-link=egalim]").click()
+        page.wait_for_url(f"**/cantine/{canteen.pk}/egalim/")
+        page.locator("select[name=annee]").select_option("2026")
+        page.get_by_role("button", name="Afficher").click()
+        page.wait_for_url(f"**{url}")
         assert "Bilan EGalim 2026" in page.locator("h1").inner_text()
         page.wait_for_selector("[data-chart-box][data-drawn='1']")
         chart = page.locator("#egalim-family-chart")
