@@ -530,3 +530,20 @@ def test_the_space_links_to_the_invoices_and_the_egalim_dashboard(kitchen: Kitch
     assert (
         f'href="{reverse("canteens:egalim", args=[kitchen.canteen.pk])}" data-link="egalim"' in page
     )
+
+
+def test_a_cancelled_order_can_be_placed_again_before_the_cutoff(kitchen: Kitchen) -> None:
+    client = client_for(kitchen.manager)
+    client.post(order_url(kitchen), {f"q-{kitchen.carrots.pk}": "10"})
+    order = CanteenOrder.objects.get()
+    client.post(reverse("canteens:order_cancel", args=[kitchen.canteen.pk, order.pk]))
+    page = client.get(order_url(kitchen)).content.decode()
+    assert f'name="q-{kitchen.carrots.pk}" value=""' in page  # the cancelled lines are gone
+    response = client.post(order_url(kitchen), {f"q-{kitchen.yoghurts.pk}": "60"})
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert order.status == CanteenOrderStatus.SUBMITTED
+    assert [(line.name, line.quantity_ordered) for line in order.lines.all()] == [
+        ("Yaourts nature", Decimal("60.000"))
+    ]
+    assert (sold(kitchen.carrots), sold(kitchen.yoghurts)) == (Decimal("0"), Decimal("60"))
