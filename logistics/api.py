@@ -83,6 +83,17 @@ class LogisticsTokenAuth(TokenAuth):
 router = Router(tags=["tournées"], auth=[DriverSessionAuth(), LogisticsTokenAuth()])
 
 
+class CanteenDeliveryIn(Schema):
+    quantities: dict[str, str] = Field(
+        default_factory=dict,
+        description="Quantité livrée par identifiant de ligne, virgule décimale acceptée (18,5).",
+    )
+    reasons: dict[str, str] = Field(
+        default_factory=dict, description="Motif de l'écart par identifiant de ligne."
+    )
+    received_by: str = Field(default="", description="Qui a réceptionné la livraison.")
+
+
 class CheckoffIn(Schema):
     key: str = Field(description="Clé d'idempotence choisie par le téléphone (8 à 80 caractères).")
     status: str = Field(description="delivered (livrée) ou problem (problème).")
@@ -92,6 +103,13 @@ class CheckoffIn(Schema):
     )
     recorded_at: datetime | None = Field(
         default=None, description="Heure du pointage sur le téléphone (ISO 8601)."
+    )
+    canteen: CanteenDeliveryIn | None = Field(
+        default=None,
+        description=(
+            "À l'étape d'une cantine pointée livrée : quantités livrées et motifs d'écart par "
+            "ligne de sa commande, et qui a réceptionné."
+        ),
     )
 
 
@@ -177,6 +195,7 @@ def stop_check_off_endpoint(request: HttpRequest, stop_id: Id, payload: Checkoff
         delivered=payload.delivered,
         recorded_at=payload.recorded_at,
         by=request.auth,
+        canteen=payload.canteen.dict() if payload.canteen is not None else None,
     )
     return _stop_state(result)
 

@@ -40,9 +40,11 @@ from logistics.models import (
     StopStatus,
 )
 from marche.accounts.models import Role, User
+from marche.canteens.delivery import delivery_record
+from marche.canteens.models import CanteenOrder
 from marche.core.locking import locking_atomic
 from marche.core.mail import email_enqueue
-from marche.core.numbers import parse_decimal
+from marche.core.numbers import parse_decimal, parse_id
 from marche.errors import DomainError, NotFound
 from marche.orders.models import Order, OrderStatus
 from marche.orders.selectors import user_can_see_territory, user_is_coordinator
@@ -143,6 +145,14 @@ class InvalidRecordedAt(DomainError):
     code = "invalid_recorded_at"
     status = 422
     default_message = _("L'heure du pointage est dans le futur : vérifiez l'heure du téléphone.")
+
+
+class InvalidCanteenDelivery(DomainError):
+    code = "invalid_canteen_delivery"
+    status = 422
+    default_message = _(
+        "Les quantités livrées à une cantine se donnent à son étape, par ligne de sa commande."
+    )
 
 
 class ProblemNeedsNote(DomainError):
@@ -272,6 +282,7 @@ def stop_check_off(
     recorded_at: datetime | None = None,
     by: User,
     now: datetime | None = None,
+    canteen: dict[str, Any] | None = None,
 ) -> CheckoffResult:
     """Record that a stop was delivered or had a problem, once per idempotency key.
 
@@ -282,6 +293,9 @@ def stop_check_off(
     offline queue may arrive out of order, and the latest word wins. The route is marked
     started at its first check-off and finished once every delivery and pickup is checked.
     A relay point's stop that becomes delivered queues one e-mail per order dropped there.
+    A canteen's stop checked off delivered with ``canteen`` (``quantities`` and ``reasons``
+    per line id, ``received_by``) records the canteen's delivery
+    (:func:`marche.canteens.delivery.delivery_record`) in the same transaction.
     Every refusal comes before any write.
     """
     now = now or timezone.now()
@@ -300,6 +314,7 @@ def stop_check_off(
                     delivered=delivered,
                     recorded_at=recorded_at,
                     by=by,
+                    canteen=canteen,
                 )
         except IntegrityError:
             # The same key inserted for another stop at the same moment: the unique key
@@ -331,6 +346,7 @@ def _check_off_locked(
     delivered: dict[str, Any] | None,
     recorded_at: datetime,
     by: User,
+    canteen: dict[str, Any] | None = None,
 ) -> CheckoffResult:
     stop = _locked_stop(stop_id)
     route = stop.route
@@ -360,8 +376,19 @@ def _check_off_locked(
         raise ProblemNeedsNote()
     crates = _clean_delivered(delivered, stop)
     relay_drop = stop.kind == StopKind.DELIVERY and stop.place.startswith("relay:")
+    canteen_drop = stop.kind == StopKind.DELIVERY and stop.place.startswith("canteen:")
+    if canteen and not canteen_drop:
+        raise InvalidCanteenDelivery()
     if relay_drop:
         relay_drops_serialise(plan_id=plan.pk)
+    if (
+        canteen
+        and status == StopStatus.DELIVERED
+        and (stop.checked_at is None or recorded_at >= stop.checked_at)
+    ):
+        canteen_delivery_record(
+            stop=stop, plan=plan, canteen=canteen, by=by, key=key, at=recorded_at
+        )
     StopCheckoff.objects.create(
         stop=stop,
         key=key,
@@ -391,6 +418,56 @@ def _check_off_locked(
         applied=applied,
         stops_done=done,
         stops_total=total,
+    )
+
+
+def canteen_stop_order(*, stop: PlanStop, cycle_id: int) -> CanteenOrder | None:
+    """The canteen order a canteen stop drops (its manifest's), if it is of the plan's cycle."""
+    manifest = stop.manifest if isinstance(stop.manifest, dict) else {}
+    entry = manifest.get("canteen_order")
+    order_id = entry.get("id") if isinstance(entry, dict) else None
+    if not isinstance(order_id, int) or isinstance(order_id, bool):
+        return None
+    return (
+        CanteenOrder.objects.select_related("canteen", "cycle")
+        .filter(pk=order_id, cycle_id=cycle_id)
+        .first()
+    )
+
+
+def _line_map(value: object) -> dict[int, Any]:
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidCanteenDelivery()
+    try:
+        return {parse_id(key): item for key, item in value.items()}
+    except DomainError as error:
+        raise InvalidCanteenDelivery() from error
+
+
+def canteen_delivery_record(
+    *,
+    stop: PlanStop,
+    plan: DeliveryPlan,
+    canteen: dict[str, Any],
+    by: User,
+    key: str,
+    at: datetime,
+) -> CanteenOrder:
+    """Record the canteen's delivery sent with a check-off (same transaction, key derived)."""
+    order = canteen_stop_order(stop=stop, cycle_id=plan.cycle_id)
+    if order is None or not isinstance(canteen, dict):
+        raise InvalidCanteenDelivery()
+    reasons = {k: "" if v is None else str(v) for k, v in _line_map(canteen.get("reasons")).items()}
+    return delivery_record(
+        order=order,
+        quantities=_line_map(canteen.get("quantities")),
+        reasons=reasons,
+        received_by=str(canteen.get("received_by") or ""),
+        user=by,
+        key=f"checkoff:{key}",
+        at=at,
     )
 
 

@@ -139,6 +139,14 @@ def stop_check_off_form(request: HttpRequest, stop_id: int) -> HttpResponse:
         for name, value in request.POST.items()
         if name.startswith("delivered-") and value.strip()
     }
+    canteen = None
+    if "received_by" in request.POST:
+        # A canteen's stop: delivered quantities and shortfall reasons per line id.
+        canteen = {
+            "quantities": _prefixed(request, "canteen-qty-"),
+            "reasons": _prefixed(request, "canteen-reason-"),
+            "received_by": request.POST.get("received_by", ""),
+        }
     result = stop_check_off(
         stop_id=stop_id,
         key=request.POST.get("key", ""),
@@ -146,6 +154,7 @@ def stop_check_off_form(request: HttpRequest, stop_id: int) -> HttpResponse:
         note=request.POST.get("note", ""),
         delivered=delivered,
         by=request.user,
+        canteen=canteen,
     )
     if not result.replay:
         messages.success(
@@ -158,6 +167,14 @@ def stop_check_off_form(request: HttpRequest, stop_id: int) -> HttpResponse:
         )
     target = reverse("driver:route", args=[route_id]) if route_id else reverse("driver:home")
     return HttpResponseRedirect(f"{target}#etape-{stop_id}")
+
+
+def _prefixed(request: HttpRequest, prefix: str) -> dict[str, str]:
+    return {
+        name.removeprefix(prefix): value
+        for name, value in request.POST.items()
+        if name.startswith(prefix)
+    }
 
 
 @require_GET

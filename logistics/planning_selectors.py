@@ -455,12 +455,35 @@ def _manifest_text(stop: PlanStop) -> tuple[str, list[str]]:
             ngettext("%(n)s caisse", "%(n)s caisses", crates) % {"n": crates},
             _kg(manifest.get("kg", 0)),
         ]
+        canteen = manifest.get("canteen_order")
+        detail: list[str] = []
+        if isinstance(canteen, dict):
+            # A canteen's order: its lines, not households' orders.
+            lines = [line for line in canteen.get("lines", []) or [] if isinstance(line, dict)]
+            parts[0] = ngettext(
+                "Cantine, commande %(ref)s : %(n)s ligne",
+                "Cantine, commande %(ref)s : %(n)s lignes",
+                len(lines),
+            ) % {"ref": canteen.get("reference", ""), "n": len(lines)}
+            detail = [
+                " · ".join(
+                    str(p)
+                    for p in (
+                        line.get("quantity_label"),
+                        line.get("name"),
+                        line.get("producer"),
+                        _("froid") if line.get("cold") is True else "",
+                    )
+                    if p
+                )
+                for line in lines
+            ]
         cold = int(manifest.get("cold_items", 0) or 0)
         if cold:
             parts.append(
                 ngettext("%(n)s article frais", "%(n)s articles frais", cold) % {"n": cold}
             )
-        detail = [
+        detail += [
             " · ".join(
                 str(p) for p in (o.get("reference"), o.get("customer"), _kg(o.get("kg", 0))) if p
             )

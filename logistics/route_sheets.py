@@ -41,6 +41,8 @@ from logistics.models import (
     StopStatus,
 )
 from marche.accounts.models import Role, User
+from marche.canteens.models import CanteenOrderLine
+from marche.catalog.models import Allergen
 from marche.core.pdf import NumberedCanvas
 from marche.orders.display import format_quantity
 
@@ -144,6 +146,44 @@ class CollectLine:
 
 
 @dataclass(frozen=True)
+class CanteenLineDrop:
+    """One line of a canteen's order to drop, with its allergens and what was recorded."""
+
+    id: int
+    producer: str
+    name: str
+    quantity: str
+    due: Decimal
+    unit: str
+    cold: bool
+    allergens: tuple[str, ...]
+    delivered: Decimal | None = None
+    reason: str = ""
+
+    @property
+    def allergens_label(self) -> str:
+        """The allergens in French words, or that it holds none of the 14."""
+        return ", ".join(self.allergens) if self.allergens else _("aucun des 14 allergènes")
+
+    @property
+    def value(self) -> str:
+        """What the delivered field shows: the recorded quantity, else the one due."""
+        return format_quantity(self.delivered if self.delivered is not None else self.due)
+
+
+@dataclass(frozen=True)
+class CanteenDrop:
+    """A canteen order dropped at a stop, within its reception window."""
+
+    order_id: int
+    reference: str
+    window: str
+    lines: tuple[CanteenLineDrop, ...]
+    received_by: str = ""
+    recorded: bool = False
+
+
+@dataclass(frozen=True)
 class StopLine:
     id: int
     position: int
@@ -171,6 +211,8 @@ class StopLine:
     cold_items: int
     # Farms' goods collected on the round and dropped here (name = the farm's).
     from_farms: tuple[CollectLine, ...] = ()
+    window_start: datetime | None = None
+    canteen: CanteenDrop | None = None
 
     @property
     def is_checkable(self) -> bool:
@@ -329,7 +371,84 @@ def _load_lines(manifest: dict[str, Any], stops: list[PlanStop]) -> tuple[LoadLi
     return tuple(lines)
 
 
-def _stop_line(stop: PlanStop, number: int, zone: ZoneInfo, show_customers: bool) -> StopLine:
+ALLERGEN_NAMES = dict(Allergen.choices)
+
+
+def _canteen_order_id(stop: PlanStop) -> int | None:
+    manifest = stop.manifest if isinstance(stop.manifest, dict) else {}
+    entry = manifest.get("canteen_order")
+    order_id = entry.get("id") if isinstance(entry, dict) else None
+    return order_id if isinstance(order_id, int) and not isinstance(order_id, bool) else None
+
+
+def _canteen_lines(stops: list[PlanStop]) -> dict[int, dict[str, Any]]:
+    """Per canteen line id of the stops, its quantity due and what was recorded; one query."""
+    order_ids = {i for i in (_canteen_order_id(s) for s in stops) if i is not None}
+    if not order_ids:
+        return {}
+    rows = CanteenOrderLine.objects.filter(order_id__in=order_ids).values(
+        "id",
+        "quantity_ordered",
+        "quantity_confirmed",
+        "quantity_delivered",
+        "shortfall_reason",
+        "order__received_by",
+        "order__delivered_at",
+    )
+    return {row["id"]: row for row in rows}
+
+
+def _canteen(manifest: dict[str, Any], recorded: dict[int, dict[str, Any]]) -> CanteenDrop | None:
+    entry = manifest.get("canteen_order")
+    if not isinstance(entry, dict) or not isinstance(entry.get("id"), int):
+        return None
+    window = entry.get("window")
+    lines = []
+    received_by, delivered_at = "", None
+    for line in _dicts(entry.get("lines")):
+        line_id = line.get("id")
+        if not isinstance(line_id, int) or isinstance(line_id, bool):
+            continue
+        row = recorded.get(line_id, {})
+        due = row.get("quantity_confirmed")
+        if due is None:
+            due = row.get("quantity_ordered")
+        received_by = row.get("order__received_by") or received_by
+        delivered_at = row.get("order__delivered_at") or delivered_at
+        codes = line.get("allergens") if isinstance(line.get("allergens"), list) else []
+        lines.append(
+            CanteenLineDrop(
+                id=line_id,
+                producer=_text(line.get("producer"), 150),
+                name=_text(line.get("name"), 250),
+                quantity=_text(line.get("quantity_label"), 60),
+                due=due if due is not None else _kg(line.get("quantity")),
+                unit=_text(line.get("unit"), 10),
+                cold=line.get("cold") is True,
+                allergens=tuple(
+                    str(ALLERGEN_NAMES[code]) for code in codes if code in ALLERGEN_NAMES
+                ),
+                delivered=row.get("quantity_delivered"),
+                reason=row.get("shortfall_reason") or "",
+            )
+        )
+    return CanteenDrop(
+        order_id=entry["id"],
+        reference=_text(entry.get("reference"), 40),
+        window="–".join(_text(part, 5) for part in window) if isinstance(window, list) else "",
+        lines=tuple(lines),
+        received_by=received_by,
+        recorded=delivered_at is not None,
+    )
+
+
+def _stop_line(
+    stop: PlanStop,
+    number: int,
+    zone: ZoneInfo,
+    show_customers: bool,
+    canteen_lines: dict[int, dict[str, Any]] | None = None,
+) -> StopLine:
     manifest = stop.manifest if isinstance(stop.manifest, dict) else {}
     orders = _orders(manifest, show_customers=show_customers, delivered=stop.delivered)
     collect = _collect(manifest)
@@ -362,6 +481,8 @@ def _stop_line(stop: PlanStop, number: int, zone: ZoneInfo, show_customers: bool
         kg=_kg(manifest.get("kg")),
         cold_items=_int(manifest.get("cold_items")),
         from_farms=_from_farms(manifest),
+        window_start=stop.window_start.astimezone(zone) if stop.window_start else None,
+        canteen=_canteen(manifest, canteen_lines or {}),
     )
 
 
@@ -395,10 +516,11 @@ def route_sheet(*, route_id: int, viewer: User) -> RouteSheet | None:
     depot_start = next((s for s in stops if s.kind == StopKind.DEPOT_START), None)
     lines = []
     number = 0
+    canteen_lines = _canteen_lines(stops)
     for stop in stops:
         if stop.kind in CHECKED_KINDS:
             number += 1
-        lines.append(_stop_line(stop, number, zone, is_driver))
+        lines.append(_stop_line(stop, number, zone, is_driver, canteen_lines))
     return RouteSheet(
         route=route,
         plan=plan,
@@ -590,6 +712,8 @@ def _stop_manifest(stop: StopLine, styles: dict[str, ParagraphStyle]) -> list[Pa
                     f"&nbsp;&nbsp;– {_esc(item.quantity)} {_esc(item.name)}{cold}", styles["cell"]
                 )
             )
+    if stop.canteen is not None:
+        parts += _canteen_manifest(stop.canteen, styles)
     for line in stop.from_farms:
         parts.append(
             Paragraph(
@@ -601,13 +725,38 @@ def _stop_manifest(stop: StopLine, styles: dict[str, ParagraphStyle]) -> list[Pa
                 styles["cell"],
             )
         )
-    if stop.kind == StopKind.DELIVERY and not stop.orders and (stop.crates or not stop.from_farms):
+    if (
+        stop.kind == StopKind.DELIVERY
+        and not stop.orders
+        and stop.canteen is None
+        and (stop.crates or not stop.from_farms)
+    ):
         parts.append(
             Paragraph(
                 _esc(
                     _("%(crates)s caisse(s), %(kg)s") % {"crates": stop.crates, "kg": stop.kg_label}
                 )
                 + _cold(stop.cold_items),
+                styles["cell"],
+            )
+        )
+    return parts
+
+
+def _canteen_manifest(canteen: CanteenDrop, styles: dict[str, ParagraphStyle]) -> list[Paragraph]:
+    """A canteen's order on the sheet: its window, then each line with its allergens."""
+    head = _("Cantine, commande %(reference)s — créneau %(window)s") % {
+        "reference": canteen.reference,
+        "window": canteen.window,
+    }
+    parts = [Paragraph(f"<b>{_esc(head)}</b>", styles["cell"])]
+    for line in canteen.lines:
+        cold = f" <b>[{_esc(_('FROID'))}]</b>" if line.cold else ""
+        allergens = _("allergènes : %(list)s") % {"list": line.allergens_label}
+        parts.append(
+            Paragraph(
+                f"&nbsp;&nbsp;– {_esc(line.quantity)} {_esc(line.name)} ({_esc(line.producer)})"
+                f"{cold}<br/>&nbsp;&nbsp;&nbsp;&nbsp;<i>{_esc(allergens)}</i>",
                 styles["cell"],
             )
         )
@@ -660,6 +809,12 @@ def route_sheet_pdf(sheet: RouteSheet) -> bytes:
             place.append(Paragraph(_esc(stop.address), styles["cell"]))
         if stop.contact:
             place.append(Paragraph(_esc(stop.contact), styles["cell"]))
+        if stop.is_checkable and stop.window_start and stop.window_end:
+            window = _("Créneau : %(start)s–%(end)s") % {
+                "start": stop.window_start.strftime("%H:%M"),
+                "end": stop.window_end.strftime("%H:%M"),
+            }
+            place.append(Paragraph(f"<b>{_esc(window)}</b>", styles["cell"]))
         if not stop.is_checkable:
             place.insert(
                 0,

@@ -271,6 +271,23 @@
     return valid ? delivered : null;
   }
 
+  // A canteen's stop: delivered quantities (typed with a decimal comma, checked by the
+  // server), shortfall reasons per line, and who received the goods.
+  function readCanteen(form) {
+    var fieldset = form.querySelector("[data-canteen-form]");
+    if (!fieldset) return null;
+    var canteen = { quantities: {}, reasons: {}, received_by: "" };
+    fieldset.querySelectorAll("input[data-canteen-qty]").forEach(function (input) {
+      canteen.quantities[input.getAttribute("data-canteen-qty")] = input.value.trim();
+    });
+    fieldset.querySelectorAll("input[data-canteen-reason]").forEach(function (input) {
+      var reason = input.value.trim();
+      if (reason) canteen.reasons[input.getAttribute("data-canteen-reason")] = reason;
+    });
+    canteen.received_by = fieldset.querySelector("input[data-canteen-received]").value.trim();
+    return canteen;
+  }
+
   // The browser's own message for a pattern mismatch is in its language, not the page's:
   // the crate fields carry the page's French message instead.
   function checkCrates(event) {
@@ -299,6 +316,12 @@
       showStopError(stopId, label("bad-crates"));
       return;
     }
+    var canteen = readCanteen(form);
+    if (canteen && status === "delivered" && !canteen.received_by) {
+      showStopError(stopId, label("needs-receiver"));
+      form.querySelector("input[data-canteen-received]").focus();
+      return;
+    }
     showStopError(stopId, "");
     var item = {
       key: newKey(),
@@ -313,6 +336,7 @@
         recorded_at: new Date().toISOString(),
       },
     };
+    if (canteen && status === "delivered") item.body.canteen = canteen;
     item.body.key = item.key;
     queuePut(item).then(refreshQueue).then(function () {
       form.querySelector("textarea[name=note]").value = "";
