@@ -318,9 +318,31 @@ def year_bounds(year: int) -> tuple[date, date]:
 
 def counted_lines(*, canteen: Canteen) -> QuerySet[CanteenOrderLine]:
     """A canteen's purchases that count: delivered (> 0), of orders not cancelled."""
-    return CanteenOrderLine.objects.filter(
-        order__canteen=canteen, quantity_delivered__gt=0
-    ).exclude(order__status=CanteenOrderStatus.CANCELLED)
+    return _counted().filter(order__canteen=canteen)
+
+
+def _counted() -> QuerySet[CanteenOrderLine]:
+    return CanteenOrderLine.objects.filter(quantity_delivered__gt=0).exclude(
+        order__status=CanteenOrderStatus.CANCELLED
+    )
+
+
+def _purchase(
+    *,
+    quantity: Decimal,
+    price: Decimal,
+    labels: list[str],
+    producer_postcode: str,
+    producer_kind: str,
+    canteen_postcode: str,
+) -> dict[str, object]:
+    """What one delivered line adds to a ``Figures``."""
+    return {
+        "value": line_value(quantity_delivered=quantity, unit_price_ht=price),
+        "tier": purchase_tier(labels),
+        "local": is_local(producer_postcode=producer_postcode, canteen_postcode=canteen_postcode),
+        "short": is_short_circuit(producer_kind=producer_kind),
+    }
 
 
 def egalim_year(*, canteen: Canteen, year: int) -> EgalimReport:
@@ -342,18 +364,17 @@ def egalim_year(*, canteen: Canteen, year: int) -> EgalimReport:
     year_figures = Figures()
     family_figures: dict[str, Figures] = defaultdict(Figures)
     for quantity, price, labels, family, producer_postcode, producer_kind in rows:
-        value = line_value(quantity_delivered=quantity, unit_price_ht=price)
-        purchase = {
-            "value": value,
-            "tier": purchase_tier(labels),
-            "local": is_local(
-                producer_postcode=producer_postcode, canteen_postcode=canteen.postcode
-            ),
-            "short": is_short_circuit(producer_kind=producer_kind),
-        }
-        year_figures.add(**purchase)
+        purchase = _purchase(
+            quantity=quantity,
+            price=price,
+            labels=labels,
+            producer_postcode=producer_postcode,
+            producer_kind=producer_kind,
+            canteen_postcode=canteen.postcode,
+        )
+        year_figures.add(**purchase)  # type: ignore[arg-type]
         code = family if family in ProductFamily.values else ProductFamily.OTHER.value
-        family_figures[code].add(**purchase)
+        family_figures[code].add(**purchase)  # type: ignore[arg-type]
     families = [
         FamilyRow(code=code, name=str(name), figures=family_figures.get(code) or Figures())
         for code, name in ProductFamily.choices
@@ -387,6 +408,51 @@ def egalim_year(*, canteen: Canteen, year: int) -> EgalimReport:
             target=EGALIM_TARGET,
         ),
     )
+
+
+def egalim_overview(*, canteens: list[Canteen], year: int) -> list[tuple[Canteen, Figures]]:
+    """Each canteen's figures for a year (no detail per family), in one query for them all."""
+    start, end = year_bounds(year)
+    rows = (
+        _counted()
+        .filter(
+            order__canteen__in=canteens,
+            order__delivery_date__gte=start,
+            order__delivery_date__lt=end,
+        )
+        .values_list(
+            "order__canteen_id",
+            "quantity_delivered",
+            "unit_price_ht",
+            "labels",
+            "producer__postcode",
+            "producer__kind",
+        )
+        .order_by()
+    )
+    figures = {canteen.pk: Figures() for canteen in canteens}
+    postcodes = {canteen.pk: canteen.postcode for canteen in canteens}
+    for canteen_id, quantity, price, labels, producer_postcode, producer_kind in rows:
+        purchase = _purchase(
+            quantity=quantity,
+            price=price,
+            labels=labels,
+            producer_postcode=producer_postcode,
+            producer_kind=producer_kind,
+            canteen_postcode=postcodes[canteen_id],
+        )
+        figures[canteen_id].add(**purchase)  # type: ignore[arg-type]
+    return [(canteen, figures[canteen.pk]) for canteen in canteens]
+
+
+def egalim_canteens_for(*, user: User) -> list[Canteen]:
+    """The canteens whose dashboards a coordinator (of a territory, or of all) may open."""
+    canteens = Canteen.objects.select_related("territory").order_by("territory__name", "name")
+    if user.is_superuser or (user.role == Role.COORDINATOR and user.territory_id is None):
+        return list(canteens)
+    if user.role == Role.COORDINATOR:
+        return list(canteens.filter(territory_id=user.territory_id))
+    return list(canteens.filter(managers=user))
 
 
 def egalim_years(*, canteen: Canteen, around: int) -> list[int]:

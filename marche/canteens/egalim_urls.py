@@ -5,6 +5,7 @@ from django.urls import path
 from marche.canteens import egalim_views
 
 urlpatterns: list = [
+    path("egalim/", egalim_views.egalim_index, name="egalim_index"),
     path("<int:canteen_id>/egalim/", egalim_views.egalim_dashboard, name="egalim"),
     path(
         "<int:canteen_id>/egalim/export/",

@@ -14,16 +14,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from marche.accounts.models import Role
 from marche.canteens.egalim import (
     HUNDRED,
     InvalidYear,
     Target,
+    egalim_canteens_for,
+    egalim_overview,
     egalim_year,
     egalim_years,
     parse_year,
@@ -77,6 +80,38 @@ def _gauge(target: Target, *, own: Target | None = None) -> dict[str, object]:
 def dashboard_url(canteen: Canteen, year: int | None = None) -> str:
     url = reverse("canteens:egalim", kwargs={"canteen_id": canteen.pk})
     return f"{url}?annee={year}" if year is not None else url
+
+
+@login_required
+@require_GET
+def egalim_index(request: HttpRequest) -> HttpResponse:
+    """The canteens whose dashboards the user may open, with their shares for the year.
+
+    For coordinators (those of the territory, or of all); a manager of one canteen goes
+    straight to its dashboard.
+    """
+    year = parse_year(request.GET.get("annee"), default=timezone.localdate().year)
+    canteens = egalim_canteens_for(user=request.user)
+    if not canteens:
+        raise PermissionDenied
+    if len(canteens) == 1 and not user_can_see_all(request):
+        return redirect(dashboard_url(canteens[0], year))
+    return render(
+        request,
+        "canteens/egalim/index.html",
+        {
+            "year": year,
+            "rows": egalim_overview(canteens=canteens, year=year),
+            "previous_url": f"{reverse('canteens:egalim_index')}?annee={year - 1}",
+            "next_url": f"{reverse('canteens:egalim_index')}?annee={year + 1}",
+        },
+    )
+
+
+def user_can_see_all(request: HttpRequest) -> bool:
+    """Coordinators and superusers get the list even when it holds one canteen."""
+    user = request.user
+    return bool(user.is_superuser or getattr(user, "role", None) == Role.COORDINATOR)
 
 
 @login_required

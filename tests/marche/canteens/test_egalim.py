@@ -21,6 +21,7 @@ from marche.canteens.egalim import (
     InvalidYear,
     Target,
     departement_of,
+    egalim_overview,
     egalim_year,
     is_local,
     parse_year,
@@ -544,3 +545,44 @@ def test_the_page_makes_as_many_queries_for_a_month_as_for_a_year(client):
         assert client.get(dashboard(canteen)).status_code == 200
 
     assert len(year) == len(month)
+
+
+def test_coordinators_list_their_territorys_canteens_with_the_years_shares(
+    client, django_assert_num_queries
+):
+    first = CanteenFactory(name="Maternelle Basly", postcode="62750")
+    second = CanteenFactory(name="Résidence", territory=first.territory, siret="")
+    elsewhere = CanteenFactory(name="Ailleurs")
+    build_november(first)
+    build_november(elsewhere)
+    client.force_login(UserFactory(role=Role.COORDINATOR, territory=first.territory))
+
+    response = client.get(reverse("canteens:egalim_index") + "?annee=2026")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Maternelle Basly" in html and "Résidence" in html and "Ailleurs" not in html
+    assert "898,53 €" in html and "26,8&nbsp;%" in html and "83,5&nbsp;%" in html
+    assert "sans SIRET" in html
+    assert f"/cantine/{first.pk}/egalim/?annee=2026" in html
+    assert f"/cantine/{second.pk}/egalim/?annee=2026" in html
+    with django_assert_num_queries(1):
+        rows = egalim_overview(canteens=[first, second, elsewhere], year=2026)
+    assert [figures.total for _canteen, figures in rows] == [
+        D("898.53"),
+        D("0"),
+        D("898.53"),
+    ]
+
+
+def test_a_manager_of_one_canteen_goes_straight_to_its_dashboard(client):
+    manager = UserFactory(role=Role.CANTEEN_MANAGER)
+    canteen = CanteenFactory(managers=[manager])
+    client.force_login(manager)
+
+    response = client.get(reverse("canteens:egalim_index") + "?annee=2025")
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/cantine/{canteen.pk}/egalim/?annee=2025"
+    client.force_login(UserFactory(role=Role.HOUSEHOLD))
+    assert client.get(reverse("canteens:egalim_index")).status_code == 403
