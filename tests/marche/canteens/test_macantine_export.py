@@ -10,15 +10,18 @@ import csv
 import io
 import re
 import threading
+import time
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, connections
+from django.db.models import QuerySet
 from django.urls import reverse
 
 from marche.accounts.models import Role
+from marche.canteens import macantine
 from marche.canteens.macantine import COLUMNS, macantine_export_create
 from marche.canteens.models import CanteenOrderLine, MaCantineExport
 from marche.catalog.models import ProductFamily
@@ -359,14 +362,8 @@ def test_the_export_address_takes_posts_only(client):
 # --- two exports at once ----------------------------------------------------------------------
 
 
-@pytest.mark.concurrency
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_two_exports_at_once_never_send_a_line_twice():
-    assert connection.vendor == "postgresql"
-    canteen = CanteenFactory(siret=SIRET)
-    build_november(canteen)
-    runners = 4
+def race_exports(territory, runners: int = 4) -> tuple[list[MaCantineExport], list[BaseException]]:  # type: ignore[no-untyped-def]
+    """Start ``runners`` exports of a territory at the same instant, each on its connection."""
     barrier = threading.Barrier(runners)
     made: list[MaCantineExport] = []
     errors: list[BaseException] = []
@@ -375,7 +372,7 @@ def test_two_exports_at_once_never_send_a_line_twice():
     def run() -> None:
         try:
             barrier.wait(timeout=30)
-            result = macantine_export_create(territory=canteen.territory)
+            result = macantine_export_create(territory=territory)
             with lock:
                 made.extend(result.exports)
         except BaseException as error:
@@ -389,11 +386,55 @@ def test_two_exports_at_once_never_send_a_line_twice():
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    return made, errors
+
+
+def slow_files(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Writing the file takes a while, as a large one does: the runs overlap for sure."""
+    write = macantine.csv_text
+
+    def slow(rows):  # type: ignore[no-untyped-def]
+        time.sleep(0.3)
+        return write(rows)
+
+    monkeypatch.setattr(macantine, "csv_text", slow)
+
+
+@pytest.mark.concurrency
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_exports_at_once_never_send_a_line_twice(monkeypatch):
+    assert connection.vendor == "postgresql"
+    canteen = CanteenFactory(siret=SIRET)
+    build_november(canteen)
+    slow_files(monkeypatch)
+
+    made, errors = race_exports(canteen.territory)
 
     assert errors == []
     assert len(made) == 1  # the others waited on the lines, then found nothing new
     assert made[0].line_count == 11
     assert CanteenOrderLine.objects.filter(exported=made[0]).count() == 11
+    assert MaCantineExport.objects.count() == 1
+
+
+@pytest.mark.concurrency
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_control_without_the_lock_the_exports_collide(monkeypatch):
+    """The control: without locking the lines, every run reads them all unexported."""
+    assert connection.vendor == "postgresql"
+    canteen = CanteenFactory(siret=SIRET)
+    build_november(canteen)
+    slow_files(monkeypatch)
+    monkeypatch.setattr(QuerySet, "select_for_update", lambda self, **kwargs: self)
+
+    made, errors = race_exports(canteen.territory)
+
+    # Each run made its file of the same 11 lines; only the first to mark them committed,
+    # the others failed on marking (the update counts the lines still unexported).
+    assert len(made) == 1 and len(errors) >= 1
+    assert all(isinstance(error, RuntimeError) for error in errors)
     assert MaCantineExport.objects.count() == 1
 
 
