@@ -547,3 +547,9 @@ def test_a_cancelled_order_can_be_placed_again_before_the_cutoff(kitchen: Kitche
         ("Yaourts nature", Decimal("60.000"))
     ]
     assert (sold(kitchen.carrots), sold(kitchen.yoghurts)) == (Decimal("0"), Decimal("60"))
+
+
+def test_the_standing_order_page_says_when_a_product_is_in_season(kitchen: Kitchen) -> None:
+    Product.objects.filter(pk=kitchen.carrots.product_id).update(season_months=[10, 11, 1])
+    page = client_for(kitchen.manager).get(standing_url(kitchen)).content.decode()
+    assert "Livré en saison : janvier, octobre, novembre." in page
