@@ -28,7 +28,7 @@ from marche.canteens.delivery import (
 from marche.canteens.delivery_note import allergen_names, delivery_note_order, delivery_note_pdf
 from marche.canteens.models import CanteenOrder, CanteenOrderStatus
 from marche.errors import DomainError
-from marche.orders.display import format_quantity
+from marche.orders.display import format_quantity, unit_label
 
 
 def _order(request: HttpRequest, order_id: int) -> CanteenOrder:
@@ -93,6 +93,7 @@ def delivery_detail(request: HttpRequest, order_id: int) -> HttpResponse:
             {
                 "line": line,
                 "allergens": allergen_names(line.allergens),
+                "unit": unit_label(line.unit, line.quantity_due),
                 "invoiced": line.pk in invoiced,
                 "value": typed if typed is not None else format_quantity(value),
                 "reason": posted.get(f"reason-{line.pk}", line.shortfall_reason),
