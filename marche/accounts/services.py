@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 from django.core import signing
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -36,7 +35,7 @@ from marche.accounts.errors import (
 )
 from marche.accounts.models import INVITED_ROLES, Invitation, Role, User
 from marche.canteens.models import Canteen
-from marche.core.mail import email_enqueue
+from marche.core.mail import email_enqueue, render_text
 from marche.producers.models import Producer, ProducerMembership
 from marche.territories.models import Territory
 
@@ -58,8 +57,8 @@ def _send(*, template: str, to: str, context: dict[str, object]) -> None:
     The e-mail is sent by a task once the broker takes it: a broker or mailer outage delays
     it, never loses it, and never fails the page.
     """
-    subject = render_to_string(f"accounts/email/{template}_subject.txt", context).strip()
-    body = render_to_string(f"accounts/email/{template}.txt", context)
+    subject = render_text(f"accounts/email/{template}_subject.txt", context).strip()
+    body = render_text(f"accounts/email/{template}.txt", context)
     email_enqueue(subject=subject, body=body, to=to)
 
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.utils import translation
 
 from marche.canteens.models import Canteen, CanteenOrder, CanteenOrderLine
-from marche.core.mail import send_mail
+from marche.core.mail import render_text, send_mail
 from marche.core.models import SentNotification
 from marche.core.outbox import enqueue
 from marche.cycles.models import OrderCycle
@@ -89,8 +88,8 @@ def canteen_notification_send(
     sent = 0
     for manager in canteen.managers.filter(is_active=True).order_by("pk"):
         with translation.override(getattr(manager, "language", None) or "fr"):
-            subject = render_to_string(f"{TEMPLATES}/{event}_subject.txt", context).strip()
-            body = render_to_string(f"{TEMPLATES}/{event}.txt", context)
+            subject = render_text(f"{TEMPLATES}/{event}_subject.txt", context).strip()
+            body = render_text(f"{TEMPLATES}/{event}.txt", context)
         try:
             with transaction.atomic():
                 SentNotification.objects.create(key=f"{key}-u{manager.pk}")

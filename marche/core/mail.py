@@ -11,12 +11,26 @@ from __future__ import annotations
 import email.policy
 import uuid
 from email.message import EmailMessage as MIMEMessage
+from typing import Any
 
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.template import Context
+from django.template.loader import get_template
 
 from marche.core.models import SentNotification
 from marche.core.outbox import enqueue
+
+
+def render_text(template_name: str, context: dict[str, Any]) -> str:
+    """A plain-text template rendered without HTML escaping.
+
+    ``render_to_string`` escapes as for HTML, so a plain-text e-mail would read
+    "l&#x27;école" and "Dupont &amp; fils". Text e-mails are never shown as HTML: their
+    templates render with autoescaping off.
+    """
+    template = get_template(template_name)
+    return template.template.render(Context(context, autoescape=False))  # type: ignore[attr-defined]
 
 
 class TextEmail(EmailMessage):

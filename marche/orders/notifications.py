@@ -9,10 +9,9 @@ recorded under its key, so each event reaches the household once.
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.utils import translation
 
-from marche.core.mail import send_mail
+from marche.core.mail import render_text, send_mail
 from marche.core.models import SentNotification
 from marche.core.outbox import enqueue
 from marche.orders.models import Order
@@ -60,8 +59,8 @@ def order_notification_send(*, order_id: int, event: str, key: str | None = None
         "parts": order_payment_parts(order=order),
     }
     with translation.override(getattr(order.customer, "language", None) or "fr"):
-        subject = render_to_string(SUBJECTS[event], context).strip()
-        body = render_to_string(f"orders/email/{event}.txt", context)
+        subject = render_text(SUBJECTS[event], context).strip()
+        body = render_text(f"orders/email/{event}.txt", context)
     try:
         with transaction.atomic():
             SentNotification.objects.create(key=key)

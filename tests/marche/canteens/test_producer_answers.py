@@ -96,7 +96,7 @@ def test_each_answer_mails_the_managers_once(
     message = mail.outbox[0]
     assert message.subject == f"Commande {order.reference} : réponse du producteur pour Carottes"
     assert "Ferme du Pommier livrera 15 kg de Carottes au lieu de 20." in message.body
-    assert "- Yaourts nature : 100 pièces commandé(s), en attente de réponse" in message.body
+    assert "- Yaourts nature : commandé 100 pièces, en attente de réponse" in message.body
     with django_capture_on_commit_callbacks(execute=True):
         services.line_answer(line=_line(order, "Carottes"), quantity="0", user=k.farmer)
     assert len(mail.outbox) == 4
@@ -210,3 +210,21 @@ def test_a_producer_sees_its_canteen_lines(
     assert lines == [("Maternelle Basly", "Carottes", Decimal("20.000"))]
     services.order_cancel(order=order, user=k.manager)
     assert list(selectors.producer_canteen_lines(producer=k.farm)) == []
+
+
+def test_plain_text_e_mails_keep_apostrophes_and_ampersands_as_typed():
+    """Text e-mails are not HTML: a canteen named with an apostrophe reads as typed."""
+    from marche.core.mail import render_text
+
+    body = render_text(
+        "canteens/emails/left_out.txt",
+        {
+            "canteen": {"name": "Cantine de l'école"},
+            "cycle": {"delivery_date": None},
+            "left_out": [{"name": "Pain & brioche", "reason": "pas d'offre"}],
+            "order": None,
+        },
+    )
+    assert "Cantine de l'école" in body
+    assert "- Pain & brioche (pas d'offre)" in body
+    assert "&#x27;" not in body and "&amp;" not in body
