@@ -79,11 +79,6 @@ class SellerIncomplete(InvoicingError):
     )
 
 
-class AlreadyInvoiced(InvoicingError):
-    code = "already_invoiced"
-    default_message = _("Ce producteur a déjà facturé ce mois à cette cantine.")
-
-
 class NothingToInvoice(InvoicingError):
     code = "nothing_to_invoice"
     default_message = _("Aucune livraison à facturer ce mois-là.")
@@ -279,9 +274,12 @@ def invoice_issue(
 
     In one transaction: the issuer's number is taken (its sequence row stays locked), the
     lines are locked and re-read (a line another run invoiced meanwhile is left out), the
-    invoice, its lines and its Factur-X PDF are written. Refused: a month not ended
-    (``month_not_ended``), a seller without SIRET (``seller_incomplete``), a month already
-    invoiced to this canteen (``already_invoiced``), nothing delivered (``nothing_to_invoice``).
+    invoice, its lines and its Factur-X PDF are written. Taking the number first serialises
+    one issuer's invoices: a second run reads the lines only once the first has committed,
+    so it never meets them again. A delivery of the month recorded after that month's invoice
+    gets its own, supplementary invoice with the next number (an issued invoice never changes).
+    Refused: a month not ended (``month_not_ended``), a seller without SIRET
+    (``seller_incomplete``), nothing left to invoice (``nothing_to_invoice``).
     """
     today = today or timezone.localdate()
     start, end = month_bounds(year=year, month=month)
@@ -291,8 +289,6 @@ def invoice_issue(
         raise SellerIncomplete()
     with locking_atomic():
         rank, number = invoice_number_take(issuer_id=issuer.pk, year=today.year)
-        if Invoice.objects.filter(issuer=issuer, canteen=canteen, period_start=start).exists():
-            raise AlreadyInvoiced()
         lines = list(
             _invoiceable_lines(start=start, end=end)
             .filter(producer=issuer, order__canteen=canteen)
@@ -350,10 +346,10 @@ def invoices_issue_month(
 ) -> IssuedInvoices:
     """Issue every producer's invoice to every canteen for a month's deliveries.
 
-    Idempotent: a second run issues nothing (lines already invoiced are left out, and one
-    invoice per issuer, canteen and month is a unique constraint). Each invoice is its own
-    transaction: a producer who cannot invoice (no SIRET: ``seller_incomplete``) is skipped
-    and reported in ``skipped``, and the others are issued.
+    Idempotent: a second run issues nothing (a line is invoiced once: ``InvoiceLine`` is
+    one-to-one with it); a delivery recorded late is invoiced by the next run. Each invoice
+    is its own transaction: a producer who cannot invoice (no SIRET: ``seller_incomplete``)
+    is skipped and reported in ``skipped``, and the others are issued.
     """
     today = today or timezone.localdate()
     start, end = month_bounds(year=year, month=month)
@@ -372,7 +368,7 @@ def invoices_issue_month(
             issued.append(
                 invoice_issue(issuer=producer, canteen=canteen, year=year, month=month, today=today)
             )
-        except (SellerIncomplete, AlreadyInvoiced, NothingToInvoice) as error:
+        except (SellerIncomplete, NothingToInvoice) as error:
             issued.skipped.append(
                 SkippedInvoice(
                     producer=producer, canteen=canteen, code=error.code, message=error.message

@@ -508,10 +508,6 @@ class Invoice(TimeStampedModel):
                 fields=["issuer", "sequence_year", "sequence_number"],
                 name="invoice_rank_per_issuer_year",
             ),
-            models.UniqueConstraint(
-                fields=["issuer", "canteen", "period_start"],
-                name="invoice_once_per_month",
-            ),
             models.CheckConstraint(
                 condition=Q(period_end__gte=F("period_start")), name="invoice_period"
             ),

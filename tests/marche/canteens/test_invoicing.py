@@ -14,7 +14,6 @@ from pypdf import PdfReader
 
 from marche.canteens.facturx import NS
 from marche.canteens.invoicing import (
-    AlreadyInvoiced,
     InvalidMonth,
     MonthNotEnded,
     NothingToInvoice,
@@ -320,20 +319,28 @@ def test_a_second_run_issues_nothing(november) -> None:
     assert InvoiceSequence.objects.get().last_number == before[2] == 1
 
 
-def test_a_month_already_invoiced_is_refused_without_using_a_number(november) -> None:
+def test_a_delivery_recorded_after_the_month_was_invoiced_gets_a_supplementary_invoice(
+    november,
+) -> None:
     canteen, producer = november
-    invoices_issue_month(year=2026, month=11, today=ISSUED)
-    # A delivery of November recorded after the invoice: not a second November invoice.
+    first = invoices_issue_month(year=2026, month=11, today=ISSUED)
+    pdf_before = bytes(first[0].pdf)
+    # A delivery of November recorded after the invoice: the issued invoice never changes,
+    # the late line gets its own invoice with the next number.
     deliver(canteen, producer, date(2026, 11, 24), [("Oignons", "3", "1.5000", "5.50")])
 
-    with pytest.raises(AlreadyInvoiced) as refused:
-        invoice_issue(issuer=producer, canteen=canteen, year=2026, month=11, today=ISSUED)
+    late = invoices_issue_month(year=2026, month=11, today=ISSUED)
 
-    assert refused.value.code == "already_invoiced"
-    assert Invoice.objects.count() == 1
-    assert InvoiceSequence.objects.get().last_number == 1
-    again = invoices_issue_month(year=2026, month=11, today=ISSUED)
-    assert [s.code for s in again.skipped] == ["already_invoiced"]
+    assert [invoice.number for invoice in late] == ["2026-0002"]
+    assert [line.description for line in late[0].lines.all()] == ["Oignons"]
+    assert late[0].total_ht == Decimal("4.50")
+    first[0].refresh_from_db()
+    assert first[0].lines.count() == 4 and bytes(first[0].pdf) == pdf_before
+    assert list(invoices_issue_month(year=2026, month=11, today=ISSUED)) == []
+    with pytest.raises(NothingToInvoice) as refused:
+        invoice_issue(issuer=producer, canteen=canteen, year=2026, month=11, today=ISSUED)
+    assert refused.value.code == "nothing_to_invoice"
+    assert InvoiceSequence.objects.get().last_number == 2
 
 
 def test_a_month_not_ended_is_refused(november) -> None:
