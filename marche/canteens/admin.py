@@ -16,6 +16,7 @@ from marche.canteens.models import (
     Canteen,
     CanteenOrder,
     CanteenOrderLine,
+    DeliveryRecord,
     DeliveryWindow,
     Invoice,
     InvoiceLine,
@@ -110,6 +111,11 @@ class CanteenOrderLineInline(ReadOnlyInline):
     )
 
 
+class DeliveryRecordInline(ReadOnlyInline):
+    model = DeliveryRecord
+    fields = ("recorded_at", "recorded_by", "delivered_at", "received_by", "quantities")
+
+
 @admin.register(CanteenOrder)
 class CanteenOrderAdmin(admin.ModelAdmin):
     """Orders go through the canteen's pages and services (stock, e-mails): read here."""
@@ -118,7 +124,7 @@ class CanteenOrderAdmin(admin.ModelAdmin):
     list_filter = ("status", "canteen__territory", "canteen")
     search_fields = ("reference", "canteen__name")
     date_hierarchy = "delivery_date"
-    inlines = [CanteenOrderLineInline]
+    inlines = [CanteenOrderLineInline, DeliveryRecordInline]
     readonly_fields = [field.name for field in CanteenOrder._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -6,10 +6,10 @@ line is invoiced: invoices are made from delivered quantities, so an invoiced li
 changes. A coordinator may record it on anyone's behalf. Every check comes before the first
 write and the writes are one transaction: a refusal changes nothing.
 
-Replays: a phone or a double-clicked form sends the same key again. The key is written, scoped
-to the order, in ``SentNotification`` (the project's table of unique "already done" keys) in
-the same transaction as the quantities, so a second call with it answers the order as it is
-and changes nothing.
+Replays: a phone or a double-clicked form sends the same key again. Each recording is a
+``DeliveryRecord`` (unique key, scoped to the order, with who recorded what and when), written
+in the same transaction as the quantities, so a second call with the key answers the order as
+it is and changes nothing; corrections are new records, kept as the delivery's history.
 """
 
 from __future__ import annotations
@@ -24,10 +24,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from marche.accounts.models import Role, User
-from marche.canteens.models import CanteenOrder, CanteenOrderLine, CanteenOrderStatus
+from marche.canteens.models import (
+    CanteenOrder,
+    CanteenOrderLine,
+    CanteenOrderStatus,
+    DeliveryRecord,
+)
 from marche.catalog.models import Unit
 from marche.core.locking import locking_atomic
-from marche.core.models import SentNotification
 from marche.core.numbers import parse_decimal
 from marche.errors import DomainError, NotFound
 from marche.orders.selectors import user_can_see_territory, user_is_coordinator
@@ -275,7 +279,7 @@ def delivery_record(
             )
     except IntegrityError:
         # The same key recorded at the same moment by another request: its result stands.
-        if SentNotification.objects.filter(key=key).exists():
+        if DeliveryRecord.objects.filter(key=key).exists():
             return CanteenOrder.objects.select_related("canteen", "cycle").get(pk=order.pk)
         raise
 
@@ -300,7 +304,7 @@ def _record_locked(
         raise DeliveryOrderNotFound()
     if not user_may_record_delivery(user=user, order=order):
         raise DeliveryNotAllowed()
-    if SentNotification.objects.filter(key=key).exists():
+    if DeliveryRecord.objects.filter(key=key).exists():
         return order  # a replay: recorded already
     if order.status == CanteenOrderStatus.CANCELLED:
         raise DeliveryOrderCancelled()
@@ -324,7 +328,17 @@ def _record_locked(
                 ),
                 line=line.pk,
             )
-    SentNotification.objects.create(key=key)
+    DeliveryRecord.objects.create(
+        order=order,
+        key=key,
+        recorded_by=user,
+        delivered_at=at,
+        received_by=received_by,
+        quantities={
+            str(change.line.pk): {"delivered": str(change.delivered), "reason": change.reason}
+            for change in changes
+        },
+    )
     for change in changes:
         line = change.line
         if line.quantity_delivered == change.delivered and line.shortfall_reason == change.reason:

@@ -352,6 +352,44 @@ class CanteenOrderLine(models.Model):
         return max(self.quantity_due - self.quantity_delivered, Decimal("0"))
 
 
+class DeliveryRecord(models.Model):
+    """One recording of what a canteen received: who, when, what; its key is used once.
+
+    The driver's phone may send the same check-off again after a lost network, and a form may
+    be posted twice: the unique ``key`` makes the second one change nothing. Corrections are
+    new records, so the order keeps the history of what was said to have arrived.
+    """
+
+    order = models.ForeignKey(
+        CanteenOrder, on_delete=models.CASCADE, related_name="delivery_records"
+    )
+    key = models.CharField(_("clé d'idempotence"), max_length=200, unique=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("saisie par"),
+    )
+    recorded_at = models.DateTimeField(_("saisie le"), auto_now_add=True)
+    delivered_at = models.DateTimeField(_("livrée le"))
+    received_by = models.CharField(_("reçue par"), max_length=120)
+    quantities = models.JSONField(
+        _("quantités livrées"),
+        default=dict,
+        help_text=_("Par ligne : quantité livrée et motif de l'écart, tels que saisis."),
+    )
+
+    class Meta:
+        verbose_name = _("saisie de livraison")
+        verbose_name_plural = _("saisies de livraison")
+        ordering = ["order", "recorded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.order} {self.recorded_at:%Y-%m-%d %H:%M}"
+
+
 class StandingOrder(TimeStampedModel):
     """A weekly order that repeats, cycle after cycle, until changed or ended.
 

@@ -14,8 +14,12 @@ from pypdf import PdfReader
 
 from logistics.models import PlanStop, StopCheckoff, StopStatus
 from logistics.planning_selectors import _manifest_text
-from marche.canteens.models import CanteenOrder, CanteenOrderLine, CanteenOrderStatus
-from marche.core.models import SentNotification
+from marche.canteens.models import (
+    CanteenOrder,
+    CanteenOrderLine,
+    CanteenOrderStatus,
+    DeliveryRecord,
+)
 from tests.logistics.canteen_fixtures import CanteenWorld, build_canteen_world
 
 KEY = "5d0c7a1e-canteen-0001"
@@ -71,7 +75,7 @@ def _state(cw: CanteenWorld) -> tuple[Any, ...]:
             .order_by("pk")
             .values_list("quantity_delivered", "shortfall_reason")
         ),
-        SentNotification.objects.count(),
+        DeliveryRecord.objects.count(),
     )
 
 

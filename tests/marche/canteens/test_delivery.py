@@ -14,10 +14,10 @@ from marche.canteens.models import (
     CanteenOrder,
     CanteenOrderLine,
     CanteenOrderStatus,
+    DeliveryRecord,
     Invoice,
     InvoiceLine,
 )
-from marche.core.models import SentNotification
 from marche.errors import DomainError
 from tests.factories import UserFactory
 from tests.factories.canteens import CanteenOrderLineFactory
@@ -39,7 +39,7 @@ def state(order: CanteenOrder) -> tuple[Any, ...]:
             .order_by("pk")
             .values_list("pk", "quantity_delivered", "shortfall_reason")
         ),
-        SentNotification.objects.count(),
+        DeliveryRecord.objects.count(),
     )
 
 
@@ -208,3 +208,33 @@ def test_a_cancelled_order_is_not_delivered() -> None:
         record(w)
     assert raised.value.code == "canteen_order_cancelled"
     assert state(w.order) == before
+
+
+def test_each_recording_is_kept_with_its_key_who_and_what_and_outlives_the_outbox_pruning():
+    """A replayed key changes nothing even long after: it is a delivery record, not a
+    notification key that the outbox pruning deletes after 30 days."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from marche.core.outbox import outbox_prune
+
+    w = build_canteen_world()
+    record(w)
+    outbox_prune(now=timezone.now() + timedelta(days=400))
+    before = state(w.order)
+    record(w, quantities={w.carrots.pk: "3", w.yoghurts.pk: "1", w.bread.pk: "1"}, reasons={})
+    assert state(w.order) == before
+    saved = DeliveryRecord.objects.get()
+    assert (saved.order_id, saved.recorded_by_id, saved.received_by) == (
+        w.order.pk,
+        w.manager.pk,
+        "Mme Lemaire",
+    )
+    assert saved.quantities[str(w.carrots.pk)] == {
+        "delivered": "18.500",
+        "reason": "Cagette abîmée au chargement",
+    }
+    # A correction with a new key is a second record: the history is kept.
+    record(w, key="livraison-0002", quantities={w.carrots.pk: "19"})
+    assert DeliveryRecord.objects.filter(order=w.order).count() == 2
