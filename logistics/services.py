@@ -60,6 +60,7 @@ from logistics.vrp.errors import VrpError
 from logistics.vrp.solver import solve
 from logistics.vrp.timing import RouteTimer
 from marche.accounts.models import User
+from marche.canteens.services import orders_confirm_at_cutoff
 from marche.core.outbox import enqueue
 from marche.cycles.models import OrderCycle
 from marche.errors import DomainError
@@ -80,7 +81,9 @@ def cycle_close(*, cycle: OrderCycle, now: datetime, plan: bool = True) -> bool:
     The unique cycle of ``CycleClosing`` decides between concurrent callers: the loser's
     insert fails on the constraint (after the winner commits) and it changes nothing. The
     closing enqueues the computation of the cycle's plan (outbox key ``plan-auto-<id>``),
-    unless ``plan`` is False (the closing is part of a computation already).
+    unless ``plan`` is False (the closing is part of a computation already). The canteen
+    orders still waiting for producers' answers are then confirmed as ordered (the beat task
+    of the canteens does it too, whichever comes first).
     """
     orders = Order.objects.filter(cycle=cycle, status__in=HANDED_OVER).count()
     try:
@@ -90,6 +93,7 @@ def cycle_close(*, cycle: OrderCycle, now: datetime, plan: bool = True) -> bool:
                 enqueue(PLAN_TASK, cycle.pk, None, AUTO, key=f"plan-auto-{cycle.pk}")
     except IntegrityError:
         return False
+    orders_confirm_at_cutoff(cycle=cycle, now=now)
     return True
 
 

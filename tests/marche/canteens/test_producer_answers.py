@@ -228,3 +228,17 @@ def test_plain_text_e_mails_keep_apostrophes_and_ampersands_as_typed():
     assert "Cantine de l'école" in body
     assert "- Pain & brioche (pas d'offre)" in body
     assert "&#x27;" not in body and "&amp;" not in body
+
+
+def test_the_closing_of_the_cycle_for_planning_confirms_the_waiting_canteen_orders(
+    kitchen: Kitchen, order: CanteenOrder, time_machine
+) -> None:  # type: ignore[no-untyped-def]
+    """Planning reads confirmed orders: the closing does not wait for the canteens' beat."""
+    from logistics.services import cycle_close_due
+
+    time_machine.move_to(CUTOFF, tick=False)
+    assert cycle_close_due(now=CUTOFF) == [kitchen.cycle.pk]
+    order.refresh_from_db()
+    assert order.status == CanteenOrderStatus.CONFIRMED
+    assert set(order.lines.values_list("status", flat=True)) == {LineStatus.CONFIRMED}
+    assert cycle_close_due(now=CUTOFF) == []
