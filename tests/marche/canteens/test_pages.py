@@ -94,6 +94,18 @@ def test_the_producer_dashboard_links_to_canteen_lines_and_wholesale_prices(
     page = client_for(kitchen.farmer).get(reverse("producers:dashboard")).content.decode()
     assert reverse("canteens:producer_index") in page
     assert reverse("canteens:producer_wholesale", args=[kitchen.farm.pk]) in page
+    assert reverse("canteens:invoice_list_producer") in page
+
+
+def test_the_account_page_links_a_coordinator_to_rounds_egalim_and_unpaid_invoices(
+    kitchen: Kitchen,
+) -> None:
+    coordinator = UserFactory(role="coordinator", territory=kitchen.canteen.territory)
+    page = client_for(coordinator).get(reverse("accounts:dashboard")).content.decode()
+    for name in ("planning:index", "canteens:egalim_index", "canteens:invoice_aged"):
+        assert reverse(name) in page
+    household = client_for(UserFactory()).get(reverse("accounts:dashboard")).content.decode()
+    assert reverse("canteens:invoice_aged") not in household
 
 
 # --- the space and the order form -----------------------------------------------------------
