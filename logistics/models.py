@@ -8,11 +8,11 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from marche.core.models import LocatedModel, TimeStampedModel
+from marche.core.models import ContactModel, LocatedModel, TimeStampedModel
 from marche.relays.models import Weekday
 
 
-class Depot(LocatedModel, TimeStampedModel):
+class Depot(LocatedModel, ContactModel, TimeStampedModel):
     """A place where rounds start and end: a logistics hub or a farm."""
 
     territory = models.ForeignKey(

@@ -46,7 +46,9 @@ from marche.catalog.models import Allergen
 from marche.core.pdf import NumberedCanvas
 from marche.orders.display import format_quantity
 
-PHONE = re.compile(r"(?:\+33\s?|0)[1-9](?:[\s.-]?[0-9]{2}){4}")
+# A French number ("06 12 34 56 78", "+33 6 12 34 56 78") or another country's in international
+# form ("+32 470 12 34 56"): what the places' phone field accepts, found inside a contact.
+PHONE = re.compile(r"(?:\+33\s?|0)[1-9](?:[\s.-]?[0-9]{2}){4}|\+[1-9][0-9 .]{4,}[0-9]")
 GPX_NS = "http://www.topografix.com/GPX/1/1"
 GREEN = colors.HexColor("#2f6b3a")
 

@@ -637,15 +637,10 @@ class PlaceSnapshot:
 
 
 def _snapshot(located: Depot | RelayPoint | Producer | Canteen) -> PlaceSnapshot:
-    contact = " · ".join(
-        value
-        for value in (getattr(located, "phone", ""), getattr(located, "email", ""))
-        if isinstance(value, str) and value
-    )
     return PlaceSnapshot(
         name=located.name,
         address=located.full_address,
-        contact=contact,
+        contact=located.contact,
         latitude=located.latitude,
         longitude=located.longitude,
     )

@@ -66,7 +66,20 @@ class CanteenAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        (_("Livraison"), {"fields": ("address", "postcode", "city", "latitude", "longitude")}),
+        (
+            _("Livraison"),
+            {
+                "fields": (
+                    "address",
+                    "postcode",
+                    "city",
+                    "latitude",
+                    "longitude",
+                    "contact_name",
+                    "phone",
+                )
+            },
+        ),
         (
             _("Facturation"),
             {

@@ -20,7 +20,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from marche.core.models import LocatedModel, TimeStampedModel
+from marche.core.models import ContactModel, LocatedModel, TimeStampedModel
 from marche.core.validators import validate_siret
 from marche.relays.models import Weekday
 
@@ -45,7 +45,7 @@ class SchoolZone(models.TextChoices):
     C = "C", _("Zone C")
 
 
-class Canteen(LocatedModel, TimeStampedModel):
+class Canteen(LocatedModel, ContactModel, TimeStampedModel):
     """A collective-catering site: who runs it, where and when it is delivered, who pays."""
 
     territory = models.ForeignKey(

@@ -8,6 +8,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from marche.core.validators import validate_phone
+
 
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
@@ -44,6 +46,32 @@ class LocatedModel(models.Model):
         return ", ".join(
             part for part in (self.address, f"{self.postcode} {self.city}".strip()) if part
         )
+
+
+class ContactModel(models.Model):
+    """A place's contact on site: whom a driver asks for, and the number to call."""
+
+    contact_name = models.CharField(
+        _("contact sur place"),
+        max_length=120,
+        blank=True,
+        help_text=_("La personne que le chauffeur demande en arrivant (nom, fonction)."),
+    )
+    phone = models.CharField(
+        _("téléphone"),
+        max_length=30,
+        blank=True,
+        validators=[validate_phone],
+        help_text=_("Le numéro que le chauffeur appelle, par exemple 06 12 34 56 78."),
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def contact(self) -> str:
+        """« name · phone », what a round's stop copies of its place."""
+        return " · ".join(part for part in (self.contact_name, self.phone) if part)
 
 
 class OutboxMessage(models.Model):

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from marche.core.models import LocatedModel, TimeStampedModel
+from marche.core.models import ContactModel, LocatedModel, TimeStampedModel
 from marche.core.validators import validate_iban, validate_siret
 
 
@@ -17,7 +17,7 @@ class ProducerKind(models.TextChoices):
     MICRO_FARM = "micro_farm", _("Micro-ferme")
 
 
-class Producer(LocatedModel, TimeStampedModel):
+class Producer(LocatedModel, ContactModel, TimeStampedModel):
     """A producer selling on a territory's market; a farm may belong to a collective."""
 
     territory = models.ForeignKey(

@@ -7,7 +7,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from marche.core.models import LocatedModel, TimeStampedModel
+from marche.core.models import ContactModel, LocatedModel, TimeStampedModel
 
 
 class RelayKind(models.TextChoices):
@@ -27,7 +27,7 @@ class Weekday(models.IntegerChoices):
     SUNDAY = 6, _("dimanche")
 
 
-class RelayPoint(LocatedModel, TimeStampedModel):
+class RelayPoint(LocatedModel, ContactModel, TimeStampedModel):
     """A pickup point with opening hours and room for a limited number of baskets a day."""
 
     territory = models.ForeignKey(
