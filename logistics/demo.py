@@ -11,7 +11,7 @@ from django.utils import timezone
 from logistics.models import CycleClosing, Depot, DriverShift, Vehicle
 from marche.accounts.models import Role, User
 from marche.cycles.models import OrderCycle
-from marche.demo.loaders import parse_time
+from marche.demo.loaders import contact_fields, parse_time
 from marche.demo.spec import DemoSpec, DemoSpecError
 from marche.territories.models import Territory
 
@@ -23,7 +23,11 @@ def demo_load_fleet(*, spec: DemoSpec, territory: Territory) -> None:
         depots[item["slug"]], _ = Depot.objects.update_or_create(
             territory=territory,
             slug=item["slug"],
-            defaults={"name": item["name"], **spec.locate(item).as_fields()},
+            defaults={
+                "name": item["name"],
+                **contact_fields(item),
+                **spec.locate(item).as_fields(),
+            },
         )
     vehicles: dict[str, Vehicle] = {}
     for item in spec.section("vehicles"):

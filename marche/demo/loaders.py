@@ -65,6 +65,11 @@ CANTEEN_OPTIONAL_FIELDS = (
 )
 
 
+def contact_fields(item: dict[str, Any]) -> dict[str, str]:
+    """The contact on site and phone of a place of the file (empty when it gives none)."""
+    return {"contact_name": item.get("contact_name", ""), "phone": item.get("phone", "")}
+
+
 def parse_time(value: str) -> time:
     return time.fromisoformat(value)
 
@@ -256,6 +261,7 @@ def _load_relays(*, spec: DemoSpec, territory: Territory) -> None:
                 "slot_capacity": item.get("slot_capacity", 10),
                 "has_fridge": item.get("has_fridge", False),
                 "source_ref": location.source_ref,
+                **contact_fields(item),
                 **location.as_fields(),
             },
         )
@@ -286,6 +292,7 @@ def _load_canteens(*, spec: DemoSpec, territory: Territory) -> None:
                 "school_zone": item.get("school_zone", ""),
                 "source_ref": "" if item.get("approximate") else location.source_ref,
                 **{key: item[key] for key in CANTEEN_OPTIONAL_FIELDS if key in item},
+                **contact_fields(item),
                 **location.as_fields(),
             },
         )

@@ -11,7 +11,7 @@ import time_machine
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from logistics.models import DriverShift, Vehicle
+from logistics.models import Depot, DriverShift, Vehicle
 from marche.accounts.models import Role, User
 from marche.canteens.models import Canteen
 from marche.catalog.models import (
@@ -98,7 +98,7 @@ EXPECTED_COUNTS = {
     "DriverShift": 24,
     # A household, a solidarity household, a farmer, two canteen managers, 4 drivers, a
     # relay point's keeper, a coordinator.
-    "User": 11,
+    "User": 12,
     "CycleSchedule": 1,
     # The open cycle and the canteens' history: the nursery school's last four Thursdays out
     # of zone B's holidays (19, 12, 5 November, 22 October; 29 October is in the Toussaint
@@ -232,6 +232,21 @@ def test_canteens_are_named_in_the_spec() -> None:
         "Cantine du collège René Cassin",
         "Résidence autonomie (foyer-logement) de Loos-en-Gohelle",
     ]
+
+
+def test_relay_points_the_depot_and_the_canteens_have_an_illustrative_phone() -> None:
+    load()
+    phones = [
+        *RelayPoint.objects.order_by("slug").values_list("phone", flat=True),
+        *Canteen.objects.order_by("slug").values_list("phone", flat=True),
+        *Depot.objects.values_list("phone", flat=True),
+    ]
+    assert len(phones) == 18
+    assert all(phone.startswith("03 53 01 ") for phone in phones)
+    assert len(set(phones)) == 18
+    relay = RelayPoint.objects.get(slug="loos-bureau-de-poste")
+    assert (relay.contact_name, relay.phone) == ("", "03 53 01 10 01")
+    assert Depot.objects.get().contact == "Accueil de la plateforme · 03 53 01 30 01"
 
 
 def test_labels_allergens_and_origin_of_the_catalogue() -> None:
