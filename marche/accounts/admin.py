@@ -61,6 +61,7 @@ class InvitationAdmin(admin.ModelAdmin):
         "territory",
         "producer",
         "canteen",
+        "relay_point",
         "invited_by",
         "expires_at",
         "accepted_at",

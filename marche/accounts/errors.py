@@ -59,7 +59,8 @@ class InvitationTargetInvalid(DomainError):
     code = "invitation_target_invalid"
     default_message = _(
         "Choisissez le producteur d'un producteur invité, la cantine d'un gestionnaire de "
-        "cantine, et rien pour un livreur, sur le territoire de l'invitation."
+        "cantine, le point relais d'un responsable de point relais, et rien pour un livreur, "
+        "sur le territoire de l'invitation."
     )
 
 

@@ -14,6 +14,7 @@ from marche.accounts.services import user_awaiting_check
 from marche.canteens.models import Canteen
 from marche.core.mail import TextEmail
 from marche.producers.models import Producer
+from marche.relays.models import RelayPoint
 from marche.territories.models import Territory
 
 logger = logging.getLogger(__name__)
@@ -189,7 +190,8 @@ class InvitationAcceptForm(_PasswordPairMixin):
 
 
 class InvitationForm(forms.Form):
-    """A coordinator invites someone: address, role and, by role, the producer or canteen."""
+    """A coordinator invites someone: address, role and, by role, the producer, the canteen or
+    the relay point."""
 
     email = forms.EmailField(label=_("Adresse e-mail"), max_length=254, error_messages=EMAIL_ERRORS)
     role = forms.ChoiceField(
@@ -217,6 +219,13 @@ class InvitationForm(forms.Form):
         empty_label="—",
         error_messages={"invalid_choice": _("Choisissez une cantine de la liste.")},
     )
+    relay_point = forms.ModelChoiceField(
+        label=_("Point relais (pour un responsable de point relais)"),
+        queryset=RelayPoint.objects.none(),
+        required=False,
+        empty_label="—",
+        error_messages={"invalid_choice": _("Choisissez un point relais de la liste.")},
+    )
 
     def __init__(self, *args: Any, territories: list[Territory], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -230,6 +239,9 @@ class InvitationForm(forms.Form):
         self.fields["canteen"].queryset = Canteen.objects.filter(
             territory_id__in=ids, is_active=True
         ).order_by("name")
+        self.fields["relay_point"].queryset = RelayPoint.objects.filter(
+            territory_id__in=ids, is_active=True
+        ).order_by("name")
         self.several_territories = len(ids) > 1
         if len(ids) == 1:
             self.fields["territory"].initial = ids[0]
@@ -239,15 +251,20 @@ class InvitationForm(forms.Form):
         role = cleaned.get("role")
         territory = cleaned.get("territory")
         producer, canteen = cleaned.get("producer"), cleaned.get("canteen")
+        relay_point = cleaned.get("relay_point")
         if role == Role.FARMER and producer is None and "producer" not in self.errors:
             self.add_error("producer", _("Choisissez le producteur que cette personne rejoint."))
         if role == Role.CANTEEN_MANAGER and canteen is None and "canteen" not in self.errors:
             self.add_error("canteen", _("Choisissez la cantine que cette personne gère."))
+        if role == Role.RELAY_KEEPER and relay_point is None and "relay_point" not in self.errors:
+            self.add_error("relay_point", _("Choisissez le point relais que cette personne tient."))
         if role != Role.FARMER:
             cleaned["producer"] = None
         if role != Role.CANTEEN_MANAGER:
             cleaned["canteen"] = None
-        for name in ("producer", "canteen"):
+        if role != Role.RELAY_KEEPER:
+            cleaned["relay_point"] = None
+        for name in ("producer", "canteen", "relay_point"):
             target = cleaned.get(name)
             if target is not None and territory is not None and target.territory_id != territory.pk:
                 self.add_error(name, _("Choisissez-le sur le territoire de l'invitation."))

@@ -139,7 +139,8 @@ INVITED_ROLES = (Role.FARMER, Role.CANTEEN_MANAGER, Role.DRIVER, Role.RELAY_KEEP
 
 
 class Invitation(TimeStampedModel):
-    """A coordinator's invitation to a farmer, a canteen manager, a driver or a relay keeper.
+    """A coordinator's invitation to a farmer, a canteen manager, a driver or a relay keeper,
+    with what the role acts on: the producer, the canteen, the relay point.
 
     The link sent by e-mail carries a random token; only its SHA-256 hash is stored, so a
     copy of the database gives no usable link. A link works once (``accepted_at``) and
@@ -174,6 +175,14 @@ class Invitation(TimeStampedModel):
         related_name="invitations",
         verbose_name=_("cantine"),
     )
+    relay_point = models.ForeignKey(
+        "relays.RelayPoint",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="invitations",
+        verbose_name=_("point relais"),
+    )
     invited_by = models.ForeignKey(
         User, on_delete=models.PROTECT, related_name="+", verbose_name=_("invité par")
     )
@@ -194,15 +203,29 @@ class Invitation(TimeStampedModel):
         verbose_name = _("invitation")
         verbose_name_plural = _("invitations")
         ordering = ["-created_at", "-pk"]
+        # A relay keeper's invitation names its relay point (the services require it); those
+        # sent before the relay point was asked have none, so the database allows it empty.
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(role=Role.FARMER, producer__isnull=False, canteen__isnull=True)
-                | models.Q(role=Role.CANTEEN_MANAGER, canteen__isnull=False, producer__isnull=True)
+                condition=models.Q(
+                    role=Role.FARMER,
+                    producer__isnull=False,
+                    canteen__isnull=True,
+                    relay_point__isnull=True,
+                )
                 | models.Q(
-                    role__in=[Role.DRIVER, Role.RELAY_KEEPER],
+                    role=Role.CANTEEN_MANAGER,
+                    canteen__isnull=False,
+                    producer__isnull=True,
+                    relay_point__isnull=True,
+                )
+                | models.Q(
+                    role=Role.DRIVER,
                     producer__isnull=True,
                     canteen__isnull=True,
-                ),
+                    relay_point__isnull=True,
+                )
+                | models.Q(role=Role.RELAY_KEEPER, producer__isnull=True, canteen__isnull=True),
                 name="invitation_target_matches_role",
             ),
         ]

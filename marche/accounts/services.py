@@ -5,10 +5,10 @@ and the e-mail (a link to confirm, or a note that an account already exists) goe
 address itself. An account made by sign-up stays inactive, so it cannot log in or order,
 until the signed, time-limited link sent to its address is followed.
 
-Invitations are how farmers, canteen managers and drivers join: a coordinator names the
-address, the role and what the role acts on (the producer, the canteen); the invitee gets a
-one-time link, valid for :data:`INVITATION_VALIDITY`, where they choose their name and
-password.
+Invitations are how farmers, canteen managers, drivers and relay keepers join: a coordinator
+names the address, the role and what the role acts on (the producer, the canteen, the relay
+point); the invitee gets a one-time link, valid for :data:`INVITATION_VALIDITY`, where they
+choose their name and password, and is attached to it on accepting.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from marche.accounts.models import INVITED_ROLES, Invitation, Role, User
 from marche.canteens.models import Canteen
 from marche.core.mail import email_enqueue, render_text
 from marche.producers.models import Producer, ProducerMembership
+from marche.relays.models import RelayPoint
 from marche.territories.models import Territory
 
 logger = logging.getLogger(__name__)
@@ -227,10 +228,11 @@ def invitation_create(
     territory: Territory,
     producer: Producer | None = None,
     canteen: Canteen | None = None,
+    relay_point: RelayPoint | None = None,
     site_url: str,
     now: datetime | None = None,
 ) -> Invitation:
-    """Invite a farmer, canteen manager or driver; e-mails them a one-time link.
+    """Invite a farmer, canteen manager, driver or relay keeper; e-mails them a one-time link.
 
     A new invitation to the same address revokes the earlier ones still pending, so only
     the latest link works.
@@ -243,8 +245,10 @@ def invitation_create(
     if (
         (role == Role.FARMER) != (producer is not None)
         or (role == Role.CANTEEN_MANAGER) != (canteen is not None)
+        or (role == Role.RELAY_KEEPER) != (relay_point is not None)
         or (producer is not None and producer.territory_id != territory.pk)
         or (canteen is not None and canteen.territory_id != territory.pk)
+        or (relay_point is not None and relay_point.territory_id != territory.pk)
     ):
         raise InvitationTargetInvalid()
     if User.objects.filter(email=email).exists():
@@ -261,6 +265,7 @@ def invitation_create(
             territory=territory,
             producer=producer,
             canteen=canteen,
+            relay_point=relay_point,
             invited_by=by,
             token_hash=_token_hash(raw),
             expires_at=now + INVITATION_VALIDITY,
@@ -282,7 +287,7 @@ def invitation_get_live(*, token: str, now: datetime | None = None) -> Invitatio
     """The invitation a link names, if it can still be accepted; else a refusal."""
     now = now or timezone.now()
     invitation = (
-        Invitation.objects.select_related("producer", "canteen", "territory")
+        Invitation.objects.select_related("producer", "canteen", "relay_point", "territory")
         .filter(token_hash=_token_hash(token[:200]))
         .first()
     )
@@ -334,6 +339,10 @@ def invitation_accept(
             ProducerMembership.objects.create(producer_id=invitation.producer_id, user=user)
         if invitation.canteen_id is not None:
             Canteen.managers.through.objects.create(canteen_id=invitation.canteen_id, user=user)
+        if invitation.relay_point_id is not None:
+            RelayPoint.keepers.through.objects.create(
+                relaypoint_id=invitation.relay_point_id, user=user
+            )
         invitation.accepted_at = now
         invitation.accepted_user = user
         invitation.save(update_fields=["accepted_at", "accepted_user", "updated_at"])

@@ -171,6 +171,7 @@ def invitations(request: HttpRequest) -> HttpResponse:
             territory=data["territory"],
             producer=data["producer"],
             canteen=data["canteen"],
+            relay_point=data["relay_point"],
             site_url=_site_url(request),
         )
         messages.success(
@@ -181,7 +182,7 @@ def invitations(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:invitations")
     listed = list(
         Invitation.objects.filter(territory__in=territories)
-        .select_related("producer", "canteen", "invited_by", "territory")
+        .select_related("producer", "canteen", "relay_point", "invited_by", "territory")
         .order_by("-created_at", "-pk")[:100]
     )
     now = timezone.now()

@@ -12,10 +12,13 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
+from marche.accounts.errors import InvitationTargetInvalid
 from marche.accounts.models import Invitation, Role, User
+from marche.accounts.services import invitation_accept, invitation_create
 from marche.canteens.models import Canteen
 from marche.producers.models import ProducerMembership
-from tests.factories import ProducerFactory, TerritoryFactory, UserFactory
+from marche.relays.models import RelayPoint
+from tests.factories import ProducerFactory, RelayPointFactory, TerritoryFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -205,6 +208,8 @@ def test_a_revoked_or_replaced_link_is_refused(place) -> None:  # type: ignore[n
     [
         ({"role": "farmer"}, "producer", "Choisissez le producteur"),
         ({"role": "canteen_manager"}, "canteen", "Choisissez la cantine"),
+        ({"role": "relay_keeper"}, "relay_point", "Choisissez le point relais"),
+        ({"role": "relay_keeper", "relay_point": "9999"}, "relay_point", "Choisissez un point"),
         ({"role": "coordinator"}, "role", "Choisissez un rôle"),
         ({"role": "household"}, "role", "Choisissez un rôle"),
         ({"role": "farmer", "producer": "²"}, "producer", "Choisissez un producteur"),
@@ -331,3 +336,124 @@ def test_invitations_are_listed_read_only_in_the_django_admin(place) -> None:  #
     detail = client.get(f"/django-admin/accounts/invitation/{invitation.pk}/change/")
     assert detail.status_code == 200
     assert invitation.token_hash not in detail.content.decode()
+
+
+def test_a_relay_keeper_invited_for_a_relay_point_keeps_it_on_accepting(place) -> None:  # type: ignore[no-untyped-def]
+    territory, _coordinator, _farm, _canteen, client = place
+    relay = RelayPointFactory(territory=territory, name="Bureau de poste de Loos")
+    other = RelayPointFactory(territory=territory, name="Épicerie du centre")
+    client.post(
+        "/compte/invitations/",
+        {
+            "email": "relais@example.org",
+            "role": "relay_keeper",
+            "territory": territory.pk,
+            "relay_point": relay.pk,
+        },
+    )
+    invitation = Invitation.objects.get()
+    assert (invitation.role, invitation.relay_point) == ("relay_keeper", relay)
+    assert (
+        "Vous remettrez aux foyers les commandes déposées au point relais Bureau de poste de Loos."
+        in mail.outbox[0].body
+    )
+    listed = client.get("/compte/invitations/").content.decode()
+    assert "Responsable de point relais · Bureau de poste de Loos" in listed
+    link = _link()
+    page = Client().get(link).content.decode()
+    assert "Vous tiendrez le point relais Bureau de poste de Loos." in page
+
+    Client().post(link, ACCEPT)
+    user = User.objects.get(email="relais@example.org")
+    assert (user.role, user.territory) == (Role.RELAY_KEEPER, territory)
+    assert list(user.kept_relay_points.all()) == [relay]
+    assert list(other.keepers.all()) == []
+
+
+def test_a_relay_point_chosen_for_another_role_is_ignored_by_the_form(place) -> None:  # type: ignore[no-untyped-def]
+    territory, _coordinator, _farm, _canteen, client = place
+    relay = RelayPointFactory(territory=territory)
+    client.post(
+        "/compte/invitations/",
+        {
+            "email": "livreur@example.org",
+            "role": "driver",
+            "territory": territory.pk,
+            "relay_point": relay.pk,
+        },
+    )
+    assert Invitation.objects.get().relay_point is None
+    Client().post(_link(), ACCEPT)
+    assert not relay.keepers.exists()
+
+
+def test_a_relay_point_of_another_territory_cannot_be_offered(place) -> None:  # type: ignore[no-untyped-def]
+    territory, _coordinator, _farm, _canteen, client = place
+    elsewhere = RelayPointFactory(territory=TerritoryFactory(slug="ailleurs"))
+    response = client.post(
+        "/compte/invitations/",
+        {
+            "email": "x@example.org",
+            "role": "relay_keeper",
+            "territory": territory.pk,
+            "relay_point": elsewhere.pk,
+        },
+    )
+    assert response.status_code == 200
+    assert "relay_point" in response.context["form"].errors
+    assert Invitation.objects.count() == 0 and mail.outbox == []
+
+
+@pytest.mark.parametrize(
+    ("role", "targets"),
+    [
+        ("relay_keeper", {}),
+        ("relay_keeper", {"relay_point": "elsewhere"}),
+        ("relay_keeper", {"relay_point": "here", "producer": "farm"}),
+        ("driver", {"relay_point": "here"}),
+        ("farmer", {"producer": "farm", "relay_point": "here"}),
+        ("canteen_manager", {"canteen": "canteen", "relay_point": "here"}),
+    ],
+)
+def test_the_service_requires_the_relay_point_of_a_relay_keeper_and_no_other(  # type: ignore[no-untyped-def]
+    place, role: str, targets: dict[str, str]
+) -> None:
+    territory, coordinator, farm, canteen, _client = place
+    objects = {
+        "here": RelayPointFactory(territory=territory),
+        "elsewhere": RelayPointFactory(territory=TerritoryFactory(slug="ailleurs")),
+        "farm": farm,
+        "canteen": canteen,
+    }
+    with pytest.raises(InvitationTargetInvalid) as refused:
+        invitation_create(
+            by=coordinator,
+            email="x@example.org",
+            role=role,
+            territory=territory,
+            site_url="http://testserver",
+            **{name: objects[key] for name, key in targets.items()},
+        )
+    assert refused.value.code == "invitation_target_invalid"
+    assert "le point relais d'un responsable de point relais" in str(refused.value.message)
+    assert Invitation.objects.count() == 0 and mail.outbox == []
+    assert not RelayPoint.keepers.through.objects.exists()
+
+
+def test_a_relay_keeper_invitation_sent_without_a_relay_point_still_opens_an_account(place) -> None:  # type: ignore[no-untyped-def]
+    """Those sent before the relay point was asked: accepted, with no relay point to keep."""
+    territory, coordinator, _farm, _canteen, _client = place
+    relay = RelayPointFactory(territory=territory)
+    invitation_create(
+        by=coordinator,
+        email="relais@example.org",
+        role="relay_keeper",
+        territory=territory,
+        relay_point=relay,
+        site_url="http://testserver",
+    )
+    Invitation.objects.update(relay_point=None)
+    token = _link().rstrip("/").rsplit("/", 1)[-1]
+    user = invitation_accept(token=token, first_name="Inès", last_name="Roy", password=PASSWORD)
+    assert user.role == Role.RELAY_KEEPER
+    assert not user.kept_relay_points.exists()
