@@ -67,6 +67,15 @@ class DeliveryOrderCancelled(DomainError):
     default_message = _("Cette commande est annulée : elle n'est pas livrée.")
 
 
+class DeliveryTooEarly(DomainError):
+    code = "delivery_too_early"
+    status = 409
+    default_message = _(
+        "La livraison se saisit le jour où elle arrive (le %(day)s), une fois les commandes "
+        "closes et les quantités confirmées par les producteurs."
+    )
+
+
 class DeliveredAboveDue(DomainError):
     code = "delivered_above_due"
     status = 422
@@ -308,6 +317,12 @@ def _record_locked(
         return order  # a replay: recorded already
     if order.status == CanteenOrderStatus.CANCELLED:
         raise DeliveryOrderCancelled()
+    # Nothing arrives before the delivery day, nor while producers may still change the
+    # quantities: a delivery recorded early would be invoiced and sent to "ma cantine".
+    if at < order.cycle.closes_at or timezone.localdate(at) < order.delivery_date:
+        raise DeliveryTooEarly(
+            str(DeliveryTooEarly.default_message) % {"day": f"{order.delivery_date:%d/%m/%Y}"}
+        )
     lines = list(
         CanteenOrderLine.objects.select_for_update(no_key=True, of=("self",))
         .filter(order=order)

@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils import timezone
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -106,6 +107,8 @@ def delivery_detail(request: HttpRequest, order_id: int) -> HttpResponse:
         "key": uuid.uuid4().hex,
         "received_by": posted.get("received_by", order.received_by),
         "cancelled": order.status == CanteenOrderStatus.CANCELLED,
+        "too_early": timezone.now() < order.cycle.closes_at
+        or timezone.localdate() < order.delivery_date,
         "all_invoiced": bool(rows) and all(row["invoiced"] for row in rows),
     }
     status = error.status if error is not None else 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -238,3 +239,47 @@ def test_each_recording_is_kept_with_its_key_who_and_what_and_outlives_the_outbo
     # A correction with a new key is a second record: the history is kept.
     record(w, key="livraison-0002", quantities={w.carrots.pk: "19"})
     assert DeliveryRecord.objects.filter(order=w.order).count() == 2
+
+
+def test_a_delivery_recorded_before_its_day_or_before_the_cutoff_is_refused_and_changes_nothing():
+    """Recorded early, unconfirmed quantities would be invoiced and exported to ma cantine."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from marche.canteens.delivery import DeliveryTooEarly
+    from marche.cycles.models import OrderCycle
+
+    w = build_canteen_world()
+    before = state(w.order)
+    cycle = w.order.cycle
+    # The day before delivery, the cycle closed: too early.
+    on_the_eve = timezone.make_aware(
+        datetime.combine(w.order.delivery_date - timedelta(days=1), time(18))
+    )
+    with pytest.raises(DeliveryTooEarly) as refused:
+        delivery_record(
+            order=w.order,
+            quantities={w.carrots.pk: "18,5"},
+            reasons={w.carrots.pk: "gel"},
+            received_by="Mme Lemaire",
+            user=w.manager,
+            key="trop-tot-0001",
+            at=on_the_eve,
+        )
+    assert refused.value.code == "delivery_too_early"
+    assert w.order.delivery_date.strftime("%d/%m/%Y") in refused.value.message
+    # On the day itself, but the cycle still open (its cutoff moved later): too early too.
+    on_the_day = timezone.make_aware(datetime.combine(w.order.delivery_date, time(9)))
+    OrderCycle.objects.filter(pk=cycle.pk).update(closes_at=on_the_day + timedelta(hours=1))
+    with pytest.raises(DeliveryTooEarly):
+        delivery_record(
+            order=w.order,
+            quantities={w.carrots.pk: "18,5"},
+            reasons={w.carrots.pk: "gel"},
+            received_by="Mme Lemaire",
+            user=w.manager,
+            key="trop-tot-0002",
+            at=on_the_day,
+        )
+    assert state(w.order) == before

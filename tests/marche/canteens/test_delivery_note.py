@@ -202,3 +202,20 @@ def test_an_invoiced_line_is_shown_locked_and_a_forged_change_is_refused() -> No
     assert response.status_code == 409
     assert 'data-error="already_invoiced"' in response.content.decode()
     assert _lines(cw) == before
+
+
+def test_before_the_delivery_day_the_page_says_when_and_offers_no_form() -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from marche.cycles.models import OrderCycle
+
+    cw = build_canteen_world()
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    CanteenOrder.objects.filter(pk=cw.order.pk).update(delivery_date=tomorrow)
+    OrderCycle.objects.filter(pk=cw.order.cycle_id).update(delivery_date=tomorrow)
+    page = _client(cw.manager).get(f"/cantine/livraisons/{cw.order.pk}/").content.decode()
+    assert "data-too-early" in page
+    assert "data-delivery-form" not in page
+    assert "Bon de livraison (PDF)" in page
