@@ -525,16 +525,17 @@ def test_a_relay_keeper_can_be_invited(shop, django_capture_on_commit_callbacks)
             email="boulangerie@example.test",
             role=Role.RELAY_KEEPER,
             territory=shop.prep.cycle.territory,
+            relay_point=shop.prep.poste,
             site_url="http://testserver",
         )
     assert invitation.role == Role.RELAY_KEEPER
     token = re.search(r"/invitation/([^/\s]+)/", mail.outbox[-1].body).group(1)
     user = invitation_accept(token=token, first_name="Léa", last_name="Petit", password="x" * 12)
     assert user.role == Role.RELAY_KEEPER
-    # The coordinator names them keeper of their relay point (admin); then the page opens.
-    assert logged(user).get(reverse("relays:index")).status_code == 403
-    shop.prep.poste.keepers.add(user)
+    # The invitation named their relay point: its page opens, the others' do not.
+    assert list(user.kept_relay_points.all()) == [shop.prep.poste]
     assert logged(user).get(page_url(shop.prep.poste)).status_code == 200
+    assert logged(user).get(page_url(shop.prep.mairie)).status_code == 403
     assert Invitation.objects.filter(role=Role.RELAY_KEEPER).count() == 1
 
 
