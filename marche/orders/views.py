@@ -49,7 +49,7 @@ from marche.orders.services import (
 from marche.payments.mannes_tender import manne_usable_for_quote
 from marche.payments.methods import payment_method_list
 from marche.payments.models import Payment
-from marche.relays.selectors import relay_point_list_public
+from marche.relays.selectors import order_delivery_moved, relay_point_list_public
 from marche.relays.services import pickup_slots_ensure
 from marche.territories.selectors import territory_get_default
 
@@ -370,6 +370,7 @@ def order_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "order": order,
             "can_cancel": _can_cancel(order),
             "parts": order_payment_parts(order=order),
+            "delivery_moved": order_delivery_moved(order=order),
         },
     )
 

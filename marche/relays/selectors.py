@@ -279,3 +279,31 @@ def relay_delivery_status(*, relay_point: RelayPoint, cycle: OrderCycle) -> str 
         return None
     status = import_string(path)(relay_point, cycle)
     return status if status in DELIVERY_STATES else None
+
+
+UNSERVED_DECISIONS = ("other_day", "hub_pickup", "other_vehicle")
+# The orders whose households are told what happens to a relay point the rounds leave out.
+AWAITING_PICKUP = (OrderStatus.CONFIRMED, OrderStatus.PACKED)
+
+
+def relay_unserved_decision(*, relay_point: RelayPoint, cycle: OrderCycle) -> str | None:
+    """What the coordination decided for the relay point if the cycle's delivery rounds leave
+    it out: "other_day", "hub_pickup", "other_vehicle", or None (served, or no rounds known).
+
+    The answer comes from the function named by the setting ``MARCHE_RELAY_UNSERVED_DECISION``
+    (called with the relay point and the cycle), as for :func:`relay_delivery_status`.
+    """
+    path = getattr(settings, "MARCHE_RELAY_UNSERVED_DECISION", "")
+    if not path:
+        return None
+    decision = import_string(path)(relay_point, cycle)
+    return decision if decision in UNSERVED_DECISIONS else None
+
+
+def order_delivery_moved(*, order: Order) -> bool:
+    """Whether the order's relay point is delivered another day than planned: the coordination
+    left it out of the cycle's rounds "un autre jour", and the order still waits for pickup."""
+    if order.status not in AWAITING_PICKUP:
+        return False
+    decision = relay_unserved_decision(relay_point=order.relay_point, cycle=order.cycle)
+    return decision == "other_day"

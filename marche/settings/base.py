@@ -231,6 +231,12 @@ LOGISTICS_OSRM_URL = env.str("LOGISTICS_OSRM_URL", default="")
 MARCHE_RELAY_DELIVERY_STATUS = env.str(
     "MARCHE_RELAY_DELIVERY_STATUS", default="logistics.relay_status.relay_delivery_status"
 )
+# A household's order page asks what the coordination decided for a relay point the rounds
+# leave out through this function(relay_point, cycle) -> "other_day" | "hub_pickup" |
+# "other_vehicle" | None; empty: no delivery rounds, nothing said.
+MARCHE_RELAY_UNSERVED_DECISION = env.str(
+    "MARCHE_RELAY_UNSERVED_DECISION", default="logistics.relay_status.relay_unserved_decision"
+)
 # Solver time limit (seconds) of a plan computed from the planning page or after closing.
 LOGISTICS_PLAN_TIME_LIMIT_S = env.float("LOGISTICS_PLAN_TIME_LIMIT_S", default=10.0)
 # A plan computed on its delivery day sends no vehicle out before now plus this lead (minutes).
