@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Prefetch
 
 from marche.accounts.models import User
+from marche.canteens.errors import NotADeliveryDay, SchoolHoliday
 from marche.canteens.holidays import school_holiday
 from marche.canteens.models import (
     Canteen,
@@ -30,6 +31,11 @@ from marche.canteens.models import (
     SkippedWeek,
     StandingOrder,
     StandingOrderLine,
+)
+from marche.canteens.services import (
+    order_place,
+    orders_confirm_at_cutoff,
+    standing_orders_materialise,
 )
 from marche.catalog.models import EgalimLabel, Product, ProductCertification, Unit
 from marche.cycles.models import CycleSchedule, Offer, OrderCycle
@@ -90,6 +96,49 @@ def demo_load_canteens(*, spec: DemoSpec, territory: Territory, now: datetime) -
                     slug: short for (ago, slug), short in shortfalls.items() if ago == weeks_ago
                 },
             )
+
+
+def demo_order_canteens_in_cycle(
+    *, spec: DemoSpec, cycle: OrderCycle, at: datetime, now: datetime
+) -> list[CanteenOrder]:
+    """The canteens' orders of a demo cycle, made at ``at`` (before its cutoff) as they would be.
+
+    A canteen with a standing order gets the cycle's order made from it (what the beat task
+    does once the cycle opens); another one with a manager has its lines ordered by that
+    manager. A canteen not delivered that day (no window, school holiday) has none. Once the
+    cutoff has passed at ``now``, lines the producers left unanswered are confirmed, as the
+    beat task does within minutes. Idempotent: an order already there is left as it is.
+    """
+    orders = standing_orders_materialise(cycle=cycle, now=at)
+    offers = {
+        offer.product.slug: offer
+        for offer in Offer.objects.filter(cycle=cycle).select_related("product")
+    }
+    for item in spec.section("canteen_orders"):
+        if item.get("standing") or "manager" not in item:
+            continue
+        canteen = Canteen.objects.get(territory=cycle.territory, slug=item["canteen"])
+        if CanteenOrder.objects.filter(canteen=canteen, cycle=cycle).exists():
+            continue
+        quantities = {
+            offers[slug].pk: quantity for slug, quantity in item["lines"] if slug in offers
+        }
+        if not quantities:
+            continue
+        try:
+            orders.append(
+                order_place(
+                    canteen=canteen,
+                    cycle=cycle,
+                    quantities=quantities,
+                    user=User.objects.get(email=item["manager"]),
+                    now=at,
+                )
+            )
+        except (NotADeliveryDay, SchoolHoliday):
+            continue
+    orders_confirm_at_cutoff(cycle=cycle, now=now)
+    return orders
 
 
 def _product(products: dict[str, Product], slug: str) -> Product:

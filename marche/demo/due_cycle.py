@@ -5,10 +5,12 @@ This one is made of the territory's products in season with a larger stock, and 
 of invented households (``foyer001@demo.test``…) placed and confirmed through the marketplace
 services (``cart_set_item``, ``order_place``: stock held then sold, pickup slots booked,
 mannes held then captured), at moments spread over its opening, with a fixed random seed.
-Nobody has closed it or planned it: the coordination does. It is delivered the next day
-(``delivery_in_days``, moved to the next day the relay points open): planned on the day of
-its delivery, no round may leave before the moment of planning, so a cycle delivered the day
-of the load could not be planned in the afternoon or the evening.
+The territory's canteens order in it too (the nursery school's order made from its standing
+order, the residence's placed by its manager), so the plan has canteen stops with their
+reception windows. Nobody has closed it or planned it: the coordination does. It is
+delivered the next day (``delivery_in_days``, moved to the next day the relay points open):
+planned on the day of its delivery, no round may leave before the moment of planning, so a
+cycle delivered the day of the load could not be planned in the afternoon or the evening.
 
 Idempotent: the cycle is keyed by its delivery day; when it exists it is left as it is (its
 orders, and whatever the coordination did with it), so a second load changes nothing.
@@ -30,6 +32,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from marche.accounts.models import Role, User
+from marche.canteens.demo import demo_order_canteens_in_cycle
+from marche.canteens.notifications import canteen_notification_key
 from marche.catalog.models import Product, Unit
 from marche.core.models import OutboxMessage
 from marche.cycles.models import Basket, Offer, OrderCycle
@@ -120,9 +124,29 @@ def demo_load_due_cycle(
         cycle = _cycle_create(spec=spec, due=due, territory=territory, now=now, on=delivery)
         for relay in relays:
             pickup_slots_ensure(relay_point=relay, on=delivery)
+        _canteen_orders(spec=spec, cycle=cycle, now=now)
         households = _households(due=due, territory=territory, today=now.astimezone(zone).date())
         _DueOrders(due=due, cycle=cycle, relays=relays, households=households, now=now).place()
     return cycle
+
+
+def _canteen_orders(*, spec: DemoSpec, cycle: OrderCycle, now: datetime) -> None:
+    """The canteens' orders, an hour after the opening (before the households' ones, as the
+    beat task makes standing orders as soon as a cycle opens), so the plan has their stops."""
+    at = min(cycle.opens_at + timedelta(hours=1), cycle.closes_at - timedelta(minutes=1), now)
+    orders = demo_order_canteens_in_cycle(spec=spec, cycle=cycle, at=at, now=now)
+    # Written at load time about moments gone (the order made, then confirmed at the
+    # cutoff), the managers' e-mails would all arrive at once and late: they are not sent.
+    OutboxMessage.objects.filter(
+        key__in=[
+            canteen_notification_key(canteen_id=order.canteen_id, event=event, ref=ref)
+            for order in orders
+            for event, ref in (
+                ("confirmed", f"order-{order.pk}"),
+                ("left_out", f"cycle-{cycle.pk}"),
+            )
+        ]
+    ).delete()
 
 
 def _delivery_day(relays: list[RelayPoint], start: date) -> date:

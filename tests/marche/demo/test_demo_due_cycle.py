@@ -15,9 +15,16 @@ from django.core import mail
 from django.core.management import call_command
 from django.db.models import Sum
 
-from logistics.models import CycleClosing, DeliveryPlan
+from logistics.models import CycleClosing, DeliveryPlan, PlanStop, StopKind
 from logistics.services import cycle_close_due, plan_compute
 from marche.accounts.models import Role, User
+from marche.canteens.models import (
+    CanteenOrder,
+    CanteenOrderLine,
+    CanteenOrderStatus,
+    LineStatus,
+    StandingOrder,
+)
 from marche.core.models import OutboxMessage
 from marche.cycles.models import HoldStatus, Offer, OrderCycle, StockHold
 from marche.demo.spec import DEFAULT_SPEC
@@ -73,6 +80,10 @@ def snapshot() -> dict[str, object]:
         "transactions": Transaction.objects.count(),
         "outbox": OutboxMessage.objects.count(),
         "slots": sorted(PickupSlot.objects.values_list("pk", "booked")),
+        "canteen_orders": sorted(CanteenOrder.objects.values_list("pk", "status")),
+        "canteen_lines": sorted(
+            CanteenOrderLine.objects.values_list("pk", "quantity_ordered", "quantity_confirmed")
+        ),
     }
 
 
@@ -122,7 +133,14 @@ def test_a_cycle_past_its_cutoff_with_150_confirmed_orders_over_the_10_relays() 
     assert offers.count() == 16
     for offer in offers:
         sold = OrderLine.objects.filter(offer=offer).aggregate(total=Sum("quantity"))["total"]
-        assert (offer.quantity_held, offer.quantity_sold) == (Decimal(0), sold or Decimal(0))
+        to_canteens = sum(
+            (line.quantity_due for line in CanteenOrderLine.objects.filter(offer=offer)),
+            start=Decimal(0),
+        )
+        assert (offer.quantity_held, offer.quantity_sold) == (
+            Decimal(0),
+            (sold or Decimal(0)) + to_canteens,
+        )
         assert offer.quantity_available is None or offer.quantity_sold <= offer.quantity_available
     holds = StockHold.objects.filter(offer__cycle=cycle)
     assert (
@@ -152,8 +170,50 @@ def test_a_cycle_past_its_cutoff_with_150_confirmed_orders_over_the_10_relays() 
     assert ledger_drifts() == []
     assert User.objects.filter(email__startswith="foyer", solidarity_until__isnull=False).count()
     assert OrderLine.objects.filter(order__cycle=cycle, is_solidarity_price=True).exists()
-    # Invented households get no e-mail.
+    # The canteens order in it: the nursery school from its standing order, the residence by
+    # its manager, an hour after the opening; the cutoff passed, every line is confirmed.
+    canteen_orders = {
+        order.canteen.slug: order
+        for order in CanteenOrder.objects.filter(cycle=cycle).select_related("canteen", "placed_by")
+    }
+    assert set(canteen_orders) == {"cantine-maternelle-loos", "foyer-logement-loos"}
+    school, residence = (
+        canteen_orders["cantine-maternelle-loos"],
+        canteen_orders["foyer-logement-loos"],
+    )
+    assert school.standing_order == StandingOrder.objects.get(canteen=school.canteen)
+    assert school.placed_by is None
+    assert residence.standing_order is None
+    assert residence.placed_by.email == "residence@demo.test"
+    assert (school.window_starts_at.isoformat(), school.window_ends_at.isoformat()) == (
+        "07:30:00",
+        "10:00:00",
+    )
+    assert (residence.window_starts_at.isoformat(), residence.window_ends_at.isoformat()) == (
+        "08:00:00",
+        "11:00:00",
+    )
+    for order in canteen_orders.values():
+        assert order.status == CanteenOrderStatus.CONFIRMED
+        lines = order.lines.all()
+        assert {line.status for line in lines} == {LineStatus.CONFIRMED}
+        assert all(line.quantity_confirmed == line.quantity_ordered for line in lines)
+    standing = dict(
+        StandingOrder.objects.get(canteen=school.canteen).lines.values_list(
+            "product__slug", "quantity"
+        )
+    )
+    # Every product of the standing order in season in December is ordered (no leftovers).
+    assert dict(school.lines.values_list("product__slug", "quantity_ordered")) == standing
+    assert dict(residence.lines.values_list("product__slug", "quantity_ordered")) == {
+        "pommes-de-terre": Decimal(10),
+        "pommes": Decimal(6),
+        "oeufs-plein-air": Decimal(5),
+    }
+
+    # Invented households get no e-mail; the canteens' e-mails of moments gone are not sent.
     assert not OutboxMessage.objects.filter(key__startswith="order-").exists()
+    assert not OutboxMessage.objects.filter(key__startswith="canteen-").exists()
     assert mail.outbox == []
 
     before = snapshot()
@@ -173,7 +233,20 @@ def test_a_cycle_past_its_cutoff_with_150_confirmed_orders_over_the_10_relays() 
     routes = list(plan.routes.select_related("driver"))
     assert routes and all(route.driver and route.driver.role == Role.DRIVER for route in routes)
     served = {stop.place for route in routes for stop in route.stops.filter(kind="delivery")}
-    assert served == {f"relay:{slug}" for slug in per_relay}
+    assert served == {f"relay:{slug}" for slug in per_relay} | {
+        "canteen:cantine-maternelle-loos",
+        "canteen:foyer-logement-loos",
+    }
+    # Each canteen stop (one per round carrying some of its lines) within its window.
+    for order in canteen_orders.values():
+        stops = PlanStop.objects.filter(
+            route__plan=plan, place=f"canteen:{order.canteen.slug}", kind=StopKind.DELIVERY
+        )
+        assert stops
+        for stop in stops:
+            arrival = stop.eta.astimezone(PARIS)
+            assert arrival.date() == cycle.delivery_date
+            assert order.window_starts_at <= arrival.time() <= order.window_ends_at
 
 
 def test_a_cutoff_a_few_minutes_ahead_lets_the_beat_close_it_then_it_plans(
@@ -195,10 +268,11 @@ def test_a_cutoff_a_few_minutes_ahead_lets_the_beat_close_it_then_it_plans(
     served = {
         stop.place for route in plan.routes.all() for stop in route.stops.filter(kind="delivery")
     }
+    # The canteens' orders, made before the cutoff and confirmed by the beat after it, too.
     assert served == {
         f"relay:{slug}"
         for slug in Order.objects.filter(cycle=cycle).values_list("relay_point__slug", flat=True)
-    }
+    } | {"canteen:cantine-maternelle-loos", "canteen:foyer-logement-loos"}
 
 
 def test_loaded_on_a_saturday_the_cycle_is_delivered_on_monday(tmp_path: Path) -> None:
