@@ -66,7 +66,7 @@ from marche.canteens.selectors import canteen_offers_queryset, week_monday
 from marche.catalog.models import Product, Unit
 from marche.catalog.selectors import product_labels_prefetch
 from marche.core.locking import locking_atomic
-from marche.core.numbers import parse_decimal, parse_id
+from marche.core.numbers import InvalidNumber, parse_decimal, parse_id
 from marche.cycles.locking import offers_lock
 from marche.cycles.models import STOCK_MAX, Offer, OrderCycle
 from marche.errors import DomainError
@@ -125,12 +125,20 @@ def _quantity_places(unit: str, *, variable_weight: bool = False) -> int:
     return 3 if unit in DIVISIBLE_UNITS and not variable_weight else 0
 
 
-def _parse_quantity(value: object, *, product: Product) -> Decimal:
-    return parse_decimal(
-        value,
-        "stock",
-        places=_quantity_places(product.unit, variable_weight=product.is_variable_weight),
-    )
+def _parse_quantity(value: object, *, product: Product, **where: int) -> Decimal:
+    """The quantity as typed ("12,5"); a refusal names the product and its field (``where``)."""
+    try:
+        return parse_decimal(
+            value,
+            "stock",
+            places=_quantity_places(product.unit, variable_weight=product.is_variable_weight),
+        )
+    except InvalidNumber as error:
+        raise InvalidNumber(
+            _("%(product)s : %(message)s") % {"product": product.name, "message": error.message},
+            **error.params,
+            **where,
+        ) from error
 
 
 def _check_sellable(*, offer: Offer | None, offer_id: int, cycle: OrderCycle) -> Offer:
@@ -408,7 +416,7 @@ def _line_write(
         raise NotSoldToCanteens(
             _("Ce produit n'est pas proposé aux cantines dans ce cycle."), offer_id=offer_id
         )
-    quantity = _parse_quantity(value, product=offer.product)
+    quantity = _parse_quantity(value, product=offer.product, offer_id=offer_id)
     if quantity == 0:
         if line is not None:
             _stock_give_back(offer_id=offer_id, quantity=line.quantity_due)
@@ -626,7 +634,7 @@ def standing_order_save(
                 _("Ce produit n'est pas vendu aux cantines de ce territoire."),
                 product_id=product_id,
             )
-        quantity = _parse_quantity(parsed_ids[product_id], product=product)
+        quantity = _parse_quantity(parsed_ids[product_id], product=product, product_id=product_id)
         if quantity == 0:
             continue
         if not product.is_active or not product.producer.is_active:

@@ -186,8 +186,12 @@ def test_a_mistyped_quantity_is_refused_in_french(kitchen: Kitchen) -> None:
     response = client_for(kitchen.manager).post(
         order_url(kitchen), {f"q-{kitchen.carrots.pk}": "douze"}
     )
+    page = response.content.decode()
     assert response.status_code == 400
-    assert "doit être un nombre" in response.content.decode()
+    # The message names the product and stands at its field, like the other refusals.
+    assert f'id="err-{kitchen.carrots.pk}" role="alert">Carottes : ' in page
+    assert "doit être un nombre" in page
+    assert 'value="douze"' in page
     assert not CanteenOrder.objects.exists()
 
 
