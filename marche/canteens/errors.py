@@ -69,6 +69,15 @@ class WeekSkipped(DomainError):
     default_message = _("Cette semaine est sautée : la commande régulière n'y est pas livrée.")
 
 
+class WeekHasOrder(DomainError):
+    code = "week_has_order"
+    status = 409
+    default_message = _(
+        "La commande %(reference)s est déjà passée pour cette semaine (livraison le %(day)s) : "
+        "annulez-la d'abord, tant que les commandes sont ouvertes, puis sautez la semaine."
+    )
+
+
 class NotSoldToCanteens(DomainError):
     code = "not_sold_to_canteens"
     status = 409

@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -46,6 +46,7 @@ from marche.canteens.errors import (
     ProducerInactive,
     SchoolHoliday,
     StandingOrderNotFound,
+    WeekHasOrder,
     WeekSkipped,
 )
 from marche.canteens.holidays import school_holiday
@@ -701,9 +702,29 @@ def standing_order_end(
 
 
 def week_skip(*, canteen: Canteen, week_start: date, reason: str = "", user: User) -> SkippedWeek:
-    """Skip a week of standing deliveries (any day of the week names its Monday). Idempotent."""
+    """Skip a week of standing deliveries (any day of the week names its Monday). Idempotent.
+
+    A week whose order is already placed is refused (``week_has_order``): skipping it would
+    say "no delivery" while that order is still delivered and invoiced.
+    """
     canteen_check_manager(canteen=canteen, user=user)
     monday = week_monday(week_start)
+    placed = (
+        CanteenOrder.objects.filter(
+            canteen=canteen,
+            delivery_date__gte=monday,
+            delivery_date__lte=monday + timedelta(days=6),
+        )
+        .exclude(status=CanteenOrderStatus.CANCELLED)
+        .order_by("delivery_date")
+        .first()
+    )
+    if placed is not None:
+        raise WeekHasOrder(
+            str(WeekHasOrder.default_message)
+            % {"reference": placed.reference, "day": f"{placed.delivery_date:%d/%m/%Y}"},
+            order_id=placed.pk,
+        )
     week, _created = SkippedWeek.objects.get_or_create(
         canteen=canteen,
         week_start=monday,

@@ -446,12 +446,24 @@ def week_skip(request: HttpRequest, canteen_id: int) -> HttpResponse:
             skip_form=form,
             status=400,
         )
-    week = services.week_skip(
-        canteen=canteen,
-        week_start=form.cleaned_data["week"],
-        reason=form.cleaned_data["reason"],
-        user=request.user,
-    )
+    try:
+        week = services.week_skip(
+            canteen=canteen,
+            week_start=form.cleaned_data["week"],
+            reason=form.cleaned_data["reason"],
+            user=request.user,
+        )
+    except DomainError as refusal:
+        if refusal.status == 403:
+            raise PermissionDenied(refusal.message) from refusal
+        form.add_error("week", refusal.message)
+        return _render_standing(
+            request,
+            canteen,
+            standing=selectors.canteen_standing_order(canteen=canteen),
+            skip_form=form,
+            status=400,
+        )
     messages.success(
         request,
         _("Semaine du %(day)s sautée : pas de livraison régulière cette semaine-là.")

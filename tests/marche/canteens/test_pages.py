@@ -316,6 +316,22 @@ def test_a_week_is_skipped_then_delivered_again(kitchen: Kitchen) -> None:
     assert not SkippedWeek.objects.exists()
 
 
+def test_a_week_whose_order_is_placed_is_not_skipped_and_the_page_says_why(
+    kitchen: Kitchen, placed: CanteenOrderLine
+) -> None:
+    """Skipping it would say "no delivery" while the order is still delivered and invoiced."""
+    client = client_for(kitchen.manager)
+    skip = reverse("canteens:week_skip", args=[kitchen.canteen.pk])
+    refused = client.post(skip, {"week": kitchen.cycle.delivery_date.isoformat()})
+    page = refused.content.decode()
+    assert refused.status_code == 400
+    assert f"La commande {placed.order.reference} est déjà passée pour cette semaine" in page
+    assert not SkippedWeek.objects.exists()
+    services.order_cancel(order=placed.order, user=kitchen.manager)
+    assert client.post(skip, {"week": kitchen.cycle.delivery_date.isoformat()}).status_code == 302
+    assert SkippedWeek.objects.count() == 1
+
+
 # --- the producer's side ---------------------------------------------------------------------
 
 
