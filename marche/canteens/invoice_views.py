@@ -38,6 +38,7 @@ from marche.canteens.invoicing import (
 from marche.canteens.models import Canteen
 from marche.core.middleware import back_url
 from marche.core.numbers import parse_id_or_none
+from marche.errors import DomainError
 from marche.money import format_money
 from marche.producers.models import Producer
 
@@ -54,6 +55,10 @@ def _may_see_invoices(request: HttpRequest) -> bool:
 def _may_record_payments(request: HttpRequest) -> bool:
     user = request.user
     return user_is_invoice_coordinator(user=user) or user_is_producer_member(user=user)
+
+
+# The session key of a refused payment, shown again once in the form it came from.
+RETRY = "canteens.invoice_payment_retry"
 
 
 def _payment_key() -> str:
@@ -87,6 +92,7 @@ def invoice_list_producer(request: HttpRequest) -> HttpResponse:
             "invoices": invoice_list_for_producers(user=request.user),
             "today": timezone.localdate(),
             "payment_key": _payment_key(),
+            "retry": request.session.pop(RETRY, None),
         },
     )
 
@@ -119,6 +125,7 @@ def invoice_aged(request: HttpRequest) -> HttpResponse:
             "producer_id": producer_id,
             "canteen_id": canteen_id,
             "payment_key": _payment_key(),
+            "retry": request.session.pop(RETRY, None),
         },
     )
 
@@ -146,19 +153,40 @@ def invoice_payment(request: HttpRequest, invoice_id: int) -> HttpResponse:
             _("Seuls le producteur et la coordination saisissent les paiements.")
         )
     invoice = get_object_or_404(invoices_payable_by(user=request.user), pk=invoice_id)
-    try:
-        received_on = date.fromisoformat(request.POST.get("received_on", "").strip())
-    except ValueError as error:
-        raise PaymentDateInvalid(_("Indiquez la date de réception du virement.")) from error
-    # A refusal (DomainError) goes back to the page with its message (DomainErrorMiddleware).
-    payment = invoice_payment_record(
-        invoice=invoice,
-        amount=request.POST.get("amount", ""),
-        received_on=received_on,
-        reference=request.POST.get("reference", ""),
-        key=request.POST.get("key", ""),
-        user=request.user,
+    default = reverse(
+        "canteens:invoice_aged"
+        if user_is_invoice_coordinator(user=request.user)
+        else "canteens:invoice_list_producer"
     )
+    try:
+        try:
+            received_on = date.fromisoformat(request.POST.get("received_on", "").strip())
+        except ValueError as error:
+            raise PaymentDateInvalid(_("Indiquez la date de réception du virement.")) from error
+        payment = invoice_payment_record(
+            invoice=invoice,
+            amount=request.POST.get("amount", ""),
+            received_on=received_on,
+            reference=request.POST.get("reference", ""),
+            key=request.POST.get("key", ""),
+            user=request.user,
+        )
+    except DomainError as refusal:
+        # Back to the list with the invoice's form open, what was typed in it and the reason.
+        request.session[RETRY] = {
+            "invoice": invoice.pk,
+            "amount": request.POST.get("amount", "")[:40],
+            "received_on": request.POST.get("received_on", "")[:10],
+            "reference": request.POST.get("reference", "")[:120],
+            "error": refusal.message,
+            "code": refusal.code,
+        }
+        messages.error(
+            request,
+            _("Facture %(number)s : %(message)s")
+            % {"number": invoice.number, "message": refusal.message},
+        )
+        return HttpResponseRedirect(back_url(request, default) + f"#facture-{invoice.pk}")
     invoice.refresh_from_db(fields=["amount_paid", "status", "paid_on"])
     if invoice.status == "paid":
         done = _("Paiement de %(amount)s enregistré : la facture %(number)s est soldée.")
@@ -175,10 +203,5 @@ def invoice_payment(request: HttpRequest, invoice_id: int) -> HttpResponse:
             "number": invoice.number,
             "due": format_money(invoice.amount_due),
         },
-    )
-    default = reverse(
-        "canteens:invoice_aged"
-        if user_is_invoice_coordinator(user=request.user)
-        else "canteens:invoice_list_producer"
     )
     return HttpResponseRedirect(back_url(request, default))

@@ -40,7 +40,7 @@ from marche.canteens.models import (
     InvoiceStatus,
 )
 from marche.core.locking import locking_atomic
-from marche.core.numbers import parse_decimal
+from marche.core.numbers import NumberKind, parse_decimal
 from marche.errors import DomainError
 from marche.money import format_money, round_money
 from marche.producers.models import Producer, ProducerMembership
@@ -53,6 +53,10 @@ ZERO = Decimal("0.00")
 # The most a payment may be (parse_decimal bounds); negative values are read so that they are
 # refused as ``invalid_amount`` rather than as an unreadable number.
 MAX_PAYMENT = Decimal("1000000")
+# A payment received, as people type it: "1 250,40", "201,08 €".
+PAYMENT = NumberKind(
+    _("Le montant reçu"), 2, Decimal("0"), MAX_PAYMENT, "1 250,40", ("€", "eur", "euro", "euros")
+)
 
 
 # --- Errors -----------------------------------------------------------------------------------
@@ -396,7 +400,7 @@ def invoice_payment_record(
     (``invoice_paid``), a date to come, a key already used for another payment. The invoice
     row is locked, so two payments recorded at once cannot both fit in what is due.
     """
-    value = parse_decimal(amount, "price", minimum=-MAX_PAYMENT, maximum=MAX_PAYMENT)
+    value = parse_decimal(amount, PAYMENT, minimum=-MAX_PAYMENT, maximum=MAX_PAYMENT)
     if value <= 0:
         raise InvalidAmount()
     if received_on > timezone.localdate():

@@ -157,12 +157,22 @@ def test_a_refused_payment_comes_back_with_its_message_and_changes_nothing(  # t
         {**data, "key": "k", "next": back},
     )
 
-    assert response.status_code == 302 and response["Location"] == back
+    assert response.status_code == 302
+    assert response["Location"] == f"{back}#facture-{invoice.pk}"
     messages = [str(m) for m in get_messages(response.wsgi_request)]
     assert len(messages) == 1 and fragment in messages[0], messages
+    assert messages[0].startswith(f"Facture {invoice.number} : ")
     invoice.refresh_from_db()
     assert (invoice.amount_paid, invoice.status) == (Decimal("0.00"), InvoiceStatus.ISSUED)
     assert InvoicePayment.objects.count() == 0
+    # The list shows that invoice's form open again, with what was typed and the reason.
+    page = client.get(back).content.decode()
+    assert f'id="facture-{invoice.pk}" data-payment-form="{invoice.number}" open' in page
+    assert f'id="payment-error-{invoice.pk}"' in page
+    if data.get("amount"):
+        assert f'value="{data["amount"]}" aria-invalid="true"' in page
+    # Shown once: a reload is a fresh form.
+    assert 'aria-invalid="true"' not in client.get(back).content.decode()
 
 
 def test_a_producer_cannot_touch_another_producers_invoice(client, world) -> None:  # type: ignore[no-untyped-def]
