@@ -285,9 +285,23 @@ def order_detail(request: HttpRequest, canteen_id: int, order_id: int) -> HttpRe
         "canteen": canteen,
         "order": order,
         "lines": list(order.lines.all()),
-        # Each line rounded to the cent, then summed, as the invoice will.
+        # Each line rounded to the cent, then summed, as the invoice will: once delivered,
+        # what arrived (what is invoiced); before, what is due.
+        "delivered": order.status == CanteenOrderStatus.DELIVERED,
+        "cancelled": order.status == CanteenOrderStatus.CANCELLED,
         "total_ht": sum(
-            (round_money(line.quantity_due * line.unit_price_ht) for line in order.lines.all()),
+            (
+                round_money(
+                    (
+                        line.quantity_delivered
+                        if order.status == CanteenOrderStatus.DELIVERED
+                        and line.quantity_delivered is not None
+                        else line.quantity_due
+                    )
+                    * line.unit_price_ht
+                )
+                for line in order.lines.all()
+            ),
             start=Decimal("0"),
         ),
         "links": _order_links(order),

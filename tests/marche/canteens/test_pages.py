@@ -229,6 +229,19 @@ def test_cancel_before_the_cutoff_and_not_after(kitchen: Kitchen, time_machine) 
     order.refresh_from_db()
     assert order.status == CanteenOrderStatus.CANCELLED
     assert sold(kitchen.carrots) == Decimal("0.000")
+    page = client.get(detail).content.decode()
+    assert "data-cancelled" in page and "data-total" not in page
+
+
+def test_a_delivered_order_totals_what_arrived(kitchen: Kitchen) -> None:
+    client = client_for(kitchen.manager)
+    client.post(order_url(kitchen), {f"q-{kitchen.carrots.pk}": "10"})
+    order = CanteenOrder.objects.get()
+    # 10 kg due at 1,20 € HT, 7,5 kg arrived: the total is what will be invoiced.
+    order.lines.update(quantity_delivered=Decimal("7.5"), shortfall_reason="gel")
+    CanteenOrder.objects.filter(pk=order.pk).update(status=CanteenOrderStatus.DELIVERED)
+    page = client.get(reverse("canteens:order", args=[kitchen.canteen.pk, order.pk])).content
+    assert "Total livré : 9,00 € HT" in page.decode()
 
 
 # --- standing order and skipped weeks -------------------------------------------------------
