@@ -16,14 +16,14 @@ delivered on Thursday 10 December, a school day of zone B.
 5. Month end: the December invoices are issued (the beat's task); the manager downloads the
    Factur-X invoice; the delivery note shows ordered, confirmed and delivered quantities.
 6. The manager reads the EGalim dashboard for 2026 (its organic share as ``egalim_year``
-   computes it) and downloads the "ma cantine" export (its 11 columns).
+   computes it) and downloads the "ma cantine" export: its 11 columns, every value one the
+   platform's schema accepts, the short delivery at what arrived.
 
 Screenshots go to ``test-artifacts/canteen-full-*.png``.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import time
@@ -58,6 +58,11 @@ from marche.canteens.services import orders_confirm_at_cutoff, standing_orders_m
 from marche.catalog.models import Product
 from marche.cycles.models import OrderCycle
 from marche.demo.loaders import DEMO_PASSWORD
+from tests.marche.canteens.test_macantine_export import (
+    SCHEMA_COLUMNS,
+    check_against_schema,
+    read_rows,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -357,11 +362,19 @@ def test_the_nursery_school_canteen_from_standing_order_to_egalim_share(
         page.screenshot(path=f"{shot}-10-egalim.png", full_page=True)
         with page.expect_download() as waiting:
             page.get_by_role("button", name="Télécharger les nouveaux achats (CSV)").click()
-        rows = list(csv.reader(io.StringIO(Path(waiting.value.path()).read_text(encoding="utf-8"))))
-        assert tuple(rows[0]) == COLUMNS and len(COLUMNS) == 11
+        header, rows = read_rows(Path(waiting.value.path()).read_text(encoding="utf-8"))
+        assert header == SCHEMA_COLUMNS == list(COLUMNS)
+        assert len(header) == 11
         delivered = CanteenOrderLine.objects.filter(
             order__canteen=school, quantity_delivered__gt=0
         ).count()
-        assert len(rows) == 1 + delivered
+        assert len(rows) == delivered
+        for row in rows:
+            check_against_schema(row)
+            assert row["siret"] == school.siret
+        # The short delivery is exported at what arrived: 3.5 kg at 2.30 € HT.
+        short = [r for r in rows if r["date"] == "2026-12-10" and r["description"] == "Poireaux"]
+        assert [r["prix_ht"] for r in short] == ["8.05"]
+        assert sum(Decimal(r["prix_ht"]) for r in rows) == report.total
         context.close()
     assert problems == []
