@@ -5,12 +5,14 @@ cutoff passed, delivered the next day, nobody closed or planned it). The coordin
 1280×800) logs in, goes from the preparation pages to the planning pages, sees the cycle "à
 clore", computes its rounds (the computation closes the cycle; Celery runs eagerly, so the
 solve runs in the request while a second tab watches its progress), reads the plan on the
-map, decides any unserved stop and publishes. Each driver with a round (phone, 390×844) logs
-in, opens the round, reads what to load and checks off every stop; one stop of the first
-round is checked off offline (shown pending) and sent once back online. Every household of a
-delivered relay stop gets one "Votre panier vous attend" e-mail (the drivers' list shows the
-next days' rounds too). On the delivery day, the keeper of the Loos post office then hands
-one of its orders over ("Remis").
+map, decides any unserved stop and publishes; the canteens' orders of the cycle are stops
+of the rounds too. On the delivery day's morning, each driver with a round (phone, 390×844)
+logs in, opens the round, reads what to load and checks off every stop (a canteen signs for
+its goods, received by its kitchen); one stop of the first round is checked off offline
+(shown pending) and sent once back online. Every household of a delivered relay stop gets
+one "Votre panier vous attend" e-mail (the drivers' list shows the next days' rounds too).
+In the afternoon, the keeper of the Loos post office then hands one of its orders over
+("Remis").
 """
 
 from __future__ import annotations
@@ -186,6 +188,14 @@ def coordinator_plans_and_publishes(
         context.close()
 
 
+def sign_for_the_canteen(element: Any) -> None:
+    """A stop dropping a canteen's order: delivered as due, received by its kitchen (a stop
+    that only drops farms' goods toward a canteen has no delivery to record)."""
+    received = element.locator("input[data-canteen-received]")
+    if received.count():
+        received.fill("Cuisine")
+
+
 def driver_checks_off_the_round(
     browser: Any,
     base: str,
@@ -196,6 +206,8 @@ def driver_checks_off_the_round(
     offline_stop: PlanStop | None,
 ) -> None:
     context = new_context(browser, PHONE, problems)
+    # The phone's clock stamps each check-off: it reads the (travelled) time of the round.
+    context.clock.install(time=datetime.now(tz=ZoneInfo("Europe/Paris")))
     name = f"journey-driver-{route.position}"
     try:
         page = context.new_page()
@@ -234,6 +246,7 @@ def driver_checks_off_the_round(
                 assert "0 caisse" not in element.inner_text()
                 assert farms[0]["name"] in element.locator("[data-from-farm]").first.inner_text()
             if offline_stop is not None and stop.pk == offline_stop.pk:
+                sign_for_the_canteen(element)
                 context.set_offline(True)
                 page.locator("[data-offline-banner]").wait_for(state="visible")
                 element.locator("button[value=delivered]").click()
@@ -248,6 +261,7 @@ def driver_checks_off_the_round(
                 context.set_offline(False)
                 page.locator("[data-offline-banner]").wait_for(state="hidden")
             else:
+                sign_for_the_canteen(element)
                 element.locator("button[value=delivered]").click()
             # Sent: delivered, and no longer waiting in the queue.
             page.wait_for_selector(
@@ -326,14 +340,23 @@ def test_the_whole_delivery_journey_on_the_demo(  # type: ignore[no-untyped-def]
         PlanRoute.objects.filter(plan=plan).select_related("driver", "vehicle").order_by("position")
     )
     assert all(route.driver is not None for route in routes)
-    for index, route in enumerate(routes):
-        offline = None
-        if index == 0:
-            deliveries = route.stops.filter(kind=StopKind.DELIVERY).order_by("position")
-            offline = deliveries[1] if deliveries.count() > 1 else deliveries.first()
-        driver_checks_off_the_round(
-            browser, base, route, artifacts_dir, problems, offline_stop=offline
-        )
+    # The canteens' orders ride on the rounds too, within their reception windows.
+    assert {"canteen:cantine-maternelle-loos", "canteen:foyer-logement-loos"} <= set(
+        PlanStop.objects.filter(route__plan=plan).values_list("place", flat=True)
+    )
+    # The drivers check off on the delivery day's morning (a canteen's delivery is refused
+    # before its day).
+    zone = ZoneInfo(cycle.territory.timezone)
+    morning = datetime.combine(cycle.delivery_date, clock_time(7), tzinfo=zone)
+    with time_machine.travel(morning, tick=True):
+        for index, route in enumerate(routes):
+            offline = None
+            if index == 0:
+                deliveries = route.stops.filter(kind=StopKind.DELIVERY).order_by("position")
+                offline = deliveries[1] if deliveries.count() > 1 else deliveries.first()
+            driver_checks_off_the_round(
+                browser, base, route, artifacts_dir, problems, offline_stop=offline
+            )
 
     # Every stop checked off once, delivered; every round finished.
     checkable = PlanStop.objects.filter(
@@ -358,7 +381,6 @@ def test_the_whole_delivery_journey_on_the_demo(  # type: ignore[no-untyped-def]
     assert sent == expected and set(sent.values()) == {1}
 
     # Planned the day before: the rounds leave on the delivery day, not in the past.
-    zone = ZoneInfo(cycle.territory.timezone)
     first = PlanStop.objects.filter(route__plan=plan, kind=StopKind.DEPOT_START).order_by("eta")[0]
     assert first.eta.astimezone(zone).date() == cycle.delivery_date
 
