@@ -22,6 +22,7 @@ from django.db.models import Prefetch
 from marche.accounts.models import User
 from marche.canteens.errors import NotADeliveryDay, SchoolHoliday
 from marche.canteens.holidays import school_holiday
+from marche.canteens.invoicing import invoices_issue_month
 from marche.canteens.models import (
     Canteen,
     CanteenOrder,
@@ -96,6 +97,29 @@ def demo_load_canteens(*, spec: DemoSpec, territory: Territory, now: datetime) -
                     slug: short for (ago, slug), short in shortfalls.items() if ago == weeks_ago
                 },
             )
+    _issue_ended_months(territory=territory, today=today)
+
+
+def _issue_ended_months(*, territory: Territory, today: date) -> None:
+    """The invoices of the history's ended months, as the daily beat task issues them.
+
+    Without them the invoice pages of a fresh demo are empty and nobody can record a payment.
+    Idempotent: lines already invoiced are left out.
+    """
+    first_of_month = today.replace(day=1)
+    months = sorted(
+        {
+            (day.year, day.month)
+            for day in CanteenOrderLine.objects.filter(
+                order__canteen__territory=territory,
+                order__delivery_date__lt=first_of_month,
+                quantity_delivered__gt=0,
+                invoice_line__isnull=True,
+            ).values_list("order__delivery_date", flat=True)
+        }
+    )
+    for year, month in months:
+        invoices_issue_month(year=year, month=month, territory=territory, today=today)
 
 
 def demo_order_canteens_in_cycle(

@@ -26,6 +26,8 @@ from marche.canteens.models import (
     CanteenOrder,
     CanteenOrderLine,
     CanteenOrderStatus,
+    Invoice,
+    InvoiceLine,
     LineStatus,
     SkippedWeek,
     StandingOrder,
@@ -70,6 +72,8 @@ def rows() -> dict[str, int]:
         SkippedWeek,
         CycleClosing,
         User,
+        Invoice,
+        InvoiceLine,
     )
     return {model.__name__: model.objects.count() for model in models}
 
@@ -165,6 +169,22 @@ def test_reloading_changes_nothing_and_the_past_cycles_are_closed() -> None:
     assert rows() == before
     with time_machine.travel(WEDNESDAY, tick=False):
         assert cycle_close_due(now=WEDNESDAY) == []
+
+
+def test_the_ended_months_of_the_history_are_invoiced_as_the_beat_would() -> None:
+    """A fresh demo has invoices to download and pay; November's, issued on 2 December."""
+    load()
+    invoices = Invoice.objects.all()
+    assert invoices.exists()
+    assert {(i.period_start, i.issued_on) for i in invoices} <= {
+        (date(2026, 11, 1), date(2026, 12, 2)),
+        (date(2026, 10, 1), date(2026, 12, 2)),
+    }
+    delivered = CanteenOrderLine.objects.filter(
+        quantity_delivered__gt=0, order__delivery_date__lt=date(2026, 12, 1)
+    )
+    assert InvoiceLine.objects.count() == delivered.count()
+    assert all(bytes(invoice.pdf).startswith(b"%PDF") for invoice in invoices)
 
 
 def test_the_manager_logs_in_and_sees_the_history(client: Client) -> None:
