@@ -242,7 +242,9 @@ def test_coordinator_opens_the_admin_and_invites_a_driver_a_household_is_refused
     page.screenshot(path=str(artifacts_dir / "staff-coordinator-wagtail.png"), full_page=True)
 
     page.goto(base + "/compte/invitations/")
-    assert page.locator("h1").inner_text() == "Inviter un producteur, une cantine ou un livreur"
+    assert page.locator("h1").inner_text() == (
+        "Inviter un producteur, une cantine, un livreur ou un point relais"
+    )
     page.fill("input[name=email]", "nouveau.livreur@example.org")
     page.select_option("select[name=role]", Role.DRIVER)
     page.click("form.stack-form button[type=submit]")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time as time_module
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -511,17 +510,27 @@ def test_the_same_key_sent_twice_at_once_is_recorded_once_with_one_email_per_ord
     ]
 
 
-def _two_last_drops_at_once(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Both stops of relay A checked off delivered at the same moment by their two drivers;
-    each check-off waits a little before looking at the other stops, so that they overlap."""
+def _two_last_drops_at_once(monkeypatch: pytest.MonkeyPatch, *, meet_s: float = 1.0) -> list[str]:
+    """Both stops of relay A checked off delivered at the same moment by their two drivers.
+
+    Each check-off, once its own stop is written, waits for the other to reach the same point
+    (at most ``meet_s``) before looking at the other stops. With the plan lock the second
+    cannot get there: the first waits out ``meet_s`` and goes on. The control (no lock) passes
+    a long ``meet_s``: both always meet, however late a loaded machine lets the second one in,
+    so the race it shows never depends on timing.
+    """
+    import contextlib
+
     from logistics import checkoffs
 
     world = build_driver_world()
     second, driver2 = _second_drop_at_relay_a(world)
     original = checkoffs.relay_arrival_notify
+    meeting = threading.Barrier(2, timeout=meet_s)
 
     def slow(*, stop: PlanStop) -> list[str]:
-        time_module.sleep(0.5)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            meeting.wait()
         return original(stop=stop)
 
     monkeypatch.setattr(checkoffs, "relay_arrival_notify", slow)
@@ -573,4 +582,4 @@ def test_control_without_the_plan_lock_nobody_is_told(monkeypatch: pytest.Monkey
     assert connection.vendor == "postgresql"
     monkeypatch.setattr(checkoffs, "relay_drops_serialise", lambda *, plan_id: None)
     # Each check-off sees the other stop still planned: the race the plan lock closes.
-    assert _two_last_drops_at_once(monkeypatch) == []
+    assert _two_last_drops_at_once(monkeypatch, meet_s=30.0) == []

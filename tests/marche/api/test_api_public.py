@@ -44,6 +44,15 @@ def test_docs_page_and_schema_list_every_path(public) -> None:
         "/api/v1/logistique/tournees/{route_id}/depart",
         "/api/v1/logistique/etapes/{stop_id}/pointage",
         "/api/v1/logistique/plans/{plan_id}/avancement",
+        "/api/v1/cantines/",
+        "/api/v1/cantines/{canteen_id}/cycles",
+        "/api/v1/cantines/{canteen_id}/cycles/{cycle_id}/offers",
+        "/api/v1/cantines/{canteen_id}/orders",
+        "/api/v1/cantines/{canteen_id}/orders/{reference}",
+        "/api/v1/cantines/{canteen_id}/orders/{reference}/cancel",
+        "/api/v1/cantines/{canteen_id}/standing-order",
+        "/api/v1/cantines/{canteen_id}/skipped-weeks",
+        "/api/v1/cantines/{canteen_id}/skipped-weeks/{week_start}",
     }
     assert set(schema["paths"]["/api/v1/me/offers/{offer_id}"]) == {"patch"}
     assert schema["components"]["securitySchemes"] == {
@@ -51,6 +60,8 @@ def test_docs_page_and_schema_list_every_path(public) -> None:
         "HouseholdAuth": {"type": "http", "scheme": "bearer"},
         "DriverSessionAuth": {"type": "apiKey", "in": "cookie", "name": "sessionid"},
         "LogisticsTokenAuth": {"type": "http", "scheme": "bearer"},
+        "CanteenSessionAuth": {"type": "apiKey", "in": "cookie", "name": "sessionid"},
+        "CanteenTokenAuth": {"type": "http", "scheme": "bearer"},
     }
     order_create = schema["paths"]["/api/v1/me/orders"]["post"]
     assert order_create["security"] == [{"HouseholdAuth": []}]

@@ -51,6 +51,7 @@ def test_the_product_admin_saves_allergens_in_regulation_order(admin_client: Cli
         "origin": "FRANCE",
         "origin_detail": "Loos-en-Gohelle",
         "season_months": "[]",
+        "wholesale_minimum": "1",
         "is_active": "on",
     }
     for prefix in ("variants", "certifications", "photos"):
