@@ -138,3 +138,35 @@ def test_the_driver_records_a_canteen_delivery_offline_and_the_manager_corrects_
     assert "−1,5 : Cagette abîmée" in text and "−2 : Deux pots cassés" in text
     (artifacts_dir / "canteen-delivery-note.pdf").write_bytes(note.body())
     desktop.close()
+
+
+def test_a_check_off_the_server_refuses_leaves_the_stop_as_it_was_and_says_why(
+    browser: Any, live_server: Any, artifacts_dir: Path
+) -> None:
+    """The phone shows a stop delivered as soon as it is queued; refused, it must not stay so."""
+    cw = build_canteen_world()
+    phone = browser.new_context(
+        locale="fr-FR",
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        timezone_id="Europe/Paris",
+    )
+    _log_in(phone, live_server, cw.world.driver)
+    page = phone.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{live_server.url}/chauffeur/tournees/{cw.world.route.pk}/")
+    stop = page.locator(f'[data-stop="{cw.stop.pk}"]')
+    assert stop.get_attribute("data-status") == "planned"
+    # A shortfall without its reason: only the server knows it is refused.
+    stop.locator(f'input[data-canteen-qty="{cw.carrots.pk}"]').fill("18,5")
+    stop.locator("input[data-canteen-received]").fill("Mme Lemaire")
+    stop.locator("button[value=delivered]").click()
+    error = stop.locator("[data-stop-error]")
+    error.wait_for(state="visible")
+    assert "motif" in error.inner_text()
+    _wait_for(lambda: stop.get_attribute("data-status") == "planned")
+    assert stop.locator("[data-pending]").is_hidden()
+    page.screenshot(path=str(artifacts_dir / "canteen-delivery-phone-refused.png"), full_page=True)
+    assert StopCheckoff.objects.count() == 0
+    assert CanteenOrderLine.objects.get(pk=cw.carrots.pk).quantity_delivered is None
+    phone.close()

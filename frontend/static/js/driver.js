@@ -211,6 +211,7 @@
     }
     sending = true;
     flushAgain = false;
+    var refused = false;
     return queueAll().then(function (items) {
       var chain = Promise.resolve(true);
       items.forEach(function (item) {
@@ -229,8 +230,10 @@
             if (answer.status >= 500 || answer.data.code === "service_busy") {
               return false; // kept: the server will take it later
             }
-            // A refusal (not your round, bad input): it will never pass; say why, drop it.
+            // A refusal (not your round, bad input, too early): it will never pass; say why,
+            // drop it, and show the stop as the server has it, not as the phone hoped.
             showStopError(item.stopId, answer.data.message || "");
+            refused = true;
             return queueDelete(item.key).then(function () { return true; });
           }, function () {
             return false; // the network failed: kept for the next try
@@ -239,6 +242,8 @@
       });
       return chain;
     }).then(refreshQueue).then(function () {
+      if (refused) return refreshFromServer();
+    }).then(function () {
       sending = false;
       if (flushAgain) return flush();
     }, function () {
