@@ -35,12 +35,15 @@ from logistics.models import (
 )
 from logistics.selectors import plan_co2_per_basket, plan_km_saved
 from marche.accounts.models import User
-from marche.canteens.models import Canteen
+from marche.canteens.models import Canteen, CanteenOrderStatus
 from marche.cycles.models import OrderCycle
 from marche.errors import NotFound
 from marche.orders.selectors import HANDED_OVER, user_can_see_territory, user_is_coordinator
 from marche.producers.models import Producer
 from marche.relays.models import RelayPoint
+
+# A cancelled canteen order is not delivered.
+CANTEEN_CANCELLED = CanteenOrderStatus.CANCELLED
 
 # Route colours on the map and beside each route's table: distinct, readable on white, the
 # same order as ``PALETTE`` in js/planning.js and ``.route-cN`` in css/planning.css.
@@ -93,6 +96,7 @@ class CycleRow:
     plan: DeliveryPlan | None
     routes_count: int
     closed: bool
+    past: bool = False
 
 
 def cycles_for_planning(*, user: User, now: datetime, limit: int = 24) -> list[CycleRow]:
@@ -104,7 +108,12 @@ def cycles_for_planning(*, user: User, now: datetime, limit: int = 24) -> list[C
         OrderCycle.objects.filter(Q(closes_at__lte=now) | Q(logistics_closing__isnull=False))
         .select_related("territory", "logistics_closing")
         .annotate(
-            planned_orders=Count("orders", filter=Q(orders__status__in=HANDED_OVER), distinct=True)
+            planned_orders=Count("orders", filter=Q(orders__status__in=HANDED_OVER), distinct=True),
+            planned_canteen_orders=Count(
+                "canteen_orders",
+                filter=~Q(canteen_orders__status=CANTEEN_CANCELLED),
+                distinct=True,
+            ),
         )
         .order_by("-delivery_date", "-pk")
     )
@@ -120,10 +129,12 @@ def cycles_for_planning(*, user: User, now: datetime, limit: int = 24) -> list[C
     return [
         CycleRow(
             cycle=cycle,
-            orders_count=cycle.planned_orders,
+            # Households' and canteens' orders: both are delivered by the rounds.
+            orders_count=cycle.planned_orders + cycle.planned_canteen_orders,
             plan=plans.get(cycle.pk),
             routes_count=getattr(plans.get(cycle.pk), "routes_count", 0),
             closed=_has_closing(cycle),
+            past=cycle.delivery_date < now.astimezone(ZoneInfo(cycle.territory.timezone)).date(),
         )
         for cycle in rows
     ]
@@ -345,7 +356,10 @@ def plan_page(*, cycle: OrderCycle) -> PlanPage:
     zone = ZoneInfo(cycle.territory.timezone)
     plan = DeliveryPlan.objects.select_related("published_by").filter(cycle=cycle).first()
     page = PlanPage(cycle=cycle, plan=plan)
-    page.orders_count = cycle.orders.filter(status__in=HANDED_OVER).count()
+    page.orders_count = (
+        cycle.orders.filter(status__in=HANDED_OVER).count()
+        + cycle.canteen_orders.exclude(status=CANTEEN_CANCELLED).count()
+    )
     if plan is None:
         return page
     routes = list(

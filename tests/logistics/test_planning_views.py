@@ -1183,3 +1183,28 @@ def test_a_drop_with_farm_goods_says_the_depot_share_and_the_farms_share() -> No
     only_farms = {"from_farms": manifest["from_farms"], "order_count": 0, "crates": 0}
     summary, _detail = _manifest_text(PlanStop(kind=StopKind.DELIVERY, manifest=only_farms))
     assert summary == "Produits des fermes à déposer : 3,0 kg"
+
+
+def test_index_counts_canteen_orders_and_does_not_offer_to_plan_a_delivery_gone_by() -> None:
+    from tests.factories.canteens import CanteenFactory, CanteenOrderFactory
+
+    cycle = build_cycle()
+    canteen = CanteenFactory(territory=cycle.territory)
+    CanteenOrderFactory(canteen=canteen, cycle=cycle)
+    CanteenOrderFactory(
+        canteen=CanteenFactory(territory=cycle.territory), cycle=cycle, status="cancelled"
+    )
+    past = OrderCycleFactory(name="Semaine 2", territory=cycle.territory)
+    OrderCycle.objects.filter(pk=past.pk).update(
+        opens_at=timezone.now() - timedelta(days=25),
+        closes_at=timezone.now() - timedelta(days=20),
+        delivery_date=timezone.localdate() - timedelta(days=18),
+    )
+
+    html = unescape(client_for(coordinator(cycle)).get(reverse("planning:index")).content.decode())
+
+    row = html[html.index(f'data-cycle="{cycle.pk}"') :]
+    assert '<td data-label="Commandes" class="num">6</td>' in row  # 5 households + 1 canteen
+    gone = html[html.index(f'data-cycle="{past.pk}"') :]
+    gone = gone[: gone.index("</tr>")]
+    assert "livraison passée, sans plan" in gone and "Planifier" not in gone
