@@ -82,6 +82,18 @@ def _celery_join_flag_reset() -> None:
     _set_task_join_will_block(False)
 
 
+@pytest.fixture(autouse=True)
+def _content_types_cache_clear() -> None:
+    """A transactional test's flush deletes the content types and the next migration signal
+    recreates them with new ids; Django's per-process cache would still hand out the old
+    ones (Wagtail pages, permissions), so a test that loads the demo after a transactional
+    one would fail on "content type 1 is not a valid choice". Each test starts from the
+    database's own content types."""
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
+
+
 def _uses_database(item: pytest.Item) -> bool:
     names = set(getattr(item, "fixturenames", ()))
     return bool(

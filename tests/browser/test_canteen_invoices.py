@@ -137,9 +137,11 @@ def test_invoice_downloaded_paid_in_two_transfers_and_aged_list(  # type: ignore
         form.locator("summary").click()
         form.locator("input[name=amount]").fill("31")
         form.get_by_role("button", name="Enregistrer le paiement").click()
-        alert = phone.locator(".message.error")
+        # Said in the invoice's form, open again with what was typed.
+        alert = phone.locator("[data-payment-form='2026-0001'] .message.error")
         alert.wait_for()
         assert alert.inner_text() == "Ce paiement dépasse ce qui reste à payer : 30,00 €."
+        assert form.locator("input[name=amount]").input_value() == "31"
         assert Invoice.objects.get(pk=invoiced.pk).amount_paid == Decimal("50.17")
         phone.screenshot(
             path=str(artifacts_dir / "canteen-invoices-overpayment-phone.png"), full_page=True

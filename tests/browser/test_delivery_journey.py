@@ -118,7 +118,8 @@ def coordinator_plans_and_publishes(
         ).click()
         page.wait_for_url("**/logistique/")
         row = page.locator(f"tr[data-cycle='{cycle.pk}']")
-        expect(row).to_contain_text("150")
+        # 150 households' orders and the two canteens' (the nursery school, the residence).
+        expect(row).to_contain_text("152")
         expect(row).to_contain_text("à clore")
         page.screenshot(path=str(shots / "journey-01-cycles.png"), full_page=True)
         row.get_by_role("link", name="Planifier", exact=True).click()

@@ -13,7 +13,7 @@ import json
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -182,7 +182,8 @@ def _canteen_identity(market: ApiMarket) -> Iterator[Identity]:
             "producer": market.farm.pk,
             "reference": order.reference,
             "date": market.cycle.delivery_date.isoformat(),
-            "week_start": market.cycle.delivery_date.isoformat(),
+            # A week with no order placed yet (a week with one cannot be skipped).
+            "week_start": (market.cycle.delivery_date + timedelta(weeks=3)).isoformat(),
             "offers": {str(market.carrots.pk): "2"},
             "products": {str(market.carrots.product_id): "3"},
         },
