@@ -25,7 +25,6 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -43,7 +42,7 @@ from marche.accounts.models import Role, User
 from marche.canteens.delivery import delivery_record
 from marche.canteens.models import CanteenOrder
 from marche.core.locking import locking_atomic
-from marche.core.mail import email_enqueue
+from marche.core.mail import email_enqueue, render_text
 from marche.core.numbers import parse_decimal, parse_id
 from marche.errors import DomainError, NotFound
 from marche.orders.models import Order, OrderStatus
@@ -709,6 +708,6 @@ def _relay_email(
         **extra,
     }
     with translation.override(getattr(order.customer, "language", None) or "fr"):
-        subject = render_to_string(f"logistics/email/{template}_subject.txt", context)
-        body = render_to_string(f"logistics/email/{template}.txt", context)
+        subject = render_text(f"logistics/email/{template}_subject.txt", context)
+        body = render_text(f"logistics/email/{template}.txt", context)
     return " ".join(subject.split()), body

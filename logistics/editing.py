@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import F, Sum
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -61,7 +60,7 @@ from logistics.vrp.checker import CheckReport, check_routes
 from logistics.vrp.errors import VrpError
 from logistics.vrp.timing import RouteTimer, RouteTiming
 from marche.core.locking import locking_atomic
-from marche.core.mail import email_enqueue
+from marche.core.mail import email_enqueue, render_text
 from marche.core.numbers import InvalidId, parse_id
 from marche.orders.models import Order, OrderStatus
 from marche.orders.selectors import user_can_see_territory, user_is_coordinator
@@ -935,8 +934,8 @@ def _unserved_notify(plan: DeliveryPlan) -> None:
             }
             template = f"logistics/email/unserved_{decision}"
             with translation.override(getattr(order.customer, "language", None) or "fr"):
-                subject = render_to_string(f"{template}_subject.txt", context)
-                body = render_to_string(f"{template}.txt", context)
+                subject = render_text(f"{template}_subject.txt", context)
+                body = render_text(f"{template}.txt", context)
             email_enqueue(
                 subject=" ".join(subject.split()),
                 body=body,

@@ -34,6 +34,7 @@ from marche.accounts.models import Role
 from marche.core.models import OutboxMessage
 from marche.core.numbers import InvalidNumber
 from marche.orders.models import Order, OrderStatus
+from marche.relays.models import RelayPoint
 from marche.territories.models import Territory
 from tests.factories import TerritoryFactory, UserFactory
 from tests.logistics.driver_fixtures import DriverWorld, build_driver_world
@@ -583,3 +584,20 @@ def test_control_without_the_plan_lock_nobody_is_told(monkeypatch: pytest.Monkey
     monkeypatch.setattr(checkoffs, "relay_drops_serialise", lambda *, plan_id: None)
     # Each check-off sees the other stop still planned: the race the plan lock closes.
     assert _two_last_drops_at_once(monkeypatch, meet_s=30.0) == []
+
+
+def test_the_arrival_email_is_plain_text_with_the_relay_name_as_typed(
+    world: DriverWorld, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A text e-mail is not HTML: "l'Épicerie d'Eleu & fils" reads as typed, not "l&#x27;"."""
+    RelayPoint.objects.filter(name="Mairie de Loos").update(name="L'Épicerie d'Eleu & fils")
+    PlanStop.objects.filter(pk=world.stop_a.pk).update(name="L'Épicerie d'Eleu & fils")
+    with django_capture_on_commit_callbacks(execute=True):
+        stop_check_off(
+            stop_id=world.stop_a.pk, key=KEY, status="delivered", note="", by=world.driver
+        )
+    message = next(m for m in mail.outbox if m.to == ["camille.durand@example.test"])
+    assert message.subject == "Votre panier vous attend au point relais L'Épicerie d'Eleu & fils"
+    assert "L'Épicerie d'Eleu & fils" in message.body
+    assert "&#x27;" not in message.body + message.subject
+    assert "&amp;" not in message.body + message.subject

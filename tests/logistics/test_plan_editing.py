@@ -609,7 +609,7 @@ def test_publish_with_hub_pickup_emails_the_households_once(
 ) -> None:
     plan = build_plan(unserved=[dict(u) for u in UNSERVED])
     Depot.objects.filter(slug="base-11-19").update(
-        address="Rue de Bourgogne", postcode="62750", city="Loos-en-Gohelle"
+        address="Rue de l'Abbaye & du Puits", postcode="62750", city="Loos-en-Gohelle"
     )
     by = coordinator(plan)
     plan = plan_unserved_decide(
@@ -624,7 +624,8 @@ def test_publish_with_hub_pickup_emails_the_households_once(
     (message,) = mail.outbox
     assert message.to == ["c@example.test"]
     assert "Base 11/19" in message.body
-    assert "Rue de Bourgogne, 62750 Loos-en-Gohelle" in message.body
+    # A text e-mail is not HTML: the apostrophe and the ampersand read as typed.
+    assert "Rue de l'Abbaye & du Puits, 62750 Loos-en-Gohelle" in message.body
     assert "poste-lens" in message.body
     order = Order.objects.select_related("pickup_slot").get(customer__email="c@example.test")
     slot = order.pickup_slot
