@@ -6,13 +6,12 @@ from typing import Any
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
-from django.template import loader
 from django.utils.translation import gettext_lazy as _
 
 from marche.accounts.models import INVITED_ROLES, Role, User
 from marche.accounts.services import user_awaiting_check
 from marche.canteens.models import Canteen
-from marche.core.mail import TextEmail
+from marche.core.mail import TextEmail, render_text
 from marche.producers.models import Producer
 from marche.relays.models import RelayPoint
 from marche.territories.models import Territory
@@ -284,8 +283,8 @@ class FrenchPasswordResetForm(PasswordResetForm):
         html_email_template_name: str | None = None,
     ) -> None:
         """Django's reset e-mail, as text whose link stays whole (see ``TextEmail``)."""
-        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
-        body = loader.render_to_string(email_template_name, context)
+        subject = "".join(render_text(subject_template_name, context).splitlines())
+        body = render_text(email_template_name, context)
         try:
             TextEmail(subject, body, from_email, [to_email]).send()
         except Exception:  # as Django does: the page says the same whether sent or not
