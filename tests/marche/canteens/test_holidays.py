@@ -60,6 +60,29 @@ def test_periods_are_well_formed_and_never_overlap() -> None:
         ("B", date(2026, 7, 3), None),
         ("B", date(2026, 8, 31), "Vacances d'Été"),
         ("B", date(2026, 9, 1), None),
+        # Pont de l'Ascension 2026: no classes Friday 15 May (the package
+        # vacances-scolaires-france 0.12.0 misses it), classes on Wednesday 13 and Monday 18.
+        ("A", date(2026, 5, 13), None),
+        ("C", date(2026, 5, 15), "Pont de l'Ascension"),
+        ("C", date(2026, 5, 18), None),
+        # 2026-2027, compared with that package's data: winter C 6-21 Feb, A 13-28 Feb,
+        # B 20 Feb-7 Mar; spring C 3-18 Apr, A 10-25 Apr, B 17 Apr-2 May.
+        ("C", date(2027, 2, 5), None),
+        ("C", date(2027, 2, 19), "Vacances d'Hiver"),
+        ("C", date(2027, 2, 22), None),
+        ("A", date(2027, 2, 15), "Vacances d'Hiver"),
+        ("A", date(2027, 3, 1), None),
+        ("B", date(2027, 3, 5), "Vacances d'Hiver"),
+        ("B", date(2027, 3, 8), None),
+        ("C", date(2027, 4, 2), None),
+        ("C", date(2027, 4, 19), None),
+        ("A", date(2027, 4, 23), "Vacances de Printemps"),
+        ("B", date(2027, 4, 30), "Vacances de Printemps"),
+        ("B", date(2027, 5, 3), None),
+        ("A", date(2027, 5, 7), "Pont de l'Ascension"),
+        ("A", date(2027, 5, 10), None),
+        ("B", date(2027, 7, 2), None),
+        ("B", date(2027, 7, 5), "Vacances d'Été"),
     ],
 )
 def test_school_holiday(zone: str, day: date, expected: str | None) -> None:
