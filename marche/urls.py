@@ -6,7 +6,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from marche.core.views import favicon, healthz
+from marche.core.views import favicon, healthz, healthz_live
 
 # The site's own error pages, in French (English under /en/), styled like the site.
 handler403 = "marche.core.views.permission_denied"
@@ -15,6 +15,7 @@ handler500 = "marche.core.views.server_error"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("healthz/live", healthz_live, name="healthz-live"),
     path("favicon.ico", favicon),
     path("admin/", include(wagtailadmin_urls)),
     path("django-admin/", admin.site.urls),

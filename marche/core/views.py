@@ -43,6 +43,18 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=200 if healthy else 503)
 
 
+@never_cache
+@require_GET
+def healthz_live(request: HttpRequest) -> JsonResponse:
+    """200 ``{"status": "ok"}`` as long as the process answers: for load balancers' liveness
+    checks, and the baseline of ``bench_web``.
+
+    Nothing here touches the database, the cache, the session or the broker: a service
+    being down is for ``/healthz`` (readiness) to say, not a reason to restart this process.
+    """
+    return JsonResponse({"status": "ok"})
+
+
 def _unsent_or_none() -> int | None:
     try:
         return outbox_unsent_count()
