@@ -137,6 +137,9 @@ class SolveOptions:
     reproducible for a given problem, seed and options whenever the search ends on that
     budget, its stall rule or ``max_solutions`` rather than on the clock
     (``SearchStats.stopped_by`` says which); see logistics/README.md.
+
+    ``time_limit_s`` counts from the call, except the compilation of the ruin-and-recreate
+    kernel, done once per process before the clock starts (``SearchStats.warm_up_s``).
     """
 
     time_limit_s: float = 10.0
@@ -196,6 +199,10 @@ class SearchStats:
     ``time_limit`` (the clock ended the search first)."""
     workers: int
     fleet_size: int
+    warm_up_s: float = 0.0
+    """Seconds spent compiling the search kernel (or loading it from Numba's cache) before
+    the clock started: 0 once the process holds it (``sisr.warm_up``). Not in ``seconds``,
+    not counted in the time limit."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,11 @@ NEIGHBOURS = 100  # the ruin walks through this many nearest stops of its seed
 TEMP_START = 1.0  # times the mean arc of the first plan
 TEMP_END = 0.01
 CHUNK_SECONDS = 0.05  # the clock is read about this often
+FIRST_CHUNK_SHARE = 0.2  # the first chunk, before the pace is measured: a fifth of one
+DEADLINE_MARGIN = 0.01  # seconds: the search stops this long before its deadline
+# When the measured pace says the deadline will come before this share of the work budget,
+# the cooling schedule is shortened to end at the deadline (``search``).
+PACE_BELOW = 0.9
 # A time limit becomes a budget of work (places examined, time checks, stops moved, route
 # steps), so that the same seed and time limit give the same plan. Measured with two
 # searches at once on the 2-core reference machine (python -m logistics.bench PATH
@@ -321,6 +326,8 @@ def _search(  # type: ignore[no-untyped-def]
         it += 1
         stamp = it
         frac = (work_before + done) / work_total
+        if frac > 1.0:  # past a schedule shortened to the deadline: stay cold
+            frac = 1.0
         temp = temp_hot * (temp_cold / temp_hot) ** frac if temp_hot > 0 else 0.0
         done += r_hi
         used = 0
@@ -457,7 +464,7 @@ class Outcome:
     iterations: int
     accepted: int
     work: int  # units of work done
-    on_clock: bool  # the deadline came before the work budget was spent
+    on_clock: bool  # the clock ended the search or shortened its schedule (not reproducible)
 
 
 def _plan_cost(inst: Instance, routes: list[list[int]]) -> int:
@@ -487,7 +494,12 @@ def search(
 
     The search ends when ``work`` units are done: the same instance, seed and work give the
     same plan. ``deadline`` (``time.monotonic()``) is a guard that ends it earlier on a
-    machine slower or busier than ``WORK_PER_SECOND`` assumes.
+    machine slower or busier than ``WORK_PER_SECOND`` assumes. On such a machine the pace
+    is measured between chunks: when the deadline will come before ``PACE_BELOW`` of the
+    work, the cooling schedule is shortened to end at the deadline, so that a search the
+    clock ends is cold and hands back a plan close to what its whole budget would reach
+    (``on_clock`` then says the plan depends on the clock). The best plan is kept at every
+    moment; a search ended before its first iteration hands back its first plan.
     """
     n = inst.dist.shape[0]
     customers = np.asarray(inst.customers, dtype=np.int64)
@@ -540,18 +552,34 @@ def search(
     state = np.asarray([first, first, r_hi], dtype=np.int64)
     mean_arc = first / max(1, n_c + len(routes_now))
     t_hot, t_cold = TEMP_START * mean_arc, TEMP_END * mean_arc
-    chunk = max(1, min(work // 200, int(WORK_PER_SECOND * CHUNK_SECONDS)))
     done = iterations = accepted = 0
     on_clock = False
     reported = first
+    # the cooling schedule spreads over ``planned`` units: the whole budget, unless the
+    # measured pace says the clock will end the search before PACE_BELOW of it (a slow or
+    # busy machine): the schedule then shrinks to the work the deadline leaves room for,
+    # so that the search is cold, and its plan close to what it would reach, when it ends
+    planned = work
+    rate = WORK_PER_SECOND * FIRST_CHUNK_SHARE  # until measured
+    began = time.monotonic()
     while done < work:
-        if time.monotonic() >= deadline - 0.01:
+        now = time.monotonic()
+        left = deadline - now - DEADLINE_MARGIN
+        if left <= 0:
             on_clock = True
             break
+        if done > 0 and now > began:
+            rate = done / (now - began)
+            projected = done + rate * left
+            if projected < planned and (planned < work or projected < PACE_BELOW * work):
+                planned = max(done + 1, int(projected))
+                on_clock = True  # the clock shaped the schedule: not reproducible
+        # chunks of about CHUNK_SECONDS at the measured pace, never longer than the time left
+        chunk = max(1, min(work // 200, int(rate * min(CHUNK_SECONDS, left))))
         acc, its, spent = _search(
             min(chunk, work - done),
             done,
-            work,
+            planned,
             t_hot,
             t_cold,
             arrays,
@@ -587,9 +615,26 @@ def search(
     )
 
 
+KERNEL = (_seed, _construct, _search)
+"""The kernel's entry points from Python (the others are compiled inside them)."""
+
+
+def ready() -> bool:
+    """Whether this process holds the compiled kernel (compiled or loaded from the cache)."""
+    return all(f.signatures for f in KERNEL)
+
+
 def warm_up() -> float:
-    """Compile the kernel (or load it from Numba's cache); returns the seconds it took."""
+    """Compile the kernel (or load it from Numba's cache); returns the seconds it took.
+
+    Every entry point is compiled, whatever the time it takes (8 to 16 s on an idle
+    2-core machine with an empty cache, over a minute on a busy one; 0.2 to 0.5 s to load
+    from the cache), so that no search pays for it afterwards. Cheap once done: a worker
+    calls it before its first task, and ``solve`` before its clock starts.
+    """
     began = time.monotonic()
+    if ready():
+        return 0.0
     dist = np.asarray([[0, 2, 2, 3], [2, 0, 1, 2], [2, 1, 0, 2], [3, 2, 2, 0]], dtype=np.int64)
     inst = Instance(
         dist=dist,
@@ -605,5 +650,7 @@ def warm_up() -> float:
         fixed=0,
         customers=np.asarray([1, 2, 3], dtype=np.int64),
     )
-    search(inst, 0, time.monotonic() + 1.0, 1000)
+    # no deadline: a deadline set before the compilation would pass during it, and the
+    # search it guards, never called, would be compiled by the first real solve instead
+    search(inst, 0, math.inf, 1000)
     return time.monotonic() - began

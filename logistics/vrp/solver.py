@@ -176,13 +176,19 @@ def solve(
     options: SolveOptions | None = None,
     progress: Progress | None = None,
 ) -> Solution:
-    """Plan routes for ``problem``; unserved stops are listed with their reason."""
+    """Plan routes for ``problem``; unserved stops are listed with their reason.
+
+    The time limit holds from the call to the answer, start-up and processes included,
+    except the compilation of the ruin-and-recreate kernel (``sisr.warm_up``): done once
+    per process, with the clock stopped, and reported in ``stats.warm_up_s``.
+    """
     started = time.monotonic()
     options = options or SolveOptions()
     provider = provider or GreatCircleProvider()
     validate_options(options)
     validate_problem(problem, requires_coordinates=provider.requires_coordinates)
     deadline = started + options.time_limit_s
+    warm_up_s = 0.0
 
     data, unserved, scale = _compile(problem, provider, options)
     if len(data.node_ids) == data.n_depots:
@@ -218,6 +224,13 @@ def solve(
 
         path = search_path(data, options)
         if path == "kernel":
+            # the kernel is compiled (or loaded from Numba's cache) with the clock stopped:
+            # seconds once per process with a warm cache, up to minutes on a cold and busy
+            # machine, which no time limit could absorb; a routing worker has done it
+            # before its first task (logistics/warmup.py), and then this costs nothing
+            warm_up_s = sisr.warm_up()
+            started += warm_up_s
+            deadline += warm_up_s
             work = sisr.work_for(options.time_limit_s, len(data.node_ids) - data.n_depots)
             result = run_sisr(data, options.seed, deadline, work, options.workers, report)
         elif path == "rounds":
@@ -230,7 +243,7 @@ def solve(
                 result = run_search(data, configs[0], deadline, on_improve=report, work=work)
             else:
                 result = _run_portfolio(data, configs, deadline, report, work)
-    return _solution(problem, data, result, unserved, started, options, scale)
+    return _solution(problem, data, result, unserved, started, options, scale, warm_up_s)
 
 
 def search_path(data: _Data, options: SolveOptions) -> str:
@@ -1337,6 +1350,13 @@ def sisr_instance(data: _Data) -> sisr.Instance:
     )
 
 
+# run_sisr awaits the other processes' plans this share of the time limit past the deadline
+# (at least WORKER_GRACE_MIN seconds): the searches stop at the deadline, and a solve must
+# not last more than 5 % over its limit.
+WORKER_GRACE = 0.02
+WORKER_GRACE_MIN = 0.05
+
+
 def _sisr_worker(
     inst: sisr.Instance,
     seed: int,
@@ -1368,10 +1388,16 @@ def run_sisr(
     depends on the seed and the time limit, not on the clock, unless ``deadline`` comes
     first (``stopped_by`` then says ``time_limit``).
 
+    Process 0 runs the very search of ``workers=1``, so that with the work budget spent
+    more workers never give a worse plan than one. The others' plans are awaited a short
+    grace past the deadline (``WORKER_GRACE``); one that has not answered by then is left
+    out, and cannot displace a plan in hand.
+
     The kernel is compiled (or loaded from Numba's cache) before the processes fork, so
-    that they inherit it.
+    that they inherit it (``solve`` has done it already, with its clock stopped).
     """
     sisr.warm_up()
+    grace = max(WORKER_GRACE_MIN, WORKER_GRACE * (deadline - time.monotonic()))
     inst = sisr_instance(data)
     ctx = multiprocessing.get_context("fork")
     procs = []
@@ -1389,7 +1415,7 @@ def run_sisr(
         conns.append(parent)
     outcomes = [sisr.search(inst, seed * 7919, deadline, work, on_improve=report)]
     for conn in conns:
-        if conn.poll(max(0.0, deadline + 1.0 - time.monotonic())):
+        if conn.poll(max(0.0, deadline + grace - time.monotonic())):
             # a worker that died without a word leaves the others' plans standing
             with contextlib.suppress(EOFError):
                 outcomes.append(conn.recv())
@@ -1507,6 +1533,7 @@ def _solution(
     started: float,
     options: SolveOptions,
     scale: float,
+    warm_up_s: float = 0.0,
 ) -> Solution:
     routes: list[Route] = []
     served: set[str] = set()
@@ -1574,6 +1601,7 @@ def _solution(
         stopped_by=result.stopped_by,
         workers=options.workers,
         fleet_size=result.fleet,
+        warm_up_s=warm_up_s,
     )
     return Solution(
         tuple(routes),
