@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -6,3 +7,16 @@ class CmsConfig(AppConfig):
     name = "cms"
     label = "cms"
     verbose_name = _("Site éditorial")
+
+    def ready(self) -> None:
+        from cms import search_index
+
+        # A product's search entry follows the product (the catalogue searches Wagtail's index).
+        post_save.connect(
+            search_index.product_saved, sender="catalog.Product", dispatch_uid="cms_product_saved"
+        )
+        post_delete.connect(
+            search_index.product_deleted,
+            sender="catalog.Product",
+            dispatch_uid="cms_product_deleted",
+        )

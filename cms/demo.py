@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.html import escape
 from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.models import Locale, Page, Site
 
-from cms.models import HomePage
+from cms.models import (
+    CataloguePage,
+    ContentPage,
+    HomePage,
+    ProducerIndexPage,
+    ProducerPage,
+    RelayPointIndexPage,
+    RelayPointPage,
+)
+from cms.search_index import products_reindex
 from marche.demo.spec import DemoSpec
+from marche.producers.models import Producer
+from marche.relays.models import RelayPoint
 from marche.territories.models import Territory
 
 DEMO_INTRO = (
@@ -51,3 +63,145 @@ def demo_load_site(*, spec: DemoSpec, territory: Territory) -> None:
         home.save_revision().publish()
     site.site_name = f"Marché local — {territory.name}"
     site.save(update_fields=["site_name"])
+    _load_tree(home=home, territory=territory)
+    products_reindex()
+
+
+def _child(parent: Page, model: type[Page], slug: str, **fields: object) -> Page:
+    """The parent's child page of that type and slug, created and published if missing.
+
+    An existing page is left as the coordinators edited it.
+    """
+    found = model.objects.child_of(parent).filter(slug=slug).first()
+    if found is not None:
+        return found
+    page = model(slug=slug, **fields)
+    parent.add_child(instance=page)
+    page.save_revision().publish()
+    return page
+
+
+def _paragraph(html: str) -> list[tuple[str, object]]:
+    return [("paragraph", html)]
+
+
+def _load_tree(*, home: HomePage, territory: Territory) -> None:
+    """The demo's pages: sections in the menu, a page per producer and per relay point."""
+    currency = territory.local_currency_plural or "mannes"
+    producers_index = _child(
+        home,
+        ProducerIndexPage,
+        "producteurs",
+        title="Nos producteurs",
+        show_in_menus=True,
+        search_description=f"Les fermes et ateliers en circuit court de {territory.name}.",
+        intro="<p>Des fermes en conversion bio, une micro-ferme d'insertion et leurs ateliers.</p>",
+    )
+    relays_index = _child(
+        home,
+        RelayPointIndexPage,
+        "points-relais",
+        title="Points relais",
+        show_in_menus=True,
+        search_description=f"Où retirer son panier autour de {territory.name} : carte et horaires.",
+        intro="<p>Retirez votre panier le jour de livraison, aux horaires du point relais.</p>",
+    )
+    _child(
+        home,
+        CataloguePage,
+        "catalogue",
+        title="Catalogue",
+        show_in_menus=True,
+        search_description="Tous les produits, leurs prix et disponibilités de la semaine.",
+    )
+    _child(
+        home,
+        ContentPage,
+        "la-manne",
+        title="La manne",
+        show_in_menus=True,
+        search_description=f"La monnaie locale de {territory.name} : la gagner, la dépenser.",
+        intro="Du temps donné qui devient des paniers.",
+        body=[
+            ("heading", "Gagner des mannes"),
+            *_paragraph(
+                "<p>La commune et les associations récompensent le temps donné : "
+                "bénévolat au marché, jardin prêté pour y cultiver des légumes. "
+                "« Donnez-nous vos jardins, gagnez de la manne, recevez des paniers. »</p>"
+            ),
+            ("heading", "Payer en mannes"),
+            *_paragraph(
+                f"<p>Les {currency} règlent tout ou partie d'une commande, à côté des euros : "
+                "les deux monnaies ne s'additionnent jamais.</p>"
+            ),
+            ("manne_places", {"title": f"Où payer en {currency}"}),
+        ],
+    )
+    _child(
+        home,
+        ContentPage,
+        "cantines",
+        title="Cantines",
+        show_in_menus=True,
+        search_description="Commandes en gros pour la restauration collective, suivi EGalim.",
+        intro="Des produits bio et locaux pour la restauration collective.",
+        body=_paragraph(
+            "<p>Les cantines commandent en gros chaque semaine, sur facture mensuelle, avec "
+            "un bon de livraison indiquant les allergènes. Un tableau de bord suit la part "
+            "bio et EGalim de leurs achats.</p>"
+        ),
+    )
+    _child(
+        home,
+        ContentPage,
+        "questions",
+        title="Questions fréquentes",
+        show_in_menus=True,
+        search_description="Commander, retirer son panier, payer en euros ou en mannes.",
+        body=[
+            ("heading", "Quand commander ?"),
+            *_paragraph(
+                "<p>Chaque semaine, un cycle de commande s'ouvre puis se clôt avant le jour "
+                "de livraison. La page d'accueil dit jusqu'à quand.</p>"
+            ),
+            ("heading", "Où retirer mon panier ?"),
+            *_paragraph("<p>Dans le point relais choisi à la commande, à ses horaires.</p>"),
+        ],
+    )
+    _child(
+        home,
+        ContentPage,
+        "mentions-legales",
+        title="Mentions légales",
+        show_in_menus=True,
+        search_description="Éditeur, hébergement et données personnelles.",
+        body=_paragraph(
+            "<p>Site édité par l'association coordinatrice du marché local. Les données "
+            "personnelles servent uniquement aux commandes et ne sont pas cédées.</p>"
+        ),
+    )
+    for producer in Producer.objects.filter(territory=territory, is_active=True).order_by("pk"):
+        if ProducerPage.objects.filter(producer=producer).exists():
+            continue
+        page = ProducerPage(
+            title=producer.name,
+            slug=producer.slug,
+            producer=producer,
+            story=f"<p>{escape(producer.description)}</p>" if producer.description else "",
+            search_description=(producer.production or producer.name)[:160],
+        )
+        producers_index.add_child(instance=page)
+        page.save_revision().publish()
+    for relay in RelayPoint.objects.filter(territory=territory, is_active=True).order_by("pk"):
+        if RelayPointPage.objects.filter(relay_point=relay).exists():
+            continue
+        page = RelayPointPage(
+            title=relay.name,
+            slug=relay.slug,
+            relay_point=relay,
+            search_description=f"Point relais {relay.name}, {relay.city} : horaires et retraits."[
+                :160
+            ],
+        )
+        relays_index.add_child(instance=page)
+        page.save_revision().publish()

@@ -11,6 +11,9 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
 
 
 @dataclass(frozen=True)
@@ -48,3 +51,27 @@ def project(
         )
         for x, y, (_, _, label, kind) in zip(xs, ys, rows, strict=True)
     ]
+
+
+def map_data(places: list[Any], kind: str, urls: dict[int, str] | None = None) -> dict:
+    """Located places (``latitude``, ``longitude``, ``name``) for the site's Leaflet maps."""
+    return {
+        "places": [
+            {
+                "lat": float(place.latitude),
+                "lon": float(place.longitude),
+                "name": place.name,
+                "kind": kind,
+                "url": (urls or {}).get(place.pk, ""),
+            }
+            for place in places
+        ]
+    }
+
+
+def map_config() -> dict[str, str]:
+    """The tile server the maps use, if one is configured (none: markers on a plain ground)."""
+    return {
+        "tile_url": settings.LOGISTICS_TILE_URL,
+        "attribution": settings.LOGISTICS_TILE_ATTRIBUTION,
+    }

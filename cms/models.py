@@ -1,4 +1,10 @@
-"""Editorial pages. They show marketplace data through marche's selectors and own none."""
+"""Editorial pages. They show marketplace data through marche's selectors and own none.
+
+The tree: a home page (this week's cycle and offers), the producers (one page per producer,
+pointing at its ``marche.producers.Producer``), the relay points (one page per
+``marche.relays.RelayPoint``), the catalogue (products and their live offers, filtered and
+searched; each product at ``produit/<id>/`` under it) and free content pages.
+"""
 
 from __future__ import annotations
 
@@ -6,52 +12,166 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django import forms
 from django.db import models
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField, StreamField
+from wagtail.images.blocks import ImageBlock
 from wagtail.models import Page
 from wagtail.search import index
+from wagtail.search.backends import get_search_backend
 
+from cms import selectors
 from cms.blocks import BodyBlock
-from cms.maps import project
-from marche.catalog.models import EgalimLabel, Product
-from marche.catalog.selectors import product_list_public
-from marche.cycles.selectors import product_exclude_withdrawn
+from cms.maps import map_config, map_data
+from marche.catalog.models import Category, EgalimLabel, Product
+from marche.cycles.models import Offer
+from marche.producers.models import Producer
 from marche.producers.selectors import producer_list_public
-from marche.relays.selectors import relay_point_list_public
+from marche.relays.models import RelayPoint
+from marche.relays.selectors import clean_text, relay_point_list_public
 from marche.territories.models import Territory
 from marche.territories.selectors import territory_get_default
 
+SEARCH_MAX_LENGTH = 100
+
+
+class SearchableProduct(index.Indexed, Product):  # type: ignore[misc]
+    """The catalogue's products as Wagtail's search backend indexes them (a proxy: no table).
+
+    Saving a product re-indexes it (``cms.apps``); ``manage.py update_index`` rebuilds all.
+    """
+
+    search_fields = [
+        index.SearchField("name"),
+        index.AutocompleteField("name"),
+        index.SearchField("description"),
+        index.SearchField("production_words"),
+        index.RelatedFields("category", [index.SearchField("name")]),
+        index.RelatedFields("producer", [index.SearchField("name")]),
+        index.FilterField("is_active"),
+    ]
+
+    class Meta:
+        proxy = True
+        verbose_name = _("produit (recherche)")
+
+    @property
+    def production_words(self) -> str:
+        return self.producer.production if self.producer_id else ""
+
+
+def product_search_ids(*, query: str, territory: Territory) -> list[int]:
+    """The ids of the territory's products matching a full-text query, best first."""
+    products = SearchableProduct.objects.filter(producer__territory=territory, is_active=True)
+    return [product.pk for product in get_search_backend().search(query, products)]
+
 
 @dataclass(frozen=True)
-class ProductCard:
-    """A product as the home page shows it: its labels valid today and whether it is organic."""
+class OfferCard:
+    """A live offer as the pages show it: the offer's price and stock, the product's labels."""
 
-    product: Product
-    labels: list[EgalimLabel]
+    offer: Offer
+    url: str = ""
+
+    @property
+    def product(self) -> Product:
+        return self.offer.product
+
+    @property
+    def labels(self) -> list[EgalimLabel]:
+        return self.offer.product.valid_labels
 
     @property
     def is_organic(self) -> bool:
         return EgalimLabel.BIO in self.labels
 
     @property
-    def estimated_weight_kg(self) -> Decimal | None:
-        """The estimated weight of a piece without trailing zeros (1.200 shows as 1,2)."""
-        weight = self.product.estimated_weight_kg
-        if weight is None:
-            return None
-        return weight.quantize(Decimal(1)) if weight == weight.to_integral() else weight.normalize()
-
-    @property
     def other_labels(self) -> list[EgalimLabel]:
         return [label for label in self.labels if label != EgalimLabel.BIO]
 
+    @property
+    def estimated_weight_kg(self) -> Decimal | None:
+        """The estimated weight of a piece without trailing zeros (1.200 shows as 1,2)."""
+        weight = self.offer.product.estimated_weight_kg
+        return None if weight is None else selectors.quantity_text(weight)
 
-class HomePage(Page):
-    """A territory's home page: its products, producers and relay points, and editorial content."""
+    @property
+    def remaining(self) -> Decimal | None:
+        remaining = self.offer.quantity_remaining
+        return None if remaining is None else selectors.quantity_text(max(remaining, Decimal(0)))
+
+    @property
+    def in_stock(self) -> bool:
+        return selectors.offer_in_stock(self.offer)
+
+    @property
+    def shop_url(self) -> str:
+        return f"{reverse('orders:shop')}?cycle={self.offer.cycle_id}#offre-{self.offer.pk}"
+
+
+def home_page_of(page: Page) -> HomePage | None:
+    """The home page a page sits under (itself for a home page)."""
+    if isinstance(page, HomePage):
+        return page
+    return HomePage.objects.ancestor_of(page).select_related("territory").first()
+
+
+def territory_of(page: Page) -> Territory | None:
+    """The territory a page presents: its home page's, else the default one."""
+    home = home_page_of(page)
+    return home.get_territory() if home is not None else territory_get_default()
+
+
+def catalogue_of(request: HttpRequest) -> CataloguePage | None:
+    """The live catalogue page (the one product pages hang from), once per request."""
+    if not hasattr(request, "_cms_catalogue"):
+        request._cms_catalogue = CataloguePage.objects.live().order_by("path").first()  # type: ignore[attr-defined]
+    return request._cms_catalogue  # type: ignore[attr-defined]
+
+
+def product_url(catalogue: CataloguePage | None, product_id: int, request: HttpRequest) -> str:
+    if catalogue is None:
+        return ""
+    base = catalogue.get_url(request=request) or ""
+    return base + catalogue.reverse_subpage("product", args=[product_id])
+
+
+def page_urls(page_model: type[Page], key: str, request: HttpRequest) -> dict[int, str]:
+    """The live pages of a type by the id they point at (``producer_id``...), with their url."""
+    return {
+        getattr(page, key): page.get_url(request=request) or ""
+        for page in page_model.objects.live().only(
+            "id", "url_path", "path", "depth", "locale_id", key
+        )
+        if getattr(page, key) is not None
+    }
+
+
+class SitePage(Page):
+    """What every page of the public site shares: its territory and the site's sections."""
+
+    class Meta:
+        abstract = True
+
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context(request, *args, **kwargs)
+        home = home_page_of(self)
+        context["home"] = home
+        context["territory"] = home.get_territory() if home else territory_get_default()
+        context["sections"] = (
+            list(home.get_children().live().in_menu().specific()) if home is not None else []
+        )
+        return context
+
+
+class HomePage(SitePage):
+    """A territory's home page: this week's cycle, its offers and featured basket."""
 
     territory = models.ForeignKey(
         Territory,
@@ -73,7 +193,12 @@ class HomePage(Page):
     ]
     search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
     parent_page_types = ["wagtailcore.Page"]
-    subpage_types = ["cms.ContentPage"]
+    subpage_types = [
+        "cms.ContentPage",
+        "cms.ProducerIndexPage",
+        "cms.RelayPointIndexPage",
+        "cms.CataloguePage",
+    ]
     max_count_per_parent = 1
 
     class Meta:
@@ -84,32 +209,40 @@ class HomePage(Page):
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
-        territory = self.get_territory()
-        context["territory"] = territory
-        if territory is not None:
-            producers = list(producer_list_public(territory=territory))
-            relay_points = list(relay_point_list_public(territory=territory))
-            now = timezone.now()
-            # A product its farmer withdrew from the cycle open now is not shown at all.
-            products = product_exclude_withdrawn(
-                products=product_list_public(territory=territory, on=timezone.localdate(now)),
-                territory=territory,
-                now=now,
-            )
-            context["products"] = [
-                ProductCard(product=product, labels=product.valid_labels) for product in products
+        territory = context["territory"]
+        if territory is None:
+            return context
+        week = selectors.week_get(territory=territory, now=timezone.now())
+        context["week"] = week
+        catalogue = catalogue_of(request)
+        context["catalogue"] = catalogue
+        if week.cycle is not None:
+            context["offers"] = [
+                OfferCard(offer=offer, url=product_url(catalogue, offer.product_id, request))
+                for offer in selectors.offer_list_live(cycle=week.cycle)
             ]
-            context["producers"] = producers
-            context["relay_points"] = relay_points
-            context["map_points"] = project(
-                [(r.latitude, r.longitude, r.name, "relay") for r in relay_points]
-                + [(p.latitude, p.longitude, p.name, "producer") for p in producers]
-            )
+            context["basket"] = selectors.basket_featured(cycle=week.cycle)
+        producers = list(producer_list_public(territory=territory))
+        relay_points = list(relay_point_list_public(territory=territory))
+        producer_urls = page_urls(ProducerPage, "producer_id", request)
+        relay_urls = page_urls(RelayPointPage, "relay_point_id", request)
+        for producer in producers:
+            producer.page_url = producer_urls.get(producer.pk, "")
+        for relay in relay_points:
+            relay.page_url = relay_urls.get(relay.pk, "")
+        context["producers"] = producers
+        context["relay_points"] = relay_points
+        context["producer_index"] = next(
+            (p for p in context["sections"] if isinstance(p, ProducerIndexPage)), None
+        )
+        context["relay_index"] = next(
+            (p for p in context["sections"] if isinstance(p, RelayPointIndexPage)), None
+        )
         return context
 
 
-class ContentPage(Page):
-    """A free editorial page (about, how it works, the local currency...)."""
+class ContentPage(SitePage):
+    """A free editorial page (the manne, canteens, FAQ, legal notices...)."""
 
     intro = models.CharField(_("chapeau"), max_length=300, blank=True)
     body = StreamField(BodyBlock(), verbose_name=_("contenu"), blank=True)
@@ -121,3 +254,303 @@ class ContentPage(Page):
 
     class Meta:
         verbose_name = _("page de contenu")
+
+
+class ProducerIndexPage(SitePage):
+    """The territory's producers, each linked to its page."""
+
+    intro = RichTextField(_("introduction"), blank=True, features=["bold", "italic", "link"])
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    search_fields = [*Page.search_fields, index.SearchField("intro")]
+    parent_page_types = ["cms.HomePage"]
+    subpage_types = ["cms.ProducerPage"]
+    max_count_per_parent = 1
+
+    class Meta:
+        verbose_name = _("liste des producteurs")
+
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context(request, *args, **kwargs)
+        territory = context["territory"]
+        producers = list(producer_list_public(territory=territory)) if territory else []
+        urls = page_urls(ProducerPage, "producer_id", request)
+        for producer in producers:
+            producer.page_url = urls.get(producer.pk, "")
+        context["producers"] = producers
+        context["map_data"] = map_data(producers, "producer", urls)
+        context["map_config"] = map_config()
+        return context
+
+
+class ProducerPage(SitePage):
+    """One producer's page: its story and photos; its products and this week's offers."""
+
+    producer = models.ForeignKey(
+        Producer,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("producteur"),
+    )
+    story = RichTextField(
+        _("histoire"), blank=True, features=["h3", "bold", "italic", "link", "ol", "ul"]
+    )
+    photos = StreamField(
+        [("photo", ImageBlock(label=_("photo")))], verbose_name=_("photos"), blank=True
+    )
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("producer"),
+        FieldPanel("story"),
+        FieldPanel("photos"),
+    ]
+    search_fields = [*Page.search_fields, index.SearchField("story")]
+    parent_page_types = ["cms.ProducerIndexPage"]
+    subpage_types: list[str] = []
+
+    class Meta:
+        verbose_name = _("page d'un producteur")
+        constraints = [
+            models.UniqueConstraint(fields=["producer"], name="one_page_per_producer"),
+        ]
+
+    def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if self.producer is None or not self.producer.is_active:
+            raise Http404
+        return super().serve(request, *args, **kwargs)
+
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context(request, *args, **kwargs)
+        producer = self.producer
+        assert producer is not None
+        now = timezone.now()
+        week = selectors.week_get(territory=producer.territory, now=now)
+        products = list(
+            selectors.product_list_listed(territory=producer.territory, now=now).filter(
+                producer=producer
+            )
+        )
+        offers = selectors.offer_by_product(
+            cycle=week.cycle, product_ids=[product.pk for product in products]
+        )
+        catalogue = catalogue_of(request)
+        for product in products:
+            product.offer = offers.get(product.pk)
+            product.url = product_url(catalogue, product.pk, request)
+        context.update(
+            producer=producer,
+            week=week,
+            products=products,
+            offered=[product for product in products if product.offer is not None],
+            labels=selectors.labels_of(products),
+            catalogue=catalogue,
+        )
+        return context
+
+
+class RelayPointIndexPage(SitePage):
+    """The relay points on a map, and each one listed in text with its page."""
+
+    intro = RichTextField(_("introduction"), blank=True, features=["bold", "italic", "link"])
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    search_fields = [*Page.search_fields, index.SearchField("intro")]
+    parent_page_types = ["cms.HomePage"]
+    subpage_types = ["cms.RelayPointPage"]
+    max_count_per_parent = 1
+
+    class Meta:
+        verbose_name = _("liste des points relais")
+
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context(request, *args, **kwargs)
+        territory = context["territory"]
+        relay_points = list(relay_point_list_public(territory=territory)) if territory else []
+        urls = page_urls(RelayPointPage, "relay_point_id", request)
+        for relay in relay_points:
+            relay.page_url = urls.get(relay.pk, "")
+        context["relay_points"] = relay_points
+        context["map_data"] = map_data(relay_points, "relay", urls)
+        context["map_config"] = map_config()
+        return context
+
+
+class RelayPointPage(SitePage):
+    """One relay point: where, its opening hours and the next pickup days and slots."""
+
+    relay_point = models.ForeignKey(
+        RelayPoint,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("point relais"),
+    )
+    body = RichTextField(_("informations"), blank=True, features=["bold", "italic", "link", "ul"])
+
+    content_panels = [*Page.content_panels, FieldPanel("relay_point"), FieldPanel("body")]
+    search_fields = [*Page.search_fields, index.SearchField("body")]
+    parent_page_types = ["cms.RelayPointIndexPage"]
+    subpage_types: list[str] = []
+
+    class Meta:
+        verbose_name = _("page d'un point relais")
+        constraints = [
+            models.UniqueConstraint(fields=["relay_point"], name="one_page_per_relay_point"),
+        ]
+
+    def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if self.relay_point is None or not self.relay_point.is_active:
+            raise Http404
+        return super().serve(request, *args, **kwargs)
+
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context(request, *args, **kwargs)
+        relay = self.relay_point
+        assert relay is not None
+        hours = list(relay.opening_hours.order_by("weekday", "opens_at"))
+        context.update(
+            relay=relay,
+            hours=hours,
+            pickup_days=selectors.relay_pickup_days(
+                relay_point=relay, territory=relay.territory, today=timezone.localdate()
+            ),
+            map_data=map_data([relay], "relay"),
+            map_config=map_config(),
+        )
+        return context
+
+
+class CatalogueFilterForm(forms.Form):
+    """The catalogue's GET filters. A value that is not valid filters nothing."""
+
+    q = forms.CharField(label=_("Rechercher"), required=False, max_length=SEARCH_MAX_LENGTH)
+    categorie = forms.ModelChoiceField(
+        label=_("Catégorie"),
+        queryset=Category.objects.order_by("position", "name"),
+        to_field_name="slug",
+        required=False,
+        empty_label=_("Toutes"),
+    )
+    producteur = forms.ModelChoiceField(
+        label=_("Producteur"),
+        queryset=Producer.objects.none(),
+        to_field_name="slug",
+        required=False,
+        empty_label=_("Tous"),
+    )
+    bio = forms.BooleanField(label=_("Bio seulement"), required=False)
+    en_stock = forms.BooleanField(label=_("Disponible cette semaine"), required=False)
+
+    def __init__(self, *args: Any, territory: Territory | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if territory is not None:
+            self.fields["producteur"].queryset = Producer.objects.filter(  # type: ignore[attr-defined]
+                territory=territory, is_active=True
+            ).order_by("name")
+
+    def cleaned(self) -> dict[str, Any]:
+        """The valid filters; a field sent wrong (unknown slug, junk) is left out."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        query = clean_text(self.data.get("q", ""), SEARCH_MAX_LENGTH)
+        return {
+            "q": query,
+            "category": data.get("categorie"),
+            "producer": data.get("producteur"),
+            "organic": bool(data.get("bio")),
+            "in_stock": bool(data.get("en_stock")),
+        }
+
+
+class CataloguePage(RoutablePageMixin, SitePage):
+    """Every product of the territory with this week's offer; filters, search, product pages."""
+
+    intro = RichTextField(_("introduction"), blank=True, features=["bold", "italic", "link"])
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    search_fields = [*Page.search_fields, index.SearchField("intro")]
+    parent_page_types = ["cms.HomePage"]
+    subpage_types: list[str] = []
+    max_count_per_parent = 1
+
+    class Meta:
+        verbose_name = _("catalogue")
+
+    @path("")
+    def index_route(self, request: HttpRequest) -> HttpResponse:
+        context = self._catalogue_context(request)
+        return self.render(request, context_overrides=context)
+
+    @path("produit/<int:product_id>/", name="product")
+    def product_route(self, request: HttpRequest, product_id: int) -> HttpResponse:
+        territory = territory_of(self)
+        if territory is None:
+            raise Http404
+        now = timezone.now()
+        product = (
+            selectors.product_list_listed(territory=territory, now=now)
+            .filter(pk=product_id)
+            .first()
+        )
+        if product is None:
+            raise Http404
+        week = selectors.week_get(territory=territory, now=now)
+        offer = selectors.offer_by_product(cycle=week.cycle, product_ids=[product.pk]).get(
+            product.pk
+        )
+        producer_page = ProducerPage.objects.live().filter(producer_id=product.producer_id).first()
+        return self.render(
+            request,
+            template="cms/product_page.html",
+            context_overrides={
+                "product": product,
+                "week": week,
+                "card": OfferCard(offer=offer) if offer is not None else None,
+                "producer_page": producer_page,
+                "page_title": product.name,
+                "meta_description": (product.description or product.name)[:160],
+            },
+        )
+
+    def _catalogue_context(self, request: HttpRequest) -> dict[str, Any]:
+        territory = territory_of(self)
+        if territory is None:
+            return {"products": []}
+        now = timezone.now()
+        form = CatalogueFilterForm(request.GET or None, territory=territory)
+        wanted = form.cleaned()
+        ids = product_search_ids(query=wanted["q"], territory=territory) if wanted["q"] else None
+        week = selectors.week_get(territory=territory, now=now)
+        products = list(
+            selectors.product_list_catalogue(
+                territory=territory,
+                now=now,
+                cycle=week.cycle,
+                filters=selectors.CatalogueFilters(
+                    category=wanted["category"],
+                    producer=wanted["producer"],
+                    organic=wanted["organic"],
+                    in_stock=wanted["in_stock"],
+                    ids=ids,
+                ),
+            )
+        )
+        if ids is not None:
+            rank = {pk: position for position, pk in enumerate(ids)}
+            products.sort(key=lambda product: rank.get(product.pk, len(rank)))
+        offers = selectors.offer_by_product(
+            cycle=week.cycle, product_ids=[product.pk for product in products]
+        )
+        for product in products:
+            product.offer = offers.get(product.pk)
+            product.card = OfferCard(offer=product.offer) if product.offer else None
+            product.url = product_url(self, product.pk, request)
+        return {
+            "form": form,
+            "query": wanted["q"],
+            "products": products,
+            "week": week,
+            "filtered": any(value for value in wanted.values()),
+        }
