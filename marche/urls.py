@@ -13,6 +13,11 @@ handler403 = "marche.core.views.permission_denied"
 handler404 = "marche.core.views.page_not_found"
 handler500 = "marche.core.views.server_error"
 
+# The Django admin is for superusers only; coordinators work in the Wagtail admin (/admin/).
+admin.site.has_permission = lambda request: bool(  # type: ignore[method-assign]
+    request.user.is_active and request.user.is_superuser
+)
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("healthz/live", healthz_live, name="healthz-live"),
