@@ -26,9 +26,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, TableStyle
 from reportlab.platypus.flowables import Flowable
 
 from logistics.checkoffs import CHECKED_KINDS, user_may_follow_territory
@@ -43,7 +43,7 @@ from logistics.models import (
 from marche.accounts.models import Role, User
 from marche.canteens.models import CanteenOrderLine
 from marche.catalog.models import Allergen
-from marche.core.pdf import NumberedCanvas
+from marche.core.pdf import FONT, FONT_BOLD, NumberedCanvas, Table, sample_styles
 from marche.orders.display import format_quantity
 
 # A French number ("06 12 34 56 78", "+33 6 12 34 56 78") or another country's in international
@@ -648,14 +648,14 @@ def _esc(text: object) -> str:
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    base = getSampleStyleSheet()
+    base = sample_styles()
     return {
         "title": ParagraphStyle("t", parent=base["Title"], fontSize=16, textColor=GREEN),
         "sub": ParagraphStyle("s", parent=base["Normal"], fontSize=10, spaceAfter=4),
         "h": ParagraphStyle("h", parent=base["Heading3"], fontSize=11, spaceBefore=8),
         "cell": ParagraphStyle("c", parent=base["Normal"], fontSize=8.5, leading=10.5),
         "bold": ParagraphStyle(
-            "b", parent=base["Normal"], fontSize=9.5, leading=11.5, fontName="Helvetica-Bold"
+            "b", parent=base["Normal"], fontSize=9.5, leading=11.5, fontName=FONT_BOLD
         ),
     }
 
@@ -671,8 +671,8 @@ def _table(data: list[list[object]], widths: list[float]) -> Table:
     table.setStyle(
         TableStyle(
             [
-                ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8.5),
-                ("FONT", (0, 1), (-1, -1), "Helvetica", 8.5),
+                ("FONT", (0, 0), (-1, 0), FONT_BOLD, 8.5),
+                ("FONT", (0, 1), (-1, -1), FONT, 8.5),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e4efe0")),
                 ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9aa89a")),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),

@@ -19,14 +19,14 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, TableStyle
 from reportlab.platypus.flowables import Flowable
 
 from marche.canteens.models import CanteenOrder, CanteenOrderLine
 from marche.catalog.models import Allergen
-from marche.core.pdf import NumberedCanvas
+from marche.core.pdf import FONT, FONT_BOLD, NumberedCanvas, Table, sample_styles
 from marche.orders.display import format_quantity, unit_label
 
 GREEN = colors.HexColor("#2f6b3a")
@@ -70,7 +70,7 @@ def _qty(value: Decimal | None) -> str:
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    base = getSampleStyleSheet()
+    base = sample_styles()
     return {
         "title": ParagraphStyle("t", parent=base["Title"], fontSize=16, textColor=GREEN),
         "sub": ParagraphStyle("s", parent=base["Normal"], fontSize=9.5, leading=12),
@@ -93,9 +93,9 @@ class _SignatureBox(Flowable):
         canvas.setStrokeColor(colors.black)
         canvas.setLineWidth(0.8)
         canvas.rect(0, 0, self.width, self.height)
-        canvas.setFont("Helvetica-Bold", 9)
+        canvas.setFont(FONT_BOLD, 9)
         canvas.drawString(3 * mm, self.height - 5 * mm, self.caption)
-        canvas.setFont("Helvetica", 8.5)
+        canvas.setFont(FONT, 8.5)
         canvas.drawString(3 * mm, self.height - 10 * mm, self.name)
         canvas.setFillColor(colors.grey)
         canvas.drawString(3 * mm, 3 * mm, _("Date, heure et signature"))
@@ -194,12 +194,12 @@ def _lines_table(order: CanteenOrder, st: dict[str, ParagraphStyle]) -> Table:
     table.setStyle(
         TableStyle(
             [
-                ("FONT", (0, 1), (-1, -1), "Helvetica", 8),
+                ("FONT", (0, 1), (-1, -1), FONT, 8),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e4efe0")),
                 ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9aa89a")),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("ALIGN", (3, 1), (5, -1), "RIGHT"),
-                ("FONT", (8, 1), (8, -1), "Helvetica-Bold", 8),
+                ("FONT", (8, 1), (8, -1), FONT_BOLD, 8),
             ]
         )
     )

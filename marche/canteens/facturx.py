@@ -20,6 +20,7 @@ import facturx
 from lxml import etree
 
 from marche.canteens.models import Invoice, InvoiceLine
+from marche.core.pdf import pdfa3_complete
 
 NS = {
     "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
@@ -249,10 +250,13 @@ def facturx_xml(
 def facturx_embed(*, pdf: bytes, xml: bytes, invoice: Invoice) -> bytes:
     """The printable PDF with ``factur-x.xml`` attached: a Factur-X PDF (EN 16931).
 
-    The library checks the XML against the profile's XSD and raises if it does not hold.
+    The library checks the XML against the profile's XSD and raises if it does not hold,
+    attaches it (``/AF``, ``/AFRelationship /Data``) and writes the XMP metadata declaring
+    PDF/A-3b and Factur-X; ``pdfa3_complete`` adds what PDF/A-3 asks beyond that (the sRGB
+    output intent, XMP ids and dates agreeing with the document information).
     """
     seller = invoice.seller.get("name", "")
-    return facturx.generate_from_binary(
+    pdf = facturx.generate_from_binary(
         pdf,
         xml,
         flavor="factur-x",
@@ -267,4 +271,6 @@ def facturx_embed(*, pdf: bytes, xml: bytes, invoice: Invoice) -> bytes:
             ),
         },
         lang="fr-FR",
+        xmp_compression=False,
     )
+    return pdfa3_complete(pdf)

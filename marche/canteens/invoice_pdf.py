@@ -19,15 +19,15 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, TableStyle
 from reportlab.platypus.flowables import Flowable
 
 from marche.canteens.facturx import VatRow, facturx_embed, facturx_xml
 from marche.canteens.models import Invoice, InvoiceLine
 from marche.catalog.models import Unit
-from marche.core.pdf import NumberedCanvas
+from marche.core.pdf import FONT, FONT_BOLD, NumberedCanvas, Table, sample_styles
 
 GREEN = colors.HexColor("#2f6b3a")
 PALE = colors.HexColor("#e4efe0")
@@ -74,7 +74,7 @@ def _unit(code: str) -> str:
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    base = getSampleStyleSheet()
+    base = sample_styles()
     return {
         "title": ParagraphStyle(
             "t", parent=base["Title"], fontSize=18, textColor=GREEN, alignment=2, spaceAfter=2
@@ -185,8 +185,8 @@ def _grid(data: list[list[object]], widths: list[float], *, right_from: int) -> 
     table.setStyle(
         TableStyle(
             [
-                ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8.5),
-                ("FONT", (0, 1), (-1, -1), "Helvetica", 8.5),
+                ("FONT", (0, 0), (-1, 0), FONT_BOLD, 8.5),
+                ("FONT", (0, 1), (-1, -1), FONT, 8.5),
                 ("BACKGROUND", (0, 0), (-1, 0), PALE),
                 ("GRID", (0, 0), (-1, -1), 0.4, RULE),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -244,8 +244,8 @@ def invoice_pdf_story(
     totals_table.setStyle(
         TableStyle(
             [
-                ("FONT", (0, 0), (-1, -1), "Helvetica", 9),
-                ("FONT", (0, 2), (-1, 3), "Helvetica-Bold", 9.5),
+                ("FONT", (0, 0), (-1, -1), FONT, 9),
+                ("FONT", (0, 2), (-1, 3), FONT_BOLD, 9.5),
                 ("ALIGN", (1, 0), (1, -1), "RIGHT"),
                 ("LINEABOVE", (0, 2), (-1, 2), 0.6, GREEN),
                 ("BACKGROUND", (0, 3), (-1, 3), PALE),

@@ -30,19 +30,18 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import (
     KeepTogether,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
-    Table,
     TableStyle,
 )
 from reportlab.platypus.flowables import Flowable
 
-from marche.core.pdf import NumberedCanvas
+from marche.core.pdf import FONT, FONT_BOLD, NumberedCanvas, Table, sample_styles
 from marche.orders.display import unit_label
 from marche.orders.selectors import PackingLine, PackingList, PackingOrder, PickList
 from marche.relays.qr import order_qr_rows
@@ -210,7 +209,7 @@ def packing_list_csv(packing_list: PackingList) -> bytes:
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    base = getSampleStyleSheet()
+    base = sample_styles()
     return {
         "title": ParagraphStyle("t", parent=base["Title"], fontSize=16, textColor=GREEN),
         "sub": ParagraphStyle("s", parent=base["Normal"], fontSize=10, spaceAfter=6),
@@ -236,15 +235,15 @@ def _table(
 ) -> Table:
     table = Table(data, colWidths=widths, repeatRows=1)
     style = [
-        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8.5),
-        ("FONT", (0, 1), (-1, -1), "Helvetica", 8.5),
+        ("FONT", (0, 0), (-1, 0), FONT_BOLD, 8.5),
+        ("FONT", (0, 1), (-1, -1), FONT, 8.5),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e4efe0")),
         ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9aa89a")),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("ALIGN", (-1, 0), (-1, -1), "RIGHT"),
     ]
     for row in emphasis:
-        style.append(("FONT", (0, row), (-1, row), "Helvetica-Bold", 8.5))
+        style.append(("FONT", (0, row), (-1, row), FONT_BOLD, 8.5))
         style.append(("BACKGROUND", (0, row), (-1, row), colors.HexColor("#f4f7f2")))
     style.extend(extra)
     table.setStyle(TableStyle(style))
@@ -513,8 +512,8 @@ def packing_list_pdf(packing_list: PackingList) -> bytes:
         TableStyle(
             [
                 ("BOX", (0, 0), (-1, -1), 1, GREEN),
-                ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 10),
-                ("FONT", (0, 1), (-1, -1), "Helvetica", 9),
+                ("FONT", (0, 0), (-1, 0), FONT_BOLD, 10),
+                ("FONT", (0, 1), (-1, -1), FONT, 9),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e4efe0")),
             ]
         )
