@@ -136,7 +136,14 @@ def _parties(order: CanteenOrder, st: dict[str, ParagraphStyle]) -> Table:
     return table
 
 
-def _lines_table(order: CanteenOrder, st: dict[str, ParagraphStyle]) -> Table:
+# The last lines kept on the page of the signatures.
+KEPT_WITH_SIGNATURES = 2
+
+
+def _lines_table(order: CanteenOrder, st: dict[str, ParagraphStyle], end: list[Flowable]) -> Table:
+    """The lines, then ``end`` (the allergens' note and the signature boxes) in a last row
+    across the table: a page break never leaves the signatures alone at the top of a page,
+    the last lines go with them (and the column headings repeat above them)."""
     header = [
         _("Producteur"),
         _("Désignation"),
@@ -176,6 +183,8 @@ def _lines_table(order: CanteenOrder, st: dict[str, ParagraphStyle]) -> Table:
                 _("FROID") if line.is_chilled else "",
             ]
         )
+    last_line = len(data) - 1
+    data.append([end] + [""] * (len(header) - 1))
     table = Table(
         data,
         colWidths=[
@@ -196,10 +205,15 @@ def _lines_table(order: CanteenOrder, st: dict[str, ParagraphStyle]) -> Table:
             [
                 ("FONT", (0, 1), (-1, -1), FONT, 8),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e4efe0")),
-                ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9aa89a")),
+                ("GRID", (0, 0), (-1, -2), 0.4, colors.HexColor("#9aa89a")),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("ALIGN", (3, 1), (5, -1), "RIGHT"),
                 ("FONT", (8, 1), (8, -1), FONT_BOLD, 8),
+                ("SPAN", (0, -1), (-1, -1)),
+                ("LEFTPADDING", (0, -1), (-1, -1), 0),
+                ("RIGHTPADDING", (0, -1), (-1, -1), 0),
+                ("BOTTOMPADDING", (0, -1), (-1, -1), 0),
+                ("NOSPLIT", (0, max(1, last_line - KEPT_WITH_SIGNATURES + 1)), (-1, -1)),
             ]
         )
     )
@@ -228,14 +242,7 @@ def _render(order: CanteenOrder) -> bytes:
         }
     else:
         state = _("Quantités livrées à remplir à la réception.")
-    story: list[Flowable] = [
-        Paragraph(_esc(title), st["title"]),
-        Paragraph(_esc(facts), st["sub"]),
-        Paragraph(_esc(state), st["sub"]),
-        Spacer(1, 4 * mm),
-        _parties(order, st),
-        Spacer(1, 5 * mm),
-        _lines_table(order, st),
+    end: list[Flowable] = [
         Spacer(1, 3 * mm),
         Paragraph(
             _esc(
@@ -257,6 +264,15 @@ def _render(order: CanteenOrder) -> bytes:
             ],
             colWidths=[130 * mm, 130 * mm],
         ),
+    ]
+    story: list[Flowable] = [
+        Paragraph(_esc(title), st["title"]),
+        Paragraph(_esc(facts), st["sub"]),
+        Paragraph(_esc(state), st["sub"]),
+        Spacer(1, 4 * mm),
+        _parties(order, st),
+        Spacer(1, 5 * mm),
+        _lines_table(order, st, end),
     ]
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
