@@ -15,7 +15,7 @@ import uuid
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import reportlab
 from django.utils.translation import gettext as _
@@ -28,6 +28,7 @@ from pypdf.generic import (
     DictionaryObject,
     NameObject,
     NumberObject,
+    StreamObject,
     TextStringObject,
 )
 from reportlab.lib import colors
@@ -204,9 +205,9 @@ def pdfa3_complete(pdf: bytes, *, moment: datetime | None = None) -> bytes:
     writer.pdf_header = "%PDF-1.7"
     root = writer._root_object
 
-    profile = DecodedStreamObject()
-    profile.set_data(srgb_icc_profile())
-    profile = profile.flate_encode()
+    icc = DecodedStreamObject()
+    icc.set_data(srgb_icc_profile())
+    profile = icc.flate_encode()
     profile[NameObject("/N")] = NumberObject(3)
     intent = DictionaryObject(
         {
@@ -220,7 +221,7 @@ def pdfa3_complete(pdf: bytes, *, moment: datetime | None = None) -> bytes:
     )
     root[NameObject("/OutputIntents")] = ArrayObject([writer._add_object(intent)])
 
-    metadata = root["/Metadata"].get_object()
+    metadata = cast(StreamObject, root["/Metadata"].get_object())
     packet = metadata.get_data()
     tree = etree.fromstring(packet.split(b"?>", 1)[1].rsplit(b"<?xpacket", 1)[0].strip())
     rdf = tree.find(f"{{{_XMP_NS['rdf']}}}RDF")
@@ -229,7 +230,7 @@ def pdfa3_complete(pdf: bytes, *, moment: datetime | None = None) -> bytes:
     about = {f"{{{_XMP_NS['rdf']}}}about": ""}
     description = etree.SubElement(rdf, f"{{{_XMP_NS['rdf']}}}Description", about)
 
-    info = writer._info.get_object() if writer._info is not None else DictionaryObject()
+    info = cast(DictionaryObject, writer._info.get_object() if writer._info else {})
     producer = tree.findtext(f".//{{{_XMP_NS['pdf']}}}Producer") or "pypdf"
     for element in tree.iter(f"{{{_XMP_NS['pdf']}}}Producer"):
         element.getparent().remove(element)
@@ -244,6 +245,11 @@ def pdfa3_complete(pdf: bytes, *, moment: datetime | None = None) -> bytes:
     document_id = f"uuid:{uuid.uuid4()}"
     _xmp_set(description, "xmpMM", "DocumentID", document_id)
     _xmp_set(description, "xmpMM", "InstanceID", document_id)
+    for element in rdf.findall(f"{{{_XMP_NS['rdf']}}}Description"):
+        if len(element) == 0 and not element.attrib.keys() - about.keys():
+            rdf.remove(element)
+        else:
+            element.attrib.update(about)
     text = etree.tostring(tree, encoding="unicode", pretty_print=True)
     head = '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
     metadata.set_data(f'{head}\n{text}<?xpacket end="w"?>'.encode())
@@ -255,8 +261,8 @@ def pdfa3_complete(pdf: bytes, *, moment: datetime | None = None) -> bytes:
             "/ModDate": _pdf_date(moment),
         }
     )
-    if "/Trapped" in writer._info.get_object():
-        del writer._info.get_object()[NameObject("/Trapped")]
+    info = cast(DictionaryObject, writer._info.get_object() if writer._info else {})
+    info.pop(NameObject("/Trapped"), None)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
