@@ -6,3 +6,8 @@ class LogisticsConfig(AppConfig):
     name = "logistics"
     label = "logistics"
     verbose_name = _("Logistique")
+
+    def ready(self) -> None:
+        # a routing worker warms the search kernel up before its first task (the module
+        # only connects a Celery signal; Numba is loaded in the worker, when it fires)
+        from logistics import warmup  # noqa: F401
