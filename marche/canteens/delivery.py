@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from marche.accounts.models import Role, User
@@ -41,10 +43,6 @@ MAX_REASON = 200
 MAX_RECEIVED_BY = 120
 # Units counted whole on a delivery note; the others (kg, litre) to the gram or millilitre.
 WEIGHED_UNITS = frozenset({Unit.KG, Unit.LITRE})
-# The state of a published plan (``logistics.models.PlanStatus.PUBLISHED``): marche reads the
-# rounds through the user's routes without importing logistics.
-PUBLISHED = "published"
-DELIVERY_STOP = "delivery"
 
 
 class DeliveryNotAllowed(DomainError):
@@ -132,15 +130,18 @@ class ReasonTooLong(DomainError):
 
 
 def user_drives_to_canteen(*, user: User, order: CanteenOrder) -> bool:
-    """Whether ``user`` drives a published round of the order's cycle that drops at its canteen."""
+    """Whether ``user`` drives a published round of the order's cycle that drops at its canteen.
+
+    The rounds live in another app, which marche does not import: the answer comes from the
+    function named by the setting ``MARCHE_CANTEEN_DRIVER_ROUND`` (called with the user and
+    the order); empty, no round is known and no driver may record.
+    """
     if not user.is_authenticated or user.role != Role.DRIVER:
         return False
-    return user.plan_routes.filter(
-        plan__cycle_id=order.cycle_id,
-        plan__status=PUBLISHED,
-        stops__kind=DELIVERY_STOP,
-        stops__place=f"canteen:{order.canteen.slug}",
-    ).exists()
+    path = getattr(settings, "MARCHE_CANTEEN_DRIVER_ROUND", "")
+    if not path:
+        return False
+    return bool(import_string(path)(user, order))
 
 
 def user_manages_canteen(*, user: User, order: CanteenOrder) -> bool:

@@ -237,6 +237,12 @@ MARCHE_RELAY_DELIVERY_STATUS = env.str(
 MARCHE_RELAY_UNSERVED_DECISION = env.str(
     "MARCHE_RELAY_UNSERVED_DECISION", default="logistics.relay_status.relay_unserved_decision"
 )
+# A canteen's delivery may be recorded by the driver whose published round drops there: marche
+# asks this function(user, canteen_order) -> bool, so that it need not import logistics nor
+# know its plan states; empty: no delivery rounds, drivers do not record canteen deliveries.
+MARCHE_CANTEEN_DRIVER_ROUND = env.str(
+    "MARCHE_CANTEEN_DRIVER_ROUND", default="logistics.canteen_status.driver_round_drops_at_canteen"
+)
 # Solver time limit (seconds) of a plan computed from the planning page or after closing.
 LOGISTICS_PLAN_TIME_LIMIT_S = env.float("LOGISTICS_PLAN_TIME_LIMIT_S", default=10.0)
 # A plan computed on its delivery day sends no vehicle out before now plus this lead (minutes).

@@ -148,6 +148,21 @@ def test_the_driver_of_a_draft_plan_may_not_record() -> None:
     assert state(w.order) == before
 
 
+def test_without_the_rounds_hook_no_driver_may_record(settings: Any) -> None:
+    # marche asks the rounds through MARCHE_CANTEEN_DRIVER_ROUND; empty, no round is known.
+    w = build_canteen_world()
+    settings.MARCHE_CANTEEN_DRIVER_ROUND = ""
+    before = state(w.order)
+    with pytest.raises(DomainError) as raised:
+        record(w, user=w.world.driver)
+    assert raised.value.code == "delivery_not_allowed"
+    assert state(w.order) == before
+    settings.MARCHE_CANTEEN_DRIVER_ROUND = "logistics.canteen_status.driver_round_drops_at_canteen"
+    record(w, user=w.world.driver)
+    w.order.refresh_from_db()
+    assert w.order.delivery_recorded_by == w.world.driver
+
+
 def test_an_invoiced_line_cannot_change_but_the_others_can() -> None:
     w = build_canteen_world()
     record(w)
