@@ -68,8 +68,14 @@ class SearchableProduct(index.Indexed, Product):  # type: ignore[misc]
 
 def product_search_ids(*, query: str, territory: Territory) -> list[int]:
     """The ids of the territory's products matching a full-text query, best first."""
-    products = SearchableProduct.objects.filter(producer__territory=territory, is_active=True)
-    return [product.pk for product in get_search_backend().search(query, products)]
+    hits = get_search_backend().search(query, SearchableProduct.objects.filter(is_active=True))
+    ids = [product.pk for product in hits]
+    mine = set(
+        Product.objects.filter(pk__in=ids, producer__territory=territory).values_list(
+            "pk", flat=True
+        )
+    )
+    return [pk for pk in ids if pk in mine]
 
 
 @dataclass(frozen=True)
