@@ -34,7 +34,7 @@ from marche.canteens.models import (
 )
 from marche.catalog.models import Unit
 from marche.core.locking import locking_atomic
-from marche.core.numbers import InvalidNumber, parse_decimal
+from marche.core.numbers import parse_decimal_of
 from marche.errors import DomainError, NotFound
 from marche.orders.selectors import user_can_see_territory, user_is_coordinator
 
@@ -181,14 +181,7 @@ def _quantity(value: object, line: CanteenOrderLine) -> Decimal:
     if line.quantity_due != line.quantity_due.to_integral_value():
         # A count confirmed with decimals (rare) is delivered with as many.
         kind, places = "weight", 3
-    try:
-        return parse_decimal(value, kind, places=places)
-    except InvalidNumber as error:
-        raise InvalidNumber(
-            _("%(product)s : %(message)s") % {"product": line.name, "message": error.message},
-            **error.params,
-            line=line.pk,
-        ) from error
+    return parse_decimal_of(value, kind, name=line.name, places=places, line=line.pk)
 
 
 def _key(key: object, order: CanteenOrder) -> str:

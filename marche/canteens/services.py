@@ -67,7 +67,7 @@ from marche.canteens.selectors import canteen_offers_queryset, week_monday
 from marche.catalog.models import Product, Unit
 from marche.catalog.selectors import product_labels_prefetch
 from marche.core.locking import locking_atomic
-from marche.core.numbers import InvalidNumber, parse_decimal, parse_id
+from marche.core.numbers import parse_decimal, parse_decimal_of, parse_id
 from marche.cycles.locking import offers_lock
 from marche.cycles.models import STOCK_MAX, Offer, OrderCycle
 from marche.errors import DomainError
@@ -128,18 +128,13 @@ def _quantity_places(unit: str, *, variable_weight: bool = False) -> int:
 
 def _parse_quantity(value: object, *, product: Product, **where: int) -> Decimal:
     """The quantity as typed ("12,5"); a refusal names the product and its field (``where``)."""
-    try:
-        return parse_decimal(
-            value,
-            "stock",
-            places=_quantity_places(product.unit, variable_weight=product.is_variable_weight),
-        )
-    except InvalidNumber as error:
-        raise InvalidNumber(
-            _("%(product)s : %(message)s") % {"product": product.name, "message": error.message},
-            **error.params,
-            **where,
-        ) from error
+    return parse_decimal_of(
+        value,
+        "stock",
+        name=product.name,
+        places=_quantity_places(product.unit, variable_weight=product.is_variable_weight),
+        **where,
+    )
 
 
 def _check_sellable(*, offer: Offer | None, offer_id: int, cycle: OrderCycle) -> Offer:

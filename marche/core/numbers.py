@@ -168,6 +168,29 @@ def parse_decimal(
     return value.quantize(Decimal(1).scaleb(-places)) if places else value.quantize(Decimal(1))
 
 
+def parse_decimal_of(
+    text: object,
+    kind: str | NumberKind,
+    *,
+    name: str,
+    places: int | None = None,
+    minimum: Decimal | None = None,
+    maximum: Decimal | None = None,
+    **params: object,
+) -> Decimal:
+    """:func:`parse_decimal` for a value of a named thing (a product on an order, a line on a
+    delivery): a refusal starts with the name ("Carottes : La quantité a 3 décimales au plus.")
+    and carries ``params`` besides its own (where the value was typed: ``line=12``)."""
+    try:
+        return parse_decimal(text, kind, places=places, minimum=minimum, maximum=maximum)
+    except InvalidNumber as error:
+        raise InvalidNumber(
+            _("%(product)s : %(message)s") % {"product": name, "message": error.message},
+            **error.params,
+            **params,
+        ) from error
+
+
 def _without_suffix(text: str, suffixes: tuple[str, ...]) -> str:
     """ "2,80 €" -> "2,80": the unit a person typed after the number, if it is the field's."""
     lowered = text.lower()

@@ -9,6 +9,7 @@ from marche.core.numbers import (
     InvalidId,
     InvalidNumber,
     parse_decimal,
+    parse_decimal_of,
     parse_id,
     parse_id_or_none,
 )
@@ -163,3 +164,12 @@ def test_a_negative_number_says_so_whatever_the_field():
         with pytest.raises(InvalidNumber) as refused:
             parse_decimal("-2", kind)
         assert refused.value.message == "Un nombre négatif n'est pas accepté ici."
+
+
+def test_a_named_value_is_refused_with_its_name_and_where_it_was_typed():
+    assert parse_decimal_of("12,5", "stock", name="Carottes", places=3, line=7) == Decimal("12.500")
+    with pytest.raises(InvalidNumber) as raised:
+        parse_decimal_of("2,5", "stock", name="Yaourts nature", places=0, offer=41, line=3)
+    assert raised.value.message == "Yaourts nature : La quantité doit être un nombre entier."
+    assert raised.value.code == "invalid_number"
+    assert raised.value.params == {"example": "12,5", "places": 0, "offer": 41, "line": 3}
