@@ -22,7 +22,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.messages import get_messages
-from django.db import connection, connections, transaction
+from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 
@@ -36,6 +36,7 @@ from marche.orders.services import cart_set_item, order_cancel, order_place
 from marche.relays.models import PickupSlot, RelayDay
 from marche.relays.services import pickup_slots_ensure
 from tests.factories import OfferFactory, OrderCycleFactory, RelayPointFactory, UserFactory
+from tests.locking import RowHeld
 
 pytestmark = [
     pytest.mark.concurrency,
@@ -192,34 +193,6 @@ def test_control_locking_in_cart_order_deadlocks(settings, monkeypatch) -> None:
 
 
 # Lock timeout ---------------------------------------------------------------------------------
-
-
-class RowHeld:
-    """Another connection holds an offer's row lock until the block ends."""
-
-    def __init__(self, offer: Offer) -> None:
-        self.offer_id = offer.pk
-        self.locked = threading.Event()
-        self.done = threading.Event()
-        self.thread = threading.Thread(target=self._hold)
-
-    def _hold(self) -> None:
-        try:
-            with transaction.atomic():
-                Offer.objects.select_for_update().get(pk=self.offer_id)
-                self.locked.set()
-                self.done.wait(timeout=30)
-        finally:
-            connections.close_all()
-
-    def __enter__(self) -> RowHeld:
-        self.thread.start()
-        assert self.locked.wait(timeout=10)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.done.set()
-        self.thread.join(timeout=10)
 
 
 def test_a_checkout_waiting_past_the_lock_timeout_is_refused_and_changes_nothing(

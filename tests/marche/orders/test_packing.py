@@ -34,6 +34,7 @@ from marche.payments.services import (
     order_collect,
 )
 from tests.factories import OrderCycleFactory
+from tests.locking import RowHeld
 from tests.marche.orders.test_pick_lists import Prep, build_prep, close, pdf_text, person
 
 pytestmark = pytest.mark.django_db
@@ -521,38 +522,6 @@ def test_pack_quantity_of_a_variant_gives_items_and_what_they_hold() -> None:
     assert exports.pack_quantity(packing_line(kind="basket", unit="", count=Decimal("2"))) == "2"
 
 
-class OrderRowHeld:
-    """Another connection holds an order's row lock (a pickup being recorded) until the end."""
-
-    def __init__(self, order: Order) -> None:
-        import threading
-
-        self.order_id = order.pk
-        self.locked = threading.Event()
-        self.done = threading.Event()
-        self.thread = threading.Thread(target=self._hold)
-
-    def _hold(self) -> None:
-        from django.db import connections, transaction
-
-        try:
-            with transaction.atomic():
-                Order.objects.select_for_update().get(pk=self.order_id)
-                self.locked.set()
-                self.done.wait(timeout=30)
-        finally:
-            connections.close_all()
-
-    def __enter__(self) -> OrderRowHeld:
-        self.thread.start()
-        assert self.locked.wait(timeout=10)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.done.set()
-        self.thread.join(timeout=10)
-
-
 @pytest.mark.concurrency
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
@@ -565,7 +534,7 @@ def test_weighing_behind_a_held_order_lock_is_refused_busy_and_changes_nothing(s
     prep = build_prep()
     butternut = line(prep, "Butternut")
     before = state(prep.bob)
-    with OrderRowHeld(prep.bob):
+    with RowHeld(prep.bob):  # a pickup being recorded
         with pytest.raises(ServiceBusy) as refused:
             order_line_weigh(line_id=butternut.pk, weight_kg=Decimal("2.355"), by=prep.coordinator)
         with pytest.raises(ServiceBusy):

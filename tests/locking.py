@@ -1,0 +1,40 @@
+"""Test helpers for lock timeouts: another connection holding a row lock."""
+
+from __future__ import annotations
+
+import threading
+
+from django.db import connections, transaction
+from django.db.models import Model
+
+
+class RowHeld:
+    """Another connection holds ``instance``'s row lock (``SELECT ... FOR UPDATE``) until the
+    ``with`` block ends: a service run inside the block meets the lock as it would meet a
+    concurrent writer. Needs a transactional test on PostgreSQL (the thread's own connection).
+    """
+
+    def __init__(self, instance: Model) -> None:
+        self.model = type(instance)
+        self.pk = instance.pk
+        self.locked = threading.Event()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._hold)
+
+    def _hold(self) -> None:
+        try:
+            with transaction.atomic():
+                self.model._default_manager.select_for_update().get(pk=self.pk)
+                self.locked.set()
+                self.done.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    def __enter__(self) -> RowHeld:
+        self.thread.start()
+        assert self.locked.wait(timeout=10)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.done.set()
+        self.thread.join(timeout=10)
