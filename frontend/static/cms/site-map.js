@@ -49,7 +49,8 @@
       bounds.push([place.lat, place.lon]);
     });
     if (bounds.length > 1) {
-      map.fitBounds(bounds, { padding: [24, 24], maxZoom: 15 });
+      // Names are drawn to the right of their marker: leave them room inside the map.
+      map.fitBounds(bounds, { paddingTopLeft: [24, 24], paddingBottomRight: [190, 24], maxZoom: 15 });
     } else if (bounds.length === 1) {
       map.setView(bounds[0], 14);
     } else {
