@@ -21,14 +21,17 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.forms import ModelChoiceField
 from django.http import Http404
 from django.utils.functional import cached_property
+from django.utils.text import capfirst
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms.models import WagtailAdminModelForm
+from wagtail.admin.ui.tables import BooleanColumn
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
@@ -209,12 +212,26 @@ class ScopedModelViewSet(ModelViewSet):
         return super().get_common_view_kwargs(territory_lookup=self.territory_lookup, **kwargs)
 
     def get_index_view_kwargs(self, **kwargs: Any) -> dict[str, Any]:
+        if self.list_display is not self.UNDEFINED:
+            kwargs.setdefault("list_display", [self._column(item) for item in self.list_display])
         return super().get_index_view_kwargs(
             list_select_related=self.list_select_related,
             list_prefetch_related=self.list_prefetch_related,
             base_filterset_class=ScopedFilterSet,
             **kwargs,
         )
+
+    def _column(self, item: Any) -> Any:
+        """A boolean field shows as Wagtail's tick or cross, not as "True"/"False"."""
+        if not isinstance(item, str):
+            return item
+        try:
+            field = self.model._meta.get_field(item)
+        except FieldDoesNotExist:
+            return item
+        if isinstance(field, models.BooleanField):
+            return BooleanColumn(item, label=capfirst(field.verbose_name), sort_key=item)
+        return item
 
     def get_form_class(self, for_update: bool = False) -> type:
         from django.forms import modelform_factory
