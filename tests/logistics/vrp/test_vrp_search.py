@@ -136,12 +136,19 @@ def test_the_ortools_searches_give_the_same_plan_for_the_same_time_limit(
     # the problems the kernel does not take: one search, the portfolio (with pairs, whose
     # second worker must not start from savings, which never ends there), rounds of one
     # group, and rounds of several groups with a clustered first solution (> 300 stops).
-    # The time limit becomes a budget of limit-check calls; the assumed rate is lowered so
-    # that the budget ends well before the clock on a machine busy with the rest of the suite
-    monkeypatch.setattr(solver, "ORTOOLS_WORK_PER_SECOND", 150_000)
+    # The time limit becomes a budget of limit-check calls: what is reproducible is that
+    # budget, the clock only guards it. The work of a 2.5 s limit at 150 000 calls a second
+    # is given a clock SLACK times longer (the rates and the rounds' nominal seconds are
+    # scaled to match), so that the budget, not the clock, ends every search even on a
+    # machine many times slower than this one (a full run on a busy machine once saw the
+    # 2.5 s clock end the portfolio's searches first).
+    slack = 10
+    monkeypatch.setattr(solver, "ORTOOLS_WORK_PER_SECOND", 150_000 / slack)
+    for name in ("SECONDS_PER_STOP", "MIN_ROUND_SECONDS", "MIN_GROUP_SECONDS"):
+        monkeypatch.setattr(solver, name, getattr(solver, name) * slack)
     calls = calls_to(solver, path)
     problem, provider = variant(kind, n, 3)
-    options = SolveOptions(time_limit_s=2.5, seed=5, workers=workers)
+    options = SolveOptions(time_limit_s=2.5 * slack, seed=5, workers=workers)
     first = solve(problem, provider, options)
     second = solve(problem, provider, options)
     assert calls == [1, 1]
@@ -149,7 +156,6 @@ def test_the_ortools_searches_give_the_same_plan_for_the_same_time_limit(
     assert _routes(first) == _routes(second)
     assert first.cost == second.cost
     assert first.unserved == second.unserved == ()
-    assert first.stats.seconds < 2.5
     assert check_solution(problem, first, provider).ok
 
 

@@ -177,9 +177,13 @@ def test_solve_gives_the_same_plan_for_the_same_seed_and_time_limit(
     # is lowered here, so that the budget ends well before the clock even on a machine
     # busy with the rest of the suite (the first CI run of this test, at the real rate,
     # saw the clock end one search first, which is the documented fallback).
-    monkeypatch.setattr(sisr, "WORK_PER_SECOND", 10_000_000)
+    # The work of a 3 s limit at 10 million units a second is given a clock SLACK times
+    # longer, so that the budget ends first even on a machine many times busier (a run
+    # beside a cold compile and three busy processes saw the 3 s clock come first).
+    slack = 10
+    monkeypatch.setattr(sisr, "WORK_PER_SECOND", 10_000_000 / slack)
     problem, provider = square(70, 12)
-    options = SolveOptions(time_limit_s=3, seed=4, workers=workers)
+    options = SolveOptions(time_limit_s=3 * slack, seed=4, workers=workers)
     first = solve(problem, provider, options)
     second = solve(problem, provider, options)
     assert first.stats.stopped_by == second.stats.stopped_by == "work_limit"
@@ -187,7 +191,6 @@ def test_solve_gives_the_same_plan_for_the_same_seed_and_time_limit(
         [v.stop_id for v in r.visits] for r in second.routes
     ]
     assert first.cost == second.cost
-    assert first.stats.seconds < 3
 
 
 def test_a_read_only_install_caches_the_kernel_in_a_temporary_folder(tmp_path):
