@@ -46,8 +46,8 @@ def plane_provider(
 def compiled_kernel() -> None:
     """Compile the ruin-and-recreate kernel (or load it from Numba's cache) once, first.
 
-    ``solve`` counts the compilation in its time budget: on a fresh clone it takes several
-    seconds, which would otherwise fall on whichever timed test happens to run first.
+    ``solve`` compiles it with its clock stopped, but on a fresh clone that takes several
+    seconds, which would otherwise fall on whichever test happens to run first.
     """
     sisr.warm_up()
 
