@@ -34,13 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-# Numba caches the compiled kernel in __pycache__ next to this file. Where that folder is
-# read-only (an image installed by root and run by another user), Numba would refuse to
-# import the module: the cache goes to a temporary folder instead, unless one is set.
-if "NUMBA_CACHE_DIR" not in os.environ and not os.access(Path(__file__).parent, os.W_OK):
-    os.environ["NUMBA_CACHE_DIR"] = str(Path(tempfile.gettempdir()) / "marche-numba-cache")
-
-import numba  # after the cache folder is chosen
+import numba
 import numpy as np
 import numpy.typing as npt
 
@@ -94,12 +88,12 @@ class Instance:
     customers: IntArray  # the nodes to serve
 
 
-@numba.njit(cache=True)
+@numba.njit
 def _seed(seed: int) -> None:
     np.random.seed(seed)
 
 
-@numba.njit(cache=True)
+@numba.njit
 def _refresh(r, rt, ln, earliest, latest, load, rcost, route_of, pos_of, inst_arrays):  # type: ignore[no-untyped-def]
     dist, tm, ready, due, demand, s, e, t0, t1 = inst_arrays
     n = ln[r]
@@ -135,7 +129,7 @@ def _refresh(r, rt, ln, earliest, latest, load, rcost, route_of, pos_of, inst_ar
         nxt = c
 
 
-@numba.njit(cache=True)
+@numba.njit
 def _best_place(c, rt, ln, earliest, latest, load, r_hi, inst_arrays, capacity, blink):  # type: ignore[no-untyped-def]
     dist, tm, ready, due, demand, s, e, t0, t1 = inst_arrays
     dims = demand.shape[1]
@@ -181,7 +175,7 @@ def _best_place(c, rt, ln, earliest, latest, load, r_hi, inst_arrays, capacity, 
     return best_r, best_k, best, work
 
 
-@numba.njit(cache=True)
+@numba.njit
 def _backup(r, sol, bak):  # type: ignore[no-untyped-def]
     rt, ln, earliest, latest, load, rcost, _route_of, _pos_of = sol
     b_rt, b_ln, b_earliest, b_latest, b_load, b_rcost = bak
@@ -196,7 +190,7 @@ def _backup(r, sol, bak):  # type: ignore[no-untyped-def]
     b_rcost[r] = rcost[r]
 
 
-@numba.njit(cache=True)
+@numba.njit
 def _restore(r, sol, bak):  # type: ignore[no-untyped-def]
     rt, ln, earliest, latest, load, rcost, route_of, pos_of = sol
     b_rt, b_ln, b_earliest, b_latest, b_load, b_rcost = bak
@@ -214,7 +208,7 @@ def _restore(r, sol, bak):  # type: ignore[no-untyped-def]
     rcost[r] = b_rcost[r]
 
 
-@numba.njit(cache=True)
+@numba.njit
 def _insert(c, r, k, rt, ln):  # type: ignore[no-untyped-def]
     n = ln[r]
     for j in range(n, k, -1):
@@ -223,7 +217,7 @@ def _insert(c, r, k, rt, ln):  # type: ignore[no-untyped-def]
     ln[r] = n + 1
 
 
-@numba.njit(cache=True)
+@numba.njit
 def _recreate(  # type: ignore[no-untyped-def]
     removed,
     n_removed,
@@ -282,7 +276,7 @@ def _recreate(  # type: ignore[no-untyped-def]
     return r_hi, n_touched, work
 
 
-@numba.njit(cache=True)
+@numba.njit
 def _search(  # type: ignore[no-untyped-def]
     work_limit,
     work_before,
@@ -430,7 +424,7 @@ def _search(  # type: ignore[no-untyped-def]
     return accepted, it, done
 
 
-@numba.njit(cache=True)
+@numba.njit
 def _construct(inst_arrays, capacity, fixed, sol, bak, removed):  # type: ignore[no-untyped-def]
     n_routes_max = sol[0].shape[0]
     touched = np.empty(n_routes_max, dtype=np.int64)
@@ -535,6 +529,7 @@ def search(
         inst.shift_start,
         inst.shift_end,
     )
+    use_cache()  # before the first call compiles the kernel
     _seed(seed)
     r_hi = _construct(arrays, inst.capacity, inst.fixed, sol, bak, customers.copy())
     routes_now = [rt[r, : ln[r]].tolist() for r in range(r_hi) if ln[r] > 0]
@@ -618,6 +613,38 @@ def search(
 KERNEL = (_seed, _construct, _search)
 """The kernel's entry points from Python (the others are compiled inside them)."""
 
+_COMPILED = (
+    _seed,
+    _refresh,
+    _best_place,
+    _backup,
+    _restore,
+    _insert,
+    _recreate,
+    _search,
+    _construct,
+)
+_caching = False  # whether ``use_cache`` has run in this process
+
+
+def use_cache() -> None:
+    """Let Numba cache the compiled kernel, in a folder it can write to.
+
+    Numba caches it in ``__pycache__`` next to this file. Where that folder is read-only (an
+    image installed by root and run by another user), the cache goes to a temporary folder
+    instead, unless the operator chose one (``NUMBA_CACHE_DIR``). Done before the first
+    compilation (``warm_up``, ``search``) rather than at import, so that importing the
+    package changes neither ``os.environ`` nor Numba's settings. Cheap once done.
+    """
+    global _caching
+    if _caching:
+        return
+    if not numba.config.CACHE_DIR and not os.access(Path(__file__).parent, os.W_OK):
+        numba.config.CACHE_DIR = str(Path(tempfile.gettempdir()) / "marche-numba-cache")
+    for f in _COMPILED:
+        f.enable_caching()
+    _caching = True
+
 
 def ready() -> bool:
     """Whether this process holds the compiled kernel (compiled or loaded from the cache)."""
@@ -635,6 +662,7 @@ def warm_up() -> float:
     began = time.monotonic()
     if ready():
         return 0.0
+    use_cache()
     dist = np.asarray([[0, 2, 2, 3], [2, 0, 1, 2], [2, 1, 0, 2], [3, 2, 2, 0]], dtype=np.int64)
     inst = Instance(
         dist=dist,

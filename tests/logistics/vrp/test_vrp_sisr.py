@@ -193,27 +193,56 @@ def test_solve_gives_the_same_plan_for_the_same_seed_and_time_limit(
     assert first.cost == second.cost
 
 
-def test_a_read_only_install_caches_the_kernel_in_a_temporary_folder(tmp_path):
-    # Numba refuses to import a cached function whose folder it cannot write to (an image
-    # installed by root, run by another user): the module then picks a temporary folder.
-    # As root every folder is writable, so the check is made to answer "read-only".
+def test_importing_the_package_leaves_the_environment_alone(tmp_path):
+    # even where the package's folder is read-only, which once made the import choose the
+    # Numba cache folder through os.environ
     script = (
-        "import os, tempfile\n"
+        "import os\n"
         "real = os.access\n"
         "os.access = lambda p, m: False if str(p).endswith('vrp') and m == os.W_OK "
         "else real(p, m)\n"
+        "before = dict(os.environ)\n"
+        "import logistics.vrp\n"
         "from logistics.vrp import sisr\n"
-        "print(os.environ['NUMBA_CACHE_DIR'])\n"
+        "import numba\n"
+        "print(dict(os.environ) == before, repr(numba.config.CACHE_DIR))\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
     env["TMPDIR"] = str(tmp_path)
     out = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
     )
-    assert out.stdout.strip() == str(tmp_path / "marche-numba-cache")
+    assert out.stdout.split() == ["True", "''"]
+
+
+def test_a_read_only_install_caches_the_kernel_in_a_temporary_folder(tmp_path):
+    # Numba cannot cache a function whose folder it cannot write to (an image installed by
+    # root, run by another user): the kernel's cache then goes to a temporary folder, chosen
+    # before the first compilation. As root every folder is writable, so the check is made
+    # to answer "read-only". The smallest entry point is compiled to see where it goes.
+    script = (
+        "import os\n"
+        "real = os.access\n"
+        "os.access = lambda p, m: False if str(p).endswith('vrp') and m == os.W_OK "
+        "else real(p, m)\n"
+        "from logistics.vrp import sisr\n"
+        "import numba\n"
+        "sisr.use_cache()\n"
+        "sisr._seed(1)\n"
+        "print(numba.config.CACHE_DIR, 'NUMBA_CACHE_DIR' in os.environ)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env["TMPDIR"] = str(tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    chosen = tmp_path / "marche-numba-cache"
+    assert out.stdout.split() == [str(chosen), "False"]
+    assert any(p.name.startswith("sisr._seed") for p in chosen.rglob("*"))
     # a folder set by the operator is kept
     env["NUMBA_CACHE_DIR"] = str(tmp_path / "chosen")
     out = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
     )
-    assert out.stdout.strip() == str(tmp_path / "chosen")
+    assert out.stdout.split() == [str(tmp_path / "chosen"), "True"]
+    assert any(p.name.startswith("sisr._seed") for p in (tmp_path / "chosen").rglob("*"))
