@@ -129,16 +129,6 @@ class _Config:
     metaheuristic: str
     seed: int
     max_solutions: int | None
-    iterated: bool = False
-    neighbors: int | None = None  # local-search moves only towards this many nearest nodes
-    lambda_coefficient: float | None = None
-    sisr_sequence: int = 10
-    sisr_removed: int = 10
-    recreate: str = "LOCAL_CHEAPEST_INSERTION"
-    improve_perturbed: bool = True
-    auto_temperature: bool = True
-    t0: float = 100.0
-    t1: float = 0.01
     ruin: int = 0  # group searches: stops taken out (nearest to a random one) before it
 
 
@@ -213,7 +203,6 @@ def solve(
                 c.metaheuristic,
                 c.seed + options.seed,
                 options.max_solutions,
-                c.iterated,
             )
             for c in configs
         ]
@@ -658,45 +647,17 @@ def data_node_of_depot(data: _Data, base: int, start: bool) -> int:
     return data.node_ids.index(depot)
 
 
-def _params(cfg: _Config, seconds: float, first_only: bool, n_nodes: int = 0) -> object:
+def _params(cfg: _Config, seconds: float, first_only: bool) -> object:
     params = pywrapcp.DefaultRoutingSearchParameters()
-    if cfg.neighbors is not None and n_nodes > cfg.neighbors:
-        params.ls_operator_neighbors_ratio = cfg.neighbors / n_nodes
-        params.ls_operator_min_neighbors = cfg.neighbors
-    if cfg.lambda_coefficient is not None:
-        params.guided_local_search_lambda_coefficient = cfg.lambda_coefficient
     params.first_solution_strategy = FIRST_SOLUTIONS[cfg.first_solution]
     if first_only:
         params.solution_limit = 1
     else:
         params.local_search_metaheuristic = METAHEURISTICS[cfg.metaheuristic]
-        if cfg.iterated:
-            _iterated_local_search(params, cfg)
         if cfg.max_solutions is not None:
             params.solution_limit = cfg.max_solutions
     params.time_limit.FromMilliseconds(max(1, int(seconds * 1000)))
     return params
-
-
-def _iterated_local_search(params: Any, cfg: _Config) -> None:
-    """Ruin (string removals, SISR) and recreate, accepted by simulated annealing."""
-    params.use_iterated_local_search = True
-    ils = params.iterated_local_search_parameters
-    ils.perturbation_strategy = ils.RUIN_AND_RECREATE if hasattr(ils, "RUIN_AND_RECREATE") else 1
-    rr = ils.ruin_recreate_parameters
-    del rr.ruin_strategies[:]
-    sisr = rr.ruin_strategies.add().sisr
-    sisr.max_removed_sequence_size = cfg.sisr_sequence
-    sisr.avg_num_removed_visits = cfg.sisr_removed
-    sisr.bypass_factor = 0.01
-    rr.recreate_strategy.heuristic = FIRST_SOLUTIONS[cfg.recreate]
-    ils.improve_perturbed_solution = cfg.improve_perturbed
-    sa = ils.reference_solution_acceptance_strategy.simulated_annealing
-    sa.cooling_schedule_strategy = 1  # exponential
-    sa.automatic_temperatures = cfg.auto_temperature
-    if not cfg.auto_temperature:
-        sa.initial_temperature = cfg.t0
-        sa.final_temperature = cfg.t1
 
 
 def _extract(built: _Built, assignment: object | None) -> list[tuple[int, int, list[int]]]:
@@ -863,7 +824,7 @@ def run_search(
     routing.AddSearchMonitor(routing.solver().CustomLimit(limit))
     left = deadline - time.monotonic()
     # OR-Tools overshoots its own limit; keep a margin and let the callback stop it
-    params = _params(cfg, max(0.05, left - min(0.5, 0.05 * left)), False, len(data.node_ids))
+    params = _params(cfg, max(0.05, left - min(0.5, 0.05 * left)), False)
     if initial is not None:
         slot_of = {bc: v for v, bc in enumerate(built.slots)}
         inv = {data_node: model_node for model_node, data_node in enumerate(built.perm)}
