@@ -9,7 +9,10 @@ class CmsConfig(AppConfig):
     verbose_name = _("Site éditorial")
 
     def ready(self) -> None:
-        from cms import search_index
+        from cms import cache, search_index
+
+        # The public pages' shared cache is made stale by any change of what they show.
+        cache.connect_signals()
 
         # A product's search entry follows the product (the catalogue searches Wagtail's index).
         post_save.connect(

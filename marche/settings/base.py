@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
+    "wagtail.contrib.sitemaps",
     "wagtail.embeds",
     "wagtail.sites",
     "wagtail.users",
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
     "axes",
 ]
 
@@ -72,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Anonymous visitors' Wagtail pages from the shared cache (cms/cache.py).
+    "cms.cache.PublicPageCacheMiddleware",
     "marche.core.middleware.DomainErrorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -163,6 +167,10 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# How long a public page stays in the shared cache for anonymous visitors (0: off). Saves
+# invalidate at once; this bounds stock moved without a signal and the week's clock.
+MARCHE_PAGE_CACHE_SECONDS = env.int("MARCHE_PAGE_CACHE_SECONDS", default=60)
 
 # Celery: a real broker when REDIS_URL is set, otherwise tasks run in-process. ---------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"

@@ -16,3 +16,6 @@ WHITENOISE_USE_FINDERS = True
 # The demo fixture loads without the 150 orders of the cycle to plan (seconds per test); the
 # tests of that cycle turn it on.
 MARCHE_DEMO_DUE_CYCLE = False
+# The public pages' cache is off (one locmem cache outlives each test's database); its
+# tests turn it on.
+MARCHE_PAGE_CACHE_SECONDS = 0
