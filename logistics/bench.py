@@ -21,11 +21,10 @@ import sys
 import time
 from pathlib import Path
 
-from logistics.vrp import sisr
+from logistics.vrp import SolveOptions, sisr, solve, warm_up
 from logistics.vrp.benchmarks import Instance, format_sol, load_instance
 from logistics.vrp.checker import check_routes
-from logistics.vrp.model import SolveOptions
-from logistics.vrp.solver import kernel_view, solve
+from logistics.vrp.solver import kernel_view
 
 COLUMNS = ["instance", "n", "bks", "cost", "gap_pct", "vehicles", "seconds", "feasible"]
 
@@ -180,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # the kernel is compiled once per installation (then loaded from Numba's cache): do it
     # before the first instance, so that no instance's budget pays for it
-    print(f"# ruin-and-recreate kernel ready in {sisr.warm_up():.1f} s", file=sys.stderr)
+    print(f"# ruin-and-recreate kernel ready in {warm_up():.1f} s", file=sys.stderr)
     if args.calibrate:
         return calibrate(files, args.time_limit, args.workers)
     out = csv.writer(sys.stdout, lineterminator="\n")

@@ -20,8 +20,7 @@ import argparse
 import multiprocessing
 import time
 
-from logistics.vrp import solver
-from logistics.vrp.model import SolveOptions
+from logistics.vrp import SolveOptions, solver
 from logistics.vrp.synthetic import KINDS, variant
 
 

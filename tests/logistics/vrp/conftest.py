@@ -9,17 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from logistics.vrp import sisr
-from logistics.vrp.model import (
+from logistics.vrp import (
     Depot,
+    MatrixProvider,
     PickupDelivery,
     Problem,
     SpeedProfile,
     Stop,
     TimeWindow,
     Vehicle,
+    warm_up,
 )
-from logistics.vrp.providers import MatrixProvider
 from logistics.vrp.synthetic import square_problem
 
 DATA = Path(__file__).parent / "data"
@@ -49,7 +49,7 @@ def compiled_kernel() -> None:
     ``solve`` compiles it with its clock stopped, but on a fresh clone that takes several
     seconds, which would otherwise fall on whichever test happens to run first.
     """
-    sisr.warm_up()
+    warm_up()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from logistics.vrp import InvalidProblem, Point
 from logistics.vrp.benchmarks import (
     format_sol,
     load_instance,
@@ -14,8 +15,6 @@ from logistics.vrp.benchmarks import (
     parse_sol,
     parse_solomon,
 )
-from logistics.vrp.errors import InvalidProblem
-from logistics.vrp.providers import Point
 
 SOLOMON = """R999
 
@@ -190,8 +189,7 @@ def test_the_calibrate_command_measures_the_ortools_rates_and_how_solves_end(
     capsys: pytest.CaptureFixture[str],
 ):
     from logistics import calibrate
-    from logistics.vrp import solver
-    from logistics.vrp.model import SolveOptions
+    from logistics.vrp import SolveOptions, solver
     from logistics.vrp.synthetic import variant
 
     argv = ["--seconds", "0.3", "--workers", "2", "--kinds", "hourly,pairs", "--sizes", "30"]

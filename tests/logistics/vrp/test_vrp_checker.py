@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from logistics.vrp.benchmarks import load_instance, parse_sol
-from logistics.vrp.checker import check_routes, check_solution
-from logistics.vrp.model import (
+from logistics.vrp import (
     Depot,
+    MatrixProvider,
     PickupDelivery,
     Problem,
     Route,
@@ -22,8 +21,10 @@ from logistics.vrp.model import (
     Unserved,
     Vehicle,
     Visit,
+    check_solution,
 )
-from logistics.vrp.providers import MatrixProvider
+from logistics.vrp.benchmarks import load_instance, parse_sol
+from logistics.vrp.checker import check_routes
 
 SHARED = Path("/work/shared/bench/vrp")
 IDS = ["d", "a", "b", "f"]

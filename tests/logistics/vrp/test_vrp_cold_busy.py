@@ -45,10 +45,10 @@ CUT_FACTORS = {0.25: 1.015, 0.5: 1.015, 0.75: 1.015}
 SCRIPT = r"""
 import json, math, random, sys, time
 
-from logistics.vrp import sisr
-from logistics.vrp.model import Depot, Problem, SolveOptions, Stop, TimeWindow, Vehicle
-from logistics.vrp.providers import MatrixProvider
-from logistics.vrp.solver import kernel_view, solve
+from logistics.vrp import (
+    Depot, MatrixProvider, Problem, SolveOptions, Stop, TimeWindow, Vehicle, sisr, solve
+)
+from logistics.vrp.solver import kernel_view
 
 limit = float(sys.argv[1])
 

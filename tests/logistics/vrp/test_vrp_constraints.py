@@ -6,9 +6,9 @@ from collections.abc import Mapping
 
 import pytest
 
-from logistics.vrp.checker import check_solution
-from logistics.vrp.model import (
+from logistics.vrp import (
     Depot,
+    MatrixProvider,
     PickupDelivery,
     Problem,
     Solution,
@@ -17,9 +17,9 @@ from logistics.vrp.model import (
     Stop,
     TimeWindow,
     Vehicle,
+    check_solution,
+    solve,
 )
-from logistics.vrp.providers import MatrixProvider
-from logistics.vrp.solver import solve
 
 FAST = SolveOptions(time_limit_s=5, max_solutions=300)
 BIKE = SpeedProfile("bike", 15.0)

@@ -8,13 +8,7 @@ import time
 
 import pytest
 
-from logistics.vrp import solver
-from logistics.vrp.checker import check_solution
-from logistics.vrp.model import (
-    PickupDelivery,
-    Problem,
-    SolveOptions,
-)
+from logistics.vrp import PickupDelivery, Problem, SolveOptions, check_solution, solve, solver
 from logistics.vrp.solver import (
     _compile,
     _Config,
@@ -23,7 +17,6 @@ from logistics.vrp.solver import (
     _route_cost,
     can_decompose,
     first_solution,
-    solve,
 )
 
 

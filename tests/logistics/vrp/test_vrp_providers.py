@@ -13,18 +13,22 @@ from pathlib import Path
 
 import pytest
 
-from logistics.vrp.errors import ProviderError
-from logistics.vrp.model import Depot, Problem, SolveOptions, SpeedProfile, Stop, Vehicle
-from logistics.vrp.providers import (
-    UNREACHABLE,
+from logistics.vrp import (
+    Depot,
     GreatCircleProvider,
     MatrixProvider,
     OsrmBindingsProvider,
     OsrmHttpProvider,
     Point,
-    haversine_m,
+    Problem,
+    ProviderError,
+    SolveOptions,
+    SpeedProfile,
+    Stop,
+    Vehicle,
+    solve,
 )
-from logistics.vrp.solver import solve
+from logistics.vrp.providers import UNREACHABLE, haversine_m
 
 CAR = SpeedProfile("car", 30.0)
 BIKE = SpeedProfile("bike", 15.0)

@@ -8,11 +8,21 @@ import time
 
 import pytest
 
-from logistics.vrp import sisr, solver
-from logistics.vrp.checker import check_solution
-from logistics.vrp.model import Depot, Problem, Solution, SolveOptions, Stop, Vehicle
-from logistics.vrp.providers import GreatCircleProvider, MatrixProvider
-from logistics.vrp.solver import _compile, sisr_instance, solve
+from logistics.vrp import (
+    Depot,
+    GreatCircleProvider,
+    MatrixProvider,
+    Problem,
+    Solution,
+    SolveOptions,
+    Stop,
+    Vehicle,
+    check_solution,
+    sisr,
+    solve,
+    solver,
+)
+from logistics.vrp.solver import _compile, sisr_instance
 from logistics.vrp.synthetic import variant
 
 SHORT = (60, 250)  # window lengths of the small instances

@@ -10,16 +10,19 @@ import time
 
 import pytest
 
-from logistics.vrp import sisr, solver
-from logistics.vrp.checker import check_routes, check_solution
-from logistics.vrp.model import (
+from logistics.vrp import (
+    MatrixProvider,
     PickupDelivery,
     Problem,
     SolveOptions,
     TimeWindow,
+    check_solution,
+    sisr,
+    solve,
+    solver,
 )
-from logistics.vrp.providers import MatrixProvider
-from logistics.vrp.solver import _compile, kernel_view, solve, use_sisr
+from logistics.vrp.checker import check_routes
+from logistics.vrp.solver import _compile, kernel_view, use_sisr
 
 
 def kernel_instance(problem: Problem, provider: MatrixProvider) -> sisr.Instance:

@@ -6,9 +6,10 @@ import dataclasses
 
 import pytest
 
-from logistics.vrp.errors import InvalidProblem, VrpError
-from logistics.vrp.model import (
+from logistics.vrp import (
     Depot,
+    GreatCircleProvider,
+    InvalidProblem,
     PickupDelivery,
     Problem,
     SolveOptions,
@@ -16,9 +17,9 @@ from logistics.vrp.model import (
     Stop,
     TimeWindow,
     Vehicle,
+    VrpError,
+    solve,
 )
-from logistics.vrp.providers import GreatCircleProvider
-from logistics.vrp.solver import solve
 
 DEPOT = Depot("base", 50.446, 2.793)
 VAN = Vehicle("van", "base", {"kg": 500})
