@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numba
 import numpy as np
@@ -88,12 +89,12 @@ class Instance:
     customers: IntArray  # the nodes to serve
 
 
-@numba.njit
+@numba.njit()
 def _seed(seed: int) -> None:
     np.random.seed(seed)
 
 
-@numba.njit
+@numba.njit()
 def _refresh(r, rt, ln, earliest, latest, load, rcost, route_of, pos_of, inst_arrays):  # type: ignore[no-untyped-def]
     dist, tm, ready, due, demand, s, e, t0, t1 = inst_arrays
     n = ln[r]
@@ -129,7 +130,7 @@ def _refresh(r, rt, ln, earliest, latest, load, rcost, route_of, pos_of, inst_ar
         nxt = c
 
 
-@numba.njit
+@numba.njit()
 def _best_place(c, rt, ln, earliest, latest, load, r_hi, inst_arrays, capacity, blink):  # type: ignore[no-untyped-def]
     dist, tm, ready, due, demand, s, e, t0, t1 = inst_arrays
     dims = demand.shape[1]
@@ -175,7 +176,7 @@ def _best_place(c, rt, ln, earliest, latest, load, r_hi, inst_arrays, capacity, 
     return best_r, best_k, best, work
 
 
-@numba.njit
+@numba.njit()
 def _backup(r, sol, bak):  # type: ignore[no-untyped-def]
     rt, ln, earliest, latest, load, rcost, _route_of, _pos_of = sol
     b_rt, b_ln, b_earliest, b_latest, b_load, b_rcost = bak
@@ -190,7 +191,7 @@ def _backup(r, sol, bak):  # type: ignore[no-untyped-def]
     b_rcost[r] = rcost[r]
 
 
-@numba.njit
+@numba.njit()
 def _restore(r, sol, bak):  # type: ignore[no-untyped-def]
     rt, ln, earliest, latest, load, rcost, route_of, pos_of = sol
     b_rt, b_ln, b_earliest, b_latest, b_load, b_rcost = bak
@@ -208,7 +209,7 @@ def _restore(r, sol, bak):  # type: ignore[no-untyped-def]
     rcost[r] = b_rcost[r]
 
 
-@numba.njit
+@numba.njit()
 def _insert(c, r, k, rt, ln):  # type: ignore[no-untyped-def]
     n = ln[r]
     for j in range(n, k, -1):
@@ -217,7 +218,7 @@ def _insert(c, r, k, rt, ln):  # type: ignore[no-untyped-def]
     ln[r] = n + 1
 
 
-@numba.njit
+@numba.njit()
 def _recreate(  # type: ignore[no-untyped-def]
     removed,
     n_removed,
@@ -276,7 +277,7 @@ def _recreate(  # type: ignore[no-untyped-def]
     return r_hi, n_touched, work
 
 
-@numba.njit
+@numba.njit()
 def _search(  # type: ignore[no-untyped-def]
     work_limit,
     work_before,
@@ -424,7 +425,7 @@ def _search(  # type: ignore[no-untyped-def]
     return accepted, it, done
 
 
-@numba.njit
+@numba.njit()
 def _construct(inst_arrays, capacity, fixed, sol, bak, removed):  # type: ignore[no-untyped-def]
     n_routes_max = sol[0].shape[0]
     touched = np.empty(n_routes_max, dtype=np.int64)
@@ -613,6 +614,7 @@ def search(
 KERNEL = (_seed, _construct, _search)
 """The kernel's entry points from Python (the others are compiled inside them)."""
 
+# Compiled without a cache at import; ``use_cache`` gives them one before they are compiled.
 _COMPILED = (
     _seed,
     _refresh,
@@ -639,8 +641,9 @@ def use_cache() -> None:
     global _caching
     if _caching:
         return
-    if not numba.config.CACHE_DIR and not os.access(Path(__file__).parent, os.W_OK):
-        numba.config.CACHE_DIR = str(Path(tempfile.gettempdir()) / "marche-numba-cache")
+    config: Any = numba.config  # its settings are set at run time: no types to check
+    if not config.CACHE_DIR and not os.access(Path(__file__).parent, os.W_OK):
+        config.CACHE_DIR = str(Path(tempfile.gettempdir()) / "marche-numba-cache")
     for f in _COMPILED:
         f.enable_caching()
     _caching = True
