@@ -26,7 +26,7 @@ from wagtail.models import Page
 from wagtail.search import index
 from wagtail.search.backends import get_search_backend
 
-from cms import selectors
+from cms import selectors, seo
 from cms.blocks import BodyBlock
 from cms.maps import map_config, map_data
 from marche.catalog.models import Category, EgalimLabel, Product
@@ -175,6 +175,32 @@ class SitePage(Page):
         )
         return context
 
+    def meta_description(self, context: dict[str, Any]) -> str:
+        """The page's search description, else a text drawn from what the page shows."""
+        return seo.description_text(
+            self.search_description, *self.description_sources(context), self.title
+        )
+
+    def description_sources(self, context: dict[str, Any]) -> list[str]:
+        return [getattr(self, "intro", "")]
+
+    def sharing_image_url(self, request: HttpRequest) -> str:
+        """The image shown when the page is shared; empty: the site's default image."""
+        return ""
+
+    def structured_data(self, request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
+        """The page's schema.org data (JSON-LD); empty: none."""
+        return {}
+
+    def get_sitemap_urls(self, request: HttpRequest | None = None) -> list[dict[str, Any]]:
+        if not self.is_public():
+            return []
+        return super().get_sitemap_urls(request)
+
+    def is_public(self) -> bool:
+        """False when the page answers 404 (its producer or relay point is withdrawn)."""
+        return True
+
 
 class HomePage(SitePage):
     """A territory's home page: this week's cycle, its offers and featured basket."""
@@ -212,6 +238,29 @@ class HomePage(SitePage):
 
     def get_territory(self) -> Territory | None:
         return self.territory or territory_get_default()
+
+    def description_sources(self, context: dict[str, Any]) -> list[str]:
+        territory = context.get("territory")
+        fallback = (
+            _(
+                "Les produits des fermes de %(territory)s, à commander chaque semaine "
+                "et à retirer en point relais."
+            )
+            % {"territory": territory.name}
+            if territory
+            else ""
+        )
+        return [self.intro, fallback]
+
+    def structured_data(self, request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
+        territory = context.get("territory")
+        if territory is None:
+            return {}
+        return seo.organization_data(
+            territory=territory,
+            url=request.build_absolute_uri(self.get_url(request=request) or "/"),
+            logo=seo.default_image_url(request),
+        )
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
@@ -276,6 +325,17 @@ class ProducerIndexPage(SitePage):
     class Meta:
         verbose_name = _("liste des producteurs")
 
+    def description_sources(self, context: dict[str, Any]) -> list[str]:
+        territory = context.get("territory")
+        names = ", ".join(producer.name for producer in context.get("producers", []))
+        return [
+            self.intro,
+            _("Les producteurs de %(territory)s : %(names)s.")
+            % {"territory": territory.name if territory else "", "names": names}
+            if names
+            else "",
+        ]
+
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
         territory = context["territory"]
@@ -322,10 +382,31 @@ class ProducerPage(SitePage):
             models.UniqueConstraint(fields=["producer"], name="one_page_per_producer"),
         ]
 
+    def is_public(self) -> bool:
+        return self.producer is not None and self.producer.is_active
+
     def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if self.producer is None or not self.producer.is_active:
+        if not self.is_public():
             raise Http404
         return super().serve(request, *args, **kwargs)
+
+    def description_sources(self, context: dict[str, Any]) -> list[str]:
+        producer = self.producer
+        if producer is None:
+            return [self.story]
+        summary = " · ".join(
+            part
+            for part in (producer.get_kind_display(), producer.city, producer.production)
+            if part
+        )
+        return [self.story, producer.description, f"{producer.name} — {summary}"]
+
+    def sharing_image_url(self, request: HttpRequest) -> str:
+        for block in self.photos:
+            image = getattr(block.value, "get_rendition", None)
+            if image is not None:
+                return seo.absolute(request, image("fill-1200x630").url)
+        return ""
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
@@ -370,6 +451,13 @@ class RelayPointIndexPage(SitePage):
     class Meta:
         verbose_name = _("liste des points relais")
 
+    def description_sources(self, context: dict[str, Any]) -> list[str]:
+        names = ", ".join(relay.name for relay in context.get("relay_points", []))
+        return [
+            self.intro,
+            _("Où retirer sa commande : %(names)s.") % {"names": names} if names else "",
+        ]
+
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
         territory = context["territory"]
@@ -406,10 +494,36 @@ class RelayPointPage(SitePage):
             models.UniqueConstraint(fields=["relay_point"], name="one_page_per_relay_point"),
         ]
 
+    def is_public(self) -> bool:
+        return self.relay_point is not None and self.relay_point.is_active
+
     def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if self.relay_point is None or not self.relay_point.is_active:
+        if not self.is_public():
             raise Http404
         return super().serve(request, *args, **kwargs)
+
+    def description_sources(self, context: dict[str, Any]) -> list[str]:
+        relay = self.relay_point
+        if relay is None:
+            return [self.body]
+        where = _(
+            "Point relais %(name)s, %(address)s : horaires d'ouverture et prochains retraits."
+        ) % {
+            "name": relay.name,
+            "address": relay.full_address,
+        }
+        return [self.body, relay.description, where]
+
+    def structured_data(self, request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
+        relay = context.get("relay")
+        if relay is None:
+            return {}
+        return seo.relay_point_data(
+            relay=relay,
+            hours=context.get("hours", []),
+            url=request.build_absolute_uri(request.path),
+            image=self.sharing_image_url(request) or seo.default_image_url(request),
+        )
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
@@ -484,6 +598,36 @@ class CataloguePage(RoutablePageMixin, SitePage):
     class Meta:
         verbose_name = _("catalogue")
 
+    def description_sources(self, context: dict[str, Any]) -> list[str]:
+        territory = territory_of(self)
+        return [
+            self.intro,
+            _(
+                "Tous les produits des fermes de %(territory)s, "
+                "avec l'offre et le stock de la semaine."
+            )
+            % {"territory": territory.name}
+            if territory
+            else "",
+        ]
+
+    def get_sitemap_urls(self, request: HttpRequest | None = None) -> list[dict[str, Any]]:
+        """The catalogue, then one entry per product page it routes (``produit/<id>/``)."""
+        entries = super().get_sitemap_urls(request)
+        territory = territory_of(self)
+        base = self.get_full_url(request=request)
+        if not entries or territory is None or not base:
+            return entries
+        products = selectors.product_list_listed(territory=territory, now=timezone.now())
+        for pk, updated_at in products.order_by("pk").values_list("pk", "updated_at"):
+            entries.append(
+                {
+                    "location": base + self.reverse_subpage("product", args=[pk]),
+                    "lastmod": updated_at,
+                }
+            )
+        return entries
+
     @path("")
     def index_route(self, request: HttpRequest) -> HttpResponse:
         context = self._catalogue_context(request)
@@ -507,16 +651,33 @@ class CataloguePage(RoutablePageMixin, SitePage):
             product.pk
         )
         producer_page = ProducerPage.objects.live().filter(producer_id=product.producer_id).first()
+        card = OfferCard(offer=offer) if offer is not None else None
+        photo = next(iter(product.photos.all()), None)
+        image = seo.absolute(request, photo.image.url) if photo else seo.default_image_url(request)
+        url = request.build_absolute_uri(request.path)
         return self.render(
             request,
             template="cms/product_page.html",
             context_overrides={
                 "product": product,
                 "week": week,
-                "card": OfferCard(offer=offer) if offer is not None else None,
+                "card": card,
                 "producer_page": producer_page,
                 "page_title": product.name,
-                "meta_description": (product.description or product.name)[:160],
+                "meta_description": seo.description_text(
+                    product.description,
+                    f"{product.name} — {product.producer.name} · {product.category.name}",
+                ),
+                "og_image": image,
+                "og_type": "product",
+                "structured_data": seo.product_data(
+                    product=product,
+                    url=url,
+                    image=image,
+                    offer=offer,
+                    in_stock=card.in_stock if card is not None else False,
+                    currency=territory.currency or "EUR",
+                ),
             },
         )
 
