@@ -18,6 +18,7 @@ Stock counters moved by a conditional ``UPDATE`` (no signal) show within
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import uuid
 from collections.abc import Callable
@@ -36,10 +37,12 @@ from wagtail.models import Page
 from wagtail.signals import page_published, page_unpublished, post_page_move
 from wagtail.views import serve as wagtail_serve
 
+logger = logging.getLogger(__name__)
+
 VERSION_KEY = "cms:page-cache:version"
 HEADER = "X-Page-Cache"
-CSRF_PLACEHOLDER = "__marche_csrf_token__"
-_CSRF_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
+CSRF_PLACEHOLDER = b"__marche_csrf_token__"
+_CSRF_INPUT = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*(")')
 _MAX_QUERY = 256
 
 # The data the public pages show: a save or delete of any of these bumps the version.
@@ -68,7 +71,10 @@ def page_cache_seconds() -> int:
 
 def page_cache_bump() -> None:
     """Make every stored page stale (a new version; old entries expire on their own)."""
-    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+    try:
+        cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+    except Exception:  # the cache down must not fail a save; its entries' lifetime bounds it
+        logger.exception("Page cache: the version could not be replaced.")
 
 
 def page_cache_bump_on_commit(**kwargs: Any) -> None:
@@ -148,15 +154,18 @@ class PublicPageCacheMiddleware:
         if seconds <= 0 or not _shareable_request(request):
             return self.get_response(request)
         key = page_cache_key(request)
-        found = cache.get_many([VERSION_KEY, key])
+        try:
+            found = cache.get_many([VERSION_KEY, key])
+        except Exception:  # the cache down: serve the page uncached
+            logger.warning("Page cache unavailable.", exc_info=True)
+            return self.get_response(request)
         version = found.get(VERSION_KEY, "")
         entry = found.get(key)
         if entry is not None and entry["version"] == version:
             return _from_entry(request, entry)
         response = self.get_response(request)
         if _shareable_response(request, response):
-            content = response.content.decode(response.charset)
-            content = _CSRF_INPUT.sub(rf"\g<1>{CSRF_PLACEHOLDER}\g<2>", content)
+            content = _CSRF_INPUT.sub(rb"\g<1>" + CSRF_PLACEHOLDER + rb"\g<2>", response.content)
             entry = {
                 "version": version,
                 "content": content,
@@ -165,15 +174,19 @@ class PublicPageCacheMiddleware:
                     name: response[name] for name in ("Content-Language",) if name in response
                 },
             }
-            cache.set(key, entry, seconds)
-            response[HEADER] = "miss"
+            try:
+                cache.set(key, entry, seconds)
+            except Exception:
+                logger.warning("Page cache unavailable.", exc_info=True)
+            else:
+                response[HEADER] = "miss"
         return response
 
 
 def _from_entry(request: HttpRequest, entry: dict[str, Any]) -> HttpResponse:
-    content: str = entry["content"]
+    content: bytes = entry["content"]
     if CSRF_PLACEHOLDER in content:
-        content = content.replace(CSRF_PLACEHOLDER, get_token(request))
+        content = content.replace(CSRF_PLACEHOLDER, get_token(request).encode("ascii"))
     response = HttpResponse(content, content_type=entry["content_type"])
     for name, value in entry["headers"].items():
         response[name] = value
