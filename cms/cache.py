@@ -9,10 +9,12 @@ Every page holds the language switch's CSRF token: the stored copy has a placeho
 place, filled with the visitor's own token when served, so no token is shared.
 
 Invalidation: any save or delete of the data the pages show (offers, products, producers,
-relay points, cycles, baskets, stock holds) and any page published, unpublished, moved or
+relay points, cycles, composed baskets) and any page published, unpublished, moved or
 deleted replaces the version, after the transaction commits; every stored page then misses.
-Stock counters moved by a conditional ``UPDATE`` (no signal) show within
-``MARCHE_PAGE_CACHE_SECONDS`` (60 s by default), each entry's lifetime.
+The stock left, which moves with every household's basket (holds and conditional
+``UPDATE``), is not watched: during the rush before a cutoff it would empty the cache at
+each click. It shows within ``MARCHE_PAGE_CACHE_SECONDS`` (60 s by default), each entry's
+lifetime; the shop and the checkout always read it live.
 """
 
 from __future__ import annotations
@@ -56,7 +58,6 @@ WATCHED_MODELS = (
     "cycles.BasketItem",
     "cycles.Offer",
     "cycles.OrderCycle",
-    "cycles.StockHold",
     "producers.Producer",
     "relays.PickupSlot",
     "relays.RelayDay",

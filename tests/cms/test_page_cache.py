@@ -10,12 +10,17 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db import connection
+from django.db.models import F
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from cms.cache import CSRF_PLACEHOLDER, HEADER, page_cache_bump
+from cms.models import CataloguePage
 from marche.cycles.models import Offer
+from marche.cycles.services import stock_hold
 
 pytestmark = pytest.mark.django_db
 
@@ -171,3 +176,60 @@ def test_the_cache_down_serves_the_page_uncached(
     assert response.status_code == 200
     assert HEADER not in response
     page_cache_bump()  # a save's invalidation does not fail either
+
+
+def test_a_basket_hold_leaves_the_cached_pages_in_place(
+    client: Client,
+    demo,  # type: ignore[no-untyped-def]
+    page_cache,  # type: ignore[no-untyped-def]
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    """The rush before a cutoff: each basket add holds stock; that must not empty the cache."""
+    now = timezone.now()
+    offer = Offer.objects.filter(
+        cycle__opens_at__lte=now,
+        cycle__closes_at__gt=now,
+        withdrawn_at__isnull=True,
+        quantity_available__gte=F("quantity_held") + F("quantity_sold") + 1,
+    ).first()
+    assert offer is not None
+    client.get("/")
+    with django_capture_on_commit_callbacks(execute=True):
+        stock_hold(offer_id=offer.pk, quantity=Decimal("1"), key="page-cache-rush")
+    assert client.get("/")[HEADER] == "hit"
+
+
+def section_links_queries(client: Client, url: str) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    site_queries = [
+        q["sql"]
+        for q in queries
+        if "wagtailcore_site" in q["sql"] or "wagtailcore_page" in q["sql"]
+    ]
+    return len(site_queries), response.content.decode()
+
+
+def test_the_header_links_come_from_the_cache_until_a_page_changes(
+    demo,  # type: ignore[no-untyped-def]
+    page_cache,  # type: ignore[no-untyped-def]
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    """A logged-in page (never cached whole) still skips the site and section look-ups."""
+    user = get_user_model().objects.create_user(email="nav-cache@example.org", password="x")
+    client = Client()
+    client.force_login(user)
+    shop = reverse("orders:shop")
+    first_count, first = section_links_queries(client, shop)
+    assert first_count >= 1
+    assert 'href="/catalogue/"' in first
+    second_count, _ = section_links_queries(client, shop)
+    assert second_count == 0
+    catalogue = CataloguePage.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        catalogue.slug = "nos-produits"
+        catalogue.save_revision().publish()
+    third_count, third = section_links_queries(client, shop)
+    assert third_count >= 1
+    assert 'href="/nos-produits/"' in third
