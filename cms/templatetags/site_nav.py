@@ -33,11 +33,8 @@ def _section_urls(request: HttpRequest) -> dict[str, str]:
     if cached is not None:
         return cached
     seconds = page_cache_seconds()
-    key = "cms:site-nav:%s|%s|%s" % (
-        request.scheme,
-        request.get_host(),
-        translation.get_language() or "",
-    )
+    language = translation.get_language() or ""
+    key = f"cms:site-nav:{request.scheme}|{request.get_host()}|{language}"
     version = ""
     if seconds > 0:
         try:
