@@ -159,6 +159,23 @@ def page_urls(page_model: type[Page], key: str, request: HttpRequest) -> dict[in
     }
 
 
+def places_on_map(
+    context: dict[str, Any],
+    places: list[Any],
+    page_model: type[Page],
+    key: str,
+    kind: str,
+    request: HttpRequest,
+) -> dict[str, Any]:
+    """An index's places get their page's url, and the context the map they are drawn on."""
+    urls = page_urls(page_model, key, request)
+    for place in places:
+        place.page_url = urls.get(place.pk, "")
+    context["map_data"] = map_data(places, kind, urls)
+    context["map_config"] = map_config()
+    return context
+
+
 class SitePage(Page):
     """What every page of the public site shares: its territory and the site's sections."""
 
@@ -340,13 +357,8 @@ class ProducerIndexPage(SitePage):
         context = super().get_context(request, *args, **kwargs)
         territory = context["territory"]
         producers = list(producer_list_public(territory=territory)) if territory else []
-        urls = page_urls(ProducerPage, "producer_id", request)
-        for producer in producers:
-            producer.page_url = urls.get(producer.pk, "")
         context["producers"] = producers
-        context["map_data"] = map_data(producers, "producer", urls)
-        context["map_config"] = map_config()
-        return context
+        return places_on_map(context, producers, ProducerPage, "producer_id", "producer", request)
 
 
 class ProducerPage(SitePage):
@@ -462,13 +474,10 @@ class RelayPointIndexPage(SitePage):
         context = super().get_context(request, *args, **kwargs)
         territory = context["territory"]
         relay_points = list(relay_point_list_public(territory=territory)) if territory else []
-        urls = page_urls(RelayPointPage, "relay_point_id", request)
-        for relay in relay_points:
-            relay.page_url = urls.get(relay.pk, "")
         context["relay_points"] = relay_points
-        context["map_data"] = map_data(relay_points, "relay", urls)
-        context["map_config"] = map_config()
-        return context
+        return places_on_map(
+            context, relay_points, RelayPointPage, "relay_point_id", "relay", request
+        )
 
 
 class RelayPointPage(SitePage):

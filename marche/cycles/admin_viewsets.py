@@ -1,27 +1,25 @@
 """Order cycles and their offers, in the coordinators' Wagtail admin.
 
 An offer's stock counters (held, sold) move with buyers while a coordinator edits it: the
-edit form never writes them back. Its new price, quantity and maximum go in one conditional
-UPDATE whose WHERE clause keeps the quantity at or above what is held or sold, as the
-farmers' offer services do.
+edit form never writes them back. Its new price, quantity and maximum go through
+``offer_write``, the farmers' offer services' conditional UPDATE.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from marche.core.admin_access import ScopedAdminModelForm, ScopedModelViewSet
-from marche.cycles.errors import QuantityBelowCommitted
 from marche.cycles.models import Offer, OrderCycle
 from marche.cycles.services import (
     offer_check_max_per_order,
+    offer_check_not_below_committed,
     offer_check_price,
     offer_check_quantity,
+    offer_write,
 )
 from marche.errors import DomainError
 
@@ -62,10 +60,6 @@ class OrderCycleViewSet(ScopedModelViewSet):
     ]
 
 
-def _committed(offer: Offer) -> Decimal:
-    return offer.quantity_held + offer.quantity_sold
-
-
 class OfferForm(ScopedAdminModelForm):
     """Checks an offer's values as the farmers' forms do, in French, field by field."""
 
@@ -84,30 +78,18 @@ class OfferForm(ScopedAdminModelForm):
                 check(data[name])
             except DomainError as error:
                 self.add_error(name, error.message)
-        quantity = data.get("quantity_available")
-        if self.instance.pk and quantity is not None and quantity < _committed(self.instance):
-            self.add_error(
-                "quantity_available",
-                _(
-                    "La quantité ne peut pas être inférieure à %(committed)s, "
-                    "déjà réservé ou vendu dans ce cycle."
-                )
-                % {"committed": f"{_committed(self.instance).normalize():f}".replace(".", ",")},
-            )
+        if self.instance.pk:
+            try:
+                offer_check_not_below_committed(self.instance, data.get("quantity_available"))
+            except DomainError as error:
+                self.add_error("quantity_available", error.message)
         return data
 
     def save(self, commit: bool = True) -> Offer:
         if self.instance._state.adding or not commit:
             return super().save(commit=commit)
         changes = {name: self.cleaned_data[name] for name in OFFER_EDITABLE if name in self.fields}
-        rows = Offer.objects.filter(pk=self.instance.pk)
-        if changes.get("quantity_available") is not None:
-            rows = rows.alias(committed=F("quantity_held") + F("quantity_sold")).filter(
-                committed__lte=changes["quantity_available"]
-            )
-        if not rows.update(**changes, updated_at=timezone.now()):
-            raise QuantityBelowCommitted()
-        self.instance.refresh_from_db()
+        self.instance = offer_write(offer_id=self.instance.pk, **changes)
         return self.instance
 
 

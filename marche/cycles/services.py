@@ -241,7 +241,7 @@ def stock_holds_expire(*, now: datetime | None = None) -> int:
 #
 # Two doors: the dashboard and its CSV import (offer_save, offer_withdraw), and the API
 # (offer_publish, offer_update). They share the checks below and one conditional UPDATE
-# (_offer_write); each service's docstring says where it differs from the others.
+# (offer_write); each service's docstring says where it differs from the others.
 #
 # Every door refuses a price far from the product's usual price unless the farmer confirms
 # it (``confirm_price``): a "2,80" read as 280 must never reach the shop unnoticed. That
@@ -451,7 +451,7 @@ def _offer_editable(*, user: User, offer_id: int, now: datetime, open_only: bool
     return offer
 
 
-def _offer_write(*, offer_id: int, **changes: object) -> Offer:
+def offer_write(*, offer_id: int, **changes: object) -> Offer:
     """Write an offer's new price, quantity or maximum; refuses a quantity below held + sold.
 
     Every change of an offer's price or quantity goes through here (offer_withdraw aside: it
@@ -473,8 +473,8 @@ def _offer_write(*, offer_id: int, **changes: object) -> Offer:
     return Offer.objects.get(pk=offer_id)
 
 
-def _check_not_below_committed(offer: Offer, quantity: Decimal | None) -> None:
-    """An early, friendly refusal before the price warning; _offer_write's WHERE decides."""
+def offer_check_not_below_committed(offer: Offer, quantity: Decimal | None) -> None:
+    """An early, friendly refusal before the price warning; offer_write's WHERE decides."""
     if quantity is not None and quantity < offer.quantity_held + offer.quantity_sold:
         raise _below_committed(offer.quantity_held + offer.quantity_sold)
 
@@ -542,7 +542,7 @@ def offer_save(
     )
     if created:
         return offer
-    _check_not_below_committed(offer, quantity_available)
+    offer_check_not_below_committed(offer, quantity_available)
     offer_check_price_usual(
         product=product,
         cycle_id=cycle.pk,
@@ -557,7 +557,7 @@ def offer_save(
     }
     if max_per_order is not None:
         changes["max_per_order"] = max_per_order
-    return _offer_write(offer_id=offer.pk, **changes)
+    return offer_write(offer_id=offer.pk, **changes)
 
 
 def offer_publish(
@@ -635,7 +635,7 @@ def offer_update(
         changes["max_per_order"] = offer_check_max_per_order(max_per_order, product=offer.product)
     if not changes:
         return offer
-    _check_not_below_committed(offer, changes.get("quantity_available"))  # type: ignore[arg-type]
+    offer_check_not_below_committed(offer, changes.get("quantity_available"))  # type: ignore[arg-type]
     if unit_price is not None:
         offer_check_price_usual(
             product=offer.product,
@@ -644,7 +644,7 @@ def offer_update(
             current_price=offer.unit_price,
             confirmed=confirm_price,
         )
-    return _offer_write(offer_id=offer.pk, **changes)
+    return offer_write(offer_id=offer.pk, **changes)
 
 
 @transaction.atomic
