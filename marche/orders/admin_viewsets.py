@@ -1,15 +1,202 @@
-"""Orders, read-only in the coordinators' Wagtail admin: a listing to find one, and its page.
+"""Orders in the coordinators' Wagtail admin: a listing to find one, its page, a refund.
 
-A coordinator does not edit an order's money there; refunds and cancellations go through the
-orders' and payments' own services and pages.
+An order's lines and money are never edited here. The one action is a refund
+(:func:`marche.payments.refunds.order_refund`): euros back on the card, mannes back on
+the household's account, with a reason the household reads in its e-mail.
 """
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_lazy as _
+import uuid
+from decimal import Decimal
+from typing import Any
 
-from marche.core.admin_access import ScopedModelViewSet
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import FormView
+from wagtail.admin.views.generic import InspectView
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.widgets import HeaderButton
+
+from marche.core.admin_access import ScopedModelViewSet, territory_scope, user_is_admin_coordinator
+from marche.core.numbers import InvalidNumber, parse_decimal
+from marche.errors import DomainError
+from marche.money import format_money
 from marche.orders.models import Order
+from marche.payments.refunds import (
+    KEY_MAX_LENGTH,
+    RefundableParts,
+    order_refund,
+    order_refundable,
+)
+
+
+def refund_url(order: Order) -> str:
+    return reverse("admin_orders:refund", args=[order.pk])
+
+
+class OrderInspectView(InspectView):
+    """The order's page, with a "Rembourser" button while it has something to give back."""
+
+    @cached_property
+    def header_buttons(self) -> list[HeaderButton]:
+        buttons = list(super().header_buttons)
+        parts = order_refundable(order=self.object)
+        if parts.card_left > 0 or parts.mannes_left > 0:
+            buttons.append(
+                HeaderButton(_("Rembourser"), url=refund_url(self.object), icon_name="undo")
+            )
+        return buttons
+
+
+class RefundForm(forms.Form):
+    amount = forms.CharField(
+        label=_("Montant à rembourser sur la carte (€)"),
+        required=False,
+        max_length=20,
+        help_text=_("Par exemple 4,50."),
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    mannes = forms.BooleanField(label=_("Rendre la monnaie locale payée"), required=False)
+    reason = forms.CharField(
+        label=_("Motif"),
+        max_length=200,
+        help_text=_("Le foyer le lira dans l'e-mail de remboursement."),
+    )
+    key = forms.CharField(widget=forms.HiddenInput, max_length=KEY_MAX_LENGTH)
+
+    def __init__(
+        self, *args: Any, parts: RefundableParts, currency_name: str, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.parts = parts
+        if parts.card_left <= 0:
+            del self.fields["amount"]
+        else:
+            self.fields["amount"].help_text = _(
+                "Par exemple 4,50 ; au plus %(left)s. Vide : rien sur la carte."
+            ) % {"left": format_money(parts.card_left)}
+        if parts.mannes_left <= 0:
+            del self.fields["mannes"]
+        else:
+            self.fields["mannes"].label = _("Rendre les %(amount)s payés en monnaie locale") % {
+                "amount": format_money(parts.mannes_left, currency_name)
+            }
+
+    def clean_amount(self) -> Decimal:
+        text = (self.cleaned_data.get("amount") or "").strip()
+        if not text:
+            return Decimal("0.00")
+        try:
+            return parse_decimal(text, "price", minimum=Decimal("0"))
+        except InvalidNumber as error:
+            raise forms.ValidationError(error.message) from error
+
+
+class OrderRefundView(WagtailAdminTemplateMixin, FormView):  # type: ignore[type-arg]
+    """Refund an order: a form with the amount, the mannes and a reason."""
+
+    template_name = "wagtailadmin/orders/refund.html"
+    page_title = _("Rembourser")
+    header_icon = "undo"
+    form_class = RefundForm
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not user_is_admin_coordinator(request.user):
+            raise Http404
+        orders = territory_scope(
+            Order.objects.select_related("customer", "cycle__territory", "relay_point"),
+            user=request.user,
+            lookup="cycle__territory",
+        )
+        self.order = get_object_or_404(orders, pk=kwargs["pk"])
+        self.parts = order_refundable(order=self.order)
+        return super().dispatch(request, *args, **kwargs)
+
+    @property
+    def currency_name(self) -> str:
+        territory = self.order.cycle.territory
+        return territory.local_currency_plural or territory.local_currency_code
+
+    def get_page_subtitle(self) -> str:
+        return str(self.order)
+
+    def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse("admin_orders:index"), "label": _("Commandes")},
+            {
+                "url": reverse("admin_orders:inspect", args=[self.order.pk]),
+                "label": str(self.order),
+            },
+            {"url": "", "label": self.page_title},
+        ]
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"key": uuid.uuid4().hex}
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {
+            **super().get_form_kwargs(),
+            "parts": self.parts,
+            "currency_name": self.currency_name,
+        }
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(
+            order=self.order,
+            parts=self.parts,
+            action_url=refund_url(self.order),
+            submit_button_label=_("Rembourser"),
+            submit_button_active_label=_("Remboursement…"),
+            currency_name=self.currency_name,
+        )
+        return context
+
+    def form_valid(self, form: RefundForm) -> HttpResponse:
+        data = form.cleaned_data
+        try:
+            result = order_refund(
+                order_id=self.order.pk,
+                by=self.request.user,  # type: ignore[arg-type]
+                amount=data.get("amount") or Decimal("0.00"),
+                mannes=bool(data.get("mannes")),
+                reason=data["reason"],
+                key=data["key"],
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+            return self.form_invalid(form)
+        except Exception as error:  # Stripe did not answer: the same form retries the same key
+            import stripe
+
+            if not isinstance(error, stripe.StripeError):
+                raise
+            form.add_error(
+                None,
+                _(
+                    "Le paiement par carte ne répond pas. Le remboursement est enregistré "
+                    "et sera repris : renvoyez ce formulaire dans un moment."
+                ),
+            )
+            return self.form_invalid(form)
+        done = []
+        if result.card_refund is not None:
+            done.append(format_money(result.card_refund.amount))
+        if result.mannes_returned:
+            done.append(format_money(result.mannes_returned, self.currency_name))
+        messages.success(
+            self.request,
+            _("Commande %(ref)s : %(amounts)s remboursé(s). Le foyer est prévenu par e-mail.")
+            % {"ref": self.order.reference, "amounts": " + ".join(done)},
+        )
+        return redirect("admin_orders:inspect", self.order.pk)
 
 
 class OrderViewSet(ScopedModelViewSet):
@@ -18,6 +205,7 @@ class OrderViewSet(ScopedModelViewSet):
     menu_label = _("Commandes")
     territory_lookup = "cycle__territory"
     actions = ("view",)
+    inspect_view_class = OrderInspectView
     list_display = ["reference", "customer", "cycle", "relay_point", "status", "total"]
     list_filter = ["status", "cycle", "relay_point", "payment_method"]
     list_select_related = ("customer", "cycle", "relay_point")
@@ -38,6 +226,12 @@ class OrderViewSet(ScopedModelViewSet):
         "cancelled_at",
         "created_at",
     ]
+
+    def get_urlpatterns(self) -> list[Any]:
+        return [
+            *super().get_urlpatterns(),
+            path("refund/<int:pk>/", OrderRefundView.as_view(), name="refund"),
+        ]
 
 
 order_viewset = OrderViewSet("orders")

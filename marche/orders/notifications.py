@@ -22,6 +22,7 @@ SUBJECTS = {
     "cancelled": "orders/email/cancelled_subject.txt",
     "weighed": "orders/email/weighed_subject.txt",
     "missing": "orders/email/missing_subject.txt",
+    "refunded": "orders/email/refunded_subject.txt",
 }
 
 
@@ -58,6 +59,10 @@ def order_notification_send(*, order_id: int, event: str, key: str | None = None
         # The manne part and the euro rest, so the household knows what it still owes.
         "parts": order_payment_parts(order=order),
     }
+    if event == "refunded":
+        from marche.payments.refunds import order_refund_notice
+
+        context["refund"] = order_refund_notice(order=order, key=key.split("-refunded-", 1)[-1])
     with translation.override(getattr(order.customer, "language", None) or "fr"):
         subject = render_text(SUBJECTS[event], context).strip()
         body = render_text(f"orders/email/{event}.txt", context)

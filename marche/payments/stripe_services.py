@@ -151,7 +151,7 @@ def payment_refund(*, payment_id: int, amount: Decimal, reason: str, key: str) -
                     PaymentStatus.REFUNDED,
                 }:
                     raise RefundNotPossible()
-                if amount > payment.amount - _refunded(payment):
+                if amount > payment.amount - refunded_amount(payment):
                     raise RefundTooLarge()
                 existing = Refund.objects.create(
                     payment=payment, amount=amount, reason=reason, idempotency_key=key
@@ -176,7 +176,7 @@ def payment_refund_rest(*, payment_id: int, reason: str, key: str) -> Refund | N
     if existing is not None:
         return payment_refund(payment_id=payment_id, amount=existing.amount, reason=reason, key=key)
     payment = Payment.objects.get(pk=payment_id)
-    rest = payment.amount - _refunded(payment)
+    rest = payment.amount - refunded_amount(payment)
     if rest <= 0:
         return None
     return payment_refund(payment_id=payment_id, amount=rest, reason=reason, key=key)
@@ -200,13 +200,13 @@ def order_card_overpaid_refund(*, order_id: int, key: str, reason: str) -> Refun
     if card is None:
         return None
     due = payment_amount_left(order=card.order, method_code="card")
-    overpaid = card.amount - _refunded(card) - due
+    overpaid = card.amount - refunded_amount(card) - due
     if overpaid <= 0:
         return None
     return payment_refund(payment_id=card.pk, amount=overpaid, reason=reason, key=key)
 
 
-def _refunded(payment: Payment, *, statuses: tuple[str, ...] | None = None) -> Decimal:
+def refunded_amount(payment: Payment, *, statuses: tuple[str, ...] | None = None) -> Decimal:
     """What the payment's refunds add up to: those not failed, or only ``statuses``."""
     refunds = payment.refunds.all()
     refunds = (
@@ -229,7 +229,7 @@ def _refund_record(*, refund: Refund, stripe_refund: Any) -> Refund:
         refund.status = status
         refund.save(update_fields=["stripe_refund_id", "status", "updated_at"])
         payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
-        if _refunded(payment, statuses=(RefundStatus.SUCCEEDED,)) >= payment.amount:
+        if refunded_amount(payment, statuses=(RefundStatus.SUCCEEDED,)) >= payment.amount:
             payment.status = PaymentStatus.REFUNDED
             payment.save(update_fields=["status", "updated_at"])
     return refund
@@ -298,7 +298,7 @@ def order_card_share_by_producer(*, order: Order) -> dict[int, Decimal]:
     ).first()
     if paid is None:
         return {}
-    card_net = paid.amount - _refunded(paid, statuses=(RefundStatus.SUCCEEDED,))
+    card_net = paid.amount - refunded_amount(paid, statuses=(RefundStatus.SUCCEEDED,))
     # The card paid the euro part: split it by each producer's share less what the
     # household paid that producer in mannes (valued at the territory's rate).
     tenders = order_producer_tenders(order=order)

@@ -14,9 +14,8 @@ from marche.payments.models import Payment
 from marche.payments.stripe_services import stripe_event_process
 from marche.producers.models import Producer
 from tests.marche.orders.conftest import Market
-from tests.marche.payments.test_split_tender import (  # noqa: F401 - shared fixture
+from tests.marche.payments.test_split_tender import (
     household_account,
-    manne_market,
     order_eggs_and_carrots,
 )
 
@@ -24,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_confirmation_of_a_pickup_order_paid_partly_in_mannes_says_what_is_left_to_pay(
-    manne_market: Market,  # noqa: F811
+    manne_market: Market,
     django_capture_on_commit_callbacks,
 ) -> None:
     # 2 × 4.20 eggs + 2 kg × 2.50 carrots = 13.40 €; 2.50 mannes on the eggs.
@@ -39,7 +38,7 @@ def test_the_confirmation_of_a_pickup_order_paid_partly_in_mannes_says_what_is_l
 
 
 def test_an_order_paid_wholly_in_mannes_has_nothing_left_to_pay_at_pickup(
-    manne_market: Market,  # noqa: F811
+    manne_market: Market,
     django_capture_on_commit_callbacks,
 ) -> None:
     market = manne_market
@@ -58,7 +57,7 @@ def test_an_order_paid_wholly_in_mannes_has_nothing_left_to_pay_at_pickup(
 
 
 def test_the_confirmation_of_a_card_order_with_mannes_gives_the_card_part(
-    manne_market: Market,  # noqa: F811
+    manne_market: Market,
     fake_stripe,
     django_capture_on_commit_callbacks,
 ) -> None:
@@ -74,7 +73,7 @@ def test_the_confirmation_of_a_card_order_with_mannes_gives_the_card_part(
 
 def test_cancelling_says_the_mannes_are_refunded_in_the_mail_the_page_and_the_history(
     client,
-    manne_market: Market,  # noqa: F811
+    manne_market: Market,
     django_capture_on_commit_callbacks,
 ) -> None:
     market = manne_market
@@ -103,7 +102,7 @@ def test_cancelling_says_the_mannes_are_refunded_in_the_mail_the_page_and_the_hi
 
 def test_too_many_mannes_at_checkout_is_refused_in_french_with_the_currency_name(
     client,
-    manne_market: Market,  # noqa: F811
+    manne_market: Market,
 ) -> None:
     from marche.orders.models import Order
     from marche.orders.services import cart_set_item

@@ -40,7 +40,6 @@ from tests.marche.orders.conftest import Market
 from tests.marche.payments.test_split_tender import (
     egg_farm_account,
     household_account,
-    manne_market,  # noqa: F401 - fixture
     order_eggs_and_carrots,
 )
 
@@ -106,7 +105,7 @@ def test_the_split_converts_the_manne_part_once_at_the_rate() -> None:
 
 
 def test_rate_090_cart_order_card_transfers_and_report_agree(
-    manne_market,  # noqa: F811
+    manne_market,
     fake_stripe,
     django_capture_on_commit_callbacks,
 ) -> None:
@@ -177,7 +176,7 @@ def test_rate_090_cart_order_card_transfers_and_report_agree(
     assert [t["amount"] for t in fake_stripe.transfers.values()] == [500]
 
 
-def test_rate_090_one_cent_of_mannes_more_than_usable_is_refused(manne_market) -> None:  # noqa: F811
+def test_rate_090_one_cent_of_mannes_more_than_usable_is_refused(manne_market) -> None:
     market = manne_market
     set_rate(market, "0.90")
     before = ledger_state()
@@ -191,7 +190,7 @@ def test_rate_090_one_cent_of_mannes_more_than_usable_is_refused(manne_market) -
 
 
 def test_rate_125_pickup_amount_follows_the_rate_through_packing_and_collection(
-    manne_market,  # noqa: F811
+    manne_market,
 ) -> None:
     market = manne_market
     set_rate(market, "1.25")
@@ -254,7 +253,7 @@ def test_manne_amount_is_read_as_french_people_type_it() -> None:
 @pytest.mark.parametrize("typed", ["1E+400", "10,555", "abc"])
 def test_checkout_with_an_unreadable_manne_amount_is_refused_in_french(
     client,
-    manne_market,  # noqa: F811
+    manne_market,
     typed,
 ) -> None:
     market = manne_market
@@ -280,7 +279,7 @@ def test_checkout_with_an_unreadable_manne_amount_is_refused_in_french(
 
 def test_checkout_with_ten_and_a_half_mannes_typed_with_a_comma(
     client,
-    manne_market,  # noqa: F811
+    manne_market,
 ) -> None:
     market = manne_market
     cart_set_item(
@@ -310,7 +309,7 @@ def test_checkout_with_ten_and_a_half_mannes_typed_with_a_comma(
     ]
 
 
-def test_rate_125_capture_with_a_fee_on_order_payments_reconciles(manne_market) -> None:  # noqa: F811
+def test_rate_125_capture_with_a_fee_on_order_payments_reconciles(manne_market) -> None:
     """The capture also locks the issuer's account when the scheme takes a fee."""
     from marche.mannes.models import TransferKind, TransferRule
     from marche.mannes.services import manne_issuer_account
