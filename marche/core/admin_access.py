@@ -24,10 +24,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
 from django.db.models import QuerySet
-from django.forms import ModelChoiceField
+from django.forms import DecimalField, ModelChoiceField, TextInput
 from django.http import Http404
 from django.utils.functional import cached_property
 from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms.models import WagtailAdminModelForm
@@ -37,6 +38,7 @@ from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
 from marche.accounts.models import Role, User
+from marche.territories.models import Territory
 
 COORDINATION_GROUP = "Coordination"
 
@@ -103,7 +105,13 @@ class CoordinatorPolicy(ModelPermissionPolicy):
 
 
 class ScopedFormMixin:
-    """Every choice of a related object offers only the user's territory's objects."""
+    """Every choice of a related object offers only the user's territory's objects, and
+    every decimal (prices, quantities) is typed as people write it ("2,50" in French).
+
+    A browser's ``type=number`` input refuses a decimal comma in some locales and loses what
+    it cannot read; a text input with the decimal keypad (``inputmode``), read in the active
+    language, takes "2,50" and "2.50" alike, and shows "2,50" back.
+    """
 
     fields: dict[str, Any]
 
@@ -113,6 +121,24 @@ class ScopedFormMixin:
         for field in self.fields.values():
             if isinstance(field, ModelChoiceField) and field.queryset.model in TERRITORY_LOOKUPS:
                 field.queryset = territory_scope(field.queryset, user=user)
+                if (
+                    field.queryset.model is Territory
+                    and field.initial is None
+                    and getattr(user, "territory_id", None)
+                ):
+                    field.initial = user.territory_id  # a coordinator's own, chosen already
+            elif isinstance(field, DecimalField):
+                field.localize = True
+                attrs = {
+                    key: value
+                    for key, value in field.widget.attrs.items()
+                    if key not in {"step", "min", "max"}
+                }
+                field.widget = TextInput(
+                    attrs={**attrs, "inputmode": "decimal", "autocomplete": "off"}
+                )
+                field.widget.is_localized = True
+                field.widget.is_required = field.required
 
 
 class ScopedAdminModelForm(ScopedFormMixin, WagtailAdminModelForm):
@@ -169,6 +195,19 @@ class ScopedObjectMixin:
         return instance
 
 
+class InspectDisplayMixin:
+    """For an inspect view: an empty value reads "—" and a yes/no field "oui" or "non"
+    (not "None", "True" or "False")."""
+
+    def get_field_display_value(self, field_name: str, field: Any) -> Any:
+        value = super().get_field_display_value(field_name, field)  # type: ignore[misc]
+        if value is None or value == "":
+            return "—"
+        if isinstance(value, bool):
+            return _("oui") if value else _("non")
+        return value
+
+
 def _scoped(view_class: type, mixin: type) -> type:
     return type(f"Scoped{view_class.__name__}", (mixin, view_class), {})
 
@@ -202,6 +241,7 @@ class ScopedModelViewSet(ModelViewSet):
         for name_ in ("edit", "delete", "inspect", "history", "usage"):
             attribute = f"{name_}_view_class"
             setattr(self, attribute, _scoped(getattr(self, attribute), ScopedObjectMixin))
+        self.inspect_view_class = _scoped(self.inspect_view_class, InspectDisplayMixin)
 
     @cached_property
     def url_namespace(self) -> str:

@@ -28,6 +28,7 @@ from marche.core.numbers import InvalidNumber, parse_decimal
 from marche.errors import DomainError
 from marche.money import format_money
 from marche.orders.models import Order
+from marche.payments.methods import payment_method_find
 from marche.payments.refunds import (
     KEY_MAX_LENGTH,
     RefundableParts,
@@ -41,7 +42,40 @@ def refund_url(order: Order) -> str:
 
 
 class OrderInspectView(InspectView):
-    """The order's page, with a "Rembourser" button while it has something to give back."""
+    """The order's page, with its payments and refunds, and a "Rembourser" button while it
+    has something to give back."""
+
+    def get_payment_method_display_value(self) -> str:
+        method = payment_method_find(self.object.payment_method)
+        return str(method.label) if method is not None else self.object.payment_method
+
+    def get_field_label(self, field_name: str, field: Any) -> str:
+        if field_name == "payments":
+            return str(_("Paiements et remboursements"))
+        return super().get_field_label(field_name, field)
+
+    def get_payments_display_value(self) -> str:
+        parts = order_refundable(order=self.object)
+        territory = self.object.cycle.territory
+        currency = territory.local_currency_plural or territory.local_currency_code
+        lines = []
+        if parts.card_payment_id is not None:
+            lines.append(
+                _("carte : payé %(paid)s, remboursé %(refunded)s")
+                % {
+                    "paid": format_money(parts.card_paid),
+                    "refunded": format_money(parts.card_refunded),
+                }
+            )
+        if parts.mannes_paid:
+            lines.append(
+                _("monnaie locale : payé %(paid)s, rendu %(returned)s")
+                % {
+                    "paid": format_money(parts.mannes_paid, currency),
+                    "returned": format_money(parts.mannes_returned, currency),
+                }
+            )
+        return " · ".join(str(line) for line in lines) or str(_("rien de payé en ligne"))
 
     @cached_property
     def header_buttons(self) -> list[HeaderButton]:
@@ -220,6 +254,7 @@ class OrderViewSet(ScopedModelViewSet):
         "status",
         "payment_method",
         "total",
+        "payments",
         "is_final",
         "expires_at",
         "confirmed_at",

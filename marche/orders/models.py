@@ -110,15 +110,29 @@ class Order(TimeStampedModel):
     """A household's order for one cycle, picked up at a relay point in a slot."""
 
     reference = models.CharField(_("référence"), max_length=20, unique=True)
-    cycle = models.ForeignKey("cycles.OrderCycle", on_delete=models.PROTECT, related_name="orders")
+    cycle = models.ForeignKey(
+        "cycles.OrderCycle",
+        on_delete=models.PROTECT,
+        related_name="orders",
+        verbose_name=_("cycle de commande"),
+    )
     customer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        verbose_name=_("client"),
     )
     relay_point = models.ForeignKey(
-        "relays.RelayPoint", on_delete=models.PROTECT, related_name="orders"
+        "relays.RelayPoint",
+        on_delete=models.PROTECT,
+        related_name="orders",
+        verbose_name=_("point relais"),
     )
     pickup_slot = models.ForeignKey(
-        "relays.PickupSlot", on_delete=models.PROTECT, related_name="orders"
+        "relays.PickupSlot",
+        on_delete=models.PROTECT,
+        related_name="orders",
+        verbose_name=_("créneau de retrait"),
     )
     status = models.CharField(
         _("état"), max_length=12, choices=OrderStatus.choices, default=OrderStatus.PENDING
