@@ -307,7 +307,8 @@ def _group_permissions() -> list[Permission]:
 
 @transaction.atomic
 def coordination_group_sync(*, members: Iterable[User] = ()) -> Group:
-    """The ``Coordination`` group with exactly the admin's permissions, and ``members`` in it.
+    """The ``Coordination`` group with exactly the admin's permissions, and ``members`` in it;
+    then each ``marche_coordination_sync`` hook (the site's page groups).
 
     Every active coordinator not yet in the group joins it; a member who is no longer a
     coordinator leaves it.
@@ -318,4 +319,7 @@ def coordination_group_sync(*, members: Iterable[User] = ()) -> Group:
     coordinators = User.objects.filter(role=Role.COORDINATOR, is_active=True)
     group.user_set.add(*coordinators, *members)
     group.user_set.remove(*group.user_set.exclude(role=Role.COORDINATOR))
+    # The apps' own groups (the site's pages per territory, in cms).
+    for sync in hooks.get_hooks("marche_coordination_sync"):
+        sync()
     return group

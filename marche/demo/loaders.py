@@ -320,7 +320,7 @@ def _load_accounts(*, spec: DemoSpec, territory: Territory, today: date) -> None
                 "role": role,
                 "territory": territory,
                 "is_staff": role == Role.COORDINATOR,
-                "is_superuser": role == Role.COORDINATOR,
+                "is_superuser": False,
                 "solidarity_until": add_months(today, months) if months else None,
             },
         )

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from marche.accounts.models import Role
+from marche.core.admin_access import coordination_group_sync
 from marche.demo.due_cycle import HOUSEHOLD_EMAIL, demo_load_due_cycle
 from marche.demo.loaders import DEMO_PASSWORD, demo_load_marketplace
 from marche.demo.spec import DEFAULT_SPEC, DemoSpec, DemoSpecError
@@ -55,6 +56,9 @@ class Command(BaseCommand):
                     due = demo_load_due_cycle(spec=demo, territory=territory)
                 else:
                     due = None
+                # The demo coordinator works as a real one: the Coordination group and the
+                # territory's page group, not a superuser.
+                coordination_group_sync()
         except DemoSpecError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(
