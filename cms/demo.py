@@ -8,6 +8,9 @@ from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.models import Locale, Page, Site
 
 from cms.models import (
+    ArticleIndexPage,
+    ArticleKind,
+    ArticlePage,
     CataloguePage,
     ContentPage,
     HomePage,
@@ -17,6 +20,7 @@ from cms.models import (
     RelayPointPage,
 )
 from cms.search_index import products_reindex
+from marche.catalog.models import Product
 from marche.demo.spec import DemoSpec
 from marche.producers.models import Producer
 from marche.relays.models import RelayPoint
@@ -180,6 +184,7 @@ def _load_tree(*, home: HomePage, territory: Territory) -> None:
             "personnelles servent uniquement aux commandes et ne sont pas cédées.</p>"
         ),
     )
+    _load_articles(home=home, territory=territory)
     for producer in Producer.objects.filter(territory=territory, is_active=True).order_by("pk"):
         if ProducerPage.objects.filter(producer=producer).exists():
             continue
@@ -204,4 +209,93 @@ def _load_tree(*, home: HomePage, territory: Territory) -> None:
             ],
         )
         relays_index.add_child(instance=page)
+        page.save_revision().publish()
+
+
+# The demo's news and recipes: (slug, kind, days ago, title, intro, servings, ingredients,
+# product slugs, paragraph).
+DEMO_ARTICLES = (
+    (
+        "soupe-poireaux-pommes-de-terre",
+        ArticleKind.RECIPE,
+        3,
+        "Soupe de poireaux et pommes de terre",
+        "La soupe de l'hiver, avec les légumes de la semaine.",
+        4,
+        "3 poireaux\n500 g de pommes de terre\n1 oignon jaune\n1,5 l d'eau\nSel, poivre",
+        ("poireaux", "pommes-de-terre", "oignons-jaunes"),
+        "<p>Émincez les poireaux et l'oignon, faites-les revenir, ajoutez les pommes de terre "
+        "en dés et l'eau. Laissez cuire 25 minutes puis mixez.</p>",
+    ),
+    (
+        "veloute-potimarron",
+        ArticleKind.RECIPE,
+        10,
+        "Velouté de potimarron",
+        "Pas besoin de l'éplucher : la peau du potimarron fond à la cuisson.",
+        4,
+        "1 potimarron\n2 carottes\n1 oignon jaune\n1 l d'eau",
+        ("potimarron", "carottes", "oignons-jaunes"),
+        "<p>Coupez le potimarron en morceaux avec sa peau, ajoutez les carottes et l'oignon, "
+        "couvrez d'eau et laissez cuire 30 minutes avant de mixer.</p>",
+    ),
+    (
+        "nouveau-point-relais",
+        ArticleKind.NEWS,
+        5,
+        "Un nouveau point relais à la médiathèque",
+        "Les paniers se retirent aussi à la médiathèque, le jour de livraison.",
+        None,
+        "",
+        (),
+        "<p>Choisissez-le à la commande ; ses horaires sont sur la page des points relais.</p>",
+    ),
+    (
+        "journee-jardins-partages",
+        ArticleKind.NEWS,
+        14,
+        "Journée des jardins partagés",
+        "Prêtez votre jardin, gagnez de la manne, recevez des paniers.",
+        None,
+        "",
+        (),
+        "<p>Les jardins prêtés aux maraîchers rapportent de la monnaie locale à leurs "
+        "propriétaires. Venez vous renseigner au marché samedi matin.</p>",
+    ),
+)
+
+
+def _load_articles(*, home: HomePage, territory: Territory) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    index = _child(
+        home,
+        ArticleIndexPage,
+        "actualites",
+        title="Actualités et recettes",
+        show_in_menus=True,
+        search_description=f"Les nouvelles du marché local de {territory.name} et des recettes "
+        "de saison.",
+        intro="<p>Les nouvelles du marché et des recettes avec les produits de la semaine.</p>",
+    )
+    today = timezone.localdate()
+    for slug, kind, days, title, intro, servings, ingredients, products, text in DEMO_ARTICLES:
+        if ArticlePage.objects.child_of(index).filter(slug=slug).exists():
+            continue
+        page = ArticlePage(
+            slug=slug,
+            title=title,
+            kind=kind,
+            date=today - timedelta(days=days),
+            intro=intro,
+            servings=servings,
+            ingredients=ingredients,
+            body=_paragraph(text),
+        )
+        page.products = list(
+            Product.objects.filter(producer__territory=territory, slug__in=products)
+        )
+        index.add_child(instance=page)
         page.save_revision().publish()

@@ -13,12 +13,14 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.panels import FieldPanel
+from modelcluster.fields import ParentalManyToManyField
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField, StreamField
 from wagtail.images.blocks import ImageBlock
@@ -247,6 +249,7 @@ class HomePage(SitePage):
         "cms.ProducerIndexPage",
         "cms.RelayPointIndexPage",
         "cms.CataloguePage",
+        "cms.ArticleIndexPage",
     ]
     max_count_per_parent = 1
 
@@ -730,3 +733,146 @@ class CataloguePage(RoutablePageMixin, SitePage):
             "week": week,
             "filtered": any(value for value in wanted.values()),
         }
+
+
+class ArticleKind(models.TextChoices):
+    NEWS = "news", _("actualité")
+    RECIPE = "recipe", _("recette")
+
+
+class ArticleIndexPage(SitePage):
+    """News and recipes, newest first, a page of 12 at a time, filtered by kind."""
+
+    intro = RichTextField(_("introduction"), blank=True, features=["bold", "italic", "link"])
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    search_fields = [*Page.search_fields, index.SearchField("intro")]
+    parent_page_types = ["cms.HomePage"]
+    subpage_types = ["cms.ArticlePage"]
+    max_count_per_parent = 1
+    per_page = 12
+
+    class Meta:
+        verbose_name = _("actualités et recettes")
+
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context(request, *args, **kwargs)
+        articles = (
+            ArticlePage.objects.live()
+            .child_of(self)
+            .select_related("image")
+            .order_by("-date", "-pk")
+        )
+        kind = request.GET.get("type", "")
+        if kind in ArticleKind.values:
+            articles = articles.filter(kind=kind)
+        else:
+            kind = ""
+        paginator = Paginator(articles, self.per_page)
+        try:
+            page_of = paginator.page(request.GET.get("page", 1))
+        except PageNotAnInteger:
+            page_of = paginator.page(1)
+        except EmptyPage:
+            page_of = paginator.page(paginator.num_pages)
+        context.update(
+            articles=page_of,
+            kind=kind,
+            kinds=[(ArticleKind.NEWS, _("Actualités")), (ArticleKind.RECIPE, _("Recettes"))],
+        )
+        return context
+
+
+class ArticlePage(SitePage):
+    """A news item or a recipe; a recipe's products link to the catalogue and show this
+    week's offer when there is one."""
+
+    kind = models.CharField(
+        _("type"), max_length=10, choices=ArticleKind.choices, default=ArticleKind.NEWS
+    )
+    date = models.DateField(_("date"), default=timezone.localdate)
+    intro = models.CharField(_("chapeau"), max_length=300, blank=True)
+    image = models.ForeignKey(
+        "wagtailimages.Image",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("image"),
+    )
+    servings = models.PositiveSmallIntegerField(
+        _("nombre de parts"), null=True, blank=True, help_text=_("Pour une recette.")
+    )
+    ingredients = models.TextField(
+        _("ingrédients"), blank=True, help_text=_("Un ingrédient par ligne (pour une recette).")
+    )
+    products = ParentalManyToManyField(
+        Product,
+        blank=True,
+        related_name="articles",
+        verbose_name=_("produits du marché"),
+        help_text=_("Les produits à commander pour cette recette ou dont parle l'article."),
+    )
+    body = StreamField(BodyBlock(), verbose_name=_("contenu"), blank=True)
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("kind"),
+        FieldPanel("date"),
+        FieldPanel("intro"),
+        FieldPanel("image"),
+        MultiFieldPanel(
+            [FieldPanel("servings"), FieldPanel("ingredients"), FieldPanel("products")],
+            heading=_("Recette"),
+        ),
+        FieldPanel("body"),
+    ]
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("intro"),
+        index.SearchField("ingredients"),
+        index.SearchField("body"),
+        index.FilterField("kind"),
+    ]
+    parent_page_types = ["cms.ArticleIndexPage"]
+    subpage_types: list[str] = []
+
+    class Meta:
+        verbose_name = _("article")
+
+    @property
+    def ingredient_lines(self) -> list[str]:
+        return [line.strip() for line in self.ingredients.splitlines() if line.strip()]
+
+    def sharing_image_url(self, request: HttpRequest) -> str:
+        if self.image is None:
+            return ""
+        return request.build_absolute_uri(self.image.get_rendition("fill-1200x630").url)
+
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context(request, *args, **kwargs)
+        territory = context["territory"]
+        products = list(
+            self.products.filter(is_active=True).select_related("producer").order_by("name")
+        )
+        catalogue = catalogue_of(request)
+        week = selectors.week_get(territory=territory, now=timezone.now()) if territory else None
+        offers = selectors.offer_by_product(
+            cycle=week.cycle if week else None, product_ids=[p.pk for p in products]
+        )
+        context["products"] = [
+            {
+                "product": product,
+                "url": product_url(catalogue, product.pk, request),
+                "offer": offers.get(product.pk),
+            }
+            for product in products
+        ]
+        return context
+
+    def structured_data(self, request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
+        url = request.build_absolute_uri(self.get_url(request=request) or "/")
+        image = self.sharing_image_url(request) or seo.default_image_url(request)
+        if self.kind == ArticleKind.RECIPE:
+            return seo.recipe_data(page=self, url=url, image=image)
+        return seo.article_data(page=self, url=url, image=image)

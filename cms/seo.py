@@ -130,3 +130,34 @@ def relay_point_data(*, relay: Any, hours: list[Any], url: str, image: str) -> d
     if relay.phone:
         data["telephone"] = relay.phone
     return data
+
+
+def article_data(*, page: Any, url: str, image: str) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": page.title[:110],
+        "url": url,
+        "image": image,
+        "datePublished": page.date.isoformat(),
+    }
+    if page.intro:
+        data["description"] = page.intro
+    return data
+
+
+def recipe_data(*, page: Any, url: str, image: str) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "Recipe",
+        "name": page.title,
+        "url": url,
+        "image": image,
+        "datePublished": page.date.isoformat(),
+        "recipeIngredient": page.ingredient_lines,
+    }
+    if page.intro:
+        data["description"] = page.intro
+    if page.servings:
+        data["recipeYield"] = str(page.servings)
+    return data

@@ -52,6 +52,8 @@ def main_pages() -> dict[str, str]:
         "catalogue": "/catalogue/",
         "produit": product_url,
         "la-manne": "/la-manne/",
+        "actualites": "/actualites/",
+        "recette": "/actualites/soupe-poireaux-pommes-de-terre/",
     }
 
 

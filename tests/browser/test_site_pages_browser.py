@@ -34,6 +34,8 @@ def test_main_pages_at_phone_and_desktop_widths(browser, demo_site, artifacts_di
         "points-relais": "/points-relais/",
         "catalogue": "/catalogue/?bio=on",
         "la-manne": "/la-manne/",
+        "actualites": "/actualites/?type=recipe",
+        "recette": "/actualites/soupe-poireaux-pommes-de-terre/",
     }
     errors: list[str] = []
     for width_name, (width, height) in WIDTHS.items():
