@@ -89,6 +89,7 @@ class Vehicle(TimeStampedModel):
             models.CheckConstraint(
                 condition=models.Q(shift_end__gt=models.F("shift_start")),
                 name="vehicle_shift_ends_after_start",
+                violation_error_message=_("La fin du service doit venir après son début."),
             ),
         ]
 
@@ -131,9 +132,12 @@ class DriverShift(TimeStampedModel):
             models.CheckConstraint(
                 condition=models.Q(ends_at__gt=models.F("starts_at")),
                 name="driver_shift_ends_after_start",
+                violation_error_message=_("La fin du service doit venir après son début."),
             ),
             models.CheckConstraint(
-                condition=models.Q(weekday__lte=6), name="driver_shift_weekday_range"
+                condition=models.Q(weekday__lte=6),
+                name="driver_shift_weekday_range",
+                violation_error_message=_("Le jour doit être entre lundi et dimanche."),
             ),
         ]
 

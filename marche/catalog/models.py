@@ -281,15 +281,21 @@ class Product(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["producer", "slug"], name="product_slug_per_producer"),
             models.CheckConstraint(
-                condition=models.Q(unit_price__gt=0), name="product_price_positive"
+                condition=models.Q(unit_price__gt=0),
+                name="product_price_positive",
+                violation_error_message=_("Le prix doit être supérieur à zéro."),
             ),
             models.CheckConstraint(
                 condition=models.Q(wholesale_price__isnull=True) | models.Q(wholesale_price__gt=0),
                 name="product_wholesale_price_positive",
+                violation_error_message=_("Le prix de gros doit être supérieur à zéro."),
             ),
             models.CheckConstraint(
                 condition=models.Q(wholesale_minimum__gt=0),
                 name="product_wholesale_minimum_positive",
+                violation_error_message=_(
+                    "Le minimum de commande en gros doit être supérieur à zéro."
+                ),
             ),
             # A variable-weight product is counted in pieces, priced per kg, and needs the
             # estimated weight of a piece to show a price before weighing. The explicit
@@ -374,10 +380,15 @@ class ProductVariant(models.Model):
         ordering = ["product", "position", "content"]
         constraints = [
             models.UniqueConstraint(fields=["product", "name"], name="variant_name_per_product"),
-            models.CheckConstraint(condition=models.Q(content__gt=0), name="variant_content_pos"),
+            models.CheckConstraint(
+                condition=models.Q(content__gt=0),
+                name="variant_content_pos",
+                violation_error_message=_("Le contenu de la variante doit être supérieur à zéro."),
+            ),
             models.CheckConstraint(
                 condition=models.Q(discount_percent__gte=0, discount_percent__lte=50),
                 name="variant_discount_range",
+                violation_error_message=_("La remise doit être comprise entre 0 et 50 %."),
             ),
         ]
 
@@ -412,6 +423,7 @@ class ProductCertification(TimeStampedModel):
             models.CheckConstraint(
                 condition=models.Q(valid_until__gte=models.F("valid_from")),
                 name="certification_valid_dates",
+                violation_error_message=_("La fin de validité ne peut pas précéder son début."),
             ),
             models.UniqueConstraint(
                 fields=["product", "label", "certificate_reference"],

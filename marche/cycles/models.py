@@ -129,7 +129,9 @@ class OrderCycle(TimeStampedModel):
         ordering = ["-opens_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(closes_at__gt=F("opens_at")), name="cycle_closes_after_opening"
+                condition=Q(closes_at__gt=F("opens_at")),
+                name="cycle_closes_after_opening",
+                violation_error_message=_("La clôture doit venir après l'ouverture."),
             ),
             models.UniqueConstraint(
                 fields=["schedule", "delivery_date"], name="one_cycle_per_schedule_day"
@@ -197,6 +199,7 @@ class Offer(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(unit_price__gt=0, unit_price__lte=PRICE_MAX),
                 name="offer_price_in_range",
+                violation_error_message=_("Le prix de l'offre est hors des limites acceptées."),
             ),
             models.CheckConstraint(
                 condition=(
@@ -209,6 +212,9 @@ class Offer(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(max_per_order__gt=0, max_per_order__lte=PER_ORDER_MAX),
                 name="offer_max_per_order_in_range",
+                violation_error_message=_(
+                    "Le maximum par commande est hors des limites acceptées."
+                ),
             ),
         ]
 
@@ -262,7 +268,9 @@ class Basket(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["cycle", "name"], name="basket_name_per_cycle"),
             models.CheckConstraint(
-                condition=Q(price__gt=0, price__lte=PRICE_MAX), name="basket_price_in_range"
+                condition=Q(price__gt=0, price__lte=PRICE_MAX),
+                name="basket_price_in_range",
+                violation_error_message=_("Le prix du panier est hors des limites acceptées."),
             ),
             models.CheckConstraint(
                 condition=Q(solidarity_price__isnull=True)
@@ -291,6 +299,7 @@ class BasketItem(models.Model):
             models.CheckConstraint(
                 condition=Q(quantity__gt=0, quantity__lte=PER_ORDER_MAX),
                 name="basket_item_qty_in_range",
+                violation_error_message=_("La quantité est hors des limites acceptées."),
             ),
         ]
 

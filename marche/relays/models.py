@@ -72,7 +72,9 @@ class RelayPoint(LocatedModel, ContactModel, TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["territory", "slug"], name="relay_slug_per_territory"),
             models.CheckConstraint(
-                condition=models.Q(capacity_per_day__gte=1), name="relay_capacity_positive"
+                condition=models.Q(capacity_per_day__gte=1),
+                name="relay_capacity_positive",
+                violation_error_message=_("La capacité doit être d'au moins un panier par jour."),
             ),
         ]
 
@@ -98,6 +100,7 @@ class RelayOpeningHours(models.Model):
             models.CheckConstraint(
                 condition=models.Q(closes_at__gt=models.F("opens_at")),
                 name="relay_hours_close_after_open",
+                violation_error_message=_("La fermeture doit venir après l'ouverture."),
             )
         ]
 

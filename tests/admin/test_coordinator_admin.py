@@ -275,3 +275,39 @@ def test_orders_and_payments_are_read_only_and_scoped(
     assert client.get("/admin/payments/").status_code == 200
     assert client.get("/admin/manne_entries/").status_code == 200
     assert client.get("/admin/manne_accounts/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("hours", "message"),
+    [
+        (("18:00", "08:00"), "La fermeture doit venir après l'ouverture."),
+        (("09:00", "09:00"), "La fermeture doit venir après l'ouverture."),
+        (("09:00", "12:30"), None),
+    ],
+)
+def test_a_rule_of_the_database_reads_as_a_french_sentence_in_the_admin(
+    client: Client, coordinator_a: User, territory_a: Territory, hours, message
+) -> None:
+    """Opening hours the database's own rule refuses (closing before opening) get the rule's
+    French message, not the constraint's name, and nothing is saved."""
+    from marche.relays.models import RelayOpeningHours
+    from tests.factories import RelayPointFactory
+
+    relay = RelayPointFactory(territory=territory_a)
+    before = RelayOpeningHours.objects.filter(relay_point=relay).count()
+    client.force_login(coordinator_a)
+    opens, closes = hours
+    response = client.post(
+        "/admin/relay_hours/new/",
+        {"relay_point": relay.pk, "weekday": "2", "opens_at": opens, "closes_at": closes},
+    )
+    saved = RelayOpeningHours.objects.filter(relay_point=relay)
+    if message is None:
+        assert response.status_code == 302
+        assert saved.count() == before + 1
+        return
+    assert response.status_code == 200
+    page = response.content.decode().replace("&#x27;", "'")
+    assert message in page
+    assert "relay_hours_close_after_open" not in page
+    assert saved.count() == before
