@@ -740,6 +740,14 @@ class ArticleKind(models.TextChoices):
     RECIPE = "recipe", _("recette")
 
 
+ARTICLE_KIND_PARAMS = {
+    "actualites": ArticleKind.NEWS,
+    "recettes": ArticleKind.RECIPE,
+    ArticleKind.NEWS.value: ArticleKind.NEWS,
+    ArticleKind.RECIPE.value: ArticleKind.RECIPE,
+}
+
+
 class ArticleIndexPage(SitePage):
     """News and recipes, newest first, a page of 12 at a time, filtered by kind."""
 
@@ -763,11 +771,10 @@ class ArticleIndexPage(SitePage):
             .select_related("image")
             .order_by("-date", "-pk")
         )
-        kind = request.GET.get("type", "")
-        if kind in ArticleKind.values:
+        # The filter's French words, and the kinds' own values (older links).
+        kind = ARTICLE_KIND_PARAMS.get(request.GET.get("type", ""), "")
+        if kind:
             articles = articles.filter(kind=kind)
-        else:
-            kind = ""
         paginator = Paginator(articles, self.per_page)
         try:
             page_of = paginator.page(request.GET.get("page", 1))
@@ -778,7 +785,13 @@ class ArticleIndexPage(SitePage):
         context.update(
             articles=page_of,
             kind=kind,
-            kinds=[(ArticleKind.NEWS, _("Actualités")), (ArticleKind.RECIPE, _("Recettes"))],
+            kind_param={ArticleKind.NEWS: "actualites", ArticleKind.RECIPE: "recettes"}.get(
+                kind, ""
+            ),
+            kinds=[
+                ("actualites", ArticleKind.NEWS, _("Actualités")),
+                ("recettes", ArticleKind.RECIPE, _("Recettes")),
+            ],
         )
         return context
 

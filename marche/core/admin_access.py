@@ -17,6 +17,8 @@ Coordinators work in the Wagtail admin. Three things decide what they see:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import Group, Permission
@@ -26,6 +28,8 @@ from django.db import models, transaction
 from django.db.models import QuerySet
 from django.forms import DecimalField, ModelChoiceField, TextInput
 from django.http import Http404
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -104,6 +108,23 @@ class CoordinatorPolicy(ModelPermissionPolicy):
         return scoped.filter(pk=instance.pk).exists()
 
 
+class DecimalTextInput(TextInput):
+    """A decimal typed as text; a quantity shows without trailing zeros ("50", "1,5", not
+    "50,000", which reads as fifty thousand), a price keeps its cents ("2,50")."""
+
+    def __init__(self, *args: Any, places: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.places = places
+
+    def format_value(self, value: Any) -> str | None:
+        if isinstance(value, Decimal) and value.is_finite() and (self.places or 0) > 2:
+            text = format(value, "f")
+            if "." in text:
+                text = text.rstrip("0").rstrip(".")
+            value = Decimal(text)
+        return super().format_value(value)
+
+
 class ScopedFormMixin:
     """Every choice of a related object offers only the user's territory's objects, and
     every decimal (prices, quantities) is typed as people write it ("2,50" in French).
@@ -134,8 +155,9 @@ class ScopedFormMixin:
                     for key, value in field.widget.attrs.items()
                     if key not in {"step", "min", "max"}
                 }
-                field.widget = TextInput(
-                    attrs={**attrs, "inputmode": "decimal", "autocomplete": "off"}
+                field.widget = DecimalTextInput(
+                    attrs={**attrs, "inputmode": "decimal", "autocomplete": "off"},
+                    places=field.decimal_places,
                 )
                 field.widget.is_localized = True
                 field.widget.is_required = field.required
@@ -196,8 +218,8 @@ class ScopedObjectMixin:
 
 
 class InspectDisplayMixin:
-    """For an inspect view: an empty value reads "—" and a yes/no field "oui" or "non"
-    (not "None", "True" or "False")."""
+    """For an inspect view: an empty value reads "—", a yes/no field "oui" or "non" (not
+    "None", "True" or "False"), and a moment in the territory's time zone."""
 
     def get_field_display_value(self, field_name: str, field: Any) -> Any:
         value = super().get_field_display_value(field_name, field)  # type: ignore[misc]
@@ -205,6 +227,8 @@ class InspectDisplayMixin:
             return "—"
         if isinstance(value, bool):
             return _("oui") if value else _("non")
+        if isinstance(value, datetime):
+            return date_format(timezone.localtime(value), "DATETIME_FORMAT")
         return value
 
 

@@ -31,6 +31,7 @@ from marche.orders.models import Order
 from marche.payments.methods import payment_method_find
 from marche.payments.refunds import (
     KEY_MAX_LENGTH,
+    MannesAlreadyReturned,
     RefundableParts,
     order_refund,
     order_refundable,
@@ -122,6 +123,17 @@ class RefundForm(forms.Form):
                 "amount": format_money(parts.mannes_left, currency_name)
             }
 
+    def clean(self) -> dict[str, Any]:
+        """A form opened before another tab refunded: say what happened, not "nothing"."""
+        data = super().clean()
+        if "mannes" not in self.fields and self.data.get("mannes"):
+            raise forms.ValidationError(MannesAlreadyReturned.default_message)
+        if "amount" not in self.fields and (self.data.get("amount") or "").strip():
+            raise forms.ValidationError(
+                _("Le paiement par carte de cette commande a déjà été remboursé en entier.")
+            )
+        return data
+
     def clean_amount(self) -> Decimal:
         text = (self.cleaned_data.get("amount") or "").strip()
         if not text:
@@ -190,6 +202,8 @@ class OrderRefundView(WagtailAdminTemplateMixin, FormView):  # type: ignore[type
             submit_button_label=_("Rembourser"),
             submit_button_active_label=_("Remboursement…"),
             currency_name=self.currency_name,
+            refundable=self.parts.card_left > 0 or self.parts.mannes_left > 0,
+            inspect_url=reverse("admin_orders:inspect", args=[self.order.pk]),
         )
         return context
 

@@ -34,7 +34,7 @@ def test_main_pages_at_phone_and_desktop_widths(browser, demo_site, artifacts_di
         "points-relais": "/points-relais/",
         "catalogue": "/catalogue/?bio=on",
         "la-manne": "/la-manne/",
-        "actualites": "/actualites/?type=recipe",
+        "actualites": "/actualites/?type=recettes",
         "recette": "/actualites/soupe-poireaux-pommes-de-terre/",
     }
     errors: list[str] = []

@@ -81,3 +81,19 @@ def test_a_coordinator_who_changes_territory_changes_group(demo: None) -> None:
     coordinator.save()
     coordination_group_sync()
     assert coordinator.groups.filter(name=group).exists()
+
+
+def test_a_coordinator_cannot_delete_a_page_the_site_is_built_on(demo: None) -> None:
+    """The catalogue (no child page, so Wagtail alone would allow it) stays; a free page goes."""
+    from cms.models import CataloguePage
+
+    coordinator = User.objects.get(email="coordination@demo.test")
+    client = logged_in(coordinator)
+    catalogue = CataloguePage.objects.get()
+    response = client.post(reverse("wagtailadmin_pages:delete", args=[catalogue.pk]), follow=True)
+    assert "structure le site" in response.content.decode()
+    assert CataloguePage.objects.filter(pk=catalogue.pk).exists()
+    home = HomePage.objects.get()
+    page = ContentPage.objects.child_of(home).get(slug="questions")
+    client.post(reverse("wagtailadmin_pages:delete", args=[page.pk]))
+    assert not ContentPage.objects.filter(pk=page.pk).exists()

@@ -111,3 +111,44 @@ def test_another_territorys_coordinator_and_a_household_get_no_form(paid, manne_
     household.force_login(manne_market.household)
     assert household.get(url).status_code in {302, 403, 404}
     assert Refund.objects.count() == 0
+
+
+def test_a_second_tab_is_told_the_mannes_went_back_and_a_refunded_order_has_no_form(
+    paid, manne_market
+) -> None:
+    client = coordinator_client(manne_market.cycle.territory)
+    url = reverse("admin_orders:refund", args=[paid.pk])
+    first, second = form_key(client, url), form_key(client, url)
+    client.post(url, {"mannes": "on", "reason": "Relais fermé", "key": first})
+    response = client.post(url, {"mannes": "on", "reason": "Relais fermé", "key": second})
+    page = response.content.decode()
+    assert "La monnaie locale payée pour cette commande a déjà été rendue." in page
+    assert "Rien à rembourser" not in page
+    assert Payment.objects.filter(order=paid, method="mannes", status="refunded").count() == 1
+
+
+def test_nothing_left_to_refund_shows_no_form(paid, manne_market, fake_stripe) -> None:
+    client = coordinator_client(manne_market.cycle.territory)
+    url = reverse("admin_orders:refund", args=[paid.pk])
+    client.post(
+        url, {"amount": "8,40", "mannes": "on", "reason": "Annulée", "key": form_key(client, url)}
+    )
+    page = client.get(url).content.decode()
+    assert "Il ne reste rien à rembourser sur cette commande." in page
+    assert 'name="reason"' not in page
+    inspect = client.get(reverse("admin_orders:inspect", args=[paid.pk])).content.decode()
+    assert f'href="{url}"' not in inspect
+
+
+def test_the_orders_page_gives_paris_time_and_quantities_read_plainly(paid, manne_market) -> None:
+    from django.utils import timezone
+    from django.utils.formats import date_format
+
+    client = coordinator_client(manne_market.cycle.territory)
+    inspect = client.get(reverse("admin_orders:inspect", args=[paid.pk])).content.decode()
+    created = date_format(timezone.localtime(paid.created_at), "DATETIME_FORMAT")
+    assert created in inspect
+    offer = manne_market.carrots
+    edit = client.get(reverse("admin_offers:edit", args=[offer.pk])).content.decode()
+    assert 'name="quantity_available" value="10"' in edit
+    assert 'name="unit_price" value="2,50"' in edit
