@@ -42,6 +42,11 @@ def refund_url(order: Order) -> str:
     return reverse("admin_orders:refund", args=[order.pk])
 
 
+def local_currency_name(order: Order) -> str:
+    territory = order.cycle.territory
+    return territory.local_currency_plural or territory.local_currency_code
+
+
 class OrderInspectView(InspectView):
     """The order's page, with its payments and refunds, and a "Rembourser" button while it
     has something to give back."""
@@ -55,10 +60,14 @@ class OrderInspectView(InspectView):
             return str(_("Paiements et remboursements"))
         return super().get_field_label(field_name, field)
 
+    @cached_property
+    def parts(self) -> RefundableParts:
+        """Read once for the payments line and the refund button."""
+        return order_refundable(order=self.object)
+
     def get_payments_display_value(self) -> str:
-        parts = order_refundable(order=self.object)
-        territory = self.object.cycle.territory
-        currency = territory.local_currency_plural or territory.local_currency_code
+        parts = self.parts
+        currency = local_currency_name(self.object)
         lines = []
         if parts.card_payment_id is not None:
             lines.append(
@@ -81,8 +90,7 @@ class OrderInspectView(InspectView):
     @cached_property
     def header_buttons(self) -> list[HeaderButton]:
         buttons = list(super().header_buttons)
-        parts = order_refundable(order=self.object)
-        if parts.card_left > 0 or parts.mannes_left > 0:
+        if self.parts.card_left > 0 or self.parts.mannes_left > 0:
             buttons.append(
                 HeaderButton(_("Rembourser"), url=refund_url(self.object), icon_name="undo")
             )
@@ -166,8 +174,7 @@ class OrderRefundView(WagtailAdminTemplateMixin, FormView):  # type: ignore[type
 
     @property
     def currency_name(self) -> str:
-        territory = self.order.cycle.territory
-        return territory.local_currency_plural or territory.local_currency_code
+        return local_currency_name(self.order)
 
     def get_page_subtitle(self) -> str:
         return str(self.order)
