@@ -6,6 +6,9 @@
 
 PATH may be instance files (.txt Solomon/Gehring-Homberger VRPTW, .vrp CVRPLIB) or folders
 holding them. Every solution is verified by the independent checker before it is printed.
+An instance with no best-known cost is measured against the exact optimum when it is a
+capacity-only one of at most 12 customers, else against PyVRP (``--compare pyvrp``); the
+generated ones (``python -m logistics.generate``) are summed up by family.
 ``--calibrate`` instead measures the ruin-and-recreate kernel's work rate (units a second,
 ``workers`` searches at once, no work limit) against the rate ``sisr.work_for`` assumes.
 """
@@ -14,8 +17,10 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import multiprocessing
 import os
+import re
 import statistics
 import sys
 import time
@@ -24,6 +29,7 @@ from pathlib import Path
 from logistics.vrp import SolveOptions, sisr, solve, warm_up
 from logistics.vrp.benchmarks import Instance, format_sol, load_instance
 from logistics.vrp.checker import check_routes
+from logistics.vrp.optimum import MAX_CUSTOMERS, cvrp_optimum
 from logistics.vrp.solver import kernel_view
 
 COLUMNS = ["instance", "n", "bks", "cost", "gap_pct", "vehicles", "seconds", "feasible"]
@@ -49,6 +55,60 @@ def read_bks(path: Path | None) -> dict[str, float]:
         return {}
     with path.open(newline="") as fh:
         return {row["instance"]: float(row["bks_distance"]) for row in csv.DictReader(fh)}
+
+
+def family_of(name: str) -> str | None:
+    """The family of a generated instance (``G-clu-tight-narrow-n200-s1``: clu-tight-narrow)."""
+    match = re.fullmatch(r"G-(.+)-n\d+-s\d+", name)
+    return match.group(1) if match else None
+
+
+def exact_reference(inst: Instance) -> float | None:
+    """The optimum of a capacity-only instance small enough to solve exactly, else None."""
+    problem = inst.problem
+    if inst.kind != "cvrp" or len(problem.stops) > MAX_CUSTOMERS:
+        return None
+    ids = [problem.depots[0].id] + [s.id for s in problem.stops]
+    rows = [inst.provider.distance[inst.provider.index[a]] for a in ids]
+    distance = [[row[inst.provider.index[b]] for b in ids] for row in rows]
+    demand = [s.demand.get("load", 0) for s in problem.stops]
+    capacity = problem.vehicles[0].capacity.get("load", 0)
+    return cvrp_optimum(distance, demand, capacity) / inst.scale
+
+
+Measured = tuple[str, str, float | None, float | None, str]
+"""(family, instance, gap % or None, cost ratio to PyVRP or None, reference)."""
+
+
+def measured(family: str, name: str, gap: float | None, ratio: float | None, ref: str) -> Measured:
+    """One generated instance's figures; with no other reference, the gap is PyVRP's."""
+    if gap is None and ratio is not None:
+        return (family, name, (ratio - 1) * 100, ratio, "pyvrp")
+    return (family, name, gap, ratio, ref)
+
+
+def print_families(rows: list[Measured]) -> None:
+    """Mean gap to the reference and mean cost ratio to PyVRP, per family and over all.
+
+    The reference is the best-known cost (``bks``), the exact optimum (``exact``) or else
+    PyVRP's cost; an instance left with no gap (infeasible, or no reference) is only
+    counted in ``left_out``.
+    """
+    print("family,instances,mean_gap_pct,reference,mean_ratio,worst,worst_gap_pct,left_out")
+    groups: dict[str, list[Measured]] = {}
+    for row in rows:
+        groups.setdefault(row[0], []).append(row)
+    for family, members in [*sorted(groups.items()), ("all", rows)]:
+        gaps = [(r[2], r[1]) for r in members if r[2] is not None]
+        ratios = [r[3] for r in members if r[3] is not None]
+        refs = "+".join(sorted({r[4] for r in members if r[2] is not None}))
+        mean_gap = f"{statistics.fmean(g for g, _ in gaps):.2f}" if gaps else ""
+        mean_ratio = f"{statistics.fmean(ratios):.4f}" if ratios else ""
+        worst_gap, worst = max(gaps) if gaps else (None, "")
+        print(
+            f"{family},{len(gaps)},{mean_gap},{refs},{mean_ratio},{worst},"
+            f"{'' if worst_gap is None else f'{worst_gap:.2f}'},{len(members) - len(gaps)}"
+        )
 
 
 def run_one(inst: Instance, args: argparse.Namespace) -> tuple[float, int, float, bool, list]:
@@ -190,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         print(" ".join(f"{c:>12}" for c in header))
     gaps: list[float] = []
     ratios: list[float] = []
+    by_family: list[Measured] = []
     their_gaps: list[float] = []
     infeasible = 0
     # the budget is wall-clock time: on a shared machine the load changes the figures
@@ -199,6 +260,9 @@ def main(argv: list[str] | None = None) -> int:
         n = len(inst.problem.stops)
         cost, vehicles, seconds, feasible, labelled = run_one(inst, args)
         ref = bks.get(inst.name)
+        source = "bks"
+        if ref is None:
+            ref, source = exact_reference(inst), "exact"
         gap = (cost - ref) / ref * 100 if ref else None
         if gap is not None and feasible:
             gaps.append(gap)
@@ -213,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{seconds:.1f}",
             "yes" if feasible else "no",
         ]
+        ratio = None
         if args.compare:
             theirs = run_pyvrp(inst, args.time_limit, args.seed)
             their_gap = (theirs - ref) / ref * 100 if ref else None
@@ -224,6 +289,10 @@ def main(argv: list[str] | None = None) -> int:
             ratios.append(cost / theirs)
             if their_gap is not None:
                 their_gaps.append(their_gap)
+            ratio = cost / theirs if feasible and math.isfinite(theirs) else None
+        family = family_of(inst.name)
+        if family is not None:
+            by_family.append(measured(family, inst.name, gap if feasible else None, ratio, source))
         if args.write_solutions:
             (args.write_solutions / f"{inst.name}.sol").write_text(
                 format_sol(labelled, cost, inst.kind)
@@ -234,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
             print(" ".join(f"{c!s:>12}" for c in row))
         sys.stdout.flush()
         loads.append(os.getloadavg()[0])
+    if by_family:
+        print_families(by_family)
     if gaps:
         print(
             f"mean gap {statistics.fmean(gaps):.2f} % over {len(gaps)} instances",
