@@ -8,7 +8,7 @@ litres of cold box). Money is a float in euros, only in costs.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Literal
 
@@ -72,6 +72,13 @@ class Vehicle:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "capacity", _frozen_map(self.capacity))
+
+    def __reduce__(self) -> tuple[type[Vehicle], tuple[object, ...]]:
+        # a read-only mapping does not pickle: the capacity travels as a dict, frozen again
+        # on arrival; the rounds send their groups' vehicles to other processes
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values["capacity"] = dict(self.capacity)
+        return (Vehicle, tuple(values.values()))
 
     @property
     def end(self) -> str:
