@@ -1,10 +1,11 @@
-"""Test helpers for lock timeouts: another connection holding a row lock."""
+"""Test helpers for lock timeouts and races: another connection holding a row lock, and
+whether another connection waits for one."""
 
 from __future__ import annotations
 
 import threading
 
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Model
 
 
@@ -38,3 +39,20 @@ class RowHeld:
     def __exit__(self, *exc: object) -> None:
         self.done.set()
         self.thread.join(timeout=10)
+
+
+def someone_waits_for_a_lock() -> bool:
+    """Whether another connection to the test database is waiting for a lock now.
+
+    PostgreSQL keeps one snapshot of ``pg_stat_activity`` for the rest of a transaction, so
+    a caller polling from inside its own transaction would read the first answer again and
+    again and never see the other connection start waiting: the snapshot is cleared first.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            " AND datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        row = cursor.fetchone()
+        return bool(row and row[0] > 0)

@@ -18,12 +18,13 @@ import time
 from datetime import date
 
 import pytest
-from django.db import IntegrityError, connection, connections
+from django.db import IntegrityError, connections
 
 from marche.canteens import invoicing
 from marche.canteens.invoicing import invoice_issue, invoice_number_format
 from marche.canteens.models import Invoice, InvoiceSequence
 from tests.factories.canteens import CanteenFactory
+from tests.locking import someone_waits_for_a_lock
 from tests.marche.canteens.test_invoicing import deliver, make_producer
 
 pytestmark = [
@@ -44,16 +45,6 @@ def number_take_without_lock(*, issuer_id: int, year: int) -> tuple[int, str]:
     rank = sequence.last_number + 1
     InvoiceSequence.objects.filter(pk=sequence.pk).update(last_number=rank)
     return rank, invoice_number_format(year=year, rank=rank)
-
-
-def _someone_waits_for_a_lock() -> bool:
-    """Whether another connection to the test database is waiting for a lock now."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-            " AND datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        return cursor.fetchone()[0] > 0
 
 
 def _two_canteens_delivered(sequence_exists: bool):  # type: ignore[no-untyped-def]
@@ -83,7 +74,7 @@ def race(monkeypatch: pytest.MonkeyPatch, take, sequence_exists: bool = True):  
             taken.append(rank)
         arrived[local.index] = True
         deadline = time.monotonic() + 30
-        while not arrived[1 - local.index] and not _someone_waits_for_a_lock():
+        while not arrived[1 - local.index] and not someone_waits_for_a_lock():
             assert time.monotonic() < deadline, "the other thread never came"
             time.sleep(0.02)
         return rank, number

@@ -14,12 +14,13 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from marche.canteens import invoicing
 from marche.canteens.invoicing import Overpayment, invoice_payment_record, invoices_issue_month
 from marche.canteens.models import Invoice, InvoicePayment
 from tests.factories.canteens import CanteenFactory
+from tests.locking import someone_waits_for_a_lock
 from tests.marche.canteens.test_invoicing import ISSUED, deliver, make_producer
 
 pytestmark = [
@@ -27,15 +28,6 @@ pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def _someone_waits_for_a_lock() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-            " AND datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        return cursor.fetchone()[0] > 0
 
 
 def test_two_payments_at_once_cannot_overpay(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -56,7 +48,7 @@ def test_two_payments_at_once_cannot_overpay(monkeypatch: pytest.MonkeyPatch) ->
             if "key" in kwargs and not arrived[local.index]:
                 arrived[local.index] = True
                 deadline = time.monotonic() + 30
-                while not arrived[1 - local.index] and not _someone_waits_for_a_lock():
+                while not arrived[1 - local.index] and not someone_waits_for_a_lock():
                     assert time.monotonic() < deadline
                     time.sleep(0.02)
             return real_manager.filter(**kwargs)

@@ -36,7 +36,7 @@ from marche.orders.services import cart_set_item, order_cancel, order_place
 from marche.relays.models import PickupSlot, RelayDay
 from marche.relays.services import pickup_slots_ensure
 from tests.factories import OfferFactory, OrderCycleFactory, RelayPointFactory, UserFactory
-from tests.locking import RowHeld
+from tests.locking import RowHeld, someone_waits_for_a_lock
 
 pytestmark = [
     pytest.mark.concurrency,
@@ -97,16 +97,6 @@ class Shop:
         )
 
 
-def _someone_waits_for_a_lock() -> bool:
-    """Whether another connection to the test database is waiting for a lock now."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-            " AND datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        return cursor.fetchone()[0] > 0
-
-
 def reversed_carts_race(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
     """Households with carts {X, Y} and {Y, X} check out together; returns who got what.
 
@@ -128,7 +118,7 @@ def reversed_carts_race(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> dict[str
             local.met = True
             arrived[local.index] = True
             deadline = time.monotonic() + 30
-            while not arrived[1 - local.index] and not _someone_waits_for_a_lock():
+            while not arrived[1 - local.index] and not someone_waits_for_a_lock():
                 assert time.monotonic() < deadline
                 time.sleep(0.02)
         return hold
