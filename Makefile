@@ -27,9 +27,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 install: $(VENV)/.installed
 
 # Development-only pins (PyVRP for the benchmark comparison, osrm-bindings for the
-# in-process road-router test), compiled against requirements-dev.txt; the tests use them.
-$(VENV)/.bench-installed: $(VENV)/.installed requirements-bench.txt
+# in-process road-router test), compiled against requirements-dev.txt, and the e-invoice
+# rule checks (requirements-einvoice.txt, installed without dependencies); the tests use them.
+$(VENV)/.bench-installed: $(VENV)/.installed requirements-bench.txt requirements-einvoice.txt
 	$(PY) -m pip install --quiet --require-hashes -r requirements-bench.txt
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements-einvoice.txt
 	@touch $@
 
 migrate: install

@@ -31,9 +31,17 @@ NS = {
 EN16931 = "urn:cen.eu:en16931:2017"
 COMMERCIAL_INVOICE = "380"
 SEPA_CREDIT_TRANSFER = "58"
-CREDIT_TRANSFER = "30"
-# ISO/IEC 6523 scheme of a French SIRET number.
+# UNCL 4461 "instrument not defined": a transfer (30 or 58) must name the account it goes to
+# (CII-SR-470), which a seller without an IBAN on file cannot.
+PAYMENT_MEANS_UNDEFINED = "1"
+# ISO/IEC 6523 schemes of a French establishment (SIRET, 14 digits) and of its company (SIREN,
+# its first 9 digits), and the electronic-address scheme of the French e-invoicing directory,
+# whose default address for a company is its SIREN.
 SIRET_SCHEME = "0009"
+SIREN_SCHEME = "0002"
+FRENCH_DIRECTORY_ADDRESS = "0225"
+# BT-23, the French billing mode: "B1", an invoice of goods, to be paid.
+BILLING_MODE_GOODS = "B1"
 # UN/ECE Recommendation 20 unit codes of the catalogue's units.
 UNIT_CODES = {"kg": "KGM", "piece": "H87", "bunch": "H87", "dozen": "DZN", "litre": "LTR"}
 CENT = Decimal("0.01")
@@ -95,9 +103,42 @@ def _postal_address(
     _sub(address, "ram:CountryID", country or "FR")
 
 
-def _vat_category(rate: Decimal) -> str:
-    """``S`` (standard or reduced rate) for a positive rate, ``E`` (exempt) at 0 %."""
-    return "S" if rate > 0 else "E"
+def _vat_category(rate: Decimal, *, registered: bool) -> str:
+    """The EN 16931 VAT category: ``S`` (standard or reduced rate) for a positive rate; at
+    0 %, ``E`` (exempt) for a seller registered for VAT, ``O`` (not subject to VAT) for one
+    without a VAT number, such as a farm under the "franchise en base" (article 293 B of the
+    French tax code): the norm asks an exempt seller for its VAT number (BR-E-02) and
+    forbids one, and any rate, on a seller outside VAT (BR-O-02, BR-O-05)."""
+    if rate > 0:
+        return "S"
+    return "E" if registered else "O"
+
+
+def _party_identity(party: etree._Element, *, name: str, siret: str, trade_name: str = "") -> None:
+    """A party's establishment (SIRET, BT-29/BT-46), name and company (SIREN, BT-30/BT-47):
+    the French rules read the company's SIREN in its legal registration and check that the
+    SIRET begins with it."""
+    if siret:
+        _sub(party, "ram:GlobalID", siret, schemeID=SIRET_SCHEME)
+    _sub(party, "ram:Name", name)
+    if siret or (trade_name and trade_name != name):
+        legal = _sub(party, "ram:SpecifiedLegalOrganization")
+        if siret:
+            _sub(legal, "ram:ID", siret[:9], schemeID=SIREN_SCHEME)
+        if trade_name and trade_name != name:
+            _sub(legal, "ram:TradingBusinessName", trade_name)
+
+
+def _electronic_address(party: etree._Element, *, siret: str, email: str = "") -> None:
+    """Where the party receives invoices (BT-34/BT-49): its invoicing e-mail when it gave
+    one, otherwise its company's default address in the French directory, the SIREN."""
+    if not (email or siret):
+        return
+    uri = _sub(party, "ram:URIUniversalCommunication")
+    if email:
+        _sub(uri, "ram:URIID", email, schemeID="EM")
+    else:
+        _sub(uri, "ram:URIID", siret[:9], schemeID=FRENCH_DIRECTORY_ADDRESS)
 
 
 def facturx_notes(invoice: Invoice) -> list[tuple[str, str]]:
@@ -125,8 +166,11 @@ def facturx_xml(
 ) -> bytes:
     """The invoice as a Cross Industry Invoice of the Factur-X EN 16931 profile (UTF-8)."""
     seller, buyer = invoice.seller, invoice.buyer
+    registered = bool(seller.get("vat_number"))
     root = etree.Element(_q("rsm:CrossIndustryInvoice"), nsmap=NS)
     context = _sub(root, "rsm:ExchangedDocumentContext")
+    process = _sub(context, "ram:BusinessProcessSpecifiedDocumentContextParameter")
+    _sub(process, "ram:ID", BILLING_MODE_GOODS)
     guideline = _sub(context, "ram:GuidelineSpecifiedDocumentContextParameter")
     _sub(guideline, "ram:ID", EN16931)
 
@@ -159,8 +203,10 @@ def facturx_xml(
         settlement = _sub(item, "ram:SpecifiedLineTradeSettlement")
         tax = _sub(settlement, "ram:ApplicableTradeTax")
         _sub(tax, "ram:TypeCode", "VAT")
-        _sub(tax, "ram:CategoryCode", _vat_category(line.vat_rate))
-        _sub(tax, "ram:RateApplicablePercent", _amount(line.vat_rate))
+        category = _vat_category(line.vat_rate, registered=registered)
+        _sub(tax, "ram:CategoryCode", category)
+        if category != "O":
+            _sub(tax, "ram:RateApplicablePercent", _amount(line.vat_rate))
         period = _sub(settlement, "ram:BillingSpecifiedPeriod")
         _date(period, "ram:StartDateTime", line.delivery_date)
         _date(period, "ram:EndDateTime", line.delivery_date)
@@ -171,11 +217,12 @@ def facturx_xml(
     if buyer.get("service_code"):
         _sub(agreement, "ram:BuyerReference", buyer["service_code"])
     seller_party = _sub(agreement, "ram:SellerTradeParty")
-    _sub(seller_party, "ram:Name", seller["name"])
-    legal = _sub(seller_party, "ram:SpecifiedLegalOrganization")
-    _sub(legal, "ram:ID", seller["siret"], schemeID=SIRET_SCHEME)
-    if seller.get("trade_name") and seller["trade_name"] != seller["name"]:
-        _sub(legal, "ram:TradingBusinessName", seller["trade_name"])
+    _party_identity(
+        seller_party,
+        name=seller["name"],
+        siret=seller["siret"],
+        trade_name=seller.get("trade_name", ""),
+    )
     _postal_address(
         seller_party,
         lines=[seller["address"]] if seller.get("address") else [],
@@ -183,22 +230,18 @@ def facturx_xml(
         city=seller.get("city", ""),
         country=seller.get("country", "FR"),
     )
+    _electronic_address(seller_party, siret=seller["siret"])
     if seller.get("vat_number"):
         registration = _sub(seller_party, "ram:SpecifiedTaxRegistration")
         _sub(registration, "ram:ID", seller["vat_number"], schemeID="VA")
 
     buyer_party = _sub(agreement, "ram:BuyerTradeParty")
-    _sub(buyer_party, "ram:Name", buyer["name"])
-    if buyer.get("siret"):
-        legal = _sub(buyer_party, "ram:SpecifiedLegalOrganization")
-        _sub(legal, "ram:ID", buyer["siret"], schemeID=SIRET_SCHEME)
+    _party_identity(buyer_party, name=buyer["name"], siret=buyer.get("siret", ""))
     street, postcode, city = _address_lines(buyer.get("address", ""))
     _postal_address(
         buyer_party, lines=street, postcode=postcode, city=city, country=buyer.get("country", "FR")
     )
-    if buyer.get("email"):
-        uri = _sub(buyer_party, "ram:URIUniversalCommunication")
-        _sub(uri, "ram:URIID", buyer["email"], schemeID="EM")
+    _electronic_address(buyer_party, siret=buyer.get("siret", ""), email=buyer.get("email", ""))
     if buyer.get("order_reference"):
         order = _sub(agreement, "ram:BuyerOrderReferencedDocument")
         _sub(order, "ram:IssuerAssignedID", buyer["order_reference"])
@@ -218,16 +261,18 @@ def facturx_xml(
         account = _sub(means, "ram:PayeePartyCreditorFinancialAccount")
         _sub(account, "ram:IBANID", seller["iban"])
     else:
-        _sub(means, "ram:TypeCode", CREDIT_TRANSFER)
+        _sub(means, "ram:TypeCode", PAYMENT_MEANS_UNDEFINED)
     for row in breakdown:
         tax = _sub(header, "ram:ApplicableTradeTax")
         _sub(tax, "ram:CalculatedAmount", _amount(row.vat))
         _sub(tax, "ram:TypeCode", "VAT")
-        if _vat_category(row.rate) == "E":
-            _sub(tax, "ram:ExemptionReason", seller.get("mentions") or "Exonération de TVA")
+        category = _vat_category(row.rate, registered=registered)
+        if category in ("E", "O"):
+            _sub(tax, "ram:ExemptionReason", seller.get("mentions") or "TVA non applicable")
         _sub(tax, "ram:BasisAmount", _amount(row.basis))
-        _sub(tax, "ram:CategoryCode", _vat_category(row.rate))
-        _sub(tax, "ram:RateApplicablePercent", _amount(row.rate))
+        _sub(tax, "ram:CategoryCode", category)
+        if category != "O":
+            _sub(tax, "ram:RateApplicablePercent", _amount(row.rate))
     period = _sub(header, "ram:BillingSpecifiedPeriod")
     _date(period, "ram:StartDateTime", invoice.period_start)
     _date(period, "ram:EndDateTime", invoice.period_end)
@@ -235,7 +280,8 @@ def facturx_xml(
     _sub(
         terms,
         "ram:Description",
-        f"Paiement par virement à {(invoice.due_on - invoice.issued_on).days} jours",
+        f"Paiement {'par virement ' if seller.get('iban') else ''}"
+        f"à {(invoice.due_on - invoice.issued_on).days} jours",
     )
     _date(terms, "ram:DueDateDateTime", invoice.due_on)
     summation = _sub(header, "ram:SpecifiedTradeSettlementHeaderMonetarySummation")

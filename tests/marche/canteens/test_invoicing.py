@@ -63,6 +63,16 @@ def make_producer(territory, **extra):  # type: ignore[no-untyped-def]
     return ProducerFactory(**values)
 
 
+def make_exempt_producer(territory):  # type: ignore[no-untyped-def]
+    """A farm under the "franchise en base": no VAT number, no IBAN on file."""
+    return make_producer(
+        territory,
+        vat_number="",
+        iban="",
+        invoice_mentions="TVA non applicable, article 293 B du code général des impôts",
+    )
+
+
 def make_cycle(territory, delivery: date) -> OrderCycle:  # type: ignore[no-untyped-def]
     return OrderCycleFactory(
         territory=territory,
@@ -210,7 +220,14 @@ def test_the_pdf_is_factur_x_and_its_xml_matches_the_invoice(november) -> None:
     assert "factur-x.xml" in reader.attachments
     assert b"fx:ConformanceLevel" in pdf or b"EN 16931" in reader.xmp_metadata.stream.get_data()
     root = etree.fromstring(xml)
-    assert _text(root, "//rsm:ExchangedDocumentContext//ram:ID") == ["urn:cen.eu:en16931:2017"]
+    context = "//rsm:ExchangedDocumentContext/"
+    assert _text(root, context + "ram:GuidelineSpecifiedDocumentContextParameter/ram:ID") == [
+        "urn:cen.eu:en16931:2017"
+    ]
+    # The French billing mode (BT-23): goods, to be paid.
+    assert _text(root, context + "ram:BusinessProcessSpecifiedDocumentContextParameter/ram:ID") == [
+        "B1"
+    ]
     assert _text(root, "/rsm:CrossIndustryInvoice/rsm:ExchangedDocument/ram:ID") == ["2026-0001"]
     assert _text(root, "//rsm:ExchangedDocument/ram:IssueDateTime/udt:DateTimeString") == [
         "20261201"
@@ -256,14 +273,16 @@ def test_the_pdf_is_factur_x_and_its_xml_matches_the_invoice(november) -> None:
     assert _text(root, total + "ram:TaxTotalAmount") == ["6.17"]
     assert _text(root, total + "ram:GrandTotalAmount") == ["80.17"]
     assert _text(root, total + "ram:DuePayableAmount") == ["80.17"]
+    assert _text(root, "//ram:SellerTradeParty/ram:GlobalID") == [SELLER_SIRET]
     assert _text(root, "//ram:SellerTradeParty/ram:SpecifiedLegalOrganization/ram:ID") == [
-        SELLER_SIRET
+        SELLER_SIRET[:9]
     ]
     assert _text(root, "//ram:SellerTradeParty/ram:SpecifiedTaxRegistration/ram:ID") == [
         "FR32441356060"
     ]
+    assert _text(root, "//ram:BuyerTradeParty/ram:GlobalID") == ["32212231800015"]
     assert _text(root, "//ram:BuyerTradeParty/ram:SpecifiedLegalOrganization/ram:ID") == [
-        "32212231800015"
+        "322122318"
     ]
     assert _text(root, "//ram:BuyerReference") == ["SERVICE-CANTINE"]
     assert _text(root, "//ram:BuyerOrderReferencedDocument/ram:IssuerAssignedID") == [
@@ -446,12 +465,7 @@ def test_months_parse() -> None:
 
 def test_a_seller_exempt_from_vat_prints_its_mention_and_the_xml_says_exempt(db) -> None:  # type: ignore[no-untyped-def]
     canteen = CanteenFactory(siret="73282932000074", buyer_siret="", buyer_service_code="")
-    exempt = make_producer(
-        canteen.territory,
-        vat_number="",
-        iban="",
-        invoice_mentions="TVA non applicable, article 293 B du code général des impôts",
-    )
+    exempt = make_exempt_producer(canteen.territory)
     deliver(canteen, exempt, date(2026, 11, 10), [("Miel", "4", "6.5000", "0")])
 
     invoice = invoices_issue_month(year=2026, month=11, today=ISSUED)[0]
@@ -465,12 +479,14 @@ def test_a_seller_exempt_from_vat_prints_its_mention_and_the_xml_says_exempt(db)
     _name, xml = get_facturx_xml_from_pdf(bytes(invoice.pdf), check_xsd=True)
     root = etree.fromstring(xml)
     header_tax = "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/"
-    assert _text(root, header_tax + "ram:CategoryCode") == ["E"]
+    assert _text(root, header_tax + "ram:CategoryCode") == ["O"]  # no VAT number: outside VAT
+    assert _text(root, header_tax + "ram:RateApplicablePercent") == []
     assert _text(root, header_tax + "ram:ExemptionReason") == [
         "TVA non applicable, article 293 B du code général des impôts"
     ]
     assert _text(root, "//ram:SpecifiedTaxRegistration/ram:ID") == []
-    assert _text(root, "//ram:SpecifiedTradeSettlementPaymentMeans/ram:TypeCode") == ["30"]
+    # No IBAN on file: no transfer can be named (CII-SR-470), the means is "not defined".
+    assert _text(root, "//ram:SpecifiedTradeSettlementPaymentMeans/ram:TypeCode") == ["1"]
     assert _text(root, "//ram:BuyerReference") == []
     text = PdfReader(io.BytesIO(bytes(invoice.pdf))).pages[0].extract_text()
     assert "293 B" in text and "intracommunautaire" not in text
