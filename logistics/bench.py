@@ -29,8 +29,8 @@ from pathlib import Path
 from logistics.vrp import SolveOptions, sisr, solve, warm_up
 from logistics.vrp.benchmarks import Instance, format_sol, load_instance
 from logistics.vrp.checker import check_routes
+from logistics.vrp.kernel import kernel_view
 from logistics.vrp.optimum import MAX_CUSTOMERS, cvrp_optimum
-from logistics.vrp.solver import kernel_view
 
 COLUMNS = ["instance", "n", "bks", "cost", "gap_pct", "vehicles", "seconds", "feasible"]
 

@@ -4,7 +4,7 @@
         [--solve SECONDS]
 
 The OR-Tools searches count their effort in calls of their limit check, and ``solve``
-turns a time limit into a budget of such calls (``solver.ortools_work_for``), so that the
+turns a time limit into a budget of such calls (``ortools_search.ortools_work_for``), so that the
 plan does not depend on the machine's speed. This command builds the problems of
 ``logistics.vrp.synthetic`` (kinds: plain, hourly, limited, mixed, pairs, two_windows;
 seed 1) and prints, for each kind and size, the calls a second measured with ``workers``
@@ -20,24 +20,28 @@ import argparse
 import multiprocessing
 import time
 
-from logistics.vrp import SolveOptions, solver
+from logistics.vrp import SolveOptions, solve
+from logistics.vrp.data import Data, compile_problem
+from logistics.vrp.ortools_search import first_solution, ortools_work_for, run_search
+from logistics.vrp.portfolio import default_portfolio
+from logistics.vrp.solver import search_path
 from logistics.vrp.synthetic import KINDS, variant
 
 
-def _data(kind: str, n: int) -> solver._Data:
+def _data(kind: str, n: int) -> Data:
     """The solver's compiled view of the ``variant`` problem of this kind and size."""
     problem, provider = variant(kind, n, 1)
-    return solver._compile(problem, provider, SolveOptions())[0]
+    return compile_problem(problem, provider, SolveOptions())[0]
 
 
 def _rate(kind: str, n: int, worker: int, seconds: float) -> tuple[int, float]:
     """One search of ``seconds`` (after its first solution): (calls, seconds it ran)."""
     data = _data(kind, n)
     # worker k runs the portfolio's configuration k, as in ``solve``
-    cfg = solver.default_portfolio(n, worker + 1, 0, pairs=bool(data.pairs))[worker]
-    start = solver.first_solution(data, cfg, time.monotonic() + seconds)
+    cfg = default_portfolio(n, worker + 1, 0, pairs=bool(data.pairs))[worker]
+    start = first_solution(data, cfg, time.monotonic() + seconds)
     began = time.monotonic()
-    result = solver.run_search(data, cfg, began + seconds, start=start)
+    result = run_search(data, cfg, began + seconds, start=start)
     return result.work, time.monotonic() - began
 
 
@@ -64,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
                     _rate, [(kind, n, s, args.seconds) for s in range(args.workers)]
                 )
             rates = [work / max(1e-9, took) for work, took in runs]
-            assumed = solver.ortools_work_for(1.0, _data(kind, n))
+            assumed = ortools_work_for(1.0, _data(kind, n))
             print(
                 f"{kind},{n},{args.workers},{min(rates) / 1e3:.0f}k,{max(rates) / 1e3:.0f}k,"
                 f"{assumed / 1e3:.0f}k,{min(rates) / assumed:.2f}",
@@ -77,9 +81,9 @@ def main(argv: list[str] | None = None) -> int:
             for n in sizes:
                 problem, provider = variant(kind, n, 1)
                 began = time.monotonic()
-                solution = solver.solve(problem, provider, options)
+                solution = solve(problem, provider, options)
                 print(
-                    f"{kind},{n},{solver.search_path(_data(kind, n), options)},"
+                    f"{kind},{n},{search_path(_data(kind, n), options)},"
                     f"{args.solve:g},{args.workers},"
                     f"{solution.stats.stopped_by},{time.monotonic() - began:.2f},"
                     f"{solution.cost:.1f}",

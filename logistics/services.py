@@ -554,7 +554,7 @@ def _check_shares(expected: set[str], locked: Counter[str], solution: vrp.Soluti
 # A share left out because another share of its destination is unserved.
 WITHHELD = "destination_incomplete"
 
-# The engine's codes for a stop it could not serve (logistics/vrp/solver.py), in French.
+# The engine's codes for a stop it could not serve (logistics/vrp/data.py), in French.
 UNSERVED_REASONS = {
     "no_compatible_vehicle": gettext_noop(
         "Aucun véhicule n'a l'équipement nécessaire (caisson réfrigéré pour les produits frais)."

@@ -5,7 +5,7 @@ a fixed cost per route, served by one kind of vehicle with an unlimited fleet: c
 in several dimensions, at most one time window per stop, a shift, one start and one end
 depot. The benchmark's problems are of this kind, and so is a territory's plain delivery
 round; everything richer (pairs, hourly costs, mixed or counted fleets, ranges) stays with
-OR-Tools (``solver.py``).
+OR-Tools (``ortools_search.py``, ``rounds.py``, ``portfolio.py``).
 
 Each iteration takes a few strings of consecutive stops out of nearby routes (the seed
 stop's neighbours, route by route), then puts every stop back at its cheapest feasible

@@ -39,8 +39,8 @@ from logistics.selectors import (
     plan_provider,
 )
 from logistics.services import UNSERVED_REASONS, plan_compute
+from logistics.vrp.data import UNSERVED_MESSAGES
 from logistics.vrp.providers import GreatCircleProvider, OsrmHttpProvider, haversine_m
-from logistics.vrp.solver import UNSERVED_MESSAGES
 from marche.accounts.models import Role, User
 from marche.catalog.models import Unit
 from marche.core.models import OutboxMessage

@@ -189,7 +189,9 @@ def test_the_calibrate_command_measures_the_ortools_rates_and_how_solves_end(
     capsys: pytest.CaptureFixture[str],
 ):
     from logistics import calibrate
-    from logistics.vrp import SolveOptions, solver
+    from logistics.vrp import SolveOptions
+    from logistics.vrp.data import compile_problem
+    from logistics.vrp.ortools_search import ortools_work_for
     from logistics.vrp.synthetic import variant
 
     argv = ["--seconds", "0.3", "--workers", "2", "--kinds", "hourly,pairs", "--sizes", "30"]
@@ -202,8 +204,8 @@ def test_the_calibrate_command_measures_the_ortools_rates_and_how_solves_end(
         assert (name, n, workers) == (kind, "30", "2")
         assert 0 < float(low[:-1]) <= float(high[:-1])
         problem, provider = variant(kind, 30, 1)
-        data, _, _ = solver._compile(problem, provider, SolveOptions())
-        assert float(assumed[:-1]) == round(solver.ortools_work_for(1.0, data) / 1e3)
+        data, _, _ = compile_problem(problem, provider, SolveOptions())
+        assert float(assumed[:-1]) == round(ortools_work_for(1.0, data) / 1e3)
         assert float(ratio) == pytest.approx(float(low[:-1]) / float(assumed[:-1]), abs=0.01)
     assert lines[3] == "kind,n,path,time_limit,workers,stopped_by,seconds,cost"
     rows = [line.split(",") for line in lines[4:]]

@@ -48,7 +48,7 @@ import json, math, random, sys, time
 from logistics.vrp import (
     Depot, MatrixProvider, Problem, SolveOptions, Stop, TimeWindow, Vehicle, sisr, solve
 )
-from logistics.vrp.solver import kernel_view
+from logistics.vrp.kernel import kernel_view
 
 limit = float(sys.argv[1])
 

@@ -18,11 +18,15 @@ from logistics.vrp import (
     Stop,
     Vehicle,
     check_solution,
+    ortools_search,
+    portfolio,
+    rounds,
     sisr,
     solve,
-    solver,
 )
-from logistics.vrp.solver import _compile, sisr_instance
+from logistics.vrp.data import compile_problem
+from logistics.vrp.kernel import sisr_instance
+from logistics.vrp.rounds import makespan
 from logistics.vrp.synthetic import variant
 
 SHORT = (60, 250)  # window lengths of the small instances
@@ -97,7 +101,7 @@ def test_the_ruin_and_recreate_kernel_reaches_the_exhaustive_optimum(
 ):
     problem, provider = square(n, seed, capacity, SHORT if windows else None, horizon=1000)
     optimum = brute_force(problem, provider)
-    data, unserved, _ = _compile(problem, provider, SolveOptions())
+    data, unserved, _ = compile_problem(problem, provider, SolveOptions())
     assert unserved == []
     out = sisr.search(sisr_instance(data), seed, time.monotonic() + 60, sisr.work_for(0.5, n))
     assert out.cost == out.kernel_cost == optimum
@@ -135,7 +139,7 @@ def test_same_input_seed_and_solution_limit_give_the_same_plan(workers: int, squ
     ("kind", "n", "workers", "path"),
     [
         ("hourly", 80, 1, "run_search"),
-        ("pairs", 120, 2, "_run_portfolio"),
+        ("pairs", 120, 2, "run_portfolio"),
         ("mixed", 120, 2, "run_decomposed"),
         ("two_windows", 320, 2, "run_decomposed"),
     ],
@@ -153,10 +157,11 @@ def test_the_ortools_searches_give_the_same_plan_for_the_same_time_limit(
     # machine many times slower than this one (a full run on a busy machine once saw the
     # 2.5 s clock end the portfolio's searches first).
     slack = 10
-    monkeypatch.setattr(solver, "ORTOOLS_WORK_PER_SECOND", 150_000 / slack)
+    monkeypatch.setattr(ortools_search, "ORTOOLS_WORK_PER_SECOND", 150_000 / slack)
     for name in ("SECONDS_PER_STOP", "MIN_ROUND_SECONDS", "MIN_GROUP_SECONDS"):
-        monkeypatch.setattr(solver, name, getattr(solver, name) * slack)
-    calls = calls_to(solver, path)
+        monkeypatch.setattr(rounds, name, getattr(rounds, name) * slack)
+    module = {"run_search": ortools_search, "run_portfolio": portfolio, "run_decomposed": rounds}
+    calls = calls_to(module[path], path)
     problem, provider = variant(kind, n, 3)
     options = SolveOptions(time_limit_s=2.5 * slack, seed=5, workers=workers)
     first = solve(problem, provider, options)
@@ -174,7 +179,7 @@ def test_the_ortools_searches_give_the_same_plan_for_the_same_time_limit(
 def test_the_clock_still_ends_a_search_whose_work_budget_is_too_big(
     kind: str, n: int, monkeypatch: pytest.MonkeyPatch
 ):
-    monkeypatch.setattr(solver, "ORTOOLS_WORK_PER_SECOND", 10**12)
+    monkeypatch.setattr(ortools_search, "ORTOOLS_WORK_PER_SECOND", 10**12)
     problem, provider = variant(kind, n, 3)
     started = time.monotonic()
     solution = solve(problem, provider, SolveOptions(time_limit_s=1.5, workers=2))
@@ -184,9 +189,9 @@ def test_the_clock_still_ends_a_search_whose_work_budget_is_too_big(
 
 
 def test_a_round_lasts_as_long_as_its_busiest_worker():
-    assert solver._makespan([3.0, 1.0, 1.0, 1.0], 2) == 3.0
-    assert solver._makespan([1.0, 1.0, 1.0, 1.0], 2) == 2.0
-    assert solver._makespan([2.0, 1.0], 1) == 3.0
+    assert makespan([3.0, 1.0, 1.0, 1.0], 2) == 3.0
+    assert makespan([1.0, 1.0, 1.0, 1.0], 2) == 2.0
+    assert makespan([2.0, 1.0], 1) == 3.0
 
 
 @pytest.mark.solver

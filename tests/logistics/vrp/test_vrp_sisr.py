@@ -17,12 +17,13 @@ from logistics.vrp import (
     SolveOptions,
     TimeWindow,
     check_solution,
+    kernel,
     sisr,
     solve,
-    solver,
 )
 from logistics.vrp.checker import check_routes
-from logistics.vrp.solver import _compile, kernel_view, use_sisr
+from logistics.vrp.data import compile_problem
+from logistics.vrp.kernel import kernel_view, use_sisr
 
 
 def kernel_instance(problem: Problem, provider: MatrixProvider) -> sisr.Instance:
@@ -33,7 +34,7 @@ def kernel_instance(problem: Problem, provider: MatrixProvider) -> sisr.Instance
 
 def test_it_takes_plain_problems_only(square):
     problem, provider = square(60, 1)
-    data, _, _ = _compile(problem, provider, SolveOptions())
+    data, _, _ = compile_problem(problem, provider, SolveOptions())
     assert use_sisr(data)
     base = problem.vehicles[0]
     variants = {
@@ -67,10 +68,10 @@ def test_it_takes_plain_problems_only(square):
             (dataclasses.replace(problem.stops[0], kind="pickup"), *problem.stops[1:]),
             pairs=(PickupDelivery("s1", "s2"),),
         ),
-        "small": Problem(problem.depots, problem.vehicles, problem.stops[: solver.SISR_ABOVE]),
+        "small": Problem(problem.depots, problem.vehicles, problem.stops[: kernel.SISR_ABOVE]),
     }
     for name, variant in variants.items():
-        data, _, _ = _compile(variant, provider, SolveOptions())
+        data, _, _ = compile_problem(variant, provider, SolveOptions())
         assert not use_sisr(data), name
 
 
@@ -81,7 +82,7 @@ def test_solve_goes_through_it_and_its_plan_is_checked_valid(
     calls_to,
     square,
 ):
-    calls = calls_to(solver, "run_sisr")
+    calls = calls_to(kernel, "run_sisr")
     problem, provider = square(80, 4)
     seen: list[float] = []
     solution = solve(
