@@ -10,4 +10,4 @@ class LogisticsConfig(AppConfig):
     def ready(self) -> None:
         # a routing worker warms the search kernel up before its first task (the module
         # only connects a Celery signal; Numba is loaded in the worker, when it fires)
-        from logistics import warmup  # noqa: F401
+        from logistics import checks, warmup  # noqa: F401

@@ -267,7 +267,12 @@ def _skip(plan: DeliveryPlan | None, expected_version: int | None) -> bool:
     if expected_version is None:
         return False
     if expected_version == AUTO:
-        return plan is not None  # planned already, by hand or by an earlier run
+        # Planned already, by hand or by an earlier run; except a first run that was cut
+        # off (its worker lost mid-solve: the broker hands the task over again only after
+        # its visibility timeout, longer than any solve, so that run is over).
+        return plan is not None and not (
+            plan.solved_at is None and plan.solve_state == SolveState.RUNNING
+        )
     return plan is None or plan.version != expected_version
 
 

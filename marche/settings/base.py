@@ -180,6 +180,13 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task a lost worker had taken (acks_late) goes back to the queue after this many seconds:
+# longer than the longest plan computation (logistics.services.MAX_TIME_LIMIT_S, 600 s, plus
+# consolidation and storing), or a slow solve would be handed to a second worker while it
+# runs. Checked at start-up (logistics.checks).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("MARCHE_BROKER_VISIBILITY_TIMEOUT_S", default=3600)
+}
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
