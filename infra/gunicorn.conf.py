@@ -9,4 +9,6 @@ timeout = 60
 graceful_timeout = 30
 accesslog = "-"
 errorlog = "-"
-forwarded_allow_ips = "127.0.0.1"
+# The proxy whose X-Forwarded-* headers are trusted: nginx on the same host, or nginx's
+# container in compose.yaml ("*" there: only nginx reaches gunicorn on that network).
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")

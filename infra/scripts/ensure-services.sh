@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Install (when missing) and start what the full test suite needs: PostgreSQL, Redis and
-# Chromium. Used by .ci/run; safe to run again: it only starts what is not running.
+# Install (when missing) and start what the full test suite needs: PostgreSQL, Redis,
+# Chromium, gettext and docker-compose (to read the compose file). Used by .ci/run; safe to run again: it only starts what is not running.
 set -euo pipefail
 
 apt_updated=0
@@ -44,5 +44,10 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 if ! command -v msgfmt >/dev/null 2>&1; then
   apt_install gettext
+fi
+# Reads infra/compose.yaml as a container engine would (tests/infra/test_compose.py); needs
+# no container engine running.
+if ! command -v docker-compose >/dev/null 2>&1; then
+  apt_install docker-compose
 fi
 echo "Services prêts : PostgreSQL, Redis, Chromium."
