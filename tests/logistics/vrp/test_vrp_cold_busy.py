@@ -152,7 +152,10 @@ def test_a_cold_solve_on_a_busy_machine_keeps_its_limit_and_a_good_plan():
     assert not out["full"]["on_clock"]
     for share, factor in CUT_FACTORS.items():
         cut = out["cuts"][str(share)]
-        assert cut["on_clock"]
+        # The clock cuts it, unless the machine sped up since the whole run was timed (the
+        # load of other processes fell): then it spent the same work budget and, the search
+        # being deterministic for a budget, ended on the very same plan.
+        assert cut["on_clock"] or cut["cost"] == full, (share, cut, full)
         assert cut["cost"] <= full * factor, (share, cut["cost"], full, out["first"])
 
     # worker 0 runs the one-worker search: with the budget spent, two are never worse
