@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -133,6 +133,58 @@ def load(
     return latencies, errors, time.perf_counter() - start
 
 
+def gunicorn_start(
+    *, port: int, workers: int, timeout: int = 30, output: IO[bytes] | None = None
+) -> subprocess.Popen[bytes]:
+    """gunicorn serving the configured settings and database on ``127.0.0.1:port``, DEBUG off;
+    its output goes to ``output`` (a file), else to this command's."""
+    env = {**os.environ, "DJANGO_DEBUG": "0"}
+    return subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "marche.wsgi:application",
+            "--bind",
+            f"{HOST}:{port}",
+            "--workers",
+            str(workers),
+            "--timeout",
+            str(timeout),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=output,
+        stderr=output,
+    )
+
+
+def gunicorn_wait(port: int, server: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    """Return once ``/healthz/live`` answers 200; CommandError if gunicorn stops or never does."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise CommandError("gunicorn stopped before answering.")
+        try:
+            if fetch(port, BASELINE, timeout=2) == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise CommandError(f"gunicorn did not answer {BASELINE} within {seconds:g} s.")
+
+
+def gunicorn_stop(server: subprocess.Popen[bytes]) -> None:
+    """Stop the gunicorn this command started, by its PID (SIGTERM, then SIGKILL after 30 s)."""
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 def page_paths() -> list[tuple[str, str]]:
     """The addresses measured: liveness first, then home, catalogue and a producer page."""
     from cms.models import CataloguePage, ProducerPage
@@ -163,24 +215,9 @@ class Command(BaseCommand):
             call_command("load_demo", stdout=self.stdout)
         paths = page_paths()
         port = free_port()
-        env = {**os.environ, "DJANGO_DEBUG": "0"}
-        server = subprocess.Popen(  # noqa: S603
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "marche.wsgi:application",
-                "--bind",
-                f"{HOST}:{port}",
-                "--workers",
-                str(options["workers"]),
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-        )
+        server = gunicorn_start(port=port, workers=options["workers"])
         try:
-            self._wait_until_up(port, server)
+            gunicorn_wait(port, server)
             for _name, path in paths:  # warm every worker's cache
                 for _ in range(4 * options["workers"]):
                     status = fetch(port, path)
@@ -200,27 +237,9 @@ class Command(BaseCommand):
                     )
                 )
         finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            gunicorn_stop(server)
         self.stdout.write(
             f"gunicorn {options['workers']} workers, {options['connections']} connections, "
             f"{options['seconds']:g} s per address, load average {os.getloadavg()[0]:.2f}"
         )
         self.stdout.write(format_table(rows))
-
-    def _wait_until_up(self, port: int, server: subprocess.Popen[bytes]) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if server.poll() is not None:
-                raise CommandError("gunicorn stopped before answering.")
-            try:
-                if fetch(port, BASELINE, timeout=2) == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise CommandError("gunicorn did not answer /healthz/live within 60 s.")
