@@ -1,6 +1,7 @@
 """Households in the rush before the cutoff, for locust (run by ``manage.py bench_rush``).
 
-Each simulated household logs in through the site's login form, then loops: browses the shop
+Each simulated household arrives with its session (one in ten logs in through the site's login
+form first), then loops: browses the shop
 and catalogue pages, adds a scarce offer and a plentiful one to its basket, opens its basket
 with a relay point, and checks out paying at pickup; a share of them submit the same checkout
 twice (same idempotency key), as a double click would; a quarter of them pay part in mannes.
@@ -35,6 +36,7 @@ ACCOUNTS = itertools.count()
 ERROR_MESSAGE = re.compile(r'class="message error"[^>]*>([^<]*)<')
 SOLD_OUT = "Stock insuffisant"
 ORDER_DETAIL = "/commander/commandes/"
+TIMEOUT_S = 60  # an answer later than this counts as a transport error
 # Simulated households' choices, not secrets.
 RNG = random.Random()  # noqa: S311
 
@@ -55,6 +57,11 @@ class Household(HttpUser):
         self.cycle = CONFIG["cycle_id"]
         self.shop = f"/commander/?cycle={self.cycle}"
         self.logged_in = False
+        session = CONFIG["sessions"].get(self.email)
+        if session:  # logged in on an earlier visit
+            self.client.cookies.set(CONFIG["session_cookie"], session)
+            self.logged_in = True
+            return
         self._get("login", "/compte/connexion/")
         response = self._post(
             "login",
@@ -77,16 +84,23 @@ class Household(HttpUser):
             }
         )
 
+    def _answered(self, kind: str, began: float, response: Any) -> Any:
+        """Record an answer; locust's client reports a refused or cut connection as status 0."""
+        status = response.status_code or 0
+        if status == 0:
+            self._record(kind, began, 0, "transport")
+            return None
+        self._record(kind, began, status, "ok" if status < 400 else f"http_{status}")
+        return response
+
     def _get(self, kind: str, path: str) -> Any:
         began = time.perf_counter()
         try:
-            response = self.client.get(path, name=kind, allow_redirects=False)
+            response = self.client.get(path, name=kind, allow_redirects=False, timeout=TIMEOUT_S)
         except Exception:  # a transport error is a figure, not a crash
             self._record(kind, began, 0, "transport")
             return None
-        status = response.status_code
-        self._record(kind, began, status, "ok" if status < 400 else f"http_{status}")
-        return response
+        return self._answered(kind, began, response)
 
     def _post(self, kind: str, path: str, data: dict[str, Any], *, referer: str) -> Any:
         token = self.client.cookies.get("csrftoken", "")
@@ -98,13 +112,12 @@ class Household(HttpUser):
                 headers={"Referer": f"{self.host}{referer}"},
                 name=kind,
                 allow_redirects=False,
+                timeout=TIMEOUT_S,
             )
         except Exception:
             self._record(kind, began, 0, "transport")
             return None
-        status = response.status_code
-        self._record(kind, began, status, "ok" if status < 400 else f"http_{status}")
-        return response
+        return self._answered(kind, began, response)
 
     def _refusal(self, kind: str, response: Any) -> str | None:
         """Follow a redirect as a browser does; the error message shown, if any."""

@@ -13,9 +13,11 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import Sum
+from django.test import Client
 from django.utils import timezone
 
 from marche.accounts.models import Role, User
@@ -31,6 +33,7 @@ from marche.territories.selectors import territory_get_default
 
 EMAIL = "foyer-rush-{:04d}@bench.example.test"
 PASSWORD = "rush-bench-2026"  # noqa: S105 (simulated households of a bench database only)
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 # A quarter of the households earn mannes for a lent garden, then pay this part in mannes.
 MANNE_REWARD = Decimal("10.00")
 MANNE_PART = "2.00"
@@ -59,6 +62,9 @@ class RushConfig:
     offers: list[RushOffer]
     relay_slots: list[tuple[int, int]]
     manne_emails: list[str]
+    # Households already logged in (a session kept from an earlier visit): address -> cookie.
+    sessions: dict[str, str]
+    session_cookie: str
     manne_part: str = MANNE_PART
     replay_share: float = 0.2
 
@@ -81,12 +87,20 @@ def _count_for(offer: Offer, minimum: Decimal) -> int:
 
 @transaction.atomic
 def rush_prepare(
-    *, cycle: OrderCycle, households: int, browse_paths: list[str], scarce_units: int
+    *,
+    cycle: OrderCycle,
+    households: int,
+    browse_paths: list[str],
+    scarce_units: int,
+    login_every: int = 10,
 ) -> RushConfig:
     """Households, finite stock and pickup slots for the rush on ``cycle``; safe to rerun.
 
     A third of the offers (at least one) get ``scarce_units`` more than they already hold or
     sold, the others ``households`` × 3 units more: finite everywhere, sold out on the first.
+    One household in ``login_every`` logs in through the login form during the rush; the
+    others arrive with a session of their own (made here, as a login would, with no password
+    hashed): in the last minutes before the cutoff most households are logged in already.
     """
     password = make_password(PASSWORD)
     emails = [EMAIL.format(n) for n in range(1, households + 1)]
@@ -145,7 +159,21 @@ def rush_prepare(
         offers=chosen,
         relay_slots=relay_slots,
         manne_emails=_manne_households(cycle=cycle, emails=emails[::4]),
+        sessions=_sessions(
+            [email for n, email in enumerate(emails) if login_every < 1 or n % login_every]
+        ),
+        session_cookie=settings.SESSION_COOKIE_NAME,
     )
+
+
+def _sessions(emails: list[str]) -> dict[str, str]:
+    """A logged-in session per household, as ``Client.force_login`` makes one."""
+    sessions = {}
+    for user in User.objects.filter(email__in=emails).order_by("pk"):
+        client = Client()
+        client.force_login(user, backend=MODEL_BACKEND)
+        sessions[user.email] = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return sessions
 
 
 def _manne_households(*, cycle: OrderCycle, emails: list[str]) -> list[str]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 from decimal import Decimal
+from importlib import import_module
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
@@ -185,6 +187,11 @@ def test_the_preparation_is_idempotent_and_leaves_stock_finite(sold) -> None:
     assert (offer.quantity_available, plenty.quantity_available) == (Decimal("7"), Decimal("12"))
     assert [(o.id, o.scarce) for o in config.offers] == [(offer.pk, True), (plenty.pk, False)]
     assert config.relay_slots and config.manne_emails == []
+    # One household in ten logs in through the form; the others arrive logged in.
+    assert sorted(config.sessions) == [EMAIL.format(n) for n in (2, 3, 4)]
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    session = store(session_key=config.sessions[EMAIL.format(2)])
+    assert session["_auth_user_id"] == str(User.objects.get(email=EMAIL.format(2)).pk)
     assert Offer.objects.filter(cycle=cycle, quantity_available__isnull=True).count() == 0
 
 

@@ -96,6 +96,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--plan-seconds", type=float, default=10.0, help="Time limit of the plan."
         )
+        parser.add_argument(
+            "--login-every",
+            type=int,
+            default=10,
+            help="One household in N logs in through the form (0: all); the others have a "
+            "session already.",
+        )
         parser.add_argument("--load-demo", action="store_true", help="Run load_demo first.")
         parser.add_argument(
             "--prepare-only", action="store_true", help="Prepare households and stock, no run."
@@ -125,11 +132,13 @@ class Command(BaseCommand):
             households=users,
             browse_paths=[path for _name, path in page_paths()[1:]],
             scarce_units=options["scarce_units"] or max(5, users // 4),
+            login_every=options["login_every"],
         )
         self.stdout.write(
             f"Cycle #{cycle.pk} « {cycle} »: {users} households, {len(config.offers)} offers "
             f"({sum(o.scarce for o in config.offers)} scarce), "
-            f"{len(config.relay_slots)} pickup slots."
+            f"{len(config.relay_slots)} pickup slots, "
+            f"{users - len(config.sessions)} logging in through the form."
         )
         if options["prepare_only"]:
             return
