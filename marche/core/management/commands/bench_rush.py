@@ -25,6 +25,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from marche.core.bench import rush
@@ -37,7 +38,7 @@ from marche.core.management.commands.bench_web import (
     page_paths,
     percentile,
 )
-from marche.cycles.models import OrderCycle
+from marche.cycles.models import Offer, OrderCycle
 from marche.orders.models import Order
 from marche.orders.selectors import HANDED_OVER
 
@@ -91,7 +92,7 @@ class Command(BaseCommand):
         parser.add_argument("--seconds", type=int, default=60, help="Length of the rush.")
         parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers.")
         parser.add_argument(
-            "--scarce-units", type=int, default=0, help="Stock of a scarce offer (0: users / 4)."
+            "--scarce-units", type=int, default=0, help="Stock of a scarce offer (0: users / 10)."
         )
         parser.add_argument(
             "--plan-seconds", type=float, default=10.0, help="Time limit of the plan."
@@ -131,7 +132,7 @@ class Command(BaseCommand):
             cycle=cycle,
             households=users,
             browse_paths=[path for _name, path in page_paths()[1:]],
-            scarce_units=options["scarce_units"] or max(5, users // 4),
+            scarce_units=options["scarce_units"] or max(3, users // 10),
             login_every=options["login_every"],
         )
         self.stdout.write(
@@ -145,6 +146,9 @@ class Command(BaseCommand):
         orders_before = Order.objects.filter(cycle=cycle, status__in=HANDED_OVER).count()
         records, elapsed, server_log = self._rush(config, options)
         accepted = Order.objects.filter(cycle=cycle, status__in=HANDED_OVER).count() - orders_before
+        offers = Offer.objects.filter(pk__in=[offer.id for offer in config.offers])
+        sold_out = offers.filter(quantity_available=F("quantity_held") + F("quantity_sold")).count()
+        self.stdout.write(f"Offers sold out after the rush: {sold_out} of {len(config.offers)}.")
         if not options["no_close"]:
             self._close_and_plan(cycle, options["plan_seconds"])
         checks = {
@@ -233,6 +237,8 @@ class Command(BaseCommand):
             f"Cycle closed; plan #{plan.pk}: {plan.routes.count()} routes, "
             f"{len(plan.unserved or [])} places unserved, solve state {plan.solve_state}."
         )
+        for entry in plan.unserved or []:
+            self.stdout.write(f"  unserved {entry.get('place')}: {entry.get('reason_fr')}")
 
     def _report(
         self,
