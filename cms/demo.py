@@ -1,4 +1,4 @@
-"""The CMS part of a demo territory: its home page is the default site's root. Idempotent."""
+"""The CMS part of a demo territory: its own Wagtail site, home page and tree. Idempotent."""
 
 from __future__ import annotations
 
@@ -28,37 +28,89 @@ from marche.territories.models import Territory
 
 DEMO_INTRO = (
     "<p>Des légumes, des fruits et des produits de l'atelier, cultivés en bio à "
-    "{name} et autour, à retirer chaque semaine dans un point relais près de chez vous. "
-    "Payez en euros ou en mannes.</p>"
+    "{name} et autour, à retirer chaque semaine dans un point relais près de chez vous.{pay}</p>"
 )
+DEMO_INTRO_PAY = " Payez en euros ou en mannes."
+# The hostname of the site a territory's spec gives none: the default site's, as before
+# territories had their own sites.
+DEFAULT_HOSTNAME = "localhost"
 
 
-def home_page_ensure() -> tuple[Site, HomePage]:
-    """The default site and its HomePage root, created if a wiped database lost them."""
-    site = Site.objects.filter(is_default_site=True).select_related("root_page").first()
-    if site is not None and isinstance(site.root_page.specific, HomePage):
-        return site, site.root_page.specific
+def home_page_ensure(
+    *, territory: Territory, hostname: str = DEFAULT_HOSTNAME, default: bool = True
+) -> tuple[Site, HomePage]:
+    """The territory's site (``hostname``, port 80) and its HomePage root, created if missing.
+
+    Each territory has its own page tree under its own home page. The default site (the one
+    that answers any other hostname, ``localhost`` and ``127.0.0.1`` included) goes to the
+    territory whose spec asks for it (``default_site``); such a territory also takes over the
+    default site's home page when that page names no territory or still answers the generic
+    ``localhost`` (the site of a database made before territories had sites), so that loading
+    territories in either order gives the same sites and trees.
+    """
     Locale.objects.get_or_create(
         language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE)
     )
     root = Page.get_first_root_node() or Page.add_root(title="Root", slug="root")
-    home = HomePage.objects.first()
+    current = Site.objects.filter(is_default_site=True).select_related("root_page").first()
+    current_home = current.root_page.specific if current is not None else None
+    if not isinstance(current_home, HomePage):
+        current_home = None
+    home = HomePage.objects.filter(territory=territory).order_by("path").first()
+    if (
+        home is None
+        and default
+        and current_home is not None
+        and current is not None
+        and (current_home.territory_id is None or current.hostname == DEFAULT_HOSTNAME)
+    ):
+        home = current_home
     if home is None:
-        home = root.add_child(instance=HomePage(title="Marché local", slug="accueil"))
-    site, _ = Site.objects.update_or_create(
-        is_default_site=True,
-        defaults={"hostname": "localhost", "port": 80, "root_page": home},
+        slug = territory.slug
+        if root.get_children().filter(slug=slug).exists():
+            slug = f"{slug}-{territory.pk}"
+        home = root.add_child(
+            instance=HomePage(title=f"Marché local de {territory.name}", slug=slug)
+        )
+    site = Site.objects.filter(root_page=home).first() or (
+        Site.objects.filter(hostname=hostname, port=80).first()
     )
+    if site is None and current is not None and current_home is None:
+        # A default site whose root is no home page (Wagtail's welcome page): reuse it.
+        site = current
+    others = Site.objects.filter(is_default_site=True)
+    if site is not None and site.pk is not None:
+        others = others.exclude(pk=site.pk)
+    make_default = default or not others.exists()
+    if make_default:
+        others.update(is_default_site=False)
+    site = site or Site()
+    site.hostname, site.port, site.root_page = hostname, 80, home
+    site.is_default_site = make_default
+    site.save()
     return site, home
 
 
 def demo_load_site(*, spec: DemoSpec, territory: Territory) -> None:
-    """Point the default site's home page at the demo territory."""
-    site, home = home_page_ensure()
+    """Give the territory its own site and page tree (home page, sections, one page per
+    producer and relay point).
+
+    ``site_hostname`` in the spec's ``[territory]`` names the site (any port: Wagtail matches
+    a lone site by hostname); without it the territory takes the default site.
+    """
+    data = spec.data["territory"]
+    hostname = data.get("site_hostname", DEFAULT_HOSTNAME)
+    site, home = home_page_ensure(
+        territory=territory,
+        hostname=hostname,
+        default=data.get("default_site", "site_hostname" not in data),
+    )
     wanted = {
         "title": f"Marché local de {territory.name}",
         "territory_id": territory.pk,
-        "intro": DEMO_INTRO.format(name=territory.name),
+        "intro": DEMO_INTRO.format(
+            name=territory.name, pay=DEMO_INTRO_PAY if territory.local_currency_enabled else ""
+        ),
     }
     if any(getattr(home, name) != value for name, value in wanted.items()):
         for name, value in wanted.items():
@@ -67,7 +119,7 @@ def demo_load_site(*, spec: DemoSpec, territory: Territory) -> None:
         home.save_revision().publish()
     site.site_name = f"Marché local — {territory.name}"
     site.save(update_fields=["site_name"])
-    _load_tree(home=home, territory=territory)
+    _load_tree(home=home, territory=territory, spec=spec)
     products_reindex()
 
 
@@ -89,9 +141,14 @@ def _paragraph(html: str) -> list[tuple[str, object]]:
     return [("paragraph", html)]
 
 
-def _load_tree(*, home: HomePage, territory: Territory) -> None:
-    """The demo's pages: sections in the menu, a page per producer and per relay point."""
+def _load_tree(*, home: HomePage, territory: Territory, spec: DemoSpec) -> None:
+    """The demo's pages: sections in the menu, a page per producer and per relay point.
+
+    A territory without a local currency gets no manne page and no word of mannes.
+    """
     currency = territory.local_currency_plural or "mannes"
+    mannes = territory.local_currency_enabled
+    texts = spec.data.get("site", {})
     producers_index = _child(
         home,
         ProducerIndexPage,
@@ -99,7 +156,10 @@ def _load_tree(*, home: HomePage, territory: Territory) -> None:
         title="Nos producteurs",
         show_in_menus=True,
         search_description=f"Les fermes et ateliers en circuit court de {territory.name}.",
-        intro="<p>Des fermes en conversion bio, une micro-ferme d'insertion et leurs ateliers.</p>",
+        intro=texts.get(
+            "producers_intro",
+            "<p>Des fermes en conversion bio, une micro-ferme d'insertion et leurs ateliers.</p>",
+        ),
     )
     relays_index = _child(
         home,
@@ -118,29 +178,8 @@ def _load_tree(*, home: HomePage, territory: Territory) -> None:
         show_in_menus=True,
         search_description="Tous les produits, leurs prix et disponibilités de la semaine.",
     )
-    _child(
-        home,
-        ContentPage,
-        "la-manne",
-        title="La manne",
-        show_in_menus=True,
-        search_description=f"La monnaie locale de {territory.name} : la gagner, la dépenser.",
-        intro="Du temps donné qui devient des paniers.",
-        body=[
-            ("heading", "Gagner des mannes"),
-            *_paragraph(
-                "<p>La commune et les associations récompensent le temps donné : "
-                "bénévolat au marché, jardin prêté pour y cultiver des légumes. "
-                "« Donnez-nous vos jardins, gagnez de la manne, recevez des paniers. »</p>"
-            ),
-            ("heading", "Payer en mannes"),
-            *_paragraph(
-                f"<p>Les {currency} règlent tout ou partie d'une commande, à côté des euros : "
-                "les deux monnaies ne s'additionnent jamais.</p>"
-            ),
-            ("manne_places", {"title": f"Où payer en {currency}"}),
-        ],
-    )
+    if mannes:
+        _manne_page(home=home, territory=territory, currency=currency)
     _child(
         home,
         ContentPage,
@@ -161,7 +200,8 @@ def _load_tree(*, home: HomePage, territory: Territory) -> None:
         "questions",
         title="Questions fréquentes",
         show_in_menus=True,
-        search_description="Commander, retirer son panier, payer en euros ou en mannes.",
+        search_description="Commander, retirer son panier, payer en euros"
+        + (" ou en mannes." if mannes else "."),
         body=[
             ("heading", "Quand commander ?"),
             *_paragraph(
@@ -184,7 +224,7 @@ def _load_tree(*, home: HomePage, territory: Territory) -> None:
             "personnelles servent uniquement aux commandes et ne sont pas cédées.</p>"
         ),
     )
-    _load_articles(home=home, territory=territory)
+    _load_articles(home=home, territory=territory, mannes=mannes)
     for producer in Producer.objects.filter(territory=territory, is_active=True).order_by("pk"):
         if ProducerPage.objects.filter(producer=producer).exists():
             continue
@@ -210,6 +250,33 @@ def _load_tree(*, home: HomePage, territory: Territory) -> None:
         )
         relays_index.add_child(instance=page)
         page.save_revision().publish()
+
+
+def _manne_page(*, home: HomePage, territory: Territory, currency: str) -> None:
+    """The page of the local currency: how to earn it, where to spend it."""
+    _child(
+        home,
+        ContentPage,
+        "la-manne",
+        title="La manne",
+        show_in_menus=True,
+        search_description=f"La monnaie locale de {territory.name} : la gagner, la dépenser.",
+        intro="Du temps donné qui devient des paniers.",
+        body=[
+            ("heading", "Gagner des mannes"),
+            *_paragraph(
+                "<p>La commune et les associations récompensent le temps donné : "
+                "bénévolat au marché, jardin prêté pour y cultiver des légumes. "
+                "« Donnez-nous vos jardins, gagnez de la manne, recevez des paniers. »</p>"
+            ),
+            ("heading", "Payer en mannes"),
+            *_paragraph(
+                f"<p>Les {currency} règlent tout ou partie d'une commande, à côté des euros : "
+                "les deux monnaies ne s'additionnent jamais.</p>"
+            ),
+            ("manne_places", {"title": f"Où payer en {currency}"}),
+        ],
+    )
 
 
 # The demo's news and recipes: (slug, kind, days ago, title, intro, servings, ingredients,
@@ -265,7 +332,11 @@ DEMO_ARTICLES = (
 )
 
 
-def _load_articles(*, home: HomePage, territory: Territory) -> None:
+# Articles that speak of the local currency: left out where the territory runs none.
+MANNE_ARTICLES = frozenset({"journee-jardins-partages"})
+
+
+def _load_articles(*, home: HomePage, territory: Territory, mannes: bool) -> None:
     from datetime import timedelta
 
     from django.utils import timezone
@@ -282,6 +353,8 @@ def _load_articles(*, home: HomePage, territory: Territory) -> None:
     )
     today = timezone.localdate()
     for slug, kind, days, title, intro, servings, ingredients, products, text in DEMO_ARTICLES:
+        if slug in MANNE_ARTICLES and not mannes:
+            continue
         if ArticlePage.objects.child_of(index).filter(slug=slug).exists():
             continue
         page = ArticlePage(

@@ -53,6 +53,9 @@ TERRITORY_FIELDS = (
 )
 
 
+# The cycles' names are data, in French whatever the language of the load.
+WEEKDAY_NAMES = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+
 # Invoicing and "ma cantine" details a canteen of the demo file may give.
 CANTEEN_OPTIONAL_FIELDS = (
     "legal_name",
@@ -140,8 +143,11 @@ def demo_load_marketplace(*, spec: DemoSpec, now: datetime | None = None) -> Ter
 
 
 def _load_catalogue(*, spec: DemoSpec, territory: Territory) -> dict[str, Product]:
+    # Categories are shared by every territory of the instance: the first spec that names one
+    # creates it, and a later load (of this territory or another) leaves its name and
+    # position as they are, so that territories loaded in either order give the same rows.
     categories = {
-        item["slug"]: Category.objects.update_or_create(
+        item["slug"]: Category.objects.get_or_create(
             slug=item["slug"], defaults={"name": item["name"], "position": position}
         )[0]
         for position, item in enumerate(spec.section("categories"))
@@ -309,6 +315,20 @@ def _load_accounts(*, spec: DemoSpec, territory: Territory, today: date) -> None
     # One hash for every demo account: the password is public, and hashing it once a
     # load instead of once an account saves a quarter of a second per account.
     password = make_password(DEMO_PASSWORD)
+    # E-mail addresses are unique on the instance: a spec naming an account of another
+    # territory is refused rather than moving that person.
+    emails = [item["email"] for item in spec.section("accounts")]
+    taken = (
+        User.objects.filter(email__in=emails, territory__isnull=False)
+        .exclude(territory=territory)
+        .select_related("territory")
+        .order_by("email")
+        .first()
+    )
+    if taken is not None:
+        raise DemoSpecError(
+            f"Compte {taken.email} : déjà inscrit dans le territoire {taken.territory}"
+        )
     for item in spec.section("accounts"):
         role = Role(item["role"])
         months = item.get("solidarity_months")
@@ -371,7 +391,7 @@ def _load_cycle(
         delivery_date=delivery,
         defaults={
             "territory": territory,
-            "name": f"Livraison du jeudi {delivery:%d/%m/%Y}",
+            "name": f"Livraison du {WEEKDAY_NAMES[delivery.weekday()]} {delivery:%d/%m/%Y}",
             "opens_at": opens_at,
             "closes_at": closes_at,
             "minimum_order_amount": schedule.minimum_order_amount,

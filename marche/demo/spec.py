@@ -18,6 +18,22 @@ class DemoSpecError(ValueError):
     """The demo description refers to something that does not exist."""
 
 
+def demo_territories() -> list[str]:
+    """The slugs of the demo territories shipped in the data folder (``<slug>.toml``)."""
+    return sorted(path.stem for path in DATA_DIR.glob("*.toml"))
+
+
+def demo_spec_path(slug: str) -> Path:
+    """The demo description of a shipped territory, found by its slug."""
+    known = demo_territories()
+    if slug not in known:
+        raise DemoSpecError(
+            f"Territoire de démonstration inconnu : « {slug} ». Territoires connus : "
+            + ", ".join(known)
+        )
+    return DATA_DIR / f"{slug}.toml"
+
+
 @dataclass(frozen=True)
 class Location:
     latitude: Decimal

@@ -17,16 +17,21 @@ from marche.accounts.models import Role
 from marche.core.admin_access import coordination_group_sync
 from marche.demo.due_cycle import HOUSEHOLD_EMAIL, demo_load_due_cycle
 from marche.demo.loaders import DEMO_PASSWORD, demo_load_marketplace
-from marche.demo.spec import DEFAULT_SPEC, DemoSpec, DemoSpecError
+from marche.demo.spec import DEFAULT_SPEC, DemoSpec, DemoSpecError, demo_spec_path
 from marche.orders.selectors import HANDED_OVER
 
 
 class Command(BaseCommand):
-    help = "Charge le territoire de démonstration (Loos-en-Gohelle par défaut). Idempotent."
+    help = "Charge un territoire de démonstration (Loos-en-Gohelle par défaut). Idempotent."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--spec", type=Path, default=DEFAULT_SPEC, help="fichier TOML du territoire"
+        which = parser.add_mutually_exclusive_group()
+        which.add_argument("--spec", type=Path, default=None, help="fichier TOML du territoire")
+        which.add_argument(
+            "--territory",
+            default=None,
+            help="identifiant d'un territoire fourni (marche/demo/data/<identifiant>.toml), "
+            "par exemple dunkerque",
         )
         parser.add_argument("--force", action="store_true", help="autoriser hors développement")
         parser.add_argument(
@@ -38,7 +43,13 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args: Any, spec: Path, force: bool, due_cycle: bool | None, **options: Any
+        self,
+        *args: Any,
+        spec: Path | None,
+        territory: str | None,
+        force: bool,
+        due_cycle: bool | None,
+        **options: Any,
     ) -> None:
         if not (settings.MARCHE_DEMO_ALLOWED or force):
             raise CommandError(
@@ -46,14 +57,15 @@ class Command(BaseCommand):
                 "(MARCHE_DEMO_ALLOWED) : relancez avec --force si c'est bien voulu."
             )
         try:
-            demo = DemoSpec.load(spec)
+            path = spec or (demo_spec_path(territory) if territory else DEFAULT_SPEC)
+            demo = DemoSpec.load(path)
             with transaction.atomic():
-                territory = demo_load_marketplace(spec=demo)
-                for path in settings.MARCHE_DEMO_EXTRA_LOADERS:
-                    import_string(path)(spec=demo, territory=territory)
+                loaded = demo_load_marketplace(spec=demo)
+                for loader in settings.MARCHE_DEMO_EXTRA_LOADERS:
+                    import_string(loader)(spec=demo, territory=loaded)
                 if settings.MARCHE_DEMO_DUE_CYCLE if due_cycle is None else due_cycle:
                     # Last: its orders need the fleet's drivers and the manne accounts.
-                    due = demo_load_due_cycle(spec=demo, territory=territory)
+                    due = demo_load_due_cycle(spec=demo, territory=loaded)
                 else:
                     due = None
                 # The demo coordinator works as a real one: the Coordination group and the
@@ -61,16 +73,14 @@ class Command(BaseCommand):
                 coordination_group_sync()
         except DemoSpecError as exc:
             raise CommandError(str(exc)) from exc
+        self.stdout.write(self.style.SUCCESS(f"Territoire de démonstration prêt : {loaded.name}"))
         self.stdout.write(
-            self.style.SUCCESS(f"Territoire de démonstration prêt : {territory.name}")
-        )
-        self.stdout.write(
-            f"  {territory.producers.count()} producteurs, {territory.relay_points.count()} points "
-            f"relais, {territory.canteens.count()} cantines, {territory.vehicles.count()} véhicules"
+            f"  {loaded.producers.count()} producteurs, {loaded.relay_points.count()} points "
+            f"relais, {loaded.canteens.count()} cantines, {loaded.vehicles.count()} véhicules"
         )
         now = timezone.now()
         cycle = (
-            territory.order_cycles.filter(opens_at__lte=now, closes_at__gt=now)
+            loaded.order_cycles.filter(opens_at__lte=now, closes_at__gt=now)
             .annotate(offer_count=Count("offers", distinct=True))
             .annotate(basket_count=Count("baskets", distinct=True))
             .order_by("closes_at")
