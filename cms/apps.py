@@ -10,6 +10,11 @@ class CmsConfig(AppConfig):
 
     def ready(self) -> None:
         from cms import cache, search_index
+        from cms.selectors import site_root_territories
+        from marche.territories.selectors import territory_site_reader_register
+
+        # A request's territory is its site's: the one its root (home) page names.
+        territory_site_reader_register(site_root_territories)
 
         # The public pages' shared cache is made stale by any change of what they show.
         cache.connect_signals()

@@ -24,7 +24,7 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField, StreamField
 from wagtail.images.blocks import ImageBlock
-from wagtail.models import Page
+from wagtail.models import Page, Site
 from wagtail.search import index
 from wagtail.search.backends import get_search_backend
 
@@ -137,9 +137,13 @@ def territory_of(page: Page) -> Territory | None:
 
 
 def catalogue_of(request: HttpRequest) -> CataloguePage | None:
-    """The live catalogue page (the one product pages hang from), once per request."""
+    """The live catalogue of the request's site (product pages hang from it), once a request."""
     if not hasattr(request, "_cms_catalogue"):
-        request._cms_catalogue = CataloguePage.objects.live().order_by("path").first()  # type: ignore[attr-defined]
+        pages = CataloguePage.objects.live().order_by("path")
+        # Each territory's site has its own catalogue: the one under the request's site.
+        site = Site.find_for_request(request)
+        own = pages.descendant_of(site.root_page).first() if site is not None else None
+        request._cms_catalogue = own or pages.first()  # type: ignore[attr-defined]
     return request._cms_catalogue  # type: ignore[attr-defined]
 
 

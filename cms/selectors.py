@@ -197,3 +197,12 @@ def relay_pickup_days(
 def quantity_text(value: Decimal) -> Decimal:
     """A quantity without trailing zeros (12.000 shows as 12)."""
     return value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
+
+
+def site_root_territories(root_page_id: int) -> QuerySet[Territory]:
+    """The territory a site's root page names, when that page is a home page (one query)."""
+    from cms.models import HomePage
+
+    return Territory.objects.filter(
+        pk__in=HomePage.objects.filter(pk=root_page_id).values("territory_id")
+    )

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.http import HttpRequest
+
 from marche.accounts.models import Role, User
 from marche.accounts.services import user_can_invite
 from marche.canteens.models import Canteen
 from marche.producers.models import Producer
 from marche.territories.models import Territory
-from marche.territories.selectors import territory_get_default
+from marche.territories.selectors import territory_for_request, territory_get_default
 
 
 @dataclass
@@ -28,6 +30,14 @@ def user_territory(*, user: User) -> Territory | None:
     if user.territory_id is not None:
         return user.territory
     return territory_get_default()
+
+
+def request_territory(*, request: HttpRequest) -> Territory | None:
+    """The territory a request shows: a signed-in person's own, else its site's (hostname)."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return user_territory(user=user)
+    return territory_for_request(request=request)
 
 
 def user_has_manne_pages(*, user: User) -> bool:

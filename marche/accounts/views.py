@@ -30,7 +30,7 @@ from marche.accounts.forms import (
 from marche.accounts.models import Invitation
 from marche.accounts.selectors import user_dashboard
 from marche.core.numbers import parse_id
-from marche.territories.selectors import territory_get_default
+from marche.territories.selectors import territory_for_request
 
 
 def _site_url(request: HttpRequest) -> str:
@@ -65,7 +65,9 @@ def sign_up(request: HttpRequest) -> HttpResponse:
     """A household opens its account; the same answer whatever the address."""
     if request.user.is_authenticated:
         return redirect("accounts:dashboard")
-    form = SignUpForm(request.POST or None)
+    # Where several territories share the instance, the site's own is chosen first.
+    site_territory = territory_for_request(request=request)
+    form = SignUpForm(request.POST or None, initial={"territory": site_territory})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         services.household_sign_up(
@@ -73,7 +75,7 @@ def sign_up(request: HttpRequest) -> HttpResponse:
             password=data["password1"],
             first_name=data["first_name"],
             last_name=data["last_name"],
-            territory=data.get("territory") or territory_get_default(),
+            territory=data.get("territory") or site_territory,
             site_url=_site_url(request),
         )
         request.session["signup_email"] = data["email"].strip().lower()

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from marche.accounts.models import Role, User
+from marche.accounts.selectors import request_territory
 from marche.core.middleware import back_url
 from marche.core.numbers import parse_decimal, parse_id, parse_id_or_none
 from marche.cycles.models import OrderCycle
@@ -51,7 +52,6 @@ from marche.payments.methods import payment_method_list
 from marche.payments.models import Payment
 from marche.relays.selectors import order_delivery_moved, relay_point_list_public
 from marche.relays.services import pickup_slots_ensure
-from marche.territories.selectors import territory_get_default
 
 ORDERING_ROLES = {Role.HOUSEHOLD, Role.COORDINATOR}
 # Where an add made while logged out waits for the login (see pending_add_apply).
@@ -150,7 +150,7 @@ def _added_message(item: CartItem, added: Decimal) -> str:
 
 def shop(request: HttpRequest) -> HttpResponse:
     """What can be ordered now: composed baskets and à la carte offers of the open cycle."""
-    territory = territory_get_default()
+    territory = request_territory(request=request)
     now = timezone.now()
     cycles = list(cycle_list_open(territory=territory, now=now)) if territory else []
     wanted = parse_id_or_none(request.GET.get("cycle"))
