@@ -12,7 +12,6 @@ plan, stored once (its version moved from 1 to 2), marked done, with its routes.
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -24,16 +23,16 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from logistics.models import DeliveryPlan, PlanRoute, SolveState
 from tests.locking import RowHeld
 from tests.logistics.test_plan_problem import build_world
-from tests.marche.core.test_broker_outage import (
+from tests.marche.core.test_broker_outage import (  # noqa: F401
     REDIS_SERVER,
     RedisServer,
-    free_port,
     probe_app,
+    redis_server,
+    worker_env,
 )
 
 pytestmark = [
@@ -46,36 +45,19 @@ VISIBILITY_TIMEOUT_S = 6
 TIME_LIMIT_S = 3.0
 
 
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(port=free_port(), log=tmp_path / "redis.log")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.kill()
-
-
 class RoutingWorker:
     """A ``celery worker -Q routing`` process this test started (solo pool: one process)."""
 
     def __init__(self, name: str, redis_url: str, tmp_path: Path) -> None:
         self.name = name
         self.log_path = tmp_path / f"worker-{name}.log"
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("CELERY_", "DJANGO_SETTINGS_MODULE"))
-        }
         mail_dir = tmp_path / f"mail-{name}"
         mail_dir.mkdir()
-        env.update(
-            DJANGO_SETTINGS_MODULE="tests.marche.core.outage_worker_settings",
-            OUTAGE_TEST_DATABASE=str(connection.settings_dict["NAME"]),
-            OUTAGE_MAIL_DIR=str(mail_dir),
-            REDIS_URL=redis_url,
+        env = worker_env(
+            redis_url=redis_url,
+            mail_dir=mail_dir,
+            settings_module="tests.marche.core.outage_worker_settings",
             MARCHE_BROKER_VISIBILITY_TIMEOUT_S=str(VISIBILITY_TIMEOUT_S),
-            PYTHONPATH=str(settings.BASE_DIR),
         )
         self.log = self.log_path.open("ab")
         self.process = subprocess.Popen(
@@ -129,7 +111,9 @@ def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-u
 
 @pytest.fixture
 def workers(
-    transactional_db: None, redis_server: RedisServer, tmp_path: Path
+    transactional_db: None,
+    redis_server: RedisServer,  # noqa: F811
+    tmp_path: Path,
 ) -> Iterator[dict[str, RoutingWorker]]:
     started: dict[str, RoutingWorker] = {}
     try:
@@ -141,7 +125,9 @@ def workers(
 
 
 def test_a_worker_lost_mid_plan_leaves_the_plan_to_another_which_computes_it_once(
-    workers: dict[str, RoutingWorker], redis_server: RedisServer, tmp_path: Path
+    workers: dict[str, RoutingWorker],
+    redis_server: RedisServer,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     world = build_world()
     world.van("van-1")

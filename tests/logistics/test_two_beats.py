@@ -10,24 +10,26 @@ times from both beats.
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection
 
 from logistics.models import CycleClosing
 from marche.core.models import OutboxMessage
 from tests.logistics.test_plan_problem import build_world
-from tests.marche.core.test_broker_outage import REDIS_SERVER, RedisServer, free_port
+from tests.marche.core.test_broker_outage import (  # noqa: F401
+    REDIS_SERVER,
+    RedisServer,
+    redis_server,
+    worker_env,
+)
 
 pytestmark = [
     pytest.mark.postgres,
@@ -36,28 +38,9 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(port=free_port(), log=tmp_path / "redis.log")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.kill()
-
-
 def _start(args: list[str], redis_url: str, log: Path, mail_dir: Path) -> subprocess.Popen[bytes]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("CELERY_", "DJANGO_SETTINGS_MODULE"))
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="tests.logistics.beat_settings",
-        OUTAGE_TEST_DATABASE=str(connection.settings_dict["NAME"]),
-        OUTAGE_MAIL_DIR=str(mail_dir),
-        REDIS_URL=redis_url,
-        PYTHONPATH=str(settings.BASE_DIR),
+    env = worker_env(
+        redis_url=redis_url, mail_dir=mail_dir, settings_module="tests.logistics.beat_settings"
     )
     with log.open("ab") as out:
         return subprocess.Popen(
@@ -80,7 +63,9 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def test_two_beats_close_a_due_cycle_once(
-    transactional_db: None, redis_server: RedisServer, tmp_path: Path
+    transactional_db: None,
+    redis_server: RedisServer,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     world = build_world()  # a cycle past its cutoff, with orders
     cycle_id = world.cycle.pk

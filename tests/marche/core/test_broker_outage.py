@@ -137,20 +137,35 @@ def wait_worker_idle(url: str, timeout: float = 60) -> None:
         client.close()
 
 
-@pytest.fixture
-def worker(transactional_db: None, redis_server: RedisServer, mail_dir: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
-    """A real ``celery worker`` process on this test database, writing e-mails to files."""
+def worker_env(
+    *, redis_url: str, mail_dir: Path, settings_module: str, **extra: str
+) -> dict[str, str]:
+    """The environment of a Celery process (worker or beat) this test starts: the given
+    settings (on top of ``outage_worker_settings``) on this test database, this Redis, and
+    e-mails written to files in ``mail_dir``; the parent's own Celery variables left out."""
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("CELERY_", "DJANGO_SETTINGS_MODULE"))
     }
     env.update(
-        DJANGO_SETTINGS_MODULE="tests.marche.core.outage_worker_settings",
+        DJANGO_SETTINGS_MODULE=settings_module,
         OUTAGE_TEST_DATABASE=str(connection.settings_dict["NAME"]),
         OUTAGE_MAIL_DIR=str(mail_dir),
-        REDIS_URL=redis_server.url,
+        REDIS_URL=redis_url,
         PYTHONPATH=str(settings.BASE_DIR),
+        **extra,
+    )
+    return env
+
+
+@pytest.fixture
+def worker(transactional_db: None, redis_server: RedisServer, mail_dir: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A real ``celery worker`` process on this test database, writing e-mails to files."""
+    env = worker_env(
+        redis_url=redis_server.url,
+        mail_dir=mail_dir,
+        settings_module="tests.marche.core.outage_worker_settings",
     )
     log = (tmp_path / "worker.log").open("ab")
     process = subprocess.Popen(
