@@ -13,7 +13,6 @@ an error. A control removes one required element and shows the rules catch it.
 from __future__ import annotations
 
 import importlib.util
-import io
 import os
 from collections.abc import Iterator
 from datetime import date
@@ -21,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from facturx import get_facturx_xml_from_pdf
 from lxml import etree
-from pypdf import PdfReader
 
 from marche.canteens.invoicing import invoices_issue_month
 from marche.canteens.models import Invoice
@@ -86,10 +85,9 @@ def _failures(rules: dict[str, Any], xml: bytes) -> list[str]:
 
 
 def _embedded_xml(pdf: bytes) -> bytes:
-    root = PdfReader(io.BytesIO(pdf)).trailer["/Root"]
-    names = root["/Names"]["/EmbeddedFiles"]["/Names"]
-    specs = {str(names[i]): names[i + 1].get_object() for i in range(0, len(names), 2)}
-    return bytes(specs["factur-x.xml"]["/EF"]["/F"].get_object().get_data())
+    filename, xml = get_facturx_xml_from_pdf(pdf)
+    assert filename == "factur-x.xml"
+    return bytes(xml)
 
 
 @pytest.fixture
