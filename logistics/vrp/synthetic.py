@@ -12,7 +12,16 @@ import dataclasses
 import math
 import random
 
-from logistics.vrp.model import Depot, PickupDelivery, Problem, Stop, TimeWindow, Vehicle
+from logistics.vrp.model import (
+    CARGO_BIKE,
+    VAN,
+    Depot,
+    PickupDelivery,
+    Problem,
+    Stop,
+    TimeWindow,
+    Vehicle,
+)
 from logistics.vrp.providers import MatrixProvider
 
 KINDS = ("plain", "hourly", "limited", "mixed", "pairs", "two_windows")
@@ -88,3 +97,85 @@ def variant(kind: str, n: int, seed: int) -> tuple[Problem, MatrixProvider]:
     elif kind != "plain":
         raise ValueError(kind)
     return problem, provider
+
+
+def territory_problem(n: int, seed: int) -> tuple[Problem, MatrixProvider]:
+    """A morning's rounds of a territory, with ``n`` stops, drawn from ``seed``.
+
+    On a 20 km square around the depot (metres; a van at 30 km/h, a cargo bike at 15 km/h):
+    - a tenth of the stops (at least one) are canteens, with a 30-minute reception window
+      between 9:00 and 11:30 and 10 minutes of unloading; some of their boxes are chilled;
+    - a fifth are farm pickups (no window), each paired with the relay point that receives
+      its goods;
+    - the others are relay points, open for 2 to 3 hours from 8:00 to 12:00, 5 minutes of
+      unloading; a third of them get chilled boxes;
+    - loads in kilograms and chilled boxes ("cold"); a stop with chilled boxes needs a
+      vehicle with the "cold" feature;
+    - the fleet: n / 10 refrigerated vans (at least 2; 600 kg, 8 boxes, 20 euros a day,
+      0.35 euros a km, 22 euros an hour) and n / 15 cargo bikes (at least 1; 120 kg, no
+      cold, 5 euros a day, 0.02 a km, 18 an hour, 40 km of range), 6:00 to 14:00.
+    """
+    rng = random.Random(seed)  # noqa: S311 (reproducible, not secret)
+    side = 20_000
+    pts = [(side // 2, side // 2)] + [
+        (rng.randint(0, side), rng.randint(0, side)) for _ in range(n)
+    ]
+    ids = ["d"] + [f"s{i}" for i in range(1, n + 1)]
+    dist = [[round(math.dist(a, b)) for b in pts] for a in pts]
+    van_s = [[round(d * 3.6 / VAN.speed_kmh) for d in row] for row in dist]
+    bike_s = [[round(d * 3.6 / CARGO_BIKE.speed_kmh) for d in row] for row in dist]
+    hour = 3600
+    canteens = max(1, n // 10)
+    farms = n // 5 if n >= 4 else 0
+    stops: list[Stop] = []
+    pairs: list[PickupDelivery] = []
+    for i in range(1, n + 1):
+        sid = ids[i]
+        if i <= canteens:
+            start = rng.randint(9 * hour, 11 * hour)
+            demand = {"kg": rng.randint(20, 80), "cold": rng.randint(0, 3)}
+            window = (TimeWindow(start, start + hour // 2),)
+            stops.append(Stop(sid, demand=demand, windows=window, service_s=600))
+        elif i <= canteens + 2 * farms and (i - canteens) % 2 == 1:
+            # a farm pickup, whose goods go to the next stop, a relay point
+            goods = {"kg": rng.randint(10, 60), "cold": rng.randint(0, 1)}
+            stops.append(Stop(sid, demand=goods, service_s=600, kind="pickup"))
+            pairs.append(PickupDelivery(sid, ids[i + 1]))
+        else:
+            opens = rng.randint(8 * hour, 10 * hour)
+            window = (TimeWindow(opens, opens + rng.randint(2 * hour, 3 * hour)),)
+            if pairs and pairs[-1].delivery == sid:
+                demand = dict(stops[-1].demand)
+            else:
+                demand = {"kg": rng.randint(5, 60), "cold": rng.choice((0, 0, 1, 2))}
+            stops.append(Stop(sid, demand=demand, windows=window, service_s=300))
+    stops = [
+        dataclasses.replace(s, requires=frozenset({"cold"})) if s.demand.get("cold") else s
+        for s in stops
+    ]
+    shift = TimeWindow(6 * hour, 14 * hour)
+    van = Vehicle(
+        "van",
+        "d",
+        {"kg": 600, "cold": 8},
+        shift=shift,
+        cost_per_km=0.35,
+        cost_per_hour=22.0,
+        fixed_cost=20.0,
+        features=frozenset({"cold"}),
+        copies=max(2, n // 10),
+    )
+    bike = Vehicle(
+        "bike",
+        "d",
+        {"kg": 120},
+        shift=shift,
+        profile=CARGO_BIKE,
+        cost_per_km=0.02,
+        cost_per_hour=18.0,
+        fixed_cost=5.0,
+        max_distance_m=40_000,
+        copies=max(1, n // 15),
+    )
+    problem = Problem((Depot("d"),), (van, bike), tuple(stops), tuple(pairs))
+    return problem, MatrixProvider(ids, dist, van_s, {CARGO_BIKE.name: bike_s})
