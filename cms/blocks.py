@@ -147,6 +147,26 @@ class MannePlacesBlock(blocks.StructBlock):
         return context
 
 
+class LegalMentionsBlock(blocks.StructBlock):
+    """The territory's legal notice (publisher, director, host, free text), as its coordinator
+    keeps it on the territory: the page always shows the current one, and nothing else of
+    another territory."""
+
+    class Meta:
+        icon = "doc-full"
+        template = "cms/blocks/legal_mentions.html"
+        label = _("mentions légales du territoire")
+        help_text = _(
+            "Affiche l'éditeur, la direction de la publication, l'hébergeur et les autres "
+            "mentions saisis sur le territoire (administration des territoires)."
+        )
+
+    def get_context(self, value: Any, parent_context: dict[str, Any] | None = None) -> dict:
+        context = super().get_context(value, parent_context=parent_context)
+        context["territory"] = (parent_context or {}).get("territory") or territory_get_default()
+        return context
+
+
 class BodyBlock(blocks.StreamBlock):
     heading = blocks.CharBlock(
         label=_("intertitre"), form_classname="title", template="cms/blocks/heading.html"
@@ -160,3 +180,4 @@ class BodyBlock(blocks.StreamBlock):
     call_to_action = CallToActionBlock(label=_("appel à l'action"))
     week_offers = WeekOffersBlock(label=_("offres de la semaine"))
     manne_places = MannePlacesBlock(label=_("lieux acceptant la manne"))
+    legal_mentions = LegalMentionsBlock(label=_("mentions légales du territoire"))

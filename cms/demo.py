@@ -212,18 +212,7 @@ def _load_tree(*, home: HomePage, territory: Territory, spec: DemoSpec) -> None:
             *_paragraph("<p>Dans le point relais choisi à la commande, à ses horaires.</p>"),
         ],
     )
-    _child(
-        home,
-        ContentPage,
-        "mentions-legales",
-        title="Mentions légales",
-        show_in_menus=True,
-        search_description="Éditeur, hébergement et données personnelles.",
-        body=_paragraph(
-            "<p>Site édité par l'association coordinatrice du marché local. Les données "
-            "personnelles servent uniquement aux commandes et ne sont pas cédées.</p>"
-        ),
-    )
+    _legal_page(home=home)
     _load_articles(home=home, territory=territory, mannes=mannes)
     for producer in Producer.objects.filter(territory=territory, is_active=True).order_by("pk"):
         if ProducerPage.objects.filter(producer=producer).exists():
@@ -249,6 +238,37 @@ def _load_tree(*, home: HomePage, territory: Territory, spec: DemoSpec) -> None:
             ],
         )
         relays_index.add_child(instance=page)
+        page.save_revision().publish()
+
+
+# The body of the legal page before it showed the territory's own mentions: a page still
+# holding it untouched is brought up to date when the demo is loaded again.
+GENERIC_LEGAL_TEXT = (
+    "<p>Site édité par l'association coordinatrice du marché local. Les données "
+    "personnelles servent uniquement aux commandes et ne sont pas cédées.</p>"
+)
+
+
+def _legal_page(*, home: HomePage) -> None:
+    """The legal page: the territory's mentions (``legal_*`` of the territory) in one block.
+
+    What it shows is read from the territory when the page is served; coordinators may add
+    their own text around the block in Wagtail, and a later load leaves the page as edited.
+    """
+    body = [("legal_mentions", {})]
+    page = _child(
+        home,
+        ContentPage,
+        "mentions-legales",
+        title="Mentions légales",
+        show_in_menus=True,
+        search_description="Éditeur, hébergement et données personnelles.",
+        body=body,
+    )
+    old = [(block.block_type, str(block.value)) for block in page.specific.body]
+    if old == [("paragraph", GENERIC_LEGAL_TEXT)]:
+        page = page.specific
+        page.body = body
         page.save_revision().publish()
 
 

@@ -48,6 +48,7 @@ from marche.errors import DomainError, NotFound
 from marche.orders.models import Order, OrderStatus
 from marche.orders.selectors import user_can_see_territory, user_is_coordinator
 from marche.relays.models import RelayOpeningHours
+from marche.territories.selectors import territory_from_email
 
 CHECKED_KINDS = (StopKind.DELIVERY, StopKind.PICKUP)
 CHECKOFF_STATUSES = (StopStatus.DELIVERED, StopStatus.PROBLEM)
@@ -657,6 +658,7 @@ def relay_arrival_notify(*, stop: PlanStop) -> list[str]:
         .order_by("reference")
     )
     keys = []
+    sender = territory_from_email(territory=plan.cycle.territory)
     hours_by_relay: dict[int, list[tuple[Any, Any]]] = {}
     for order in orders:
         relay_id = order.relay_point_id
@@ -670,7 +672,11 @@ def relay_arrival_notify(*, stop: PlanStop) -> list[str]:
             hours=hours_by_relay[relay_id],
             delivery_date=delivery_date,
         )
-        keys.append(email_enqueue(subject=subject, body=body, to=order.customer.email, key=key))
+        keys.append(
+            email_enqueue(
+                subject=subject, body=body, to=order.customer.email, from_email=sender, key=key
+            )
+        )
     return keys
 
 
@@ -686,7 +692,13 @@ def _undelivered_enqueue(order: Order, stop: PlanStop, kind: str) -> str:
         contact=getattr(territory, "contact_email", "") or "",
     )
     key = relay_undelivered_key(order_id=order.pk, stop_id=stop.pk, kind=kind)
-    return email_enqueue(subject=subject, body=body, to=order.customer.email, key=key)
+    return email_enqueue(
+        subject=subject,
+        body=body,
+        to=order.customer.email,
+        from_email=territory_from_email(territory=territory),
+        key=key,
+    )
 
 
 def _relay_email(

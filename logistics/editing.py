@@ -64,6 +64,7 @@ from marche.core.mail import email_enqueue, render_text
 from marche.core.numbers import InvalidId, parse_id
 from marche.orders.models import Order, OrderStatus
 from marche.orders.selectors import user_can_see_territory, user_is_coordinator
+from marche.territories.selectors import territory_from_email
 
 KM = Decimal("0.001")
 MOVABLE = (StopKind.DELIVERY, StopKind.PICKUP)
@@ -707,11 +708,6 @@ def _pair_broken(delivery: str, pickup: str, timings: dict[int, RouteTiming]) ->
 # --- writing a re-timed route ----------------------------------------------------------------
 
 
-def _co2_kg(route: PlanRoute, km: Decimal) -> Decimal:
-    factor = Decimal(str(settings.LOGISTICS_EMISSION_FACTORS.get(route.vehicle.kind, "0")))
-    return (km * factor).quantize(KM, rounding=ROUND_HALF_UP)
-
-
 def _load_entry(stop: PlanStop, engine: _Engine) -> dict[str, Any]:
     """The stop's entry of the loading order: as stored, or from its manifest."""
     if stop.pk in engine.loading:
@@ -780,7 +776,7 @@ def _route_write(
     PlanRoute.objects.filter(pk=route.pk).update(
         km=km,
         duration_min=round(timing.duration_s / 60),
-        co2_kg=_co2_kg(route, km),
+        co2_kg=built.co2_kg(kind=route.vehicle.kind, km=km),
     )
 
 
@@ -908,6 +904,7 @@ def _unserved_notify(plan: DeliveryPlan) -> None:
     """
     depot = _hub_depot(plan)
     contact = getattr(plan.cycle.territory, "contact_email", "") or ""
+    sender = territory_from_email(territory=plan.cycle.territory)
     for decision in ("hub_pickup", "other_day"):
         slugs = _unserved_relays(plan, decision)
         if not slugs or (decision == "hub_pickup" and depot is None):
@@ -940,5 +937,6 @@ def _unserved_notify(plan: DeliveryPlan) -> None:
                 subject=" ".join(subject.split()),
                 body=body,
                 to=order.customer.email,
+                from_email=sender,
                 key=unserved_notice_key(plan_id=plan.pk, decision=decision, order_id=order.pk),
             )

@@ -56,6 +56,7 @@ from marche.orders.selectors import HANDED_OVER
 from marche.producers.models import Producer
 from marche.relays.models import RelayOpeningHours, RelayPoint, Weekday
 from marche.territories.models import Territory
+from marche.territories.selectors import territory_emission_factors
 
 # Engine stop ids of a farm's share: "<farm place>#<destination place>" for the pickup at
 # the farm, "<destination place>#<farm place>" for its drop at the destination. The part
@@ -679,6 +680,15 @@ class PlanningProblem:
     shares: dict[str, tuple[str, str]] = field(default_factory=dict)
     """Per engine stop id of a farm's share (pickup or drop), its (farm, destination)."""
     excluded_places: frozenset[str] = frozenset()
+    emission_factors: dict[str, Decimal] = field(
+        default_factory=lambda: territory_emission_factors(territory=None)
+    )
+    """kg CO2e per km by vehicle kind, the territory's (``territory_emission_factors``)."""
+
+    def co2_kg(self, *, kind: str, km: Decimal) -> Decimal:
+        """The emissions of ``km`` driven by a vehicle of ``kind``, to the gram."""
+        factor = self.emission_factors.get(kind, Decimal("0"))
+        return (km * factor).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
 
 
 def stop_place(stop_id: str) -> str:
@@ -927,6 +937,7 @@ def plan_problem_build(
         places=places,
         shares=shares,
         excluded_places=exclude_places,
+        emission_factors=territory_emission_factors(territory=territory),
     )
 
 

@@ -38,7 +38,6 @@ from logistics.models import (
     PlanStop,
     SolveState,
     StopKind,
-    Vehicle,
 )
 from logistics.selectors import (
     SHARE,
@@ -107,11 +106,6 @@ def cycle_close_due(*, now: datetime) -> list[int]:
         "pk"
     )
     return [cycle.pk for cycle in due if cycle_close(cycle=cycle, now=now)]
-
-
-def _co2_kg(vehicle: Vehicle, km: Decimal) -> Decimal:
-    factor = Decimal(str(settings.LOGISTICS_EMISSION_FACTORS.get(vehicle.kind, "0")))
-    return (km * factor).quantize(KM, rounding=ROUND_HALF_UP)
 
 
 def _time_limit(value: float | None) -> float:
@@ -659,7 +653,7 @@ def _plan_store(
     for position, route in enumerate(solution.routes, start=first):
         vehicle = built.vehicles[route.vehicle_id]
         km = (Decimal(route.distance_m) / 1000).quantize(KM, rounding=ROUND_HALF_UP)
-        co2 = _co2_kg(vehicle, km)
+        co2 = built.co2_kg(kind=vehicle.kind, km=km)
         total_km += km
         total_co2 += co2
         driver = built.drivers.get(route.vehicle_id)

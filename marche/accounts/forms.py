@@ -15,6 +15,7 @@ from marche.core.mail import TextEmail, render_text
 from marche.producers.models import Producer
 from marche.relays.models import RelayPoint
 from marche.territories.models import Territory
+from marche.territories.selectors import territory_from_email
 
 logger = logging.getLogger(__name__)
 
@@ -282,9 +283,11 @@ class FrenchPasswordResetForm(PasswordResetForm):
         to_email: str,
         html_email_template_name: str | None = None,
     ) -> None:
-        """Django's reset e-mail, as text whose link stays whole (see ``TextEmail``)."""
+        """Django's reset e-mail, as text whose link stays whole (see ``TextEmail``), from
+        the sender of the account's territory."""
         subject = "".join(render_text(subject_template_name, context).splitlines())
         body = render_text(email_template_name, context)
+        from_email = territory_from_email(territory=context["user"].territory)
         try:
             TextEmail(subject, body, from_email, [to_email]).send()
         except Exception:  # as Django does: the page says the same whether sent or not

@@ -39,6 +39,7 @@ from marche.core.mail import email_enqueue, render_text
 from marche.producers.models import Producer, ProducerMembership
 from marche.relays.models import RelayPoint
 from marche.territories.models import Territory
+from marche.territories.selectors import territory_from_email
 
 logger = logging.getLogger(__name__)
 
@@ -52,15 +53,19 @@ INVITATION_VALIDITY = timedelta(days=14)
 # E-mail ----------------------------------------------------------------------------------------
 
 
-def _send(*, template: str, to: str, context: dict[str, object]) -> None:
+def _send(
+    *, template: str, to: str, context: dict[str, object], territory: Territory | None
+) -> None:
     """Queue ``accounts/email/<template>`` through the outbox, in the caller's transaction.
 
     The e-mail is sent by a task once the broker takes it: a broker or mailer outage delays
-    it, never loses it, and never fails the page.
+    it, never loses it, and never fails the page. It comes from the territory's sender.
     """
     subject = render_text(f"accounts/email/{template}_subject.txt", context).strip()
     body = render_text(f"accounts/email/{template}.txt", context)
-    email_enqueue(subject=subject, body=body, to=to)
+    email_enqueue(
+        subject=subject, body=body, to=to, from_email=territory_from_email(territory=territory)
+    )
 
 
 def _normalize(email: str) -> str:
@@ -80,6 +85,7 @@ def _verification_send(*, user: User, site_url: str) -> None:
     _send(
         template="verify",
         to=user.email,
+        territory=user.territory,
         context={
             "user": user,
             "link": site_url + path,
@@ -138,6 +144,7 @@ def household_sign_up(
         _send(
             template="account_exists",
             to=existing.email,
+            territory=existing.territory,
             context={
                 "user": existing,
                 "login_link": site_url + reverse("accounts:login"),
@@ -273,6 +280,7 @@ def invitation_create(
     _send(
         template="invitation",
         to=email,
+        territory=territory,
         context={
             "invitation": invitation,
             "by": by,

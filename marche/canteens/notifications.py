@@ -17,6 +17,7 @@ from marche.core.mail import render_text, send_mail
 from marche.core.models import SentNotification
 from marche.core.outbox import enqueue
 from marche.cycles.models import OrderCycle
+from marche.territories.selectors import territory_from_email
 
 EVENTS = {"answered", "confirmed", "left_out"}
 TEMPLATES = "canteens/emails"
@@ -79,12 +80,13 @@ def canteen_notification_send(
     """
     if event not in EVENTS:
         return 0
-    canteen = Canteen.objects.filter(pk=canteen_id).first()
+    canteen = Canteen.objects.select_related("territory").filter(pk=canteen_id).first()
     if canteen is None:
         return 0
     context = _context(canteen, event, data or {})
     if event in {"answered", "confirmed"} and context["order"] is None:
         return 0
+    sender = territory_from_email(territory=canteen.territory)
     sent = 0
     for manager in canteen.managers.filter(is_active=True).order_by("pk"):
         with translation.override(getattr(manager, "language", None) or "fr"):
@@ -93,7 +95,7 @@ def canteen_notification_send(
         try:
             with transaction.atomic():
                 SentNotification.objects.create(key=f"{key}-u{manager.pk}")
-                send_mail(" ".join(subject.split()), body, None, [manager.email])
+                send_mail(" ".join(subject.split()), body, sender, [manager.email])
         except IntegrityError:
             continue
         sent += 1

@@ -63,19 +63,30 @@ def send_mail(subject: str, body: str, from_email: str | None, recipient_list: l
     return TextEmail(subject, body, from_email, recipient_list).send()
 
 
-def email_enqueue(*, subject: str, body: str, to: str, key: str | None = None) -> str:
-    """Queue one e-mail through the outbox; returns its key (a new one unless given)."""
+def email_enqueue(
+    *, subject: str, body: str, to: str, from_email: str, key: str | None = None
+) -> str:
+    """Queue one e-mail through the outbox; returns its key (a new one unless given).
+
+    ``from_email`` is decided by the caller from the territory the e-mail is about
+    (``territory_from_email``), when the e-mail is written.
+    """
     key = key or f"mail-{uuid.uuid4().hex}"
-    enqueue("core.send_email", key, " ".join(subject.split()), body, to, key=key)
+    enqueue("core.send_email", key, " ".join(subject.split()), body, to, from_email, key=key)
     return key
 
 
-def email_send_once(*, key: str, subject: str, body: str, to: str) -> bool:
-    """Send the e-mail unless its key was already sent; a mailer error is raised for a retry."""
+def email_send_once(
+    *, key: str, subject: str, body: str, to: str, from_email: str | None = None
+) -> bool:
+    """Send the e-mail unless its key was already sent; a mailer error is raised for a retry.
+
+    ``from_email`` None (a message queued before senders were per territory): the default.
+    """
     try:
         with transaction.atomic():
             SentNotification.objects.create(key=key)
-            send_mail(subject, body, None, [to])
+            send_mail(subject, body, from_email, [to])
     except IntegrityError:
         return False
     return True

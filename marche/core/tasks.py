@@ -31,6 +31,6 @@ def prune_outbox() -> int:
     retry_backoff=True,
     max_retries=5,
 )
-def send_email(key: str, subject: str, body: str, to: str) -> bool:
+def send_email(key: str, subject: str, body: str, to: str, from_email: str | None = None) -> bool:
     """Send one e-mail written earlier in a transaction (see ``marche.core.mail``), once."""
-    return email_send_once(key=key, subject=subject, body=body, to=to)
+    return email_send_once(key=key, subject=subject, body=body, to=to, from_email=from_email)

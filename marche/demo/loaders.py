@@ -32,7 +32,7 @@ from marche.demo.spec import DemoSpec, DemoSpecError
 from marche.producers.models import Producer, ProducerMembership
 from marche.relays.models import RelayOpeningHours, RelayPoint
 from marche.relays.services import pickup_slots_ensure
-from marche.territories.models import Territory
+from marche.territories.models import LEGAL_FIELDS, Territory, emission_factors_parse
 
 DEMO_PASSWORD = "demo-loos-2026"  # noqa: S105 (printed on purpose: demo accounts only)
 
@@ -50,7 +50,53 @@ TERRITORY_FIELDS = (
     "local_currency_reconversion_fee_percent",
     "local_currency_expiry_months",
     "routing_detour_factor",
+    "email_sender",
+    "emission_factors",
+    *LEGAL_FIELDS,
 )
+# Other keys of [territory]: where it stands (DemoSpec.locate) and its site (cms.demo).
+TERRITORY_OTHER_KEYS = (
+    "slug",
+    "place",
+    "commune",
+    "address",
+    "postcode",
+    "city",
+    "site_hostname",
+    "default_site",
+)
+
+
+def territory_fields(*, spec: DemoSpec) -> dict[str, Any]:
+    """The values of the spec's ``[territory]`` for its Territory row, each checked as the
+    admin checks it (sender, emission factors, time zone...); an unknown key is refused, so
+    that a misspelt one does not silently leave the default in place."""
+    data = spec.data.get("territory")
+    if not isinstance(data, dict) or not isinstance(data.get("slug"), str):
+        raise DemoSpecError("Table [territory] absente ou sans identifiant (slug)")
+    unknown = sorted(set(data) - set(TERRITORY_FIELDS) - set(TERRITORY_OTHER_KEYS))
+    if unknown:
+        raise DemoSpecError(
+            f"Territoire {data['slug']} : clé inconnue dans [territory] : " + ", ".join(unknown)
+        )
+    values: dict[str, Any] = {}
+    for name in TERRITORY_FIELDS:
+        if name not in data:
+            continue
+        field = Territory._meta.get_field(name)
+        try:
+            values[name] = field.clean(data[name], None)
+        except ValidationError as exc:
+            raise DemoSpecError(
+                f"Territoire {data['slug']} : {field.verbose_name} : {' '.join(exc.messages)}"
+            ) from exc
+    if "emission_factors" in values:
+        # Stored as text, as the defaults are: never a float.
+        factors = emission_factors_parse(values["emission_factors"])
+        values["emission_factors"] = {
+            kind: format(factor.normalize(), "f") for kind, factor in factors.items()
+        }
+    return values
 
 
 # The cycles' names are data, in French whatever the language of the load.
@@ -123,13 +169,10 @@ def demo_load_marketplace(*, spec: DemoSpec, now: datetime | None = None) -> Ter
     """Create or update the territory, catalogue, relays, canteens, accounts and open cycle,
     then the canteens' standing orders and delivered history."""
     now = now or timezone.now()
+    fields = territory_fields(spec=spec)
     data = spec.data["territory"]
     territory, _ = Territory.objects.update_or_create(
-        slug=data["slug"],
-        defaults={
-            **{name: data[name] for name in TERRITORY_FIELDS if name in data},
-            **spec.locate(data).as_fields(),
-        },
+        slug=data["slug"], defaults={**fields, **spec.locate(data).as_fields()}
     )
     today = now.astimezone(ZoneInfo(territory.timezone)).date()
     products = _load_catalogue(spec=spec, territory=territory)

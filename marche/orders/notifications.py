@@ -16,6 +16,7 @@ from marche.core.models import SentNotification
 from marche.core.outbox import enqueue
 from marche.orders.models import Order
 from marche.orders.selectors import order_payment_parts
+from marche.territories.selectors import territory_from_email
 
 SUBJECTS = {
     "confirmed": "orders/email/confirmed_subject.txt",
@@ -69,7 +70,12 @@ def order_notification_send(*, order_id: int, event: str, key: str | None = None
     try:
         with transaction.atomic():
             SentNotification.objects.create(key=key)
-            send_mail(subject, body, None, [order.customer.email])
+            send_mail(
+                subject,
+                body,
+                territory_from_email(territory=order.cycle.territory),
+                [order.customer.email],
+            )
     except IntegrityError:
         return False  # already sent by an earlier delivery of this task
     return True

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import BooleanField, Case, Exists, F, OuterRef, QuerySet, Value, When
 from django.http import HttpRequest
 from wagtail.models import Site
 
-from marche.territories.models import Territory
+from marche.territories.models import Territory, emission_factors_parse
+
+logger = logging.getLogger(__name__)
 
 
 def territory_get_default() -> Territory | None:
@@ -21,6 +26,32 @@ def territory_get_default() -> Territory | None:
         if found is not None:
             return found
     return territories.order_by("pk").first()
+
+
+def territory_from_email(*, territory: Territory | None) -> str:
+    """The sender of every e-mail about the territory: its own, else the instance's default.
+
+    The one place that decides it: order, cycle, canteen and account e-mails all ask here.
+    """
+    sender = territory.email_sender.strip() if territory is not None else ""
+    return sender or settings.DEFAULT_FROM_EMAIL
+
+
+def territory_emission_factors(*, territory: Territory | None) -> dict[str, Decimal]:
+    """kg CO2e per km by vehicle kind: the territory's own factors over the instance's defaults.
+
+    A stored value that no longer reads (edited by hand in the database) falls back to the
+    defaults rather than stopping a plan.
+    """
+    factors = {
+        kind: Decimal(str(value)) for kind, value in settings.LOGISTICS_EMISSION_FACTORS.items()
+    }
+    if territory is not None:
+        try:
+            factors.update(emission_factors_parse(territory.emission_factors))
+        except ValidationError:
+            logger.warning("territory %s: unreadable emission factors, defaults used", territory.pk)
+    return factors
 
 
 # The territories of the sites' root pages, as the app that owns the pages reads them: a

@@ -59,8 +59,11 @@ def _order(cycle: OrderCycle, relay: RelayPoint, items: list[tuple[object, str]]
     return order
 
 
-def build_cycle(*, vehicle: bool = True) -> OrderCycle:
-    """A cycle past its cutoff: orders at three relay points, one hub and one van."""
+def build_cycle(*, vehicle: bool = True, prefix: str = "") -> OrderCycle:
+    """A cycle past its cutoff: orders at three relay points, one hub and one van.
+
+    ``prefix`` tells apart the people of several such cycles (each on its own territory).
+    """
     cycle = OrderCycleFactory(name="Semaine 12")
     territory = cycle.territory
     farm = ProducerFactory(territory=territory, name="Ferme du Marais", slug="marais")
@@ -80,10 +83,10 @@ def build_cycle(*, vehicle: bool = True) -> OrderCycle:
         )
         for slug, (lat, lon) in RELAYS.items()
     }
-    _order(cycle, relays["mairie-loos"], [(carrots, "3"), (eggs, "2")], "a")
-    _order(cycle, relays["mairie-loos"], [(carrots, "5")], "b")
-    _order(cycle, relays["poste-lens"], [(carrots, "10")], "c")
-    _order(cycle, relays["poste-lievin"], [(carrots, "4"), (eggs, "1")], "d")
+    _order(cycle, relays["mairie-loos"], [(carrots, "3"), (eggs, "2")], f"{prefix}a")
+    _order(cycle, relays["mairie-loos"], [(carrots, "5")], f"{prefix}b")
+    _order(cycle, relays["poste-lens"], [(carrots, "10")], f"{prefix}c")
+    _order(cycle, relays["poste-lievin"], [(carrots, "4"), (eggs, "1")], f"{prefix}d")
     depot = Depot.objects.create(
         territory=territory,
         name="Base 11/19",
@@ -109,7 +112,10 @@ def build_cycle(*, vehicle: bool = True) -> OrderCycle:
         DriverShift.objects.create(
             vehicle=van,
             driver=UserFactory(
-                email="chauffeur@example.test", role=Role.DRIVER, first_name="Léa", last_name="Roy"
+                email=f"{prefix}chauffeur@example.test",
+                role=Role.DRIVER,
+                first_name="Léa",
+                last_name="Roy",
             ),
             weekday=cycle.delivery_date.weekday(),
             starts_at=time(7),

@@ -281,15 +281,41 @@ def test_an_account_email_waits_in_the_outbox_and_is_sent_once(django_capture_on
     from marche.core.tasks import send_email
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        key = email_enqueue(subject="Bienvenue\n sur le marché", body="Bonjour", to="a@b.fr")
+        key = email_enqueue(
+            subject="Bienvenue\n sur le marché",
+            body="Bonjour",
+            to="a@b.fr",
+            from_email="Marché de test <bonjour@exemple.test>",
+        )
     message = OutboxMessage.objects.get(key=key)
     assert (message.task, message.args) == (
         "core.send_email",
-        [key, "Bienvenue sur le marché", "Bonjour", "a@b.fr"],
+        [
+            key,
+            "Bienvenue sur le marché",
+            "Bonjour",
+            "a@b.fr",
+            "Marché de test <bonjour@exemple.test>",
+        ],
     )
     assert mail.outbox == []  # nothing leaves before the commit
     for callback in callbacks:
         callback()
-    assert [(m.subject, m.to) for m in mail.outbox] == [("Bienvenue sur le marché", ["a@b.fr"])]
+    assert [(m.subject, m.to, m.from_email) for m in mail.outbox] == [
+        ("Bienvenue sur le marché", ["a@b.fr"], "Marché de test <bonjour@exemple.test>")
+    ]
     assert send_email(*message.args) is False  # a second delivery sends nothing
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_an_email_queued_before_senders_were_per_territory_goes_from_the_default(settings):
+    from django.core import mail
+
+    from marche.core.tasks import send_email
+
+    # The four arguments of a message written by the previous version.
+    assert send_email("mail-old", "Bienvenue", "Bonjour", "a@b.fr") is True
+    assert [(m.to, m.from_email) for m in mail.outbox] == [
+        (["a@b.fr"], settings.DEFAULT_FROM_EMAIL)
+    ]

@@ -2,13 +2,14 @@
 code change: loaded by ``load_demo --spec``, its households' orders are taken in its open
 cycle, the cycle closes, its rounds are planned from its own depot, fleet and detour
 factor, and the plan is published. What differs from the shipped territories is data only:
-its name and site, no local currency, its detour factor, its cutoff and fleet.
+its name and site, no local currency, its detour factor, its cutoff and fleet, the sender
+of its e-mails, its van's emission factor and its legal mentions.
 """
 
 from __future__ import annotations
 
 import shutil
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from logistics.services import plan_compute
 from marche.demo.spec import DATA_DIR
 from marche.orders.models import Order
 from marche.territories.models import Territory
+from marche.territories.selectors import territory_from_email
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -34,6 +36,9 @@ contact_email = "coordination-hulluch@demo.test"
 local_currency_enabled = false
 routing_detour_factor = "1.45"
 site_hostname = "hulluch.localhost"
+email_sender = "Marché local de Hulluch <bonjour@hulluch.demo.test>"
+emission_factors = { van = "0.15" }
+legal_publisher = "Association du marché de Hulluch (exemple du test)"
 
 [[categories]]
 slug = "legumes"
@@ -167,6 +172,10 @@ def test_a_territory_from_a_toml_file_runs_a_whole_cycle(spec_file: Path) -> Non
     territory = Territory.objects.get(slug="hulluch")
     assert not territory.local_currency_enabled
     assert territory.routing_detour_factor == Decimal("1.45")
+    assert territory_from_email(territory=territory) == (
+        "Marché local de Hulluch <bonjour@hulluch.demo.test>"
+    )
+    assert territory.legal_publisher == "Association du marché de Hulluch (exemple du test)"
     site = Site.objects.get(hostname="hulluch.localhost")
     assert site.root_page.specific.territory_id == territory.pk
 
@@ -184,6 +193,11 @@ def test_a_territory_from_a_toml_file_runs_a_whole_cycle(spec_file: Path) -> Non
     ordered = {f"relay:{slug}" for slug in orders.values_list("relay_point__slug", flat=True)}
     assert ordered and ordered <= served
     assert plan.unserved == []
+    assert routes and all(
+        route.co2_kg
+        == (route.km * Decimal("0.15")).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
+        for route in routes
+    )
 
     call_command("load_demo", spec=spec_file, force=True, due_cycle=True)  # idempotent
     assert Order.objects.filter(cycle__territory=territory).count() == 12
