@@ -36,6 +36,7 @@ from marche.accounts.errors import RoleForbidden
 from marche.accounts.models import Role, User
 from marche.core.schemas import Id
 from marche.errors import DomainError
+from marche.orders.selectors import user_can_see_territory
 
 
 class CsrfFailed(DomainError):
@@ -240,8 +241,10 @@ def route_start_endpoint(request: HttpRequest, route_id: Id) -> Any:
 def plan_progress_endpoint(request: HttpRequest, plan_id: Id) -> Any:
     """Per route of a plan: stops delivered / in all, start, end, last check-off."""
     plan = DeliveryPlan.objects.select_related("cycle").filter(pk=plan_id).first()
-    if plan is None:
-        raise PlanNotFound()
+    if plan is None or not user_can_see_territory(
+        user=request.auth, territory_id=plan.cycle.territory_id
+    ):
+        raise PlanNotFound()  # another territory's plan is as if it did not exist
     if not user_may_follow_territory(user=request.auth, territory_id=plan.cycle.territory_id):
         raise PlanProgressForbidden()
     return {

@@ -6,8 +6,10 @@ from ninja.security import HttpBearer
 
 from marche.accounts.errors import RoleForbidden
 from marche.accounts.models import Role, User
+from marche.accounts.selectors import request_territory, user_territory
 from marche.accounts.tokens import api_token_authenticate
 from marche.producers.models import ProducerMembership
+from marche.territories.models import Territory
 
 
 class TokenAuth(HttpBearer):
@@ -41,3 +43,20 @@ class FarmerAuth(TokenAuth):
 
 household_auth = HouseholdAuth()
 farmer_auth = FarmerAuth()
+
+
+def api_territory(request: HttpRequest) -> Territory | None:
+    """The territory an API request reads: the person's its token (even on a public endpoint)
+    or session names, else the site's its hostname reaches.
+
+    Every public list and object of the API is narrowed to it, as the pages are: a territory's
+    producers, products, cycles and relay points are not read through another's site.
+    """
+    user = getattr(request, "auth", None)
+    if not isinstance(user, User):
+        scheme, _space, raw = request.headers.get("Authorization", "").partition(" ")
+        api_token = api_token_authenticate(raw=raw.strip()) if scheme.lower() == "bearer" else None
+        user = api_token.user if api_token is not None else None
+    if isinstance(user, User):
+        return user_territory(user=user)
+    return request_territory(request=request)

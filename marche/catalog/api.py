@@ -6,6 +6,7 @@ from django.utils import timezone
 from ninja import Query, Router
 from ninja.pagination import paginate
 
+from marche.accounts.api import api_territory
 from marche.catalog.models import Product
 from marche.catalog.schemas import ProductFilters, ProductOut
 from marche.catalog.selectors import product_labels_prefetch
@@ -17,8 +18,11 @@ router = Router(tags=["catalogue"])
 @router.get("/products", response=list[ProductOut], auth=None)
 @paginate(Pagination)
 def product_list(request: HttpRequest, filters: Query[ProductFilters]) -> QuerySet[Product]:
-    """Active products of active producers, filtered by producer, category or family."""
-    products = Product.objects.filter(is_active=True, producer__is_active=True)
+    """The site's territory's active products of active producers, filtered by producer,
+    category or family."""
+    products = Product.objects.filter(
+        is_active=True, producer__is_active=True, producer__territory=api_territory(request)
+    )
     if filters.producer is not None:
         products = products.filter(producer_id=filters.producer)
     if filters.category:

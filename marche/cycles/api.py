@@ -6,7 +6,7 @@ from django.utils import timezone
 from ninja import Router, Status
 from ninja.pagination import paginate
 
-from marche.accounts.api import farmer_auth
+from marche.accounts.api import api_territory, farmer_auth
 from marche.catalog.models import ProductVariant
 from marche.catalog.selectors import product_labels_prefetch
 from marche.core.api import Pagination
@@ -37,8 +37,9 @@ def _offers() -> QuerySet[Offer]:
     )
 
 
-def _cycle(cycle_id: int) -> OrderCycle:
-    cycle = OrderCycle.objects.filter(pk=cycle_id).first()
+def _cycle(request: HttpRequest, cycle_id: int) -> OrderCycle:
+    """A cycle of the request's territory; another territory's is not found."""
+    cycle = OrderCycle.objects.filter(pk=cycle_id, territory=api_territory(request)).first()
     if cycle is None:
         raise CycleNotFound()
     return cycle
@@ -49,9 +50,12 @@ def _cycle(cycle_id: int) -> OrderCycle:
 def cycle_list(
     request: HttpRequest, territory: str | None = None, open: bool = False
 ) -> QuerySet[OrderCycle]:
-    """Cycles not delivered yet (``open=true``: only those taking orders now), soonest first."""
+    """The site's territory's cycles not delivered yet (``open=true``: only those taking orders
+    now), soonest first."""
     now = timezone.now()
-    cycles = OrderCycle.objects.filter(delivery_date__gte=timezone.localdate(now))
+    cycles = OrderCycle.objects.filter(
+        delivery_date__gte=timezone.localdate(now), territory=api_territory(request)
+    )
     if territory:
         cycles = cycles.filter(territory__slug=territory)
     if open:
@@ -63,14 +67,16 @@ def cycle_list(
 @paginate(Pagination)
 def cycle_offer_list(request: HttpRequest, cycle_id: Id) -> QuerySet[Offer]:
     """What a cycle offers: price, what is left, and each variant's item price."""
-    return offer_list_for_shop(cycle=_cycle(cycle_id)).filter(product__producer__is_active=True)
+    return offer_list_for_shop(cycle=_cycle(request, cycle_id)).filter(
+        product__producer__is_active=True
+    )
 
 
 @router.get("/cycles/{cycle_id}/baskets", response=list[BasketOut], auth=None)
 @paginate(Pagination)
 def cycle_basket_list(request: HttpRequest, cycle_id: Id) -> QuerySet[Basket]:
     """A cycle's composed baskets with their content."""
-    return basket_list_for_shop(cycle=_cycle(cycle_id))
+    return basket_list_for_shop(cycle=_cycle(request, cycle_id))
 
 
 @farmer_router.get("/offers", response=list[FarmerOfferOut])

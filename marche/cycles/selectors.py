@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
@@ -12,6 +13,18 @@ from marche.catalog.models import Product, ProductVariant
 from marche.catalog.selectors import product_labels_prefetch
 from marche.cycles.models import Basket, BasketItem, Offer, OrderCycle
 from marche.territories.models import Territory
+
+
+def cycle_for_customer(*, customer: Any, cycle_id: int) -> OrderCycle | None:
+    """The cycle a household may shop in: one of its own territory (any, for one bound to none).
+
+    Another territory's cycle is as if it did not exist, for the cart, checkout and the API.
+    """
+    cycles = OrderCycle.objects.filter(pk=cycle_id).select_related("territory")
+    territory_id = getattr(customer, "territory_id", None)
+    if territory_id is not None:
+        cycles = cycles.filter(territory_id=territory_id)
+    return cycles.first()
 
 
 def cycle_list_open(*, territory: Territory, now: datetime) -> QuerySet[OrderCycle]:

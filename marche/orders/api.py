@@ -10,7 +10,7 @@ from marche.accounts.api import household_auth
 from marche.core.api import Pagination
 from marche.core.schemas import Id
 from marche.cycles.errors import CycleNotFound
-from marche.cycles.models import OrderCycle
+from marche.cycles.selectors import cycle_for_customer
 from marche.errors import DomainError
 from marche.orders.errors import OrderNotFound
 from marche.orders.models import Cart, Order, OrderLine
@@ -50,7 +50,7 @@ def _cart_out(*, user: object, cycle_id: int) -> dict[str, object]:
 @router.get("/cart", response=CartOut)
 def cart_detail(request: HttpRequest, cycle: Id) -> dict[str, object]:
     """Your cart for a cycle, priced at today's offer prices."""
-    if not OrderCycle.objects.filter(pk=cycle).exists():
+    if cycle_for_customer(customer=request.auth, cycle_id=cycle) is None:
         raise CycleNotFound()
     return _cart_out(user=request.auth, cycle_id=cycle)
 

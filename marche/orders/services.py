@@ -31,6 +31,7 @@ from marche.core.locking import locking_atomic
 from marche.core.numbers import parse_decimal
 from marche.cycles.errors import (
     CycleClosed,
+    CycleNotFound,
     InvalidQuantity,
     OfferNotFound,
     OfferWithdrawn,
@@ -38,6 +39,7 @@ from marche.cycles.errors import (
 )
 from marche.cycles.locking import offers_lock
 from marche.cycles.models import Basket, Offer, OrderCycle
+from marche.cycles.selectors import cycle_for_customer
 from marche.cycles.services import (
     offer_order_total_check,
     stock_confirm,
@@ -357,8 +359,11 @@ def _item_name(item: CartItem) -> str:
 # --- cart -----------------------------------------------------------------------------------
 
 
-def _open_cycle(*, cycle_id: int, now: datetime) -> OrderCycle:
-    cycle = OrderCycle.objects.filter(pk=cycle_id).first()
+def _open_cycle(*, customer: User, cycle_id: int, now: datetime) -> OrderCycle:
+    """The customer's territory's cycle, open now; another territory's is not found."""
+    cycle = cycle_for_customer(customer=customer, cycle_id=cycle_id)
+    if cycle is None and OrderCycle.objects.filter(pk=cycle_id).exists():
+        raise CycleNotFound()
     if cycle is None or not cycle.is_open(now):
         raise CycleClosed()
     return cycle
@@ -437,7 +442,7 @@ def cart_set_item(
     household is not surprised at checkout.
     """
     now = now or timezone.now()
-    cycle = _open_cycle(cycle_id=cycle_id, now=now)
+    cycle = _open_cycle(customer=customer, cycle_id=cycle_id, now=now)
     target = _cart_target(
         cycle=cycle, offer_id=offer_id, variant_id=variant_id, basket_id=basket_id
     )
@@ -472,7 +477,7 @@ def cart_add_item(
     the same rules as a count that is set: whole unless sold by weight, bounded, in stock.
     """
     now = now or timezone.now()
-    cycle = _open_cycle(cycle_id=cycle_id, now=now)
+    cycle = _open_cycle(customer=customer, cycle_id=cycle_id, now=now)
     target = _cart_target(
         cycle=cycle, offer_id=offer_id, variant_id=variant_id, basket_id=basket_id
     )
@@ -542,7 +547,7 @@ def order_place(
     existing = Order.objects.filter(idempotency_key=scoped_key).first()
     if existing is not None:
         return existing, None
-    cycle = _open_cycle(cycle_id=cycle_id, now=now)
+    cycle = _open_cycle(customer=customer, cycle_id=cycle_id, now=now)
     method = payment_method_get(payment_method)
     relay = RelayPoint.objects.filter(
         pk=relay_point_id, territory_id=cycle.territory_id, is_active=True

@@ -21,7 +21,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,8 +30,12 @@ from marche.accounts.models import Role, User
 from marche.accounts.selectors import request_territory
 from marche.core.middleware import back_url
 from marche.core.numbers import parse_decimal, parse_id, parse_id_or_none
-from marche.cycles.models import OrderCycle
-from marche.cycles.selectors import basket_list_for_shop, cycle_list_open, offer_list_for_shop
+from marche.cycles.selectors import (
+    basket_list_for_shop,
+    cycle_for_customer,
+    cycle_list_open,
+    offer_list_for_shop,
+)
 from marche.errors import DomainError
 from marche.orders.display import format_quantity, quantity_label
 from marche.orders.errors import CheckoutFormInvalid
@@ -260,8 +264,13 @@ def cart_remove(request: HttpRequest) -> HttpResponse:
 
 @household_required
 def cart(request: HttpRequest, cycle_id: int) -> HttpResponse:
-    """The cart of a cycle with its total, then the choice of relay point, slot and payment."""
-    cycle = get_object_or_404(OrderCycle, pk=cycle_id)
+    """The cart of a cycle with its total, then the choice of relay point, slot and payment.
+
+    Another territory's cycle is not found: its relay points are not offered.
+    """
+    cycle = cycle_for_customer(customer=request.user, cycle_id=cycle_id)
+    if cycle is None:
+        raise Http404
     cart_obj = Cart.objects.filter(customer=request.user, cycle=cycle).first()
     quote = cart_quote(cart=cart_obj, lenient=True) if cart_obj else None
     relays = list(relay_point_list_public(territory=cycle.territory))

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import Router
 
+from marche.accounts.api import api_territory
 from marche.core.schemas import Id
 from marche.cycles.models import OrderCycle
 from marche.errors import NotFound
@@ -27,10 +28,13 @@ class NoDeliveryOnDate(NotFound):
 def relay_point_slots(request: HttpRequest, relay_point_id: Id, date: date) -> dict[str, object]:
     """The pickup slots of a delivery day with their room left (``day_remaining``: the point's).
 
-    Slots are created from the opening hours the first time a delivery day is asked for; only
-    days on which a cycle of the point's territory delivers (today or later) are accepted.
+    Another territory's relay point is not found. Slots are created from the opening hours
+    the first time a delivery day is asked for; only days on which a cycle of the point's
+    territory delivers (today or later) are accepted.
     """
-    relay = RelayPoint.objects.filter(pk=relay_point_id, is_active=True).first()
+    relay = RelayPoint.objects.filter(
+        pk=relay_point_id, is_active=True, territory=api_territory(request)
+    ).first()
     if relay is None:
         raise RelayPointNotFound()
     if (

@@ -197,6 +197,8 @@ def test_the_plan_progress_for_the_coordination(
 
     assert driver.get(url).json()["code"] == "not_allowed"
     foreign, _t = _session(UserFactory(role=Role.COORDINATOR, territory=TerritoryFactory()))
-    assert foreign.get(url).status_code == 403
+    # Another territory's plan is as if it did not exist.
+    refused = foreign.get(url)
+    assert (refused.status_code, refused.json()["code"]) == (404, "plan_not_found")
     missing = client.get("/api/v1/logistique/plans/999999999/avancement")
     assert (missing.status_code, missing.json()["code"]) == (404, "plan_not_found")

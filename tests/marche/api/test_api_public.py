@@ -197,13 +197,14 @@ def _add_baskets(market, n: int) -> None:
         BasketItemFactory(basket=basket, offer=market.carrots)
 
 
-# path, rows in the fixture, how to add rows, queries (count, rows, prefetches)
+# path, rows in the fixture, how to add rows, queries (the site and its territory, count,
+# rows, prefetches)
 LISTS = [
-    ("/producers", 2, _add_producers, 2),
-    ("/products", 1, _add_products, 3),  # of the other farm: eggs; + valid labels
-    ("/cycles", 1, _add_cycles, 2),
-    ("/cycles/{cycle}/offers", 2, _add_offers, 5),  # + valid labels
-    ("/cycles/{cycle}/baskets", 1, _add_baskets, 4),
+    ("/producers", 2, _add_producers, 4),
+    ("/products", 1, _add_products, 5),  # of the other farm: eggs; + valid labels
+    ("/cycles", 1, _add_cycles, 4),
+    ("/cycles/{cycle}/offers", 2, _add_offers, 7),  # + valid labels
+    ("/cycles/{cycle}/baskets", 1, _add_baskets, 6),
 ]
 
 
