@@ -18,17 +18,20 @@ from django.test import Client
 from django.urls import NoReverseMatch, reverse
 from wagtail.admin.viewsets import viewsets as admin_viewsets
 
-from cms.models import HomePage
-from marche.canteens.models import CanteenOrder, Invoice
+from cms.models import HomePage, ProducerPage
+from marche.accounts.tokens import api_token_create
+from marche.canteens.models import Canteen, CanteenOrder, Invoice
 from marche.catalog.models import Product
 from marche.core.admin_access import ScopedModelViewSet
 from marche.producers.models import Producer
 from marche.relays.models import RelayPoint
 from marche.territories.models import Territory
-from tests.admin.test_coordinator_admin import product_post
+from tests.admin.test_coordinator_admin import producer_post, product_post
 from tests.two_territories import (
+    LOOS,
     OTHER,
     SLUGS,
+    HostApi,
     account,
     open_cycle,
     place_demo_order,
@@ -104,12 +107,12 @@ def test_a_coordinator_cannot_open_change_or_delete_the_other_territorys_objects
         if other is None:
             continue
         before = viewset.model._default_manager.count()
-        for view in ("inspect", "edit", "delete", "history", "usage"):
+        for view in ("inspect", "edit", "delete", "history", "usage", "refund"):
             url = object_url(viewset, view, other.pk)
             if url is None:
                 continue
             assert client.get(url).status_code in {302, 403, 404}, (viewset.name, view)
-            if view in {"edit", "delete"}:
+            if view in {"edit", "delete", "refund"}:
                 assert client.post(url, {}).status_code in {302, 403, 404}, (viewset.name, view)
             tried += 1
         assert viewset.model._default_manager.count() == before, viewset.name
@@ -139,6 +142,23 @@ def test_a_coordinator_cannot_create_a_product_for_the_other_territorys_producer
     assert accepted.status_code == 302
     assert Product.objects.count() == count + 1
     assert Product.objects.get(slug="produit-isolation").producer_id == own.producer_id
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_a_coordinator_cannot_move_a_producer_to_the_other_territory(
+    client: Client, territories: dict[str, Territory], slug: str
+) -> None:
+    producer = Producer.objects.filter(territory__slug=slug).order_by("pk").first()
+    client.force_login(account(slug, "coordinator"))
+    url = reverse("admin_producers:edit", args=[producer.pk])
+
+    moved = client.post(url, producer_post(producer, territory=territories[OTHER[slug]].pk))
+    renamed = client.post(url, producer_post(producer, production="Endives"))
+
+    assert moved.status_code == 200  # the form again, with its error
+    assert renamed.status_code == 302
+    producer.refresh_from_db()
+    assert (producer.territory.slug, producer.production) == (slug, "Endives")
 
 
 @pytest.mark.parametrize("slug", SLUGS)
@@ -298,3 +318,66 @@ def test_canteen_invoices_and_delivery_notes_stay_in_their_territory(
         if response.status_code == 200:
             html = response.content.decode()
             assert not [name for name in loos_canteens if name in html], path
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_the_wagtail_explorer_search_and_reports_show_none_of_the_other_sites_pages(
+    client: Client, territories: dict[str, Territory], slug: str
+) -> None:
+    own_home = HomePage.objects.get(territory__slug=slug)
+    own = list(ProducerPage.objects.descendant_of(own_home).values_list("title", flat=True))
+    other = set(
+        ProducerPage.objects.not_descendant_of(own_home).values_list("title", flat=True)
+    ) - set(own)
+    assert own and other
+    client.force_login(account(slug, "coordinator"))
+    for path, params in (
+        ("/admin/pages/search/", {"q": "ferme"}),
+        ("/admin/reports/site-history/", {}),
+        ("/admin/pages/", {}),
+        (f"/admin/pages/{own_home.pk}/", {}),
+    ):
+        response = client.get(path, params)
+        if response.status_code != 200:
+            assert response.status_code in {302, 403}, path
+            continue
+        html = response.content.decode()
+        assert not [title for title in other if title in html], path
+    found = client.get("/admin/pages/search/", {"q": "ferme"}).content.decode()
+    assert any(title in found for title in own)
+
+
+def test_the_canteen_api_answers_not_found_for_the_other_territorys_canteen_and_cycle(
+    client: Client, territories: dict[str, Territory]
+) -> None:
+    manager = Canteen.objects.filter(territory__slug="loos-en-gohelle", managers__isnull=False)
+    own = manager.order_by("pk").first()
+    assert own is not None
+    user = own.managers.order_by("pk").first()
+    other = Canteen.objects.filter(territory__slug="dunkerque").order_by("pk").first()
+    token_api = HostApi(client, LOOS, api_token_create(user=user, name="test")[1])
+    listed = token_api.get("/cantines/")
+    assert listed.status_code == 200, listed.content
+    listed_ids = {item["id"] for item in listed.json()}
+    assert own.pk in listed_ids
+    assert other.pk not in listed_ids
+    for path in (f"/cantines/{other.pk}/cycles", f"/cantines/{other.pk}/orders"):
+        response = token_api.get(path)
+        assert (response.status_code, response.json()["code"]) == (404, "canteen_not_found"), path
+    other_cycle = open_cycle("dunkerque")
+    offers = token_api.get(f"/cantines/{own.pk}/cycles/{other_cycle.pk}/offers")
+    assert (offers.status_code, offers.json()["code"]) == (404, "cycle_not_found")
+    count = CanteenOrder.objects.count()
+    placed = token_api.send(
+        "post",
+        f"/cantines/{own.pk}/orders",
+        {"cycle_id": other_cycle.pk, "lines": []},
+        headers={"Idempotency-Key": "isolation-canteen"},
+    )
+    assert placed.status_code in {404, 422}, placed.content
+    assert CanteenOrder.objects.count() == count
+    # The canteen's own pages: the other territory's cycle is not found either.
+    client.force_login(user)
+    assert client.get(f"/cantine/{own.pk}/").status_code == 200
+    assert client.get(f"/cantine/{own.pk}/cycles/{other_cycle.pk}/").status_code == 404
+    assert client.get(f"/cantine/{other.pk}/").status_code in {403, 404}

@@ -18,6 +18,8 @@ from cms.models import ArticlePage, HomePage
 from logistics.models import Depot, PlanRoute, PlanStop
 from logistics.services import plan_compute
 from marche.accounts.models import User
+from marche.canteens.models import CanteenOrder
+from marche.canteens.notifications import canteen_notification_enqueue
 from marche.catalog.models import Product
 from marche.cycles.models import Basket, Offer
 from marche.orders.models import Cart, CartItem, Order
@@ -349,6 +351,30 @@ def test_an_orders_e_mails_go_to_its_own_territorys_people_only(
     assert not [m for m in mailoutbox if territories[OTHER[slug]].name in m.subject]
 
 
+def test_a_canteen_orders_e_mail_goes_to_its_own_managers_only(
+    territories: dict[str, Territory],
+    django_capture_on_commit_callbacks: Any,
+    mailoutbox: list[Any],
+) -> None:
+    order = CanteenOrder.objects.filter(canteen__managers__isnull=False).order_by("pk").first()
+    assert order is not None
+    slug = order.canteen.territory.slug
+
+    with django_capture_on_commit_callbacks(execute=True):
+        canteen_notification_enqueue(
+            canteen_id=order.canteen_id,
+            event="confirmed",
+            ref="isolation",
+            data={"order_id": order.pk},
+        )
+
+    recipients = {address for message in mailoutbox for address in message.to}
+    assert recipients == set(order.canteen.managers.values_list("email", flat=True))
+    assert recipients <= set(
+        User.objects.filter(territory__slug=slug).values_list("email", flat=True)
+    )
+
+
 # --- routing --------------------------------------------------------------------------------
 
 
@@ -413,3 +439,63 @@ def test_the_other_territorys_coordinator_and_driver_cannot_follow_a_plan(
     client.force_login(account(OTHER[slug], "coordinator"))
     assert client.get(f"/chauffeur/tournees/{route.pk}/feuille.pdf").status_code == 404
     assert client.get(f"/chauffeur/tournees/{route.pk}/").status_code == 404
+
+
+# --- the other roles' pages -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_each_roles_pages_refuse_the_other_territorys_objects(
+    client: Client, territories: dict[str, Territory], slug: str
+) -> None:
+    theirs = place_demo_order(OTHER[slug])
+    other_cycle, other_relay = theirs.order.cycle, theirs.order.relay_point
+    other_producer = theirs.offer.product.producer
+
+    client.force_login(account(slug, "household"))
+    assert host_get(client, HOSTS[slug], "/commander/commandes/").status_code == 200
+    for path in (
+        f"/commander/commandes/{theirs.order.reference}/",
+        f"/relais/commande/{theirs.order.reference}/",
+    ):
+        assert host_get(client, HOSTS[OTHER[slug]], path).status_code == 404, path
+    cancelled = client.post(f"/commander/commandes/{theirs.order.reference}/annuler/")
+    assert cancelled.status_code == 404
+    theirs.order.refresh_from_db()
+    assert theirs.order.status == "confirmed"
+
+    client.force_login(account(slug, "farmer"))
+    own_producer = Producer.objects.filter(memberships__user=account(slug, "farmer")).first()
+    assert (
+        client.get(f"/producteur/{own_producer.pk}/cycles/{open_cycle(slug).pk}/").status_code
+        == 200
+    )
+    assert client.get(f"/producteur/{other_producer.pk}/cycles/{other_cycle.pk}/").status_code in {
+        403,
+        404,
+    }
+
+    client.force_login(account(slug, "coordinator"))
+    index = client.get("/preparation/").content.decode()
+    assert f"/preparation/{open_cycle(slug).pk}/" in index
+    assert f"/preparation/{other_cycle.pk}/" not in index
+    assert client.get(f"/relais/{active_relay(slug).slug}/").status_code == 200
+    # Relay points are public: another territory's is refused (403), not hidden.
+    assert client.get(f"/relais/{other_relay.slug}/").status_code in {403, 404}
+    handed = client.post(f"/relais/{other_relay.slug}/remis/", {"order": theirs.order.pk})
+    assert handed.status_code in {403, 404}
+    theirs.order.refresh_from_db()
+    assert theirs.order.status == "confirmed"
+    planning = client.get("/logistique/").content.decode()
+    assert f"/logistique/cycles/{other_cycle.pk}/" not in planning
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_a_sites_sitemap_lists_its_own_pages_only(
+    client: Client, territories: dict[str, Territory], slug: str
+) -> None:
+    sitemap = host_get(client, HOSTS[slug], "/sitemap.xml").content.decode()
+    own = Producer.objects.filter(territory__slug=slug).values_list("slug", flat=True)
+    other = Producer.objects.filter(territory__slug=OTHER[slug]).values_list("slug", flat=True)
+    assert any(f"/producteurs/{s}/" in sitemap for s in own)
+    assert not [s for s in other if f"/producteurs/{s}/" in sitemap]
