@@ -2,7 +2,9 @@
 
 Each territory whose site has a home page gets a group, "Coordination · <territory>", that
 may add, edit, publish, lock and unlock the pages under that home page (Wagtail's page
-permissions), and add, edit and choose images and documents in the shared media library. A
+permissions), and add, edit and choose images and documents in the territory's own media
+collection (a child of the root collection named after it): one territory's coordinators
+neither see nor change another's images and documents. A
 coordinator bound to a territory is in that territory's group only; an unbound coordinator
 (who sees every territory in the admin) is in every one. The market's data (producers,
 offers, orders...) stays with the "Coordination" group (:mod:`marche.core.admin_access`).
@@ -31,6 +33,13 @@ MEDIA_ACTIONS = {
 
 def territory_group_name(territory: Territory) -> str:
     return f"{GROUP_PREFIX}{territory.name}"[:150]
+
+
+def territory_collection(*, territory: Territory, root: Collection) -> Collection:
+    """The territory's media collection, under the root one; created the first time."""
+    name = territory.name[:255]
+    found = root.get_children().filter(name=name).first()
+    return found if found is not None else root.add_child(name=name)
 
 
 @transaction.atomic
@@ -64,9 +73,13 @@ def site_editors_sync() -> list[Group]:
         for permission in page_permissions:
             GroupPagePermission.objects.get_or_create(group=group, page=home, permission=permission)
         if root_collection is not None:
+            collection = territory_collection(territory=territory, root=root_collection)
+            GroupCollectionPermission.objects.filter(group=group).exclude(
+                collection=collection
+            ).delete()
             for permission in media_permissions:
                 GroupCollectionPermission.objects.get_or_create(
-                    group=group, collection=root_collection, permission=permission
+                    group=group, collection=collection, permission=permission
                 )
         members = coordinators.filter(Q(territory=territory) | Q(territory__isnull=True))
         group.user_set.set(members)
@@ -74,4 +87,5 @@ def site_editors_sync() -> list[Group]:
     for stale in Group.objects.filter(name__startswith=GROUP_PREFIX).exclude(pk__in=kept):
         stale.user_set.clear()
         GroupPagePermission.objects.filter(group=stale).delete()
+        GroupCollectionPermission.objects.filter(group=stale).delete()
     return groups

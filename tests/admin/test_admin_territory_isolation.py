@@ -14,9 +14,15 @@ from typing import Any
 
 import pytest
 from django.contrib.admin.utils import quote
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
 from wagtail.admin.viewsets import viewsets as admin_viewsets
+from wagtail.documents.models import Document
+from wagtail.documents.permissions import permission_policy as document_policy
+from wagtail.images.models import Image
+from wagtail.images.permissions import permission_policy as image_policy
+from wagtail.images.tests.utils import get_test_image_file
 
 from cms.models import HomePage, ProducerPage
 from marche.accounts.tokens import api_token_create
@@ -381,3 +387,40 @@ def test_the_canteen_api_answers_not_found_for_the_other_territorys_canteen_and_
     assert client.get(f"/cantine/{own.pk}/").status_code == 200
     assert client.get(f"/cantine/{own.pk}/cycles/{other_cycle.pk}/").status_code == 404
     assert client.get(f"/cantine/{other.pk}/").status_code in {403, 404}
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_a_coordinator_cannot_see_or_change_the_other_territorys_images_and_documents(
+    client: Client, territories: dict[str, Territory], slug: str
+) -> None:
+    owner = account(OTHER[slug], "coordinator")
+    image = Image.objects.create(
+        title="Affiche du marché",
+        file=get_test_image_file(),
+        collection=image_policy.collections_user_has_permission_for(owner, "add").first(),
+        uploaded_by_user=owner,
+    )
+    document = Document.objects.create(
+        title="Charte des producteurs",
+        file=ContentFile(b"charte", name="charte.txt"),
+        collection=document_policy.collections_user_has_permission_for(owner, "add").first(),
+        uploaded_by_user=owner,
+    )
+    client.force_login(owner)
+    assert client.get(f"/admin/images/{image.pk}/").status_code == 200
+    assert client.get(f"/admin/documents/edit/{document.pk}/").status_code == 200
+
+    client.force_login(account(slug, "coordinator"))
+    assert "Affiche du marché" not in client.get("/admin/images/").content.decode()
+    assert "Charte des producteurs" not in client.get("/admin/documents/").content.decode()
+    for path in (
+        f"/admin/images/{image.pk}/",
+        f"/admin/images/{image.pk}/delete/",
+        f"/admin/documents/edit/{document.pk}/",
+        f"/admin/documents/delete/{document.pk}/",
+    ):
+        assert client.get(path).status_code in {302, 403, 404}, path
+        assert client.post(path, {"title": "Changé"}).status_code in {302, 403, 404}, path
+    image.refresh_from_db()
+    document.refresh_from_db()
+    assert (image.title, document.title) == ("Affiche du marché", "Charte des producteurs")
