@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+from typing import Any
+
 from django.conf import settings
+from django.utils import timezone
 from django.utils.html import escape
 from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.models import Locale, Page, Site
@@ -21,7 +25,7 @@ from cms.models import (
 )
 from cms.search_index import products_reindex
 from marche.catalog.models import Product
-from marche.demo.spec import DemoSpec
+from marche.demo.spec import DemoSpec, DemoSpecError
 from marche.producers.models import Producer
 from marche.relays.models import RelayPoint
 from marche.territories.models import Territory
@@ -213,7 +217,7 @@ def _load_tree(*, home: HomePage, territory: Territory, spec: DemoSpec) -> None:
         ],
     )
     _legal_page(home=home)
-    _load_articles(home=home, territory=territory, mannes=mannes)
+    _load_articles(home=home, territory=territory, spec=spec)
     for producer in Producer.objects.filter(territory=territory, is_active=True).order_by("pk"):
         if ProducerPage.objects.filter(producer=producer).exists():
             continue
@@ -265,9 +269,9 @@ def _legal_page(*, home: HomePage) -> None:
         search_description="Éditeur, hébergement et données personnelles.",
         body=body,
     )
-    old = [(block.block_type, str(block.value)) for block in page.specific.body]
+    page = page.specific
+    old = [(block.block_type, getattr(block.value, "source", None)) for block in page.body]
     if old == [("paragraph", GENERIC_LEGAL_TEXT)]:
-        page = page.specific
         page.body = body
         page.save_revision().publish()
 
@@ -299,68 +303,13 @@ def _manne_page(*, home: HomePage, territory: Territory, currency: str) -> None:
     )
 
 
-# The demo's news and recipes: (slug, kind, days ago, title, intro, servings, ingredients,
-# product slugs, paragraph).
-DEMO_ARTICLES = (
-    (
-        "soupe-poireaux-pommes-de-terre",
-        ArticleKind.RECIPE,
-        3,
-        "Soupe de poireaux et pommes de terre",
-        "La soupe de l'hiver, avec les légumes de la semaine.",
-        4,
-        "3 poireaux\n500 g de pommes de terre\n1 oignon jaune\n1,5 l d'eau\nSel, poivre",
-        ("poireaux", "pommes-de-terre", "oignons-jaunes"),
-        "<p>Émincez les poireaux et l'oignon, faites-les revenir, ajoutez les pommes de terre "
-        "en dés et l'eau. Laissez cuire 25 minutes puis mixez.</p>",
-    ),
-    (
-        "veloute-potimarron",
-        ArticleKind.RECIPE,
-        10,
-        "Velouté de potimarron",
-        "Pas besoin de l'éplucher : la peau du potimarron fond à la cuisson.",
-        4,
-        "1 potimarron\n2 carottes\n1 oignon jaune\n1 l d'eau",
-        ("potimarron", "carottes", "oignons-jaunes"),
-        "<p>Coupez le potimarron en morceaux avec sa peau, ajoutez les carottes et l'oignon, "
-        "couvrez d'eau et laissez cuire 30 minutes avant de mixer.</p>",
-    ),
-    (
-        "nouveau-point-relais",
-        ArticleKind.NEWS,
-        5,
-        "Un nouveau point relais à la médiathèque",
-        "Les paniers se retirent aussi à la médiathèque, le jour de livraison.",
-        None,
-        "",
-        (),
-        "<p>Choisissez-le à la commande ; ses horaires sont sur la page des points relais.</p>",
-    ),
-    (
-        "journee-jardins-partages",
-        ArticleKind.NEWS,
-        14,
-        "Journée des jardins partagés",
-        "Prêtez votre jardin, gagnez de la manne, recevez des paniers.",
-        None,
-        "",
-        (),
-        "<p>Les jardins prêtés aux maraîchers rapportent de la monnaie locale à leurs "
-        "propriétaires. Venez vous renseigner au marché samedi matin.</p>",
-    ),
-)
+def _load_articles(*, home: HomePage, territory: Territory, spec: DemoSpec) -> None:
+    """The news and recipes of the territory's file (``[[articles]]``), each once.
 
-
-# Articles that speak of the local currency: left out where the territory runs none.
-MANNE_ARTICLES = frozenset({"journee-jardins-partages"})
-
-
-def _load_articles(*, home: HomePage, territory: Territory, mannes: bool) -> None:
-    from datetime import timedelta
-
-    from django.utils import timezone
-
+    They are data, written for their territory: a recipe links its products of that
+    territory, and one marked ``local_currency`` is left out where the territory runs none.
+    An existing article is left as the coordinators edited it.
+    """
     index = _child(
         home,
         ArticleIndexPage,
@@ -372,23 +321,41 @@ def _load_articles(*, home: HomePage, territory: Territory, mannes: bool) -> Non
         intro="<p>Les nouvelles du marché et des recettes avec les produits de la semaine.</p>",
     )
     today = timezone.localdate()
-    for slug, kind, days, title, intro, servings, ingredients, products, text in DEMO_ARTICLES:
-        if slug in MANNE_ARTICLES and not mannes:
+    for item in spec.section("articles"):
+        if item.get("local_currency") and not territory.local_currency_enabled:
             continue
-        if ArticlePage.objects.child_of(index).filter(slug=slug).exists():
+        page = _article(item=item, territory=territory, today=today)
+        if ArticlePage.objects.child_of(index).filter(slug=page.slug).exists():
             continue
-        page = ArticlePage(
-            slug=slug,
-            title=title,
-            kind=kind,
-            date=today - timedelta(days=days),
-            intro=intro,
-            servings=servings,
-            ingredients=ingredients,
-            body=_paragraph(text),
-        )
-        page.products = list(
-            Product.objects.filter(producer__territory=territory, slug__in=products)
-        )
         index.add_child(instance=page)
         page.save_revision().publish()
+
+
+def _article(*, item: dict[str, Any], territory: Territory, today: date) -> ArticlePage:
+    """An article of the demo file, checked (unknown kind, key or product is refused)."""
+    slug = item.get("slug", "?")
+    kind = item.get("kind", ArticleKind.NEWS)
+    if kind not in ArticleKind.values:
+        raise DemoSpecError(f"Article {slug} : type inconnu « {kind} » (recipe ou news)")
+    try:
+        page = ArticlePage(
+            slug=item["slug"],
+            title=item["title"],
+            kind=kind,
+            date=today - timedelta(days=int(item["days_ago"])),
+            intro=item.get("intro", ""),
+            servings=int(item["servings"]) if "servings" in item else None,
+            ingredients=item.get("ingredients", "").strip(),
+            body=_paragraph(item["body"]),
+        )
+    except (KeyError, ValueError, TypeError) as exc:
+        raise DemoSpecError(f"Article {slug} illisible : {exc}") from exc
+    wanted = set(item.get("products", []))
+    products = list(Product.objects.filter(producer__territory=territory, slug__in=wanted))
+    missing = wanted - {product.slug for product in products}
+    if missing:
+        raise DemoSpecError(
+            f"Article {slug} : produit inconnu de {territory.name} : {', '.join(sorted(missing))}"
+        )
+    page.products = products
+    return page

@@ -2,9 +2,12 @@
 
 The weekly demo cycle is open and empty; delivery planning needs a cycle whose orders are in.
 This one is made of the territory's products in season with a larger stock, and of orders
-of invented households (``foyer001@demo.test``…) placed and confirmed through the marketplace
+of invented households (``foyer001@demo.test``… by default; each territory's file names its
+own addresses, unique on the instance, with ``household_email``) placed and confirmed
+through the marketplace
 services (``cart_set_item``, ``order_place``: stock held then sold, pickup slots booked,
-mannes held then captured), at moments spread over its opening, with a fixed random seed.
+mannes held then captured where the territory has a local currency), at moments spread
+over its opening, with a fixed random seed.
 The territory's canteens order in it too (the nursery school's order made from its standing
 order, the residence's placed by its manager), so the plan has canteen stops with their
 reception windows. Nobody has closed it or planned it: the coordination does. It is
@@ -37,7 +40,7 @@ from marche.canteens.notifications import canteen_notification_key
 from marche.catalog.models import Product, Unit
 from marche.core.models import OutboxMessage
 from marche.cycles.models import Basket, Offer, OrderCycle
-from marche.demo.loaders import DEMO_PASSWORD, _load_basket, add_months
+from marche.demo.loaders import DEMO_PASSWORD, _load_basket, accounts_refuse_taken, add_months
 from marche.demo.spec import DemoSpec, DemoSpecError
 from marche.errors import DomainError
 from marche.mannes.services import manne_reward_declare, manne_reward_validate
@@ -71,6 +74,11 @@ class DueCycleSpec:
     solidarity_share: float
     first_names: tuple[str, ...]
     last_names: tuple[str, ...]
+    household_email: str = HOUSEHOLD_EMAIL
+
+    def email(self, number: int) -> str:
+        """The address of the ``number``-th invented household (from 1)."""
+        return self.household_email.format(number=number)
 
     @classmethod
     def read(cls, data: dict[str, Any]) -> DueCycleSpec:
@@ -87,8 +95,17 @@ class DueCycleSpec:
                 solidarity_share=float(data.get("solidarity_share", 0)),
                 first_names=tuple(data["first_names"]),
                 last_names=tuple(data["last_names"]),
+                household_email=str(data.get("household_email", HOUSEHOLD_EMAIL)),
             )
-        except (KeyError, ValueError, ArithmeticError) as exc:
+            first, second = spec.email(1), spec.email(2)
+        except (
+            KeyError,
+            IndexError,
+            AttributeError,
+            TypeError,
+            ValueError,
+            ArithmeticError,
+        ) as exc:
             raise DemoSpecError(f"Cycle à planifier (due_cycle) illisible : {exc}") from exc
         if not 0 <= spec.orders <= 999 or spec.opened_days_before < 1:
             raise DemoSpecError("Cycle à planifier : 0 à 999 commandes, ouvert au moins un jour")
@@ -96,6 +113,11 @@ class DueCycleSpec:
             raise DemoSpecError("Cycle à planifier : la clôture doit suivre l'ouverture")
         if not spec.first_names or not spec.last_names or spec.stock_factor <= 0:
             raise DemoSpecError("Cycle à planifier : prénoms, noms et stock_factor > 0 requis")
+        if first == second or "@" not in first:
+            raise DemoSpecError(
+                "Cycle à planifier : household_email doit être une adresse contenant "
+                "{number}, par exemple « foyer{number:03d}@demo.test »"
+            )
         return spec
 
 
@@ -107,6 +129,11 @@ def demo_load_due_cycle(
     if not data:
         return None
     due = DueCycleSpec.read(data)
+    if due.manne_share and not territory.local_currency_enabled:
+        raise DemoSpecError(
+            f"Cycle à planifier : manne_share demande une monnaie locale, "
+            f"que {territory.name} n'a pas"
+        )
     now = now or timezone.now()
     zone = ZoneInfo(territory.timezone)
     relays = list(
@@ -191,11 +218,16 @@ def _cycle_create(
 
 
 def _households(*, due: DueCycleSpec, territory: Territory, today: date) -> list[User]:
-    """The invented households, created once (one password hash for all: it is public)."""
+    """The invented households, created once (one password hash for all: it is public).
+
+    Their addresses are unique on the instance: a file naming another territory's
+    households is refused, so that no household orders in two territories' cycles.
+    """
     draw = random.Random(due.seed)  # noqa: S311 (reproducible demo data, no secret)
     names = [(draw.choice(due.first_names), draw.choice(due.last_names)) for _ in range(due.orders)]
     solidarity = set(draw.sample(range(due.orders), round(due.orders * due.solidarity_share)))
-    emails = [HOUSEHOLD_EMAIL.format(number=number) for number in range(1, due.orders + 1)]
+    emails = [due.email(number) for number in range(1, due.orders + 1)]
+    accounts_refuse_taken(emails=emails, territory=territory)
     existing = {user.email: user for user in User.objects.filter(email__in=emails)}
     password = make_password(DEMO_PASSWORD)
     User.objects.bulk_create(

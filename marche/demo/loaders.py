@@ -354,13 +354,12 @@ def _load_canteens(*, spec: DemoSpec, territory: Territory) -> None:
             )
 
 
-def _load_accounts(*, spec: DemoSpec, territory: Territory, today: date) -> None:
-    # One hash for every demo account: the password is public, and hashing it once a
-    # load instead of once an account saves a quarter of a second per account.
-    password = make_password(DEMO_PASSWORD)
-    # E-mail addresses are unique on the instance: a spec naming an account of another
-    # territory is refused rather than moving that person.
-    emails = [item["email"] for item in spec.section("accounts")]
+def accounts_refuse_taken(*, emails: list[str], territory: Territory) -> None:
+    """Refuse addresses already registered in another territory.
+
+    E-mail addresses are unique on the instance: a demo account of one territory that
+    another territory's file names too is refused rather than moved to that territory.
+    """
     taken = (
         User.objects.filter(email__in=emails, territory__isnull=False)
         .exclude(territory=territory)
@@ -372,6 +371,15 @@ def _load_accounts(*, spec: DemoSpec, territory: Territory, today: date) -> None
         raise DemoSpecError(
             f"Compte {taken.email} : déjà inscrit dans le territoire {taken.territory}"
         )
+
+
+def _load_accounts(*, spec: DemoSpec, territory: Territory, today: date) -> None:
+    # One hash for every demo account: the password is public, and hashing it once a
+    # load instead of once an account saves a quarter of a second per account.
+    password = make_password(DEMO_PASSWORD)
+    accounts_refuse_taken(
+        emails=[item["email"] for item in spec.section("accounts")], territory=territory
+    )
     for item in spec.section("accounts"):
         role = Role(item["role"])
         months = item.get("solidarity_months")

@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client, RequestFactory
 
+from cms.models import ArticlePage, HomePage
 from marche.accounts.models import User
 from marche.accounts.selectors import request_territory
 from marche.catalog.models import Product
@@ -111,6 +112,43 @@ def test_no_word_of_mannes_on_dunkerques_pages(
     assert MANNE.search(visible(get(client, LOOS, "/producteurs/")))
     assert get(client, LOOS, "/la-manne/").status_code == 200
     assert get(client, DUNKERQUE, "/la-manne/").status_code == 404
+
+
+def test_each_site_shows_the_articles_written_for_its_territory(
+    client: Client, territories: dict[str, Territory]
+) -> None:
+    articles = {
+        territory: dict(
+            ArticlePage.objects.live()
+            .filter(url_path__startswith=home.url_path)
+            .values_list("slug", "title")
+        )
+        for territory, home in (
+            (slug, HomePage.objects.get(territory__slug=slug)) for slug in territories
+        )
+    }
+    assert sorted(articles["dunkerque"]) == [
+        "compote-pommes-poires",
+        "potee-flamande-chou-blanc",
+        "triporteur-malo",
+    ]
+    assert sorted(articles["loos-en-gohelle"]) == [
+        "journee-jardins-partages",
+        "nouveau-point-relais",
+        "soupe-poireaux-pommes-de-terre",
+        "veloute-potimarron",
+    ]
+    index = visible(get(client, DUNKERQUE, "/actualites/"))
+    assert all(title in index for title in articles["dunkerque"].values())
+    assert not [title for title in articles["loos-en-gohelle"].values() if title in index]
+    for slug in articles["dunkerque"]:
+        text = visible(get(client, DUNKERQUE, f"/actualites/{slug}/"))
+        assert "Loos" not in text and "médiathèque" not in text, slug
+        assert not MANNE.findall(text), slug
+    # A recipe links its territory's products only.
+    recipe = ArticlePage.objects.get(url_path__endswith="/potee-flamande-chou-blanc/")
+    assert set(recipe.products.values_list("producer__territory__slug", flat=True)) == {"dunkerque"}
+    assert get(client, DUNKERQUE, "/actualites/nouveau-point-relais/").status_code == 404
 
 
 def test_a_product_of_another_territory_has_no_page_on_this_site(

@@ -219,3 +219,43 @@ def test_a_territory_naming_another_territorys_account_is_refused_and_changes_no
 
     assert snapshot() == before
     assert User.objects.get(email="foyer@demo.test").territory.slug == "loos-en-gohelle"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "error"),
+    [
+        (
+            'products = ["pommes", "poires"]',
+            'products = ["pommes", "chicons"]',
+            "Article compote-pommes-poires : produit inconnu de Dunkerque : chicons",
+        ),
+        (
+            'slug = "triporteur-malo"\nkind = "news"',
+            'slug = "triporteur-malo"\nkind = "actualite"',
+            "Article triporteur-malo : type inconnu « actualite » (recipe ou news)",
+        ),
+        (
+            "days_ago = 6\n",
+            "",
+            "Article triporteur-malo illisible : 'days_ago'",
+        ),
+    ],
+    ids=["unknown-product", "unknown-kind", "no-date"],
+)
+def test_a_bad_article_is_refused_in_french_and_changes_nothing(
+    tmp_path: Path, old: str, new: str, error: str
+) -> None:
+    for name in ("places-lensois.csv", "communes-lensois.csv"):
+        (tmp_path / name).write_bytes((DATA_DIR / name).read_bytes())
+    text = DUNKERQUE.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    spec = tmp_path / "dunkerque.toml"
+    spec.write_text(text.replace(old, new), encoding="utf-8")
+    load()
+    before = snapshot()
+
+    with pytest.raises(CommandError) as refused:
+        load(spec=spec)
+
+    assert str(refused.value) == error
+    assert snapshot() == before

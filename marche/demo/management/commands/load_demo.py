@@ -15,7 +15,7 @@ from django.utils.module_loading import import_string
 
 from marche.accounts.models import Role
 from marche.core.admin_access import coordination_group_sync
-from marche.demo.due_cycle import HOUSEHOLD_EMAIL, demo_load_due_cycle
+from marche.demo.due_cycle import DueCycleSpec, demo_load_due_cycle
 from marche.demo.loaders import DEMO_PASSWORD, demo_load_marketplace
 from marche.demo.spec import DEFAULT_SPEC, DemoSpec, DemoSpecError, demo_spec_path
 from marche.orders.selectors import HANDED_OVER
@@ -107,8 +107,9 @@ class Command(BaseCommand):
             self.stdout.write(f"  {role:<{width}}  {email}")
         if due is not None:
             households = due.orders.values("customer").distinct().count()
+            invented = DueCycleSpec.read(demo.data["due_cycle"])
             self.stdout.write(
-                f"  {Role.HOUSEHOLD.label!s:<{width}}  {HOUSEHOLD_EMAIL.format(number=1)} à "
-                f"{HOUSEHOLD_EMAIL.format(number=households)} ({households} foyers inventés, "
+                f"  {Role.HOUSEHOLD.label!s:<{width}}  {invented.email(1)} à "
+                f"{invented.email(households)} ({households} foyers inventés, "
                 "une commande chacun dans le cycle à planifier)"
             )
