@@ -21,6 +21,7 @@ from marche.canteens.tasks import canteen_orders_housekeeping
 from marche.core.numbers import InvalidNumber
 from marche.cycles.models import Offer
 from marche.producers.models import ProducerMembership
+from marche.territories.models import Territory
 from tests.factories import UserFactory
 from tests.marche.canteens.conftest import PARIS, Kitchen
 
@@ -90,9 +91,12 @@ def test_each_answer_mails_the_managers_once(
     k = kitchen
     second = UserFactory(email="chef@example.test", role="canteen_manager")
     k.canteen.managers.add(second)
+    sender = "Cantines du territoire <cantines@exemple.test>"
+    Territory.objects.filter(pk=k.canteen.territory_id).update(email_sender=sender)
     with django_capture_on_commit_callbacks(execute=True):
         services.line_answer(line=_line(order, "Carottes"), quantity="15", user=k.farmer)
     assert sorted(m.to[0] for m in mail.outbox) == ["cantine@example.test", "chef@example.test"]
+    assert {m.from_email for m in mail.outbox} == {sender}  # the canteen's territory's sender
     message = mail.outbox[0]
     assert message.subject == f"Commande {order.reference} : réponse du producteur pour Carottes"
     assert "Ferme du Pommier livrera 15 kg de Carottes au lieu de 20." in message.body

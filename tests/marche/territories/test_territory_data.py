@@ -20,8 +20,11 @@ from django.core.management import CommandError, call_command
 from django.forms.models import model_to_dict
 from django.test import Client
 from django.utils import timezone
+from wagtail.rich_text import RichText
 
 import tests.logistics.test_delivery_plan as delivery_plan
+from cms.demo import GENERIC_LEGAL_TEXT
+from cms.models import ContentPage, HomePage
 from logistics.models import DeliveryPlan, VehicleKind
 from logistics.services import plan_compute
 from marche.accounts.services import household_sign_up
@@ -32,7 +35,7 @@ from marche.relays.models import RelayPoint
 from marche.relays.services import pickup_slots_ensure
 from marche.territories.models import LEGAL_FIELDS, Territory
 from marche.territories.selectors import territory_emission_factors, territory_from_email
-from tests.factories import TerritoryFactory
+from tests.factories import TerritoryFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -166,6 +169,18 @@ def test_an_account_email_comes_from_the_territory_it_signs_up_in(
     ]
 
 
+def test_a_password_reset_comes_from_the_accounts_territory(client: Client) -> None:
+    own = TerritoryFactory(email_sender="Marché de Hulluch <bonjour@hulluch.demo.test>")
+    UserFactory(email="foyer@example.org", territory=own)
+    UserFactory(email="sans-territoire@example.org")
+    for email in ("foyer@example.org", "sans-territoire@example.org"):
+        client.post("/compte/mot-de-passe/oublie/", {"email": email})
+    assert [(m.to, m.from_email) for m in mail.outbox] == [
+        (["foyer@example.org"], "Marché de Hulluch <bonjour@hulluch.demo.test>"),
+        (["sans-territoire@example.org"], settings.DEFAULT_FROM_EMAIL),
+    ]
+
+
 def test_a_territory_without_sender_and_no_territory_send_from_the_default() -> None:
     assert territory_from_email(territory=TerritoryFactory(email_sender="")) == (
         settings.DEFAULT_FROM_EMAIL
@@ -234,6 +249,33 @@ def test_each_site_shows_its_own_legal_mentions_and_not_the_others(
     assert "Alex Nouveau" in text
     assert dunkerque.legal_publication_director not in text
     assert "Alex Nouveau" not in visible(get(client, LOOS, "/mentions-legales/"))
+
+
+def _legal_page(territory: Territory) -> ContentPage:
+    home = HomePage.objects.get(territory=territory)
+    return ContentPage.objects.child_of(home).get(slug="mentions-legales")
+
+
+def test_reloading_updates_a_legal_page_left_generic_and_keeps_an_edited_one(
+    client: Client, territories: dict[str, Territory]
+) -> None:
+    loos, dunkerque = territories["loos-en-gohelle"], territories["dunkerque"]
+    generic = _legal_page(loos)
+    generic.body = [("paragraph", RichText(GENERIC_LEGAL_TEXT))]  # as older loads left it
+    generic.save_revision().publish()
+    edited = _legal_page(dunkerque)
+    edited.body = [("paragraph", RichText("<p>Mot de la coordination.</p>"))]
+    edited.save_revision().publish()
+    assert loos.legal_publisher not in visible(get(client, LOOS, "/mentions-legales/"))
+
+    call_command("load_demo", territory="dunkerque", stdout=io.StringIO())
+    call_command("load_demo", stdout=io.StringIO())
+
+    assert [block.block_type for block in _legal_page(loos).body] == ["legal_mentions"]
+    assert loos.legal_publisher in visible(get(client, LOOS, "/mentions-legales/"))
+    text = visible(get(client, DUNKERQUE, "/mentions-legales/"))
+    assert "Mot de la coordination." in text
+    assert dunkerque.legal_publisher not in text
 
 
 # --- refusals ---------------------------------------------------------------------------------
