@@ -30,6 +30,7 @@ from wagtail.search.backends import get_search_backend
 
 from cms import selectors, seo
 from cms.blocks import BodyBlock
+from cms.forms import SitePageForm
 from cms.maps import map_config, map_data
 from marche.catalog.models import Category, EgalimLabel, Product
 from marche.cycles.models import Offer
@@ -184,6 +185,8 @@ def places_on_map(
 
 class SitePage(Page):
     """What every page of the public site shares: its territory and the site's sections."""
+
+    base_form_class = SitePageForm
 
     class Meta:
         abstract = True

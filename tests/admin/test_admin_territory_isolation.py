@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 import pytest
@@ -24,7 +25,7 @@ from wagtail.images.models import Image
 from wagtail.images.permissions import permission_policy as image_policy
 from wagtail.images.tests.utils import get_test_image_file
 
-from cms.models import HomePage, ProducerPage
+from cms.models import HomePage, ProducerPage, RelayPointPage
 from marche.accounts.tokens import api_token_create
 from marche.canteens.models import Canteen, CanteenOrder, Invoice
 from marche.catalog.models import Product
@@ -424,3 +425,28 @@ def test_a_coordinator_cannot_see_or_change_the_other_territorys_images_and_docu
     image.refresh_from_db()
     document.refresh_from_db()
     assert (image.title, document.title) == ("Affiche du marché", "Charte des producteurs")
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_a_coordinators_page_editor_offers_only_their_territorys_producers_and_relays(
+    client: Client, territories: dict[str, Territory], slug: str
+) -> None:
+    own_home = HomePage.objects.get(territory__slug=slug)
+    page = ProducerPage.objects.descendant_of(own_home).order_by("pk").first()
+    relay_page = RelayPointPage.objects.descendant_of(own_home).order_by("pk").first()
+    client.force_login(account(slug, "coordinator"))
+
+    choices = {}
+    for edited, field in ((page, "producer"), (relay_page, "relay_point"), (own_home, "territory")):
+        html = client.get(f"/admin/pages/{edited.pk}/edit/").content.decode()
+        select = re.search(rf'<select name="{field}"[^>]*>(.*?)</select>', html, re.DOTALL)
+        assert select is not None, field
+        choices[field] = {int(v) for v in re.findall(r'<option value="(\d+)"', select.group(1))}
+
+    assert choices["producer"] == set(
+        Producer.objects.filter(territory__slug=slug).values_list("pk", flat=True)
+    )
+    assert choices["relay_point"] == set(
+        RelayPoint.objects.filter(territory__slug=slug).values_list("pk", flat=True)
+    )
+    assert choices["territory"] == {territories[slug].pk}
