@@ -208,6 +208,9 @@ def test_a_coordinator_cannot_edit_the_other_territorys_site_pages(
     other_home.refresh_from_db()
     assert other_home.title == title
     assert client.post(f"/admin/pages/{other_home.pk}/delete/").status_code in {302, 403}
+    for view in ("view_draft", "history", "revisions", "unpublish", "move", "copy"):
+        path = f"/admin/pages/{other_home.pk}/{view}/"
+        assert client.get(path).status_code in {302, 403, 404}, path
     assert HomePage.objects.filter(pk=other_home.pk).exists()
 
 
