@@ -2,6 +2,7 @@
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 
 from marche.accounts.errors import RoleForbidden
@@ -56,6 +57,10 @@ def api_territory(request: HttpRequest) -> Territory | None:
     if not isinstance(user, User):
         scheme, _space, raw = request.headers.get("Authorization", "").partition(" ")
         api_token = api_token_authenticate(raw=raw.strip()) if scheme.lower() == "bearer" else None
+        if scheme.lower() == "bearer" and api_token is None:
+            # a client sending a wrong token is told so, not answered for the hostname's
+            # territory as if it had sent none
+            raise AuthenticationError
         user = api_token.user if api_token is not None else None
     if isinstance(user, User):
         return user_territory(user=user)

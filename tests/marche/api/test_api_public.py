@@ -15,6 +15,7 @@ from tests.factories import (
     ProductFactory,
     ProductVariantFactory,
 )
+from tests.marche.api.conftest import Api
 
 pytestmark = pytest.mark.django_db
 
@@ -221,3 +222,19 @@ def test_public_lists_run_a_constant_number_of_queries(
             response = public.get(url, page_size=50, **params)
         assert response.status_code == 200
         assert len(response.json()["items"]) == rows
+
+
+@pytest.mark.parametrize("path", ["/producers", "/products", "/cycles"])
+def test_a_public_list_refuses_a_wrong_token_instead_of_answering_as_anonymous(
+    client, api_market, path: str
+) -> None:
+    wrong = Api(client, "pas-un-jeton")
+    anonymous = Api(client)
+    known = Api(client, api_market.household_token)
+
+    refused = wrong.get(path)
+
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "not_authenticated"
+    assert anonymous.get(path).status_code == 200
+    assert known.get(path).status_code == 200
