@@ -100,6 +100,7 @@ def test_no_word_of_mannes_on_dunkerques_pages(
     client: Client, territories: dict[str, Territory]
 ) -> None:
     paths = [*PAGES, "/compte/inscription/", "/compte/connexion/", "/actualites/"]
+    paths += ["/conditions/", "/questions/", "/mentions-legales/", "/cantines/"]
     paths += [
         f"/producteurs/{slug}/"
         for slug in territories["dunkerque"].producers.values_list("slug", flat=True)
@@ -110,6 +111,7 @@ def test_no_word_of_mannes_on_dunkerques_pages(
         assert not MANNE.findall(visible(response)), path
     # Loos-en-Gohelle's own pages still speak of its manne.
     assert MANNE.search(visible(get(client, LOOS, "/producteurs/")))
+    assert MANNE.search(visible(get(client, LOOS, "/conditions/")))
     assert get(client, LOOS, "/la-manne/").status_code == 200
     assert get(client, DUNKERQUE, "/la-manne/").status_code == 404
 
