@@ -357,6 +357,40 @@ def test_the_wagtail_explorer_search_and_reports_show_none_of_the_other_sites_pa
     assert any(title in found for title in own)
 
 
+@pytest.mark.parametrize("slug", SLUGS)
+def test_the_page_chooser_offers_only_the_coordinators_own_site(
+    client: Client, territories: dict[str, Territory], slug: str
+) -> None:
+    own_home = HomePage.objects.get(territory__slug=slug)
+    other_home = HomePage.objects.get(territory__slug=OTHER[slug])
+    own = set(ProducerPage.objects.descendant_of(own_home).values_list("title", flat=True))
+    other = set(ProducerPage.objects.descendant_of(other_home).values_list("title", flat=True))
+    other -= own
+    assert own and other
+    own_index = ProducerPage.objects.descendant_of(own_home).first().get_parent()
+    other_index = ProducerPage.objects.descendant_of(other_home).first().get_parent()
+    client.force_login(account(slug, "coordinator"))
+
+    pages = {
+        "root": client.get(reverse("wagtailadmin_choose_page")),
+        "own": client.get(reverse("wagtailadmin_choose_page_child", args=[own_index.pk])),
+        "other": client.get(reverse("wagtailadmin_choose_page_child", args=[other_index.pk])),
+        "search": client.get(reverse("wagtailadmin_choose_page_search"), {"q": "ferme"}),
+    }
+
+    html = {}
+    for name, response in pages.items():
+        assert response.status_code in {200, 404}, name
+        is_json = response.get("Content-Type", "").startswith("application/json")
+        html[name] = response.json()["html"] if is_json else response.content.decode()
+    assert own_home.title in html["root"]
+    assert other_home.title not in html["root"]
+    assert any(title in html["own"] for title in own)
+    assert any(title in html["search"] for title in own)
+    for name, text in html.items():
+        assert not [title for title in other if title in text], name
+
+
 def test_the_canteen_api_answers_not_found_for_the_other_territorys_canteen_and_cycle(
     client: Client, territories: dict[str, Territory]
 ) -> None:
