@@ -391,6 +391,19 @@ def test_the_page_chooser_offers_only_the_coordinators_own_site(
         assert not [title for title in other if title in text], name
 
 
+@pytest.mark.parametrize("slug", SLUGS)
+def test_the_currency_menu_shows_only_where_the_territory_has_a_local_currency(
+    client: Client, territories: dict[str, Territory], slug: str
+) -> None:
+    client.force_login(account(slug, "coordinator"))
+
+    sidebar = client.get("/admin/").content.decode()
+
+    assert '"name": "market"' in sidebar or "Marché" in sidebar  # the sidebar is there
+    shown = '"name": "local-currency"' in sidebar
+    assert shown == territories[slug].local_currency_enabled
+
+
 def test_the_canteen_api_answers_not_found_for_the_other_territorys_canteen_and_cycle(
     client: Client, territories: dict[str, Territory]
 ) -> None:
