@@ -128,7 +128,9 @@ def relay_pickup(request: HttpRequest, slug: str) -> HttpResponse:
     scanned = next((order for order in orders if order.reference == highlight), None)
     if scanned is not None:  # the scanned order first, whatever the sort
         orders = [scanned, *(order for order in orders if order is not scanned)]
-    territory = clean_text(request.GET.get("territoire"), 60)
+    # the territory the address named, carried by the page's forms; ``territory`` in a
+    # template is the header's Territory, not this slug
+    territory_slug = clean_text(request.GET.get("territoire"), 60)
     return render(
         request,
         "relays/pickup.html",
@@ -143,7 +145,7 @@ def relay_pickup(request: HttpRequest, slug: str) -> HttpResponse:
             "search": pickup.search if pickup else "",
             "search_max_length": SEARCH_MAX_LENGTH,
             "highlight": highlight,
-            "territory": territory,
+            "territory_slug": territory_slug,
             "means_choices": PickupMeans.choices,
             "still_open": cycle is not None and timezone.now() < cycle.closes_at,
             "delivery_pending": cycle is not None

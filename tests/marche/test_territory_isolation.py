@@ -479,7 +479,12 @@ def test_each_roles_pages_refuse_the_other_territorys_objects(
     index = client.get("/preparation/").content.decode()
     assert f"/preparation/{open_cycle(slug).pk}/" in index
     assert f"/preparation/{other_cycle.pk}/" not in index
-    assert client.get(f"/relais/{active_relay(slug).slug}/").status_code == 200
+    pickup_page = client.get(f"/relais/{active_relay(slug).slug}/")
+    assert pickup_page.status_code == 200
+    # the header names the coordinator's territory on the relay pages too
+    brand = re.search(r'class="brand"[^>]*>(.*?)</a>', pickup_page.content.decode(), re.S)
+    assert brand is not None
+    assert territories[slug].name in brand.group(1)
     # Relay points are public: another territory's is refused (403), not hidden.
     assert client.get(f"/relais/{other_relay.slug}/").status_code in {403, 404}
     handed = client.post(f"/relais/{other_relay.slug}/remis/", {"order": theirs.order.pk})
