@@ -126,6 +126,8 @@ class MannePlacesBlock(blocks.StructBlock):
     """Where mannes are accepted: the territory's producers that take them, listed and mapped."""
 
     title = blocks.CharBlock(label=_("titre"), default=_("Où payer en mannes"))
+    # not offered on the pages of a territory without a local currency (cms.forms)
+    needs_local_currency = True
 
     class Meta:
         icon = "site"
