@@ -48,3 +48,15 @@ def unit_label(unit: str, count: Decimal = Decimal(1)) -> str:
 def quantity_label(count: Decimal, unit: str) -> str:
     """A count with its unit: "1,5 kg", "2 douzaines"."""
     return f"{format_quantity(count)} {unit_label(unit, count)}"
+
+
+def line_count_label(*, count: Decimal, unit: str, by_count: bool) -> str:
+    """How much of a line, written before its name: "1,5 kg", "2 douzaines", or "2 ×".
+
+    ``by_count`` lines (baskets, variants, pieces of a variable-weight product) are counted
+    items: "2 ×". So are products sold by the piece, whose unit word adds nothing before the
+    name; other units are measures and keep their word.
+    """
+    if by_count or not unit or unit == Unit.PIECE:
+        return f"{format_quantity(count)} ×"
+    return quantity_label(count, unit)

@@ -8,8 +8,8 @@ from django import template
 
 from marche.accounts.models import User
 from marche.money import EUR, format_money
-from marche.orders.display import format_quantity, quantity_label, unit_label
-from marche.orders.models import Order
+from marche.orders.display import format_quantity, line_count_label, quantity_label, unit_label
+from marche.orders.models import LineKind, Order, OrderLine
 from marche.orders.selectors import order_list_for_customer
 
 register = template.Library()
@@ -37,6 +37,13 @@ def unit_filter(unit: str, count: Decimal | None = None) -> str:
 def with_unit(count: Decimal | None, unit: str) -> str:
     """``{{ line.count|with_unit:line.unit }}`` gives "1,5 kg", "2 douzaines"."""
     return "" if count is None else quantity_label(count, unit)
+
+
+@register.filter
+def line_count(line: OrderLine) -> str:
+    """``{{ line|line_count }}`` gives "1,5 kg" for carrots by weight, "2 ×" for a basket."""
+    by_count = line.kind != LineKind.ITEM or bool(line.variant_id) or line.is_variable_weight
+    return line_count_label(count=line.count, unit=line.unit, by_count=by_count)
 
 
 @register.simple_tag
