@@ -262,6 +262,23 @@ def cart_remove(request: HttpRequest) -> HttpResponse:
     return redirect(back_url(request, reverse("orders:shop")))
 
 
+def _relay_error(request: HttpRequest, *, relay_found: bool) -> str:
+    """Why "Voir les créneaux" shows no slots: no relay point ticked, or one not offered.
+
+    A form sent without a ticked radio carries no ``relay`` at all, so the button's own
+    ``voir`` field tells a sent form from a first visit of the cart.
+    """
+    if relay_found:
+        return ""
+    if request.GET.get("relay"):
+        return _(
+            "Ce point relais n'est pas proposé pour ce cycle : choisissez-en un dans la liste."
+        )
+    if request.GET.get("voir") == "creneaux":
+        return _("Choisissez un point relais pour voir ses créneaux de retrait.")
+    return ""
+
+
 @household_required
 def cart(request: HttpRequest, cycle_id: int) -> HttpResponse:
     """The cart of a cycle with its total, then the choice of relay point, slot and payment.
@@ -282,6 +299,7 @@ def cart(request: HttpRequest, cycle_id: int) -> HttpResponse:
         "quote": quote,
         "relays": relays,
         "relay": relay,
+        "relay_error": _relay_error(request, relay_found=relay is not None),
         "slots": slots,
         "methods": payment_method_list(),
         "idempotency_key": uuid.uuid4().hex,

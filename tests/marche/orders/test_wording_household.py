@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import html
 from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 from django.utils import translation
 
 from marche.catalog.models import Unit
+from marche.orders.models import CartItem
 from marche.orders.notifications import order_notification_send
 from marche.orders.services import cart_set_item, order_place
-from tests.factories import OfferFactory, ProductFactory
+from tests.factories import OfferFactory, ProductFactory, RelayPointFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -56,3 +59,42 @@ def test_confirmation_email_writes_quantities_as_the_shop_does(market) -> None:
         "- 2 × Salade : 2,40 €",
         f"- 1 × {market.basket.name} : 15,00 €",
     ]
+
+
+def _cart_page(client, market, **params) -> str:
+    response = client.get(reverse("orders:cart", args=[market.cycle.pk]), params)
+    assert response.status_code == 200
+    return html.unescape(response.content.decode())
+
+
+def test_seeing_slots_without_a_relay_point_says_so_beside_the_choice(client, market) -> None:
+    cart_set_item(
+        customer=market.household,
+        cycle_id=market.cycle.pk,
+        offer_id=market.eggs.pk,
+        count=Decimal("2"),
+    )
+    before = list(CartItem.objects.values_list("pk", "offer_id", "count"))
+    client.force_login(market.household)
+    assert "relay-error" not in _cart_page(client, market)
+
+    page = _cart_page(client, market, voir="creneaux")
+    relay_form = page[page.index('<form method="get" class="relay-form">') :]
+    relay_form = relay_form[: relay_form.index("</form>")]
+    assert (
+        '<p class="message error inline-error" id="relay-error" role="alert">'
+        "Choisissez un point relais pour voir ses créneaux de retrait.</p>"
+    ) in relay_form
+    assert 'aria-describedby="relay-error"' in relay_form
+    assert "checkout-form" not in page
+    assert list(CartItem.objects.values_list("pk", "offer_id", "count")) == before
+
+    other = RelayPointFactory()  # another territory's relay point is not offered here
+    page = _cart_page(client, market, relay=other.pk, voir="creneaux")
+    assert "Ce point relais n'est pas proposé pour ce cycle : choisissez-en un dans la liste." in (
+        page
+    )
+    assert "checkout-form" not in page
+    page = _cart_page(client, market, relay=market.relay.pk, voir="creneaux")
+    assert "relay-error" not in page and "checkout-form" in page
+    assert list(CartItem.objects.values_list("pk", "offer_id", "count")) == before
