@@ -67,6 +67,11 @@ def user_is_admin_coordinator(user: Any) -> bool:
     )
 
 
+def _territory_without_currency(user: Any) -> bool:
+    territory = getattr(user, "territory", None)
+    return territory is not None and not territory.local_currency_enabled
+
+
 def territory_scope(
     queryset: QuerySet[Any], *, user: Any, lookup: str | None = None
 ) -> QuerySet[Any]:
@@ -85,16 +90,29 @@ def territory_scope(
 
 
 class CoordinatorPolicy(ModelPermissionPolicy):
-    """The Django permission, for a coordinator, and only for the actions the view set offers."""
+    """The Django permission, for a coordinator, and only for the actions the view set offers.
 
-    def __init__(self, model: type[models.Model], *, actions: Iterable[str]) -> None:
+    The local currency's views (``needs_local_currency``) are refused to a coordinator whose
+    territory has none: their menu is then hidden, and their addresses refused, as Wagtail
+    does for any view the policy denies.
+    """
+
+    def __init__(
+        self,
+        model: type[models.Model],
+        *,
+        actions: Iterable[str],
+        needs_local_currency: bool = False,
+    ) -> None:
         super().__init__(model)
         self.actions = frozenset(actions)
+        self.needs_local_currency = needs_local_currency
 
     def user_has_permission(self, user: Any, action: str) -> bool:
         return (
             action in self.actions
             and user_is_admin_coordinator(user)
+            and not (self.needs_local_currency and _territory_without_currency(user))
             and super().user_has_permission(user, action)
         )
 
@@ -246,6 +264,7 @@ class ScopedModelViewSet(ModelViewSet):
 
     territory_lookup: ClassVar[str] = "territory"
     actions: ClassVar[tuple[str, ...]] = ("add", "change", "view")
+    needs_local_currency: ClassVar[bool] = False  # refused where the territory has none
     list_select_related: ClassVar[tuple[str, ...]] = ()
     list_prefetch_related: ClassVar[tuple[str, ...]] = ()
     form_fields: ClassVar[list[str]] = []
@@ -259,7 +278,11 @@ class ScopedModelViewSet(ModelViewSet):
         territory_lookup_register(self.model, self.territory_lookup)
         MANAGED_ACTIONS[self.model] = tuple(self.actions)
         register_permission_policy(
-            self.model, CoordinatorPolicy(self.model, actions=self.actions), exact_class=True
+            self.model,
+            CoordinatorPolicy(
+                self.model, actions=self.actions, needs_local_currency=self.needs_local_currency
+            ),
+            exact_class=True,
         )
         self.index_view_class = _scoped(self.index_view_class, ScopedListingMixin)
         for name_ in ("edit", "delete", "inspect", "history", "usage"):

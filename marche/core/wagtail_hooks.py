@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.viewsets.base import ViewSetGroup
@@ -45,6 +42,9 @@ class MarketGroup(ViewSetGroup):
 
 
 class CurrencyGroup(ViewSetGroup):
+    """The local currency's ledger; hidden, like its views, from a coordinator whose
+    territory has no local currency (``needs_local_currency``)."""
+
     menu_label = _("Monnaie")
     menu_name = "local-currency"
     menu_icon = "resubmit"
@@ -60,12 +60,3 @@ def register_market_viewsets() -> ViewSetGroup:
 @hooks.register("register_admin_viewset")
 def register_currency_viewsets() -> ViewSetGroup:
     return CurrencyGroup()
-
-
-@hooks.register("construct_main_menu")
-def hide_currency_menu_without_local_currency(request: HttpRequest, menu_items: list[Any]) -> None:
-    """A coordinator of a territory without a local currency has no "Monnaie" menu: its
-    accounts, operations and entries would always be empty there."""
-    territory = getattr(request.user, "territory", None)
-    if territory is not None and not territory.local_currency_enabled:
-        menu_items[:] = [item for item in menu_items if item.name != CurrencyGroup.menu_name]

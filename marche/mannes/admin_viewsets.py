@@ -13,6 +13,7 @@ from marche.mannes.models import Account, Entry, Transaction
 
 
 class AccountViewSet(ScopedModelViewSet):
+    needs_local_currency = True
     model = Account
     icon = "user"
     menu_label = _("Comptes")
@@ -25,6 +26,7 @@ class AccountViewSet(ScopedModelViewSet):
 
 
 class TransactionViewSet(ScopedModelViewSet):
+    needs_local_currency = True
     model = Transaction
     icon = "resubmit"
     menu_label = _("Opérations")
@@ -37,6 +39,7 @@ class TransactionViewSet(ScopedModelViewSet):
 
 
 class EntryViewSet(ScopedModelViewSet):
+    needs_local_currency = True
     model = Entry
     icon = "list-ul"
     menu_label = _("Écritures")

@@ -273,6 +273,12 @@ def test_orders_and_payments_are_read_only_and_scoped(
     order.refresh_from_db()
     assert order.total == total
     assert client.get("/admin/payments/").status_code == 200
+    # the local currency's ledger: refused while the territory has none, then open
+    assert client.get("/admin/manne_entries/").status_code == 302
+    territory_a.local_currency_enabled = True
+    territory_a.local_currency_code = "MAN"
+    territory_a.save(update_fields=["local_currency_enabled", "local_currency_code"])
+    coordinator_a.refresh_from_db()
     assert client.get("/admin/manne_entries/").status_code == 200
     assert client.get("/admin/manne_accounts/").status_code == 200
 
