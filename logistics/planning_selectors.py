@@ -33,6 +33,7 @@ from logistics.models import (
     StopKind,
     StopStatus,
 )
+from logistics.route_sheets import route_load_kg
 from logistics.selectors import plan_co2_per_basket, plan_km_saved
 from marche.accounts.models import User
 from marche.canteens.models import Canteen, CanteenOrderStatus
@@ -220,7 +221,7 @@ class RouteView:
     route: PlanRoute
     colour: int
     stops: list[StopView]
-    load_kg: int
+    load_kg: Decimal
     capacity_kg: int
     done: int
     problems: int
@@ -404,12 +405,12 @@ def _route_view(
 ) -> RouteView:
     stops = [_stop_view(stop, route, places, zone) for stop in route.stops.all()]
     counted = [s for s in stops if s.stop.kind in MOVABLE]
-    start = next((s for s in stops if s.stop.kind == StopKind.DEPOT_START), None)
     return RouteView(
         route=route,
         colour=index % PALETTE_SIZE,
         stops=stops,
-        load_kg=start.stop.load_kg_after if start else 0,
+        # The loading list's total, as the driver's page and the route sheet show it.
+        load_kg=route_load_kg([s.stop for s in stops]),
         capacity_kg=route.vehicle.capacity_kg,
         done=sum(1 for s in counted if s.stop.status == StopStatus.DELIVERED),
         problems=sum(1 for s in counted if s.stop.status == StopStatus.PROBLEM),
@@ -531,11 +532,16 @@ def _manifest_text(stop: PlanStop) -> tuple[str, list[str]]:
         detail = []
         for item in loading:
             if isinstance(item, dict):
+                crates = int(_number(item.get("crates", 0)))
                 detail.append(
-                    _("%(name)s : %(crates)s caisse(s), %(kg)s")
+                    ngettext(
+                        "%(name)s : %(crates)s caisse, %(kg)s",
+                        "%(name)s : %(crates)s caisses, %(kg)s",
+                        crates,
+                    )
                     % {
                         "name": item.get("name") or item.get("place", ""),
-                        "crates": item.get("crates", 0),
+                        "crates": crates,
                         "kg": _kg(item.get("kg", 0)),
                     }
                 )

@@ -24,6 +24,7 @@ from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -347,8 +348,12 @@ def _from_farms(manifest: dict[str, Any]) -> tuple[CollectLine, ...]:
     )
 
 
-def _load_lines(manifest: dict[str, Any], stops: list[PlanStop]) -> tuple[LoadLine, ...]:
-    """The depot's loading order; an entry that is only a place key is filled from its stop."""
+def load_lines(manifest: dict[str, Any], stops: list[PlanStop]) -> tuple[LoadLine, ...]:
+    """The depot's loading order; an entry that is only a place key is filled from its stop.
+
+    The one source of a route's load leaving the depot: the driver's loading list, the
+    route sheet and the plan page (``route_load_kg``) all add these lines.
+    """
     by_place = {stop.place: stop for stop in stops}
     lines = []
     entries = manifest.get("load_in_order") if isinstance(manifest, dict) else None
@@ -371,6 +376,14 @@ def _load_lines(manifest: dict[str, Any], stops: list[PlanStop]) -> tuple[LoadLi
             )
         )
     return tuple(lines)
+
+
+def route_load_kg(stops: list[PlanStop]) -> Decimal:
+    """The kg a route loads at the depot: its loading list's total (its start stop's)."""
+    start = next((stop for stop in stops if stop.kind == StopKind.DEPOT_START), None)
+    if start is None or not isinstance(start.manifest, dict):
+        return Decimal("0")
+    return sum((line.kg for line in load_lines(start.manifest, stops)), Decimal("0"))
 
 
 ALLERGEN_NAMES = dict(Allergen.choices)
@@ -532,7 +545,7 @@ def route_sheet(*, route_id: int, viewer: User) -> RouteSheet | None:
         driver_name=route.driver.get_full_name() if route.driver else "",
         show_customers=is_driver,
         stops=tuple(lines),
-        load_in_order=_load_lines(depot_start.manifest if depot_start else {}, stops),
+        load_in_order=load_lines(depot_start.manifest if depot_start else {}, stops),
     )
 
 
@@ -736,7 +749,8 @@ def _stop_manifest(stop: StopLine, styles: dict[str, ParagraphStyle]) -> list[Pa
         parts.append(
             Paragraph(
                 _esc(
-                    _("%(crates)s caisse(s), %(kg)s") % {"crates": stop.crates, "kg": stop.kg_label}
+                    ngettext("%(crates)s caisse, %(kg)s", "%(crates)s caisses, %(kg)s", stop.crates)
+                    % {"crates": stop.crates, "kg": stop.kg_label}
                 )
                 + _cold(stop.cold_items),
                 styles["cell"],

@@ -699,11 +699,12 @@ def _kg(value: Decimal) -> float:
 def _stops(row: PlanRoute, route: vrp.Route, built: PlanningProblem) -> list[PlanStop]:
     """The route's stored stops: consecutive visits of one place make one stop."""
     depot = f"depot:{built.vehicles[route.vehicle_id].depot.slug}"
-    demand = {stop.id: stop.demand for stop in built.problem.stops}
     destinations = {d.place: d for d in built.consolidation.destinations}
     farms = {f.place: f for f in built.consolidation.farms}
     hub_drops = [v.stop_id for v in route.visits if v.stop_id in destinations]
-    loaded = sum(demand[stop_id].get("kg", 0) for stop_id in hub_drops)
+    # The load on board in kg from the goods' own weights, as the loading list adds them
+    # (the engine's demands are whole kg rounded up per share: 84 kg for 81.3 loaded).
+    on_board = sum((destinations[stop_id].hub_kg for stop_id in hub_drops), Decimal("0"))
     stops = [
         _stop(
             row,
@@ -712,7 +713,7 @@ def _stops(row: PlanRoute, route: vrp.Route, built: PlanningProblem) -> list[Pla
             built,
             kind=StopKind.DEPOT_START,
             eta=moment(built.origin, route.start_time),
-            load_kg_after=loaded,
+            load_kg_after=_whole_kg(on_board),
             # Loaded at the hub in reverse order of the drops: the last drop goes in first.
             manifest={
                 "load_in_order": [
@@ -737,6 +738,7 @@ def _stops(row: PlanRoute, route: vrp.Route, built: PlanningProblem) -> list[Pla
     for position, group in enumerate(groups, start=1):
         place = stop_place(group[0].stop_id)
         ids = [visit.stop_id for visit in group]
+        on_board += _kg_moved(built, ids)
         window = next((built.windows[i] for i in ids if i in built.windows), None)
         if place.startswith("farm:"):
             farm = farms[place]
@@ -804,7 +806,7 @@ def _stops(row: PlanRoute, route: vrp.Route, built: PlanningProblem) -> list[Pla
                 else None,
                 window_end=moment(built.origin, window.end) if window else None,
                 eta=moment(built.origin, group[0].arrival),
-                load_kg_after=group[-1].load.get("kg", 0),
+                load_kg_after=_whole_kg(on_board),
                 manifest=manifest,
             )
         )
@@ -820,6 +822,26 @@ def _stops(row: PlanRoute, route: vrp.Route, built: PlanningProblem) -> list[Pla
         )
     )
     return stops
+
+
+def _kg_moved(built: PlanningProblem, ids: list[str]) -> Decimal:
+    """The kg a call adds on board: its pickups' shares, less its drops (hub and farms')."""
+    destinations = {d.place: d for d in built.consolidation.destinations}
+    farms = {f.place: f for f in built.consolidation.farms}
+    moved = Decimal("0")
+    for stop_id in ids:
+        if stop_id in destinations:
+            moved -= destinations[stop_id].hub_kg
+        elif stop_id in built.shares:
+            farm, destination = built.shares[stop_id]
+            kg = farms[farm].kg_by_destination[destination]
+            moved += kg if stop_place(stop_id) == farm else -kg
+    return moved
+
+
+def _whole_kg(kg: Decimal) -> int:
+    """A load in whole kg, rounded half up (never below 0)."""
+    return max(0, int(kg.quantize(Decimal("1"), rounding=ROUND_HALF_UP)))
 
 
 def _stop(
