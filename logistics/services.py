@@ -54,6 +54,7 @@ from logistics.stability import (
     solution_stabilise,
     usual_rounds,
 )
+from logistics.visits import solution_merge_visits
 from logistics.vrp import model as vrp
 from logistics.vrp.errors import VrpError
 from logistics.vrp.solver import solve
@@ -367,6 +368,12 @@ def plan_compute(
             threshold_pct=plan.stability_threshold_pct,
         )
         solution = _serve_whole(built, solution)
+        solution = solution_merge_visits(
+            problem=built.problem,
+            provider=built.provider,
+            solution=solution,
+            place_of=stop_place,
+        )
         _check_shares(expected, locked_shares, solution)
         with transaction.atomic():
             closed_now = cycle_close(cycle=cycle, now=now, plan=False)
