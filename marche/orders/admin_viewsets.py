@@ -27,7 +27,7 @@ from marche.core.admin_access import ScopedModelViewSet, territory_scope, user_i
 from marche.core.numbers import InvalidNumber, parse_decimal
 from marche.errors import DomainError
 from marche.money import format_money
-from marche.orders.models import Order
+from marche.orders.models import Order, OrderStatus
 from marche.payments.methods import payment_method_find
 from marche.payments.refunds import (
     KEY_MAX_LENGTH,
@@ -54,6 +54,16 @@ class OrderInspectView(InspectView):
     def get_payment_method_display_value(self) -> str:
         method = payment_method_find(self.object.payment_method)
         return str(method.label) if method is not None else self.object.payment_method
+
+    def get_fields_context(self) -> list[dict[str, Any]]:
+        # "À payer avant" is the deadline of an order still waiting for its payment; once
+        # confirmed (paid, or to be paid at the relay point) or ended, it means nothing.
+        names = [
+            name
+            for name in self.fields
+            if name != "expires_at" or self.object.status == OrderStatus.PENDING
+        ]
+        return [self.get_context_for_field(name) for name in names]
 
     def get_field_label(self, field_name: str, field: Any) -> str:
         if field_name == "payments":

@@ -11,10 +11,10 @@ from django.urls import reverse
 from django.utils import translation
 
 from marche.catalog.models import Unit
-from marche.orders.models import CartItem
+from marche.orders.models import CartItem, Order, OrderStatus
 from marche.orders.notifications import order_notification_send
 from marche.orders.services import cart_set_item, order_place
-from tests.factories import OfferFactory, ProductFactory, RelayPointFactory
+from tests.factories import OfferFactory, ProductFactory, RelayPointFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +98,17 @@ def test_seeing_slots_without_a_relay_point_says_so_beside_the_choice(client, ma
     page = _cart_page(client, market, relay=market.relay.pk, voir="creneaux")
     assert "relay-error" not in page and "checkout-form" in page
     assert list(CartItem.objects.values_list("pk", "offer_id", "count")) == before
+
+
+def test_a_confirmed_pickup_order_has_no_payment_deadline_on_its_admin_page(client, market) -> None:
+    order = place(market, ({"offer_id": market.eggs.pk}, "2"), key="deadline")
+    assert (order.status, order.payment_method) == (OrderStatus.CONFIRMED, "pickup")
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    url = f"/admin/orders/inspect/{order.pk}/"
+    page = html.unescape(client.get(url).content.decode())
+    assert order.reference in page and "Paiement au retrait" in page
+    assert "payer avant" not in page.lower()
+    # Only an order still waiting for its payment has a deadline to show.
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.PENDING)
+    page = html.unescape(client.get(url).content.decode())
+    assert "<dt>à payer avant</dt>" in page.lower()
