@@ -15,7 +15,7 @@ from marche.core.mail import TextEmail, render_text
 from marche.producers.models import Producer
 from marche.relays.models import RelayPoint
 from marche.territories.models import Territory
-from marche.territories.selectors import territory_from_email
+from marche.territories.selectors import territory_from_email, territory_site_elsewhere
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,10 @@ class EmailAuthenticationForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": _("Adresse e-mail ou mot de passe incorrect."),
+        "other_territory": _(
+            "Votre compte est inscrit au marché de %(territory)s : connectez-vous sur son "
+            "site, %(url)s"
+        ),
         "unconfirmed": _(
             "Votre adresse e-mail n'est pas encore confirmée : suivez le lien reçu par "
             "e-mail, ou demandez un nouveau lien."
@@ -59,6 +63,20 @@ class EmailAuthenticationForm(AuthenticationForm):
 
     def clean_username(self) -> str:
         return self.cleaned_data["username"].strip().lower()
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        """A person signs in on their own territory's site, not another's: there they would
+        see its pages beside their own orders. Said only to who typed the right password."""
+        super().confirm_login_allowed(user)
+        if self.request is None:
+            return
+        elsewhere = territory_site_elsewhere(request=self.request, user=user)
+        if elsewhere:
+            raise forms.ValidationError(
+                self.error_messages["other_territory"],
+                code="other_territory",
+                params={"territory": user.territory.name, "url": elsewhere + "/compte/connexion/"},
+            )
 
     def get_invalid_login_error(self) -> forms.ValidationError:
         """Who typed the right password of an account never confirmed is told so.

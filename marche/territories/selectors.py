@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -64,6 +65,55 @@ _site_root_territories: list[SiteRootTerritories] = []
 def territory_site_reader_register(reader: SiteRootTerritories) -> None:
     """Tell marche how a site's root page names its territory (called once, by the CMS)."""
     _site_root_territories[:] = [reader]
+
+
+# Hostnames that name no site of their own: the generic one Wagtail and older databases give.
+GENERIC_HOSTNAMES = {"localhost", "127.0.0.1", "[::1]", "*"}
+
+
+def territory_site_url(*, territory: Territory | None) -> str:
+    """The address of the territory's own site, without a trailing slash, for e-mail links.
+
+    Each territory is served as its own Wagtail site (the one whose root page names it): its
+    links go to that site's hostname, with the scheme and port of ``MARCHE_SITE_URL`` (every
+    hostname is served the same way: https behind the proxy, or runserver's port). A
+    territory without a site, or whose site answers a generic hostname (``localhost``), is
+    reached at ``MARCHE_SITE_URL`` itself. One query per site, plus one.
+    """
+    base = str(settings.MARCHE_SITE_URL).rstrip("/")
+    if territory is None or not _site_root_territories:
+        return base
+    reader = _site_root_territories[0]
+    for site in Site.objects.order_by("-is_default_site", "pk"):
+        if reader(site.root_page_id).filter(pk=territory.pk).exists():
+            hostname = site.hostname.strip().lower()
+            parts = urlsplit(base)
+            if not hostname or hostname in GENERIC_HOSTNAMES or hostname == parts.hostname:
+                return base
+            port = f":{parts.port}" if parts.port else ""
+            return f"{parts.scheme or 'https'}://{hostname}{port}"
+    return base
+
+
+def territory_site_elsewhere(*, request: HttpRequest, user: Any) -> str | None:
+    """The address of ``user``'s own territory's site when the request reached the site of
+    another territory, else None.
+
+    None as well for a person bound to no territory (a superuser, a federation's staff), and
+    for a territory with no site of its own: there, every territory's people use the
+    instance's one address (``MARCHE_SITE_URL``).
+    """
+    own_id = getattr(user, "territory_id", None)
+    if not own_id or getattr(user, "is_superuser", False):
+        return None
+    here = territory_for_request(request=request)
+    if here is None or here.pk == own_id:
+        return None
+    own = Territory.objects.filter(pk=own_id).first()
+    url = territory_site_url(territory=own)
+    if url == settings.MARCHE_SITE_URL.rstrip("/") or urlsplit(url).netloc == request.get_host():
+        return None
+    return url
 
 
 def territory_for_request(*, request: HttpRequest) -> Territory | None:
