@@ -62,14 +62,16 @@ class UnknownLockChoice(DomainError):
 
 
 def _cycle(request: HttpRequest, cycle_id: int) -> OrderCycle:
-    """The cycle, if the person may plan it: anonymous visitors were sent to log in already."""
-    cycle = OrderCycle.objects.select_related("territory").filter(pk=cycle_id).first()
+    """The cycle, if the person may plan it: anonymous visitors were sent to log in already.
+
+    Who may not plan at all is refused (403) before anything is looked up; another
+    territory's cycle is not found (404), as if it did not exist, so an id tells nothing.
+    """
     if not user_may_plan(user=request.user):
         raise PermissionDenied
-    if cycle is None:
+    cycle = OrderCycle.objects.select_related("territory").filter(pk=cycle_id).first()
+    if cycle is None or not user_may_plan_cycle(user=request.user, cycle=cycle):
         raise Http404
-    if not user_may_plan_cycle(user=request.user, cycle=cycle):
-        raise PermissionDenied
     return cycle
 
 
