@@ -78,17 +78,25 @@ def user_runs_relay_pickups(*, user: User | AnonymousUser) -> bool:
 def relay_points_by_slug(
     *, user: User | AnonymousUser, slug: str, territory_slug: str = ""
 ) -> tuple[bool, list[RelayPoint]]:
-    """The relay points a page address names: whether any exists, and those the user runs.
+    """The relay points a page address names: whether any exists here, and those the user runs.
 
-    Slugs are unique per territory only; ``territory_slug`` (the ``territoire`` parameter)
-    tells two apart when the user runs relay points of several territories.
+    "Here" is the territories the user works in: their own, and those of the relay points
+    they run. Another territory's relay point does not exist for them, so the page answers
+    404 and tells nothing; one of their territory that they do not run is theirs to be
+    refused (403). Slugs are unique per territory only; ``territory_slug`` (the
+    ``territoire`` parameter) tells two apart when the user runs relay points of several
+    territories.
     """
+    runs = relay_points_for_keeper(user=user)
     named = RelayPoint.objects.filter(slug=clean_text(slug, 80))
     if territory_slug:
         named = named.filter(territory__slug=clean_text(territory_slug, 60))
-    if not named.exists():
+    own = Q(territory_id__in=runs.values("territory_id"))
+    if getattr(user, "territory_id", None) is not None:
+        own |= Q(territory_id=user.territory_id)
+    if not named.filter(own).exists():
         return False, []
-    return True, list(relay_points_for_keeper(user=user).filter(pk__in=named.values("pk")))
+    return True, list(runs.filter(pk__in=named.values("pk")))
 
 
 def pickup_cycles_for_relay(*, relay_point: RelayPoint, today: date) -> list[OrderCycle]:

@@ -1,7 +1,8 @@
 """The relay keeper's pages: the orders to hand over at their relay point, and "Remis".
 
 Who may open them: the relay point's keepers (``RelayPoint.keepers``), the coordinators of
-its territory, superusers; anyone else gets 403. Views parse, check, call one selector or
+its territory, superusers; anyone else gets 403, except that another territory's relay point
+is not found (404), as if it did not exist. Views parse, check, call one selector or
 service and render; a refused handover goes back to the page with its French message
 (``DomainErrorMiddleware``) and changes nothing.
 """
