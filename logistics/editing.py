@@ -53,7 +53,13 @@ from logistics.models import (
     SolveState,
     StopKind,
 )
-from logistics.selectors import PlanningProblem, cycle_consolidate, moment, plan_problem_build
+from logistics.selectors import (
+    PlanningProblem,
+    cycle_consolidate,
+    load_on_board,
+    moment,
+    plan_problem_build,
+)
 from logistics.stability import place_names, place_of
 from logistics.vrp import model as vrp
 from logistics.vrp.checker import CheckReport, check_routes
@@ -261,6 +267,8 @@ class _Engine:
     pair_names: dict[str, tuple[str, str]] = field(default_factory=dict)
     loading: dict[int, dict[str, Any]] = field(default_factory=dict)
     """Per delivery PlanStop loaded at the hub, its entry of the loading order."""
+    kg: dict[str, Decimal] = field(default_factory=dict)
+    """Per engine stop id, the goods' own kg (its demand is whole kg rounded up)."""
 
     def expand(self, visits: Sequence[PlanStop]) -> list[str]:
         return [sid for stop in visits for sid in self.ids[stop.pk]]
@@ -303,6 +311,10 @@ def _demand(kg: Any, crates: int, cold_items: int) -> tuple[dict[str, int], froz
         demand["cold_l"] = cold_items * _cold_litres()
         return demand, frozenset({"cold"})
     return demand, frozenset()
+
+
+def _kg(value: Any) -> Decimal:
+    return max(Decimal("0"), Decimal(str(value or 0)))
 
 
 def _number(entry: dict[str, Any], key: str) -> Any:
@@ -351,6 +363,7 @@ def _engine(
                         _number(share, "kg"), 0, int(_number(share, "cold_items") or 0)
                     )
                     sid = f"p{stop.pk}.{n}"
+                    engine.kg[sid] = _kg(_number(share, "kg"))
                     first = service if n == 0 else 0
                     stops.append(vrp.Stop(sid, lat, lon, demand, windows, first, "pickup", needs))
                     destination = str(share.get("destination") or "")
@@ -374,6 +387,7 @@ def _engine(
                 crates = int(_number(manifest, "crates") or 0)
                 demand, needs = _demand(kg, crates, cold)
                 main = f"d{stop.pk}"
+                engine.kg[main] = _kg(kg)
                 stops.append(vrp.Stop(main, lat, lon, demand, windows, service, "delivery", needs))
                 ids.append(main)
                 for pickup_id, share, farm in received:
@@ -381,6 +395,7 @@ def _engine(
                         _number(share, "kg"), 0, int(_number(share, "cold_items") or 0)
                     )
                     sid = f"d{stop.pk}<{pickup_id}"
+                    engine.kg[sid] = _kg(_number(share, "kg"))
                     stops.append(vrp.Stop(sid, lat, lon, part, windows, 0, "delivery", part_needs))
                     pairs.append(vrp.PickupDelivery(pickup_id, sid))
                     names = (farm.name or farm.place, stop.name or stop.place)
@@ -741,13 +756,22 @@ def _route_write(
     """Store the route's new order and timing (its rows' positions were set aside)."""
     by_id = {visit.stop_id: visit for visit in timing.route.visits}
     changed: list[PlanStop] = []
+    # The kg on board from the goods' own weights, as the plan computation stores them
+    # (``load_on_board``), not the engine's whole kg rounded up per share.
+    calls = [engine.ids[stop.pk] for stop in visits]
+    start_kg, after = load_on_board(
+        calls=calls,
+        kg=engine.kg,
+        pickups={s.id for s in engine.problem.stops if s.kind == "pickup"},
+        paired={pair.delivery for pair in engine.problem.pairs},
+    )
     final_load = 0
-    for position, stop in enumerate(visits, start=1):
+    for position, (stop, load) in enumerate(zip(visits, after, strict=True), start=1):
         ids = engine.ids[stop.pk]
         stop.route_id = route.pk
         stop.position = position
         stop.eta = moment(built.origin, by_id[ids[0]].arrival)
-        final_load = max(0, by_id[ids[-1]].load.get("kg", 0))
+        final_load = load
         stop.load_kg_after = final_load
         changed.append(stop)
     start = next((s for s in rows if s.kind == StopKind.DEPOT_START), None)
@@ -755,7 +779,7 @@ def _route_write(
     if start is not None:
         start.position = 0
         start.eta = moment(built.origin, timing.route.start_time)
-        start.load_kg_after = max(0, timing.start_load.get("kg", 0))
+        start.load_kg_after = start_kg
         # Loaded at the hub in reverse order of the drops: the last drop goes in first.
         start.manifest = {
             **(start.manifest or {}),

@@ -1040,6 +1040,38 @@ def moment(origin: datetime, seconds: int) -> datetime:
     return origin + timedelta(seconds=seconds)
 
 
+def load_on_board(
+    *,
+    calls: list[list[str]],
+    kg: dict[str, Decimal],
+    pickups: set[str],
+    paired: set[str],
+) -> tuple[int, list[int]]:
+    """The kg on board leaving the depot, then after each call of a route (its engine stop
+    ids), from the goods' own weights, each in whole kg rounded half up.
+
+    The one count of a route's load: a delivery not paired with a pickup is loaded at the
+    depot (so the start is the loading list's total), a pickup adds its kg, a delivery
+    drops its own. The engine's demands are whole kg rounded up per share, and their sum
+    drifts from the loading list (84 kg against 81.3 on the Dunkerque demo).
+    """
+    on_board = sum(
+        (kg[i] for call in calls for i in call if i not in pickups and i not in paired),
+        Decimal("0"),
+    )
+    start = _whole_kg(on_board)
+    after = []
+    for call in calls:
+        for stop_id in call:
+            on_board += kg[stop_id] if stop_id in pickups else -kg[stop_id]
+        after.append(_whole_kg(on_board))
+    return start, after
+
+
+def _whole_kg(kg: Decimal) -> int:
+    return max(0, int(kg.quantize(Decimal("1"), rounding=ROUND_HALF_UP)))
+
+
 # --- figures ---------------------------------------------------------------------------------
 
 

@@ -44,6 +44,7 @@ from logistics.selectors import (
     PlanningProblem,
     baseline_km,
     cycle_consolidate,
+    load_on_board,
     moment,
     plan_problem_build,
     stop_place,
@@ -709,9 +710,18 @@ def _stops(row: PlanRoute, route: vrp.Route, built: PlanningProblem) -> list[Pla
     destinations = {d.place: d for d in built.consolidation.destinations}
     farms = {f.place: f for f in built.consolidation.farms}
     hub_drops = [v.stop_id for v in route.visits if v.stop_id in destinations]
-    # The load on board in kg from the goods' own weights, as the loading list adds them
-    # (the engine's demands are whole kg rounded up per share: 84 kg for 81.3 loaded).
-    on_board = sum((destinations[stop_id].hub_kg for stop_id in hub_drops), Decimal("0"))
+    groups: list[list[vrp.Visit]] = []
+    for visit in route.visits:
+        if groups and stop_place(groups[-1][-1].stop_id) == stop_place(visit.stop_id):
+            groups[-1].append(visit)
+        else:
+            groups.append([visit])
+    start_kg, loads = load_on_board(
+        calls=[[visit.stop_id for visit in group] for group in groups],
+        kg=_share_kg(built),
+        pickups={stop.id for stop in built.problem.stops if stop.kind == "pickup"},
+        paired={pair.delivery for pair in built.problem.pairs},
+    )
     stops = [
         _stop(
             row,
@@ -720,7 +730,7 @@ def _stops(row: PlanRoute, route: vrp.Route, built: PlanningProblem) -> list[Pla
             built,
             kind=StopKind.DEPOT_START,
             eta=moment(built.origin, route.start_time),
-            load_kg_after=_whole_kg(on_board),
+            load_kg_after=start_kg,
             # Loaded at the hub in reverse order of the drops: the last drop goes in first.
             manifest={
                 "load_in_order": [
@@ -736,16 +746,9 @@ def _stops(row: PlanRoute, route: vrp.Route, built: PlanningProblem) -> list[Pla
             },
         )
     ]
-    groups: list[list[vrp.Visit]] = []
-    for visit in route.visits:
-        if groups and stop_place(groups[-1][-1].stop_id) == stop_place(visit.stop_id):
-            groups[-1].append(visit)
-        else:
-            groups.append([visit])
-    for position, group in enumerate(groups, start=1):
+    for position, (group, load) in enumerate(zip(groups, loads, strict=True), start=1):
         place = stop_place(group[0].stop_id)
         ids = [visit.stop_id for visit in group]
-        on_board += _kg_moved(built, ids)
         window = next((built.windows[i] for i in ids if i in built.windows), None)
         if place.startswith("farm:"):
             farm = farms[place]
@@ -813,7 +816,7 @@ def _stops(row: PlanRoute, route: vrp.Route, built: PlanningProblem) -> list[Pla
                 else None,
                 window_end=moment(built.origin, window.end) if window else None,
                 eta=moment(built.origin, group[0].arrival),
-                load_kg_after=_whole_kg(on_board),
+                load_kg_after=load,
                 manifest=manifest,
             )
         )
@@ -831,24 +834,13 @@ def _stops(row: PlanRoute, route: vrp.Route, built: PlanningProblem) -> list[Pla
     return stops
 
 
-def _kg_moved(built: PlanningProblem, ids: list[str]) -> Decimal:
-    """The kg a call adds on board: its pickups' shares, less its drops (hub and farms')."""
-    destinations = {d.place: d for d in built.consolidation.destinations}
+def _share_kg(built: PlanningProblem) -> dict[str, Decimal]:
+    """Per engine stop id, the goods' own kg: a destination's hub share, a farm's share."""
+    kg = {d.place: d.hub_kg for d in built.consolidation.destinations}
     farms = {f.place: f for f in built.consolidation.farms}
-    moved = Decimal("0")
-    for stop_id in ids:
-        if stop_id in destinations:
-            moved -= destinations[stop_id].hub_kg
-        elif stop_id in built.shares:
-            farm, destination = built.shares[stop_id]
-            kg = farms[farm].kg_by_destination[destination]
-            moved += kg if stop_place(stop_id) == farm else -kg
-    return moved
-
-
-def _whole_kg(kg: Decimal) -> int:
-    """A load in whole kg, rounded half up (never below 0)."""
-    return max(0, int(kg.quantize(Decimal("1"), rounding=ROUND_HALF_UP)))
+    for stop_id, (farm, destination) in built.shares.items():
+        kg[stop_id] = farms[farm].kg_by_destination[destination]
+    return kg
 
 
 def _stop(
