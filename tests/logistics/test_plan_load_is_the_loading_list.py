@@ -6,6 +6,8 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 from django.utils import translation
 
 from logistics.editing import plan_stop_move
@@ -52,6 +54,13 @@ def test_the_plans_load_per_round_is_its_loading_lists_total() -> None:
     stops = list(route.stops.order_by("position"))
     assert stops[0].load_kg_after == 25
     assert stops[-2].load_kg_after == 0
+    # The same figure on the coordinator's plan page and on the round's page.
+    client = Client()
+    client.force_login(UserFactory(role=Role.COORDINATOR, territory=cycle.territory))
+    plan_html = client.get(reverse("planning:plan", args=[cycle.pk])).content.decode()
+    assert "25,4 / 800 kg" in plan_html
+    route_html = client.get(reverse("driver:route", args=[route.pk])).content.decode()
+    assert "Total : 4 caisses, 25,4 kg" in route_html
 
 
 def test_the_loading_order_says_one_caisse_and_three_caisses() -> None:
