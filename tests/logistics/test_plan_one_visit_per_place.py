@@ -7,6 +7,8 @@ from datetime import time, timedelta
 from decimal import Decimal
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from logistics import services
@@ -232,3 +234,11 @@ def test_the_planned_round_drops_hub_and_farm_goods_at_the_relay_in_one_stop(mon
         {"farm": "farm:moeres", "name": "Ferme des Moëres", "kg": 6.0, "cold_items": 0}
     ]
     assert [stop.load_kg_after for stop in stops] == [4, 10, 0, 0]
+    # The round's page: two stops, the farm then the relay point with all its goods.
+    client = Client()
+    client.force_login(UserFactory(role=Role.COORDINATOR, territory=cycle.territory))
+    html = client.get(reverse("driver:route", args=[stops[0].route_id])).content.decode()
+    assert html.count('<li class="stop status-') == 2
+    relay = html[html.index(f'id="etape-{stops[2].pk}"') :]
+    assert plan.cycle.orders.get().reference in relay
+    assert "Déposer les produits de Ferme des Moëres : 6 kg" in relay
