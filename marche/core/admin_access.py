@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.forms import DecimalField, ModelChoiceField, TextInput
@@ -42,6 +42,7 @@ from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
 from marche.accounts.models import Role, User
+from marche.core.numbers import InvalidNumber, NumberKind, parse_decimal
 from marche.territories.models import Territory
 
 COORDINATION_GROUP = "Coordination"
@@ -179,6 +180,41 @@ class ScopedFormMixin:
                 )
                 field.widget.is_localized = True
                 field.widget.is_required = field.required
+                field.to_python = _typed_decimal_reader(field)  # type: ignore[method-assign]
+
+
+# No bound of the parser's own: the model field's digits and validators bound the value.
+UNBOUNDED = Decimal(10) ** 30
+
+
+def _typed_decimal_reader(field: DecimalField) -> Any:
+    """``to_python`` for an admin decimal: the text read by the site's one number parser.
+
+    Django's own reading (localized) refuses "1 234,56" or "1.234,56" with a bare "Saisissez
+    un nombre."; the parser reads them as the farmers' and households' forms do, and refuses
+    what it cannot read with the expected format. The field's own validators (digits, bounds)
+    still run afterwards.
+    """
+    places = field.decimal_places if field.decimal_places is not None else 10
+    kind = NumberKind(
+        label=_("La valeur"),
+        places=places,
+        minimum=field.min_value if field.min_value is not None else -UNBOUNDED,
+        maximum=field.max_value if field.max_value is not None else UNBOUNDED,
+        example="3" if places == 0 else "2,50" if places == 2 else "1,5",
+    )
+
+    def to_python(value: Any) -> Decimal | None:
+        if value in field.empty_values:
+            return None
+        if isinstance(value, Decimal):
+            return value
+        try:
+            return parse_decimal(str(value), kind)
+        except InvalidNumber as error:
+            raise ValidationError(error.message, code="invalid") from error
+
+    return to_python
 
 
 class ScopedAdminModelForm(ScopedFormMixin, WagtailAdminModelForm):

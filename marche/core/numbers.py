@@ -31,6 +31,12 @@ _NUMBER = re.compile(
     r"(?P<int>[0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+|[0-9]*)"
     r"(?:[.,](?P<frac>[0-9]*))?$"
 )
+# "1.234,56": dots between groups of three digits, then a decimal comma, as many French people
+# type a price; the comma makes the dots thousands separators beyond doubt. "1.234" alone stays
+# one and a quarter thousandths (a browser's or spreadsheet's decimal dot).
+_DOTTED_THOUSANDS = re.compile(r"^[-+]?[0-9]{1,3}(?:\.[0-9]{3})+,[0-9]*$")
+# "1,234.56": the English way round, which a French reader would take for 1,234: refused.
+_ENGLISH_THOUSANDS = re.compile(r"^[-+]?[0-9]{1,3}(?:,[0-9]{3})+\.[0-9]*$")
 # PostgreSQL's bigint: ids above it cannot exist, and casting them would fail in the database.
 BIGINT_MAX = 9_223_372_036_854_775_807
 MAX_TEXT = 40
@@ -126,6 +132,19 @@ def parse_decimal(
     cleaned = _without_suffix(raw.strip(), spec.suffixes)
     if not cleaned.translate(_GROUPING):
         raise _refuse(spec, str(_("Indiquez %(what)s.")) % {"what": what.lower()})
+    if _DOTTED_THOUSANDS.match(cleaned):
+        cleaned = cleaned.replace(".", "")
+    elif _ENGLISH_THOUSANDS.match(cleaned):
+        raise _refuse(
+            spec,
+            str(
+                _(
+                    "%(what)s s'écrit avec une virgule avant les décimales et une espace (ou "
+                    "rien) entre les milliers, par exemple %(example)s."
+                )
+            )
+            % {"what": what, "example": _thousands_example(places)},
+        )
     match = _NUMBER.match(cleaned)
     if match is None or not (match["int"] or match["frac"]):
         raise _refuse(
@@ -189,6 +208,11 @@ def parse_decimal_of(
             **error.params,
             **params,
         ) from error
+
+
+def _thousands_example(places: int) -> str:
+    """A number past a thousand, written the French way with ``places`` decimals: "1 234,56"."""
+    return "1\u00a0234" + ("," + "56789"[:places] if places else "")
 
 
 def _without_suffix(text: str, suffixes: tuple[str, ...]) -> str:
