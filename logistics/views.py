@@ -29,6 +29,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from logistics import editing
 from logistics.editing_errors import PlanVersionConflict
+from logistics.models import DeliveryPlan, SolveState
 from logistics.planning_selectors import (
     cycles_for_planning,
     decisions,
@@ -75,6 +76,9 @@ def _cycle(request: HttpRequest, cycle_id: int) -> OrderCycle:
     return cycle
 
 
+SOLVE_ASKED = "demande"  # ?calcul=demande: the page was reached by asking a computation
+
+
 def _plan_url(cycle: OrderCycle) -> str:
     return reverse("planning:plan", args=[cycle.pk])
 
@@ -95,6 +99,8 @@ def plan_view(request: HttpRequest, cycle_id: int) -> HttpResponse:
     """A cycle's plan: header and totals, computing progress, map, routes, unserved stops."""
     cycle = _cycle(request, cycle_id)
     page = plan_page(cycle=cycle)
+    if request.GET.get("calcul") == SOLVE_ASKED and page.plan is not None:
+        _solve_message(request, page.plan)
     response = render(
         request,
         "logistics/planning/plan.html",
@@ -118,6 +124,22 @@ def plan_view(request: HttpRequest, cycle_id: int) -> HttpResponse:
     if settings.LOGISTICS_TILE_URL and settings.SECURE_CSP:
         response._csp_config = _csp_with_tiles(request)  # type: ignore[attr-defined]
     return response
+
+
+def _solve_message(request: HttpRequest, plan: DeliveryPlan) -> None:
+    """What became of the computation asked with "Calculer", said when the page is shown.
+
+    Not when it was asked: a worker may finish before the page loads (in-process, it always
+    has), and the page reloads itself at the end, still carrying ``?calcul=demande``.
+    """
+    if plan.solve_state in (SolveState.QUEUED, SolveState.RUNNING):
+        messages.info(request, _("Le calcul des tournées est lancé."))
+    elif plan.solve_state == SolveState.DONE:
+        messages.success(request, _("Les tournées sont calculées."))
+    elif plan.solve_state == SolveState.FAILED:
+        messages.error(
+            request, _("Le calcul des tournées a échoué : la raison est donnée ci-dessous.")
+        )
 
 
 def _csp_with_tiles(request: HttpRequest) -> dict[str, list[str]]:
@@ -159,6 +181,7 @@ def _apply(
     success: str,
     retry: dict[str, str] | None = None,
     anchor: str = "",
+    query: str = "",
 ) -> HttpResponse:
     """Run one edit and come back to the plan page, at the edited row.
 
@@ -179,8 +202,9 @@ def _apply(
         if not retry:
             return HttpResponseRedirect(url)
         return HttpResponseRedirect(f"{url}?{urlencode(retry)}{anchor}")
-    messages.success(request, success)
-    return HttpResponseRedirect(f"{url}{anchor}")
+    if success:
+        messages.success(request, success)
+    return HttpResponseRedirect(f"{url}{'?' + query if query else ''}{anchor}")
 
 
 @login_required
@@ -198,12 +222,9 @@ def plan_compute_view(request: HttpRequest, cycle_id: int) -> HttpResponse:
             raise PlanVersionConflict()
         plan_queue(cycle_id=cycle.pk, by=request.user)
 
+    # No message now: the plan page says, when shown, whether it is running, done or failed.
     return _apply(
-        request,
-        cycle,
-        compute,
-        success=str(_("Le calcul des tournées est lancé.")),
-        anchor="#calcul",
+        request, cycle, compute, success="", anchor="#calcul", query=f"calcul={SOLVE_ASKED}"
     )
 
 

@@ -162,7 +162,7 @@ def coordinator_plans_and_publishes(
         assert page.locator("section.route").count() == routes
         page.wait_for_selector("#plan-map[data-drawn='1']")
         assert page.locator("path.route-line").count() == routes
-        assert "Le calcul des tournées est lancé." in page.locator(".message.success").inner_text()
+        assert "Les tournées sont calculées." in page.locator(".message.success").inner_text()
 
         # A drop of only farms' goods collected on the round is summed up as such.
         for stop in PlanStop.objects.filter(route__plan=plan, kind=StopKind.DELIVERY):
