@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -374,12 +374,9 @@ def accounts_refuse_taken(*, emails: list[str], territory: Territory) -> None:
 
 
 def _load_accounts(*, spec: DemoSpec, territory: Territory, today: date) -> None:
-    # One hash for every demo account: the password is public, and hashing it once a
-    # load instead of once an account saves a quarter of a second per account.
-    password = make_password(DEMO_PASSWORD)
-    accounts_refuse_taken(
-        emails=[item["email"] for item in spec.section("accounts")], territory=territory
-    )
+    emails = [item["email"] for item in spec.section("accounts")]
+    accounts_refuse_taken(emails=emails, territory=territory)
+    password = _demo_password_hash(emails)
     for item in spec.section("accounts"):
         role = Role(item["role"])
         months = item.get("solidarity_months")
@@ -395,9 +392,30 @@ def _load_accounts(*, spec: DemoSpec, territory: Territory, today: date) -> None
                 "solidarity_until": add_months(today, months) if months else None,
             },
         )
-        user.password = password
-        user.save(update_fields=["password"])
+        if user.password != password:
+            user.password = password
+            user.save(update_fields=["password"])
         _link_account(user=user, item=item, territory=territory)
+
+
+def _demo_password_hash(emails: list[str]) -> str:
+    """One hash of the demo password for every demo account: the password is public, and
+    hashing it once a load instead of once an account saves a quarter of a second each.
+
+    A reload keeps the hash the accounts already have when it still checks: a new hash
+    would sign out whoever is signed in with a demo account (Django ties each session to
+    the password's hash).
+    """
+    hashes = (
+        User.objects.filter(email__in=emails)
+        .exclude(password="")
+        .values_list("password", flat=True)
+        .order_by("pk")
+    )
+    for existing in hashes[:1]:
+        if check_password(DEMO_PASSWORD, existing):
+            return str(existing)
+    return make_password(DEMO_PASSWORD)
 
 
 def _link_account(*, user: User, item: dict[str, Any], territory: Territory) -> None:
