@@ -258,7 +258,7 @@ class OrderRefundView(WagtailAdminTemplateMixin, FormView):  # type: ignore[type
             done.append(format_money(result.mannes_returned, self.currency_name))
         messages.success(
             self.request,
-            _("Commande %(ref)s : %(amounts)s remboursé(s). Le foyer est prévenu par e-mail.")
+            _("Commande %(ref)s : remboursement de %(amounts)s. Le foyer est prévenu par e-mail.")
             % {"ref": self.order.reference, "amounts": " + ".join(done)},
         )
         return redirect("admin_orders:inspect", self.order.pk)

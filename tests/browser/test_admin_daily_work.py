@@ -132,7 +132,7 @@ def test_open_a_cycle_fix_an_offer_find_an_order_refund_it_see_the_ledger(  # ty
     page.fill("input[name=reason]", "Œufs fêlés au retrait")
     page.screenshot(path=str(artifacts_dir / "admin-daily-refund-form.png"), full_page=True)
     page.get_by_role("button", name="Rembourser").click()
-    expect(page.locator(".messages")).to_contain_text("remboursé(s)")
+    expect(page.locator(".messages")).to_contain_text("remboursement de 1,50")
     page.screenshot(path=str(artifacts_dir / "admin-daily-refunded.png"), full_page=True)
     [refund] = Refund.objects.filter(payment__order=order)
     assert (refund.amount, refund.reason) == (Decimal("1.50"), "Œufs fêlés au retrait")

@@ -60,7 +60,7 @@ def test_the_orders_page_offers_a_refund_and_the_form_takes_a_comma(
     data = {"amount": "2,50", "reason": "Œufs cassés", "key": form_key(client, url)}
     response = client.post(url, data, follow=True)
     assert response.redirect_chain[-1][0] == reverse("admin_orders:inspect", args=[paid.pk])
-    assert "2,50 € remboursé(s)" in response.content.decode()
+    assert "remboursement de 2,50 €. Le foyer est prévenu" in response.content.decode()
     [refund] = Refund.objects.all()
     assert refund.amount == Decimal("2.50")
     # The same form again (a double click, a page reloaded): nothing more.
@@ -98,7 +98,7 @@ def test_mannes_back_from_the_form(paid, manne_market) -> None:
     response = client.post(
         url, {"mannes": "on", "reason": "Relais fermé", "key": form_key(client, url)}, follow=True
     )
-    assert "5,00 mannes remboursé(s)" in response.content.decode()
+    assert "remboursement de 5,00 mannes. Le foyer est prévenu" in response.content.decode()
     assert Payment.objects.get(order=paid, method="mannes").status == "refunded"
 
 
