@@ -16,6 +16,7 @@ from marche.orders.admin_viewsets import order_viewset
 from marche.payments.admin_viewsets import payment_viewset, refund_viewset
 from marche.producers.admin_viewsets import producer_viewset
 from marche.relays.admin_viewsets import relay_hours_viewset, relay_point_viewset
+from marche.territories.admin_viewsets import territory_viewset
 from marche.territories.models import Territory
 
 # The models the admin's forms choose from, narrowed to the coordinator's territory too.
@@ -38,6 +39,7 @@ class MarketGroup(ViewSetGroup):
         order_viewset,
         payment_viewset,
         refund_viewset,
+        territory_viewset,
     )
 
 
