@@ -22,7 +22,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError
 from django.db.models import Q
 from django.urls import reverse
@@ -48,7 +47,7 @@ from marche.errors import DomainError, NotFound
 from marche.orders.models import Order, OrderStatus
 from marche.orders.selectors import user_can_see_territory, user_is_coordinator
 from marche.relays.models import RelayOpeningHours
-from marche.territories.selectors import territory_from_email
+from marche.territories.selectors import territory_from_email, territory_site_url
 
 CHECKED_KINDS = (StopKind.DELIVERY, StopKind.PICKUP)
 CHECKOFF_STATUSES = (StopStatus.DELIVERED, StopStatus.PROBLEM)
@@ -171,6 +170,19 @@ def user_may_follow_territory(*, user: User, territory_id: int) -> bool:
         and user_is_coordinator(user=user)
         and user_can_see_territory(user=user, territory_id=territory_id)
     )
+
+
+def check_off_refusal(*, user: User, territory_id: int, not_found: NotFound) -> DomainError:
+    """Why a person who may not check off a round is refused, as the API answers it.
+
+    Another territory's round (or stop) is not found, as if it did not exist, so its id
+    tells nothing; a round of the person's own territory that is not theirs is forbidden.
+    """
+    if not user.is_authenticated or not user_can_see_territory(
+        user=user, territory_id=territory_id
+    ):
+        return not_found
+    return RouteNotYours()
 
 
 def user_may_check_off(*, user: User, route: PlanRoute, territory_id: int) -> bool:
@@ -353,7 +365,7 @@ def _check_off_locked(
     plan = route.plan
     territory_id = plan.cycle.territory_id
     if not user_may_check_off(user=by, route=route, territory_id=territory_id):
-        raise RouteNotYours()
+        raise check_off_refusal(user=by, territory_id=territory_id, not_found=StopNotFound())
     existing = StopCheckoff.objects.filter(key=key).first()
     if existing is not None:
         if existing.stop_id != stop.pk:
@@ -514,8 +526,9 @@ def route_start(*, route_id: int, by: User, at: datetime | None = None) -> PlanR
         )
         if route is None:
             raise RouteNotFound()
-        if not user_may_check_off(user=by, route=route, territory_id=route.plan.cycle.territory_id):
-            raise RouteNotYours()
+        territory_id = route.plan.cycle.territory_id
+        if not user_may_check_off(user=by, route=route, territory_id=territory_id):
+            raise check_off_refusal(user=by, territory_id=territory_id, not_found=RouteNotFound())
         if route.plan.status != PlanStatus.PUBLISHED:
             raise PlanNotPublished()
         if route.started_at is None or at < route.started_at:
@@ -609,14 +622,18 @@ def relay_drop_notify(*, stop: PlanStop, newly_delivered: bool) -> list[str]:
     last stops checked at once the second sees the first), each order still to collect at
     the relay, whose basket is not missing, is told it is waiting. Returns the outbox keys.
     """
+    if stop.status not in (StopStatus.PROBLEM, StopStatus.DELIVERED):
+        return []
+    site_url = territory_site_url(territory=stop.route.plan.cycle.territory)
     if stop.status == StopStatus.PROBLEM:
         orders = _stop_orders(stop).select_related("customer", "relay_point")
-        return [_undelivered_enqueue(order, stop, "problem") for order in orders.order_by("pk")]
-    if stop.status != StopStatus.DELIVERED:
-        return []
+        return [
+            _undelivered_enqueue(order, stop, "problem", site_url=site_url)
+            for order in orders.order_by("pk")
+        ]
     missing = missing_references(stop.delivered)
     keys = [
-        _undelivered_enqueue(order, stop, "missing")
+        _undelivered_enqueue(order, stop, "missing", site_url=site_url)
         for order in _relay_orders(stop)
         .filter(reference__in=missing)
         .select_related("customer", "relay_point")
@@ -659,6 +676,7 @@ def relay_arrival_notify(*, stop: PlanStop) -> list[str]:
     )
     keys = []
     sender = territory_from_email(territory=plan.cycle.territory)
+    site_url = territory_site_url(territory=plan.cycle.territory)
     hours_by_relay: dict[int, list[tuple[Any, Any]]] = {}
     for order in orders:
         relay_id = order.relay_point_id
@@ -668,6 +686,7 @@ def relay_arrival_notify(*, stop: PlanStop) -> list[str]:
         subject, body = _relay_email(
             "relay_arrival",
             order=order,
+            site_url=site_url,
             relay_name=stop.name or order.relay_point.name,
             hours=hours_by_relay[relay_id],
             delivery_date=delivery_date,
@@ -680,11 +699,12 @@ def relay_arrival_notify(*, stop: PlanStop) -> list[str]:
     return keys
 
 
-def _undelivered_enqueue(order: Order, stop: PlanStop, kind: str) -> str:
+def _undelivered_enqueue(order: Order, stop: PlanStop, kind: str, *, site_url: str) -> str:
     territory = stop.route.plan.cycle.territory
     subject, body = _relay_email(
         "relay_undelivered",
         order=order,
+        site_url=site_url,
         relay_name=stop.name or order.relay_point.name,
         hours=[],
         delivery_date=stop.route.plan.cycle.delivery_date,
@@ -705,6 +725,7 @@ def _relay_email(
     template: str,
     *,
     order: Order,
+    site_url: str,
     relay_name: str,
     hours: list[tuple[Any, Any]],
     delivery_date: date,
@@ -716,7 +737,8 @@ def _relay_email(
         "hours": hours,
         "delivery_date": delivery_date,
         "slot": order.pickup_slot if template == "relay_arrival" else None,
-        "order_url": settings.MARCHE_SITE_URL + reverse("orders:detail", args=[order.reference]),
+        # The order's territory's own site: a Dunkerque order links to Dunkerque's.
+        "order_url": site_url + reverse("orders:detail", args=[order.reference]),
         **extra,
     }
     with translation.override(getattr(order.customer, "language", None) or "fr"):

@@ -140,7 +140,8 @@ def test_unknown_stop_and_someone_else_s_round(world: DriverWorld) -> None:
         **{"X-CSRFToken": token},
     )
     assert bad_id.status_code in (400, 422)
-    other, other_token = _session(UserFactory(role=Role.DRIVER))
+    # A driver of the territory, not on this round: forbidden.
+    other, other_token = _session(UserFactory(role=Role.DRIVER, territory=world.cycle.territory))
     refused = _post(
         other,
         _url(world.stop_b),
@@ -148,7 +149,18 @@ def test_unknown_stop_and_someone_else_s_round(world: DriverWorld) -> None:
         **{"X-CSRFToken": other_token},
     )
     assert (refused.status_code, refused.json()["code"]) == (403, "route_not_yours")
+    # A driver of another territory: the stop is as if it did not exist.
+    foreign, foreign_token = _session(UserFactory(role=Role.DRIVER, territory=TerritoryFactory()))
+    hidden = _post(
+        foreign,
+        _url(world.stop_b),
+        {"key": KEY, "status": "delivered"},
+        **{"X-CSRFToken": foreign_token},
+    )
+    assert (hidden.status_code, hidden.json()["code"]) == (404, "stop_not_found")
+    assert hidden.json()["message"] == missing.json()["message"]
     assert StopCheckoff.objects.count() == 0
+    assert PlanStop.objects.get(pk=world.stop_b.pk).status == "planned"
 
 
 def test_route_state_and_start(world: DriverWorld) -> None:

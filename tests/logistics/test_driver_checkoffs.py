@@ -21,6 +21,7 @@ from logistics.checkoffs import (
     InvalidRecordedAt,
     PlanNotPublished,
     ProblemNeedsNote,
+    RouteNotFound,
     RouteNotYours,
     StopNotCheckable,
     StopNotFound,
@@ -385,19 +386,37 @@ def test_a_coordinator_of_the_territory_may_check_off(world: DriverWorld) -> Non
     assert result.stop.status == "delivered"
 
 
-@pytest.mark.parametrize("who", ["other_driver", "household", "farmer", "foreign_coordinator"])
-def test_someone_else_is_refused_and_nothing_changes(world: DriverWorld, who: str) -> None:
+@pytest.mark.parametrize(
+    ("who", "code", "status"),
+    [
+        ("other_driver", "route_not_yours", 403),
+        ("household", "route_not_yours", 403),
+        ("farmer", "route_not_yours", 403),
+        # Another territory's round is as if it did not exist.
+        ("foreign_driver", "stop_not_found", 404),
+        ("foreign_farmer", "stop_not_found", 404),
+        ("foreign_coordinator", "stop_not_found", 404),
+    ],
+)
+def test_someone_else_is_refused_and_nothing_changes(
+    world: DriverWorld, who: str, code: str, status: int
+) -> None:
+    territory = world.cycle.territory
     users = {
-        "other_driver": UserFactory(role=Role.DRIVER),
-        "household": world.orders["camille"].customer,
-        "farmer": UserFactory(role=Role.FARMER),
-        "foreign_coordinator": UserFactory(role=Role.COORDINATOR, territory=TerritoryFactory()),
+        "other_driver": lambda: UserFactory(role=Role.DRIVER, territory=territory),
+        "household": lambda: UserFactory(role=Role.HOUSEHOLD, territory=territory),
+        "farmer": lambda: UserFactory(role=Role.FARMER, territory=territory),
+        "foreign_driver": lambda: UserFactory(role=Role.DRIVER, territory=TerritoryFactory()),
+        "foreign_farmer": lambda: UserFactory(role=Role.FARMER, territory=TerritoryFactory()),
+        "foreign_coordinator": lambda: UserFactory(
+            role=Role.COORDINATOR, territory=TerritoryFactory()
+        ),
     }
+    user = users[who]()
     before = _state(world)
-    with pytest.raises(RouteNotYours) as refused:
-        stop_check_off(stop_id=world.stop_a.pk, key=KEY, status="delivered", by=users[who])
-    assert refused.value.code == "route_not_yours"
-    assert refused.value.status == 403
+    with pytest.raises((RouteNotYours, StopNotFound)) as refused:
+        stop_check_off(stop_id=world.stop_a.pk, key=KEY, status="delivered", by=user)
+    assert (refused.value.code, refused.value.status) == (code, status)
     assert _state(world) == before
 
 
@@ -467,7 +486,17 @@ def test_route_start_keeps_the_earliest_start(world: DriverWorld) -> None:
     route_start(route_id=world.route.pk, by=world.driver, at=now)
     assert PlanRoute.objects.get(pk=world.route.pk).started_at == now - timedelta(minutes=3)
     with pytest.raises(RouteNotYours):
-        route_start(route_id=world.route.pk, by=UserFactory(role=Role.DRIVER))
+        route_start(
+            route_id=world.route.pk,
+            by=UserFactory(role=Role.DRIVER, territory=world.cycle.territory),
+        )
+    # Another territory's driver: the round is as if it did not exist.
+    with pytest.raises(RouteNotFound):
+        route_start(
+            route_id=world.route.pk,
+            by=UserFactory(role=Role.DRIVER, territory=TerritoryFactory()),
+        )
+    assert PlanRoute.objects.get(pk=world.route.pk).started_at == now - timedelta(minutes=3)
 
 
 @pytest.mark.concurrency
