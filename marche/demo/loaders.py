@@ -32,7 +32,12 @@ from marche.demo.spec import DemoSpec, DemoSpecError
 from marche.producers.models import Producer, ProducerMembership
 from marche.relays.models import RelayOpeningHours, RelayPoint
 from marche.relays.services import pickup_slots_ensure
-from marche.territories.models import LEGAL_FIELDS, Territory, emission_factors_parse
+from marche.territories.models import (
+    LEGAL_FIELDS,
+    LOCAL_CURRENCY_FIELDS,
+    Territory,
+    emission_factors_parse,
+)
 
 DEMO_PASSWORD = "demo-loos-2026"  # noqa: S105 (printed on purpose: demo accounts only)
 
@@ -41,14 +46,7 @@ TERRITORY_FIELDS = (
     "insee_code",
     "timezone",
     "contact_email",
-    "local_currency_enabled",
-    "local_currency_name",
-    "local_currency_plural",
-    "local_currency_code",
-    "local_currency_euro_rate",
-    "local_currency_reconversion_allowed",
-    "local_currency_reconversion_fee_percent",
-    "local_currency_expiry_months",
+    *LOCAL_CURRENCY_FIELDS,
     "routing_detour_factor",
     "email_sender",
     "emission_factors",

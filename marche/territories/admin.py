@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from marche.territories.models import LEGAL_FIELDS, Territory
+from marche.territories.models import LEGAL_FIELDS, LOCAL_CURRENCY_FIELDS, Territory
 
 
 @admin.register(Territory)
@@ -18,19 +18,7 @@ class TerritoryAdmin(admin.ModelAdmin):
         (_("E-mails"), {"fields": ("contact_email", "email_sender")}),
         (
             _("Monnaies"),
-            {
-                "fields": (
-                    "currency",
-                    "local_currency_enabled",
-                    "local_currency_name",
-                    "local_currency_plural",
-                    "local_currency_code",
-                    "local_currency_euro_rate",
-                    "local_currency_reconversion_allowed",
-                    "local_currency_reconversion_fee_percent",
-                    "local_currency_expiry_months",
-                )
-            },
+            {"fields": ("currency", *LOCAL_CURRENCY_FIELDS)},
         ),
         (_("Tournées"), {"fields": ("routing_detour_factor", "emission_factors")}),
         (_("Mentions légales du site"), {"fields": LEGAL_FIELDS}),

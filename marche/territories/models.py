@@ -29,6 +29,17 @@ EMISSION_FACTOR = NumberKind(
 
 
 # The fields of the site's legal mentions, in the order the legal page shows them.
+# The local currency's settings, in the order the admin and the demo files give them.
+LOCAL_CURRENCY_FIELDS = (
+    "local_currency_enabled",
+    "local_currency_name",
+    "local_currency_plural",
+    "local_currency_code",
+    "local_currency_euro_rate",
+    "local_currency_reconversion_allowed",
+    "local_currency_reconversion_fee_percent",
+    "local_currency_expiry_months",
+)
 LEGAL_FIELDS = (
     "legal_publisher",
     "legal_publisher_address",
