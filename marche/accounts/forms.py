@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from marche.accounts.models import INVITED_ROLES, Role, User
@@ -50,8 +51,7 @@ class EmailAuthenticationForm(AuthenticationForm):
         **AuthenticationForm.error_messages,
         "invalid_login": _("Adresse e-mail ou mot de passe incorrect."),
         "other_territory": _(
-            "Votre compte est inscrit au marché de %(territory)s : connectez-vous sur son "
-            "site, %(url)s"
+            "Votre compte est inscrit au marché de %(territory)s : connectez-vous sur son site."
         ),
         "unconfirmed": _(
             "Votre adresse e-mail n'est pas encore confirmée : suivez le lien reçu par "
@@ -64,6 +64,9 @@ class EmailAuthenticationForm(AuthenticationForm):
     def clean_username(self) -> str:
         return self.cleaned_data["username"].strip().lower()
 
+    # the person's own territory's sign-in page, when they tried another's (a link is shown)
+    elsewhere: dict[str, Any] | None = None
+
     def confirm_login_allowed(self, user: Any) -> None:
         """A person signs in on their own territory's site, not another's: there they would
         see its pages beside their own orders. Said only to who typed the right password."""
@@ -72,10 +75,11 @@ class EmailAuthenticationForm(AuthenticationForm):
             return
         elsewhere = territory_site_elsewhere(request=self.request, user=user)
         if elsewhere:
+            self.elsewhere = {"url": elsewhere + reverse("accounts:login"), "name": user.territory}
             raise forms.ValidationError(
                 self.error_messages["other_territory"],
                 code="other_territory",
-                params={"territory": user.territory.name, "url": elsewhere + "/compte/connexion/"},
+                params={"territory": user.territory.name},
             )
 
     def get_invalid_login_error(self) -> forms.ValidationError:

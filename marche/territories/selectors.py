@@ -111,9 +111,14 @@ def territory_site_elsewhere(*, request: HttpRequest, user: Any) -> str | None:
         return None
     own = Territory.objects.filter(pk=own_id).first()
     url = territory_site_url(territory=own)
-    if url == settings.MARCHE_SITE_URL.rstrip("/") or urlsplit(url).netloc == request.get_host():
+    hostname = urlsplit(url).hostname
+    if url == settings.MARCHE_SITE_URL.rstrip("/") or not hostname:
         return None
-    return url
+    # the own site's hostname, reached the way this request was (scheme and port): every
+    # hostname of the instance is served alike
+    _here, colon, port = request.get_host().rpartition(":")
+    address = f"{request.scheme}://{hostname}" + (f":{port}" if colon and port.isdigit() else "")
+    return None if address == request.build_absolute_uri("/").rstrip("/") else address
 
 
 def territory_for_request(*, request: HttpRequest) -> Territory | None:
