@@ -126,7 +126,7 @@ class Placed:
     offer: Offer
 
 
-def place_demo_order(slug: str) -> Placed:
+def place_demo_order(slug: str, *, payment_method: str = "pickup") -> Placed:
     """The territory's demo household orders enough of one offer of its open cycle."""
     cycle = open_cycle(slug)
     offer = orderable_offer(cycle)
@@ -144,7 +144,7 @@ def place_demo_order(slug: str) -> Placed:
         cycle_id=cycle.pk,
         relay_point_id=relay.pk,
         pickup_slot_id=slot.pk,
-        payment_method="pickup",
-        idempotency_key=f"isolation-{slug}",
+        payment_method=payment_method,
+        idempotency_key=f"isolation-{slug}-{payment_method}",
     )
     return Placed(order=order, offer=offer)

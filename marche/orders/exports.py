@@ -45,6 +45,7 @@ from marche.core.pdf import FONT, FONT_BOLD, NumberedCanvas, Table, sample_style
 from marche.orders.display import unit_label
 from marche.orders.selectors import PackingLine, PackingList, PackingOrder, PickList
 from marche.relays.qr import order_qr_rows
+from marche.territories.selectors import territory_site_url
 
 BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -259,10 +260,10 @@ class QrCode(Flowable):
 
     QUIET_ZONE = 4
 
-    def __init__(self, reference: str, size: float = 26 * mm) -> None:
+    def __init__(self, reference: str, size: float = 26 * mm, *, base_url: str | None = None):
         super().__init__()
         self.reference = reference
-        self.rows = order_qr_rows(reference)
+        self.rows = order_qr_rows(reference, base_url=base_url)
         self.width = self.height = size
 
     def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
@@ -379,6 +380,7 @@ def packing_list_pdf(packing_list: PackingList) -> bytes:
     styles = _styles()
     cycle = packing_list.cycle
     relay = packing_list.relay_point
+    base_url = territory_site_url(territory=cycle.territory)  # the QR codes' site
     title = gettext("Liste de colisage — Point relais %(name)s") % {"name": relay.name}
     story: list[Flowable] = [
         Paragraph(_esc(title), styles["title"]),
@@ -467,7 +469,7 @@ def packing_list_pdf(packing_list: PackingList) -> bytes:
         )
         last = len(data) - 1
         head = Table(
-            [[Paragraph(_esc(heading), styles["h"]), QrCode(order.reference)]],
+            [[Paragraph(_esc(heading), styles["h"]), QrCode(order.reference, base_url=base_url)]],
             colWidths=[152 * mm, 28 * mm],
         )
         head.setStyle(

@@ -18,6 +18,7 @@ from marche.payments.methods import (
     payment_amount_left,
 )
 from marche.payments.models import Payment, PaymentStatus
+from marche.territories.selectors import territory_site_url
 
 if TYPE_CHECKING:
     from marche.orders.models import Order
@@ -58,8 +59,10 @@ class CardPayment(ManneSplitMixin, PaymentMethod):
                 status=PaymentStatus.PENDING,
                 defaults={"amount": amount, "expires_at": order.expires_at},
             )
-        order_url = settings.MARCHE_SITE_URL + reverse("orders:detail", args=[order.reference])
-        return_url = settings.MARCHE_SITE_URL + reverse("payments:card_return")
+        # back to the order's territory's own site, where the household is signed in
+        site = territory_site_url(territory=order.cycle.territory)
+        order_url = site + reverse("orders:detail", args=[order.reference])
+        return_url = site + reverse("payments:card_return")
         try:
             session = checkout_session_create(
                 order_id=order.pk,

@@ -1,7 +1,8 @@
 """The QR code each order carries: scanned at the relay point, it opens the order there.
 
-It encodes the absolute address ``/relais/commande/<reference>/`` on the site's base URL
-(``MARCHE_SITE_URL``), in the site's default language so the printed code and the one on
+It encodes the absolute address ``/relais/commande/<reference>/`` on the order's territory's
+own site (``territory_site_url``: its hostname, else ``MARCHE_SITE_URL``), where the relay
+keeper is signed in, in the site's default language so the printed code and the one on
 screen are the same whatever language the page was shown in. What the address shows depends
 on who opens it (``marche.relays.views.order_qr_open``): the code itself carries no secret,
 only the reference printed next to it.
@@ -19,26 +20,28 @@ from django.utils import translation
 QR_ERROR = "m"  # medium correction (segno raises it when the version has room to spare)
 
 
-def order_pickup_url(reference: str) -> str:
-    """The absolute address an order's QR code encodes."""
+def order_pickup_url(reference: str, *, base_url: str | None = None) -> str:
+    """The absolute address an order's QR code encodes, on ``base_url`` (the order's
+    territory's site, ``territory_site_url``; the instance's address by default)."""
     with translation.override(settings.LANGUAGE_CODE):
         path = reverse("relays:order_qr", kwargs={"reference": reference})
-    return settings.MARCHE_SITE_URL + path
+    return (base_url or settings.MARCHE_SITE_URL).rstrip("/") + path
 
 
-def order_qr(reference: str) -> segno.QRCode:
+def order_qr(reference: str, *, base_url: str | None = None) -> segno.QRCode:
     """The order's QR code (a full QR code, never a micro one: phones read those badly)."""
-    return segno.make(order_pickup_url(reference), error=QR_ERROR, micro=False)
+    url = order_pickup_url(reference, base_url=base_url)
+    return segno.make(url, error=QR_ERROR, micro=False)
 
 
-def order_qr_svg(reference: str, *, title: str) -> str:
+def order_qr_svg(reference: str, *, title: str, base_url: str | None = None) -> str:
     """The QR code as an inline SVG element, sized by CSS (a view box, no fixed size).
 
     Dark modules on a white background with the standard four-module quiet zone, so it
     reads on a dark screen too; ``title`` is what screen readers say.
     """
     buffer = io.BytesIO()
-    order_qr(reference).save(
+    order_qr(reference, base_url=base_url).save(
         buffer,
         kind="svg",
         xmldecl=False,
@@ -55,7 +58,7 @@ def order_qr_svg(reference: str, *, title: str) -> str:
     return buffer.getvalue().decode()
 
 
-def order_qr_rows(reference: str) -> list[tuple[int, ...]]:
+def order_qr_rows(reference: str, *, base_url: str | None = None) -> list[tuple[int, ...]]:
     """The QR code's modules row by row (1 dark, 0 light), without the quiet zone: to draw
     it where SVG does not go (a PDF)."""
-    return [tuple(row) for row in order_qr(reference).matrix_iter(border=0)]
+    return [tuple(row) for row in order_qr(reference, base_url=base_url).matrix_iter(border=0)]

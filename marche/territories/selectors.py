@@ -71,28 +71,42 @@ def territory_site_reader_register(reader: SiteRootTerritories) -> None:
 GENERIC_HOSTNAMES = {"localhost", "127.0.0.1", "[::1]", "*"}
 
 
-def territory_site_url(*, territory: Territory | None) -> str:
-    """The address of the territory's own site, without a trailing slash, for e-mail links.
-
-    Each territory is served as its own Wagtail site (the one whose root page names it): its
-    links go to that site's hostname, with the scheme and port of ``MARCHE_SITE_URL`` (every
-    hostname is served the same way: https behind the proxy, or runserver's port). A
-    territory without a site, or whose site answers a generic hostname (``localhost``), is
-    reached at ``MARCHE_SITE_URL`` itself. One query per site, plus one.
-    """
-    base = str(settings.MARCHE_SITE_URL).rstrip("/")
-    if territory is None or not _site_root_territories:
-        return base
+def _territory_site(territory: Territory) -> Site | None:
+    """The Wagtail site whose root page names the territory (one query per site)."""
+    if not _site_root_territories:
+        return None
     reader = _site_root_territories[0]
     for site in Site.objects.order_by("-is_default_site", "pk"):
         if reader(site.root_page_id).filter(pk=territory.pk).exists():
-            hostname = site.hostname.strip().lower()
-            parts = urlsplit(base)
-            if not hostname or hostname in GENERIC_HOSTNAMES or hostname == parts.hostname:
-                return base
-            port = f":{parts.port}" if parts.port else ""
-            return f"{parts.scheme or 'https'}://{hostname}{port}"
-    return base
+            return site
+    return None
+
+
+def _own_hostname(site: Site | None) -> str:
+    """The site's hostname when it names a site of its own, else ''."""
+    hostname = site.hostname.strip().lower() if site is not None else ""
+    return "" if hostname in GENERIC_HOSTNAMES else hostname
+
+
+def territory_site_url(*, territory: Territory | None) -> str:
+    """The address of the territory's own site, without a trailing slash, for the links that
+    leave a page (e-mails, QR codes, the way back from card payment).
+
+    Each territory is served as its own Wagtail site (the one whose root page names it): its
+    links go to that site's hostname, with the scheme and port of ``MARCHE_SITE_URL`` (every
+    hostname is served the same way: https behind the proxy, or runserver's port). The
+    default site, a territory without a site, or one whose site answers a generic hostname
+    (``localhost``) is reached at ``MARCHE_SITE_URL`` itself: the instance's address serves
+    the default site, and its people were signed in there.
+    """
+    base = str(settings.MARCHE_SITE_URL).rstrip("/")
+    site = _territory_site(territory) if territory is not None else None
+    hostname = _own_hostname(site)
+    parts = urlsplit(base)
+    if site is None or site.is_default_site or not hostname or hostname == parts.hostname:
+        return base
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme or 'https'}://{hostname}{port}"
 
 
 def territory_site_elsewhere(*, request: HttpRequest, user: Any) -> str | None:
@@ -100,8 +114,10 @@ def territory_site_elsewhere(*, request: HttpRequest, user: Any) -> str | None:
     another territory, else None.
 
     None as well for a person bound to no territory (a superuser, a federation's staff), and
-    for a territory with no site of its own: there, every territory's people use the
-    instance's one address (``MARCHE_SITE_URL``).
+    for a territory with no site of a hostname of its own: there, every territory's people
+    use the instance's one address (``MARCHE_SITE_URL``). The address is the own site's
+    hostname reached the way this request came (scheme and port: every hostname of the
+    instance is served alike).
     """
     own_id = getattr(user, "territory_id", None)
     if not own_id or getattr(user, "is_superuser", False):
@@ -110,13 +126,10 @@ def territory_site_elsewhere(*, request: HttpRequest, user: Any) -> str | None:
     if here is None or here.pk == own_id:
         return None
     own = Territory.objects.filter(pk=own_id).first()
-    url = territory_site_url(territory=own)
-    hostname = urlsplit(url).hostname
-    if url == settings.MARCHE_SITE_URL.rstrip("/") or not hostname:
+    hostname = _own_hostname(_territory_site(own)) if own is not None else ""
+    if not hostname:
         return None
-    # the own site's hostname, reached the way this request was (scheme and port): every
-    # hostname of the instance is served alike
-    _here, colon, port = request.get_host().rpartition(":")
+    _host, colon, port = request.get_host().rpartition(":")
     address = f"{request.scheme}://{hostname}" + (f":{port}" if colon and port.isdigit() else "")
     return None if address == request.build_absolute_uri("/").rstrip("/") else address
 
