@@ -48,8 +48,9 @@ CSV_TYPE = "text/csv; charset=utf-8"
 
 def _canteen_or_refusal(request: HttpRequest, canteen_id: int) -> Canteen:
     canteen = Canteen.objects.select_related("territory").filter(pk=canteen_id).first()
-    if canteen is None:
-        raise Http404
+    own_territory = getattr(request.user, "territory_id", None)
+    if canteen is None or (own_territory and canteen.territory_id != own_territory):
+        raise Http404  # another territory's canteen is not told to exist
     if not user_can_see_egalim(user=request.user, canteen=canteen):
         raise PermissionDenied
     return canteen

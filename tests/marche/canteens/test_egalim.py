@@ -499,7 +499,6 @@ def test_coordinators_of_the_territory_see_it_others_do_not(client):
         UserFactory(role=Role.COORDINATOR, territory=None),
     ]
     refused = [
-        UserFactory(role=Role.COORDINATOR, territory=other_territory),
         UserFactory(role=Role.CANTEEN_MANAGER),  # manager of no canteen, or another one
         UserFactory(role=Role.HOUSEHOLD, territory=canteen.territory),
         UserFactory(role=Role.FARMER, territory=canteen.territory),
@@ -510,6 +509,11 @@ def test_coordinators_of_the_territory_see_it_others_do_not(client):
     for user in refused:
         client.force_login(user)
         assert client.get(dashboard(canteen)).status_code == 403, user.email
+    # another territory's coordinator is not told the canteen exists
+    client.force_login(UserFactory(role=Role.COORDINATOR, territory=other_territory))
+    assert client.get(dashboard(canteen)).status_code == 404
+    exported = client.post(reverse("canteens:egalim_export", kwargs={"canteen_id": canteen.pk}))
+    assert exported.status_code == 404
 
 
 def test_anonymous_people_are_sent_to_log_in_and_unknown_canteens_are_404(client):
