@@ -47,6 +47,12 @@ SPLIT_RATE = 0.5  # share of ruins that keep a few stops inside the string
 SPLIT_GROW = 0.5  # each extra stop kept inside a split string, with this probability
 BLINK = 0.01  # a place is skipped with this probability during the recreate
 NEIGHBOURS = 100  # the ruin walks through this many nearest stops of its seed
+# A removed stop goes back only into the routes holding one of its GRANULAR nearest stops,
+# on problems of at least GRANULAR_STOPS stops whose first plan has GRANULAR_ROUTES routes
+# or more; smaller ones try every route (logistics/README.md, "Granular recreate").
+GRANULAR = 60
+GRANULAR_STOPS = 300
+GRANULAR_ROUTES = 20
 TEMP_START = 1.0  # times the mean arc of the first plan
 TEMP_END = 0.01
 CHUNK_SECONDS = 0.05  # the clock is read about this often
@@ -131,14 +137,38 @@ def _refresh(r, rt, ln, earliest, latest, load, rcost, route_of, pos_of, inst_ar
 
 
 @numba.njit()
-def _best_place(c, rt, ln, earliest, latest, load, r_hi, inst_arrays, capacity, blink):  # type: ignore[no-untyped-def]
+def _best_place(c, rt, ln, earliest, latest, load, r_hi, inst_arrays, capacity, blink, near):  # type: ignore[no-untyped-def]
+    """The cheapest feasible place of ``c``: (route, position, extra cost, work done).
+
+    ``near`` = (adjacency, how many neighbours, route of each node, a scratch list and a
+    mark per route, a one-cell stamp): with a count above zero, only the routes holding one
+    of ``c``'s nearest stops are tried (a granular recreate, for problems of many routes);
+    with zero, every route is.
+    """
     dist, tm, ready, due, demand, s, e, t0, t1 = inst_arrays
+    adj, n_near, route_of, cand, mark, tag = near
     dims = demand.shape[1]
     best = _BIG
     best_r = -1
     best_k = -1
-    work = r_hi
-    for r in range(r_hi):
+    m = 0
+    if n_near > 0:
+        tag[0] += 1
+        stamp = tag[0]
+        for j in range(n_near):
+            r = route_of[adj[c, j]]
+            if r >= 0 and mark[r] != stamp:
+                mark[r] = stamp
+                cand[m] = r
+                m += 1
+        work = n_near
+    else:
+        for r in range(r_hi):
+            cand[m] = r
+            m += 1
+        work = r_hi
+    for i in range(m):
+        r = cand[i]
         n = ln[r]
         if n == 0:
             continue
@@ -233,6 +263,7 @@ def _recreate(  # type: ignore[no-untyped-def]
     touch_mark,
     stamp,
     blink,
+    near,
 ):
     dist, _tm, _ready, _due, demand, s, e, _t0, _t1 = inst_arrays
     rt, ln, earliest, latest, load, rcost, route_of, pos_of = sol
@@ -254,7 +285,7 @@ def _recreate(  # type: ignore[no-untyped-def]
     for i in range(n_removed):
         c = removed[order[i]]
         r, k, delta, w = _best_place(
-            c, rt, ln, earliest, latest, load, r_hi, inst_arrays, capacity, blink
+            c, rt, ln, earliest, latest, load, r_hi, inst_arrays, capacity, blink, near
         )
         # a route of its own is a candidate like any other place: with wide windows and
         # roomy vehicles every stop fits somewhere, yet more, shorter routes may be cheaper
@@ -288,6 +319,7 @@ def _search(  # type: ignore[no-untyped-def]
     capacity,
     fixed,
     adj,
+    n_near,
     customers,
     sol,
     bak,
@@ -311,6 +343,14 @@ def _search(  # type: ignore[no-untyped-def]
     ruin_mark = np.zeros(n_routes_max, dtype=np.int64)
     removed = np.empty(n_c, dtype=np.int64)
     keep = np.empty(n_c + 2, dtype=np.int64)
+    near = (
+        adj,
+        n_near,
+        route_of,
+        np.empty(n_routes_max, dtype=np.int64),
+        np.zeros(n_routes_max, dtype=np.int64),
+        np.zeros(1, dtype=np.int64),
+    )
     current = state[0]
     best = state[1]
     r_hi = state[2]
@@ -396,6 +436,7 @@ def _search(  # type: ignore[no-untyped-def]
             touch_mark,
             stamp,
             BLINK,
+            near,
         )
         done += work + n_removed + 1
         delta = 0
@@ -430,6 +471,15 @@ def _construct(inst_arrays, capacity, fixed, sol, bak, removed):  # type: ignore
     n_routes_max = sol[0].shape[0]
     touched = np.empty(n_routes_max, dtype=np.int64)
     touch_mark = np.zeros(n_routes_max, dtype=np.int64)
+    # the first plan tries every route for every stop
+    near = (
+        np.zeros((1, 1), dtype=np.int64),
+        0,
+        sol[6],
+        np.empty(n_routes_max, dtype=np.int64),
+        np.zeros(n_routes_max, dtype=np.int64),
+        np.zeros(1, dtype=np.int64),
+    )
     r_hi, _, _ = _recreate(
         removed,
         removed.shape[0],
@@ -444,6 +494,7 @@ def _construct(inst_arrays, capacity, fixed, sol, bak, removed):  # type: ignore
         touch_mark,
         1,
         0.0,
+        near,
     )
     return r_hi
 
@@ -470,6 +521,13 @@ def _plan_cost(inst: Instance, routes: list[list[int]]) -> int:
             cost += int(sum(inst.dist[a, b] for a, b in itertools.pairwise(path)))
             cost += inst.fixed
     return cost
+
+
+def granular(n_customers: int, n_routes: int) -> int:
+    """How many nearest stops choose the routes a removed stop may go back into (0: all)."""
+    if GRANULAR <= 0 or n_customers < GRANULAR_STOPS or n_routes < GRANULAR_ROUTES:
+        return 0
+    return min(GRANULAR, n_customers, NEIGHBOURS)
 
 
 def work_for(seconds: float, n_stops: int) -> int:
@@ -545,6 +603,7 @@ def search(
     adj[customers] = customers[nearest]
     best_rt = rt.copy()
     best_ln = ln.copy()
+    n_near = granular(n_c, len(routes_now))
     state = np.asarray([first, first, r_hi], dtype=np.int64)
     mean_arc = first / max(1, n_c + len(routes_now))
     t_hot, t_cold = TEMP_START * mean_arc, TEMP_END * mean_arc
@@ -582,6 +641,7 @@ def search(
             inst.capacity,
             inst.fixed,
             adj,
+            n_near,
             customers,
             sol,
             bak,

@@ -138,6 +138,36 @@ def test_the_kernel_bookkeeping_matches_the_plan_it_returns(name: str, kwargs: d
     assert report.distance_m == out.cost
 
 
+@pytest.mark.solver
+def test_a_plan_of_many_routes_is_recreated_granularly_and_holds(
+    square, monkeypatch: pytest.MonkeyPatch
+):
+    # with many routes, a removed stop goes back only into the routes holding one of its
+    # nearest stops: the same work buys more iterations, and the kernel's totals and plan
+    # must stay exact
+    problem, provider = square(300, 3, capacity=20, window=(40, 200), horizon=3000)
+    inst = kernel_instance(problem, provider)
+    far = time.monotonic() + 120
+    work = sisr.work_for(0.5, 300)
+    granular = sisr.search(inst, 2, far, work)
+    assert len(granular.routes) >= sisr.GRANULAR_ROUTES
+    assert sisr.granular(300, len(granular.routes)) == sisr.GRANULAR
+    monkeypatch.setattr(sisr, "GRANULAR", 0)  # every route, for every stop
+    full = sisr.search(inst, 2, far, work)
+    assert granular.iterations > 1.3 * full.iterations
+    for out in (granular, full):
+        assert not out.on_clock
+        assert out.kernel_cost == out.cost < out.first_cost
+        assert sorted(x for nodes in out.routes for x in nodes) == list(range(1, 301))
+        routes = [("v", k, [f"s{x}" for x in nodes]) for k, nodes in enumerate(out.routes)]
+        report = check_routes(problem, routes, provider)
+        assert report.ok, report
+        assert report.distance_m == out.cost
+    # few routes, or few stops: every route is tried
+    assert sisr.granular(300, sisr.GRANULAR_ROUTES - 1) == 0
+    assert sisr.granular(sisr.GRANULAR_STOPS - 1, 50) == 0
+
+
 def test_its_own_first_plan_serves_everyone_and_a_full_load_rides_alone(square):
     problem, provider = square(60, 2, capacity=30, window=None)
     heavy = dataclasses.replace(problem.stops[0], demand={"kg": 30})
