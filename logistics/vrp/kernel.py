@@ -46,7 +46,7 @@ def sisr_instance(data: Data) -> sisr.Instance:
     """The kernel's view of a problem ``use_sisr`` accepts (data node numbering)."""
     vehicle = data.base_vehicles[0]
     n = len(data.node_ids)
-    far = 2**40  # no window: a bound no route reaches
+    far = sisr.NO_WINDOW  # no window: a bound no route reaches
     ready = np.zeros(n, dtype=np.int64)
     due = np.full(n, far, dtype=np.int64)
     if data.need_time:

@@ -48,8 +48,9 @@ SPLIT_GROW = 0.5  # each extra stop kept inside a split string, with this probab
 BLINK = 0.01  # a place is skipped with this probability during the recreate
 NEIGHBOURS = 100  # the ruin walks through this many nearest stops of its seed
 # A removed stop goes back only into the routes holding one of its GRANULAR nearest stops,
-# on problems of at least GRANULAR_STOPS stops whose first plan has GRANULAR_ROUTES routes
-# or more; smaller ones try every route (logistics/README.md, "Granular recreate").
+# on problems with time windows of at least GRANULAR_STOPS stops whose first plan has
+# GRANULAR_ROUTES routes or more; the others try every route (logistics/README.md,
+# "Granular recreate").
 GRANULAR = 60
 GRANULAR_STOPS = 300
 GRANULAR_ROUTES = 20
@@ -75,6 +76,7 @@ CACHED_STOPS = 500
 CACHE_FALL = 1.4
 
 _BIG = np.int64(2**62)
+NO_WINDOW = 2**40  # a stop's due time when it has no window (kernel.sisr_instance)
 
 
 @dataclass(slots=True)
@@ -523,9 +525,11 @@ def _plan_cost(inst: Instance, routes: list[list[int]]) -> int:
     return cost
 
 
-def granular(n_customers: int, n_routes: int) -> int:
+def granular(n_customers: int, n_routes: int, windows: bool) -> int:
     """How many nearest stops choose the routes a removed stop may go back into (0: all)."""
-    if GRANULAR <= 0 or n_customers < GRANULAR_STOPS or n_routes < GRANULAR_ROUTES:
+    if not windows or GRANULAR <= 0:
+        return 0
+    if n_customers < GRANULAR_STOPS or n_routes < GRANULAR_ROUTES:
         return 0
     return min(GRANULAR, n_customers, NEIGHBOURS)
 
@@ -603,7 +607,8 @@ def search(
     adj[customers] = customers[nearest]
     best_rt = rt.copy()
     best_ln = ln.copy()
-    n_near = granular(n_c, len(routes_now))
+    windows = bool((inst.due[customers] < NO_WINDOW).any() or inst.ready[customers].any())
+    n_near = granular(n_c, len(routes_now), windows)
     state = np.asarray([first, first, r_hi], dtype=np.int64)
     mean_arc = first / max(1, n_c + len(routes_now))
     t_hot, t_cold = TEMP_START * mean_arc, TEMP_END * mean_arc

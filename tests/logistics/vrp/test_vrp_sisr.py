@@ -142,8 +142,8 @@ def test_the_kernel_bookkeeping_matches_the_plan_it_returns(name: str, kwargs: d
 def test_a_plan_of_many_routes_is_recreated_granularly_and_holds(
     square, monkeypatch: pytest.MonkeyPatch
 ):
-    # with many routes, a removed stop goes back only into the routes holding one of its
-    # nearest stops: the same work buys more iterations, and the kernel's totals and plan
+    # with windows and many routes, a removed stop goes back only into the routes holding
+    # one of its nearest stops: the same work buys more iterations, and the kernel's totals and plan
     # must stay exact
     problem, provider = square(300, 3, capacity=20, window=(40, 200), horizon=3000)
     inst = kernel_instance(problem, provider)
@@ -151,7 +151,7 @@ def test_a_plan_of_many_routes_is_recreated_granularly_and_holds(
     work = sisr.work_for(0.5, 300)
     granular = sisr.search(inst, 2, far, work)
     assert len(granular.routes) >= sisr.GRANULAR_ROUTES
-    assert sisr.granular(300, len(granular.routes)) == sisr.GRANULAR
+    assert sisr.granular(300, len(granular.routes), True) == sisr.GRANULAR
     monkeypatch.setattr(sisr, "GRANULAR", 0)  # every route, for every stop
     full = sisr.search(inst, 2, far, work)
     assert granular.iterations > 1.3 * full.iterations
@@ -163,9 +163,24 @@ def test_a_plan_of_many_routes_is_recreated_granularly_and_holds(
         report = check_routes(problem, routes, provider)
         assert report.ok, report
         assert report.distance_m == out.cost
-    # few routes, or few stops: every route is tried
-    assert sisr.granular(300, sisr.GRANULAR_ROUTES - 1) == 0
-    assert sisr.granular(sisr.GRANULAR_STOPS - 1, 50) == 0
+    # few routes, few stops or no windows: every route is tried
+    assert sisr.granular(300, sisr.GRANULAR_ROUTES - 1, True) == 0
+    assert sisr.granular(sisr.GRANULAR_STOPS - 1, 50, True) == 0
+    assert sisr.granular(300, 50, False) == 0
+
+
+@pytest.mark.solver
+def test_without_windows_every_route_is_tried(square, monkeypatch: pytest.MonkeyPatch):
+    # granular recreate was measured worse without windows (logistics/README.md): the
+    # same problem without windows searches every route, as with the granular rule off
+    problem, provider = square(300, 3, capacity=20, window=None)
+    inst = kernel_instance(problem, provider)
+    far = time.monotonic() + 120
+    work = sisr.work_for(0.2, 300)
+    default = sisr.search(inst, 2, far, work)
+    monkeypatch.setattr(sisr, "GRANULAR", 0)
+    full = sisr.search(inst, 2, far, work)
+    assert (default.routes, default.iterations) == (full.routes, full.iterations)
 
 
 def test_its_own_first_plan_serves_everyone_and_a_full_load_rides_alone(square):
