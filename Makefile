@@ -72,7 +72,7 @@ test: lint $(VENV)/.bench-installed
 	DJANGO_SETTINGS_MODULE=marche.settings.test $(MANAGE) check --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=marche.settings.test $(MANAGE) makemigrations --check --dry-run
 	@exports=$$($(PY) infra/scripts/probe_services.py) && eval "$$exports" && \
-	  $(BIN)/pytest -m "" $(PYTEST_ARGS)
+	  $(BIN)/pytest -m "" --durations=40 $(PYTEST_ARGS)
 
 test-fast: install
 	@exports=$$($(PY) infra/scripts/probe_services.py) && eval "$$exports" && \

@@ -13,13 +13,19 @@ class RowHeld:
     """Another connection holds ``instance``'s row lock (``SELECT ... FOR UPDATE``) until the
     ``with`` block ends: a service run inside the block meets the lock as it would meet a
     concurrent writer. Needs a transactional test on PostgreSQL (the thread's own connection).
+
+    The lock is let go after ``hold_s`` seconds at the latest, so that a test which fails
+    inside the block does not leave a connection locked; a block that outlasts it fails on
+    leaving, rather than letting the test believe the row stayed locked all along.
     """
 
-    def __init__(self, instance: Model) -> None:
+    def __init__(self, instance: Model, hold_s: float = 30) -> None:
         self.model = type(instance)
         self.pk = instance.pk
+        self.hold_s = hold_s
         self.locked = threading.Event()
         self.done = threading.Event()
+        self.let_go_early = False
         self.thread = threading.Thread(target=self._hold)
 
     def _hold(self) -> None:
@@ -27,7 +33,7 @@ class RowHeld:
             with transaction.atomic():
                 self.model._default_manager.select_for_update().get(pk=self.pk)
                 self.locked.set()
-                self.done.wait(timeout=30)
+                self.let_go_early = not self.done.wait(timeout=self.hold_s)
         finally:
             connections.close_all()
 
@@ -36,9 +42,11 @@ class RowHeld:
         assert self.locked.wait(timeout=10)
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         self.done.set()
         self.thread.join(timeout=10)
+        if exc_type is None:
+            assert not self.let_go_early, f"the row lock was let go after {self.hold_s:g} s"
 
 
 def someone_waits_for_a_lock() -> bool:

@@ -5,9 +5,10 @@ processes on this test database (the project's settings, acks_late, prefetch 1, 
 timeout shortened to a few seconds for the test). Worker A takes the plan computation of a
 closed cycle, as the cycle's closing enqueues it; while A solves, the test holds the plan's
 row lock (A can then neither report progress nor store its plan: it is in the middle of its
-task), starts worker B, kills A with SIGKILL (a machine lost), and lets the lock go. After
-the visibility timeout Redis hands the task to B, which computes and stores the plan: one
-plan, stored once (its version moved from 1 to 2), marked done, with its routes.
+task), kills A with SIGKILL (a machine lost), lets the lock go and starts worker B. After
+the visibility timeout Redis hands the unacknowledged task to B, which computes and stores
+the plan: one plan, stored once (its version moved from 1 to 2), marked done, with its
+routes.
 """
 
 from __future__ import annotations
@@ -157,18 +158,20 @@ def test_a_worker_lost_mid_plan_leaves_the_plan_to_another_which_computes_it_onc
 
     with RowHeld(plan):
         # A cannot report progress nor store its plan now: it is inside its task.
-        workers["b"] = RoutingWorker("b", redis_server.url, tmp_path)
-        ping_routing(redis_server.url, timeout=300)  # A is busy: B answers
         assert "logistics.plan_compute" in workers["a"].text()
         workers["a"].kill()
     assert workers["a"].process.returncode == -signal.SIGKILL
+
+    # B starts only now: a worker running beside A would be handed A's task as soon as the
+    # visibility timeout passed, A alive or not, and the test would then measure its own pace.
+    workers["b"] = RoutingWorker("b", redis_server.url, tmp_path)
 
     # After the visibility timeout, Redis hands the unacknowledged task to B.
     wait_for(
         lambda: DeliveryPlan.objects.filter(
             cycle_id=cycle_id, solve_state__in=(SolveState.DONE, SolveState.FAILED)
         ).exists(),
-        timeout=VISIBILITY_TIMEOUT_S + 120,
+        timeout=VISIBILITY_TIMEOUT_S + 300,
         what="worker B to compute the plan",
     )
     plan = DeliveryPlan.objects.get(cycle_id=cycle_id)
