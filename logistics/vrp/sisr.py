@@ -139,6 +139,19 @@ def _refresh(r, rt, ln, earliest, latest, load, rcost, route_of, pos_of, inst_ar
 
 
 @numba.njit()
+def _near(adj, n_near, route_of, n_routes_max):  # type: ignore[no-untyped-def]
+    """What ``_best_place`` reads to choose the routes it tries (its ``near``)."""
+    return (
+        adj,
+        n_near,
+        route_of,
+        np.empty(n_routes_max, dtype=np.int64),
+        np.zeros(n_routes_max, dtype=np.int64),
+        np.zeros(1, dtype=np.int64),
+    )
+
+
+@numba.njit()
 def _best_place(c, rt, ln, earliest, latest, load, r_hi, inst_arrays, capacity, blink, near):  # type: ignore[no-untyped-def]
     """The cheapest feasible place of ``c``: (route, position, extra cost, work done).
 
@@ -153,8 +166,8 @@ def _best_place(c, rt, ln, earliest, latest, load, r_hi, inst_arrays, capacity, 
     best = _BIG
     best_r = -1
     best_k = -1
-    m = 0
     if n_near > 0:
+        m = 0
         tag[0] += 1
         stamp = tag[0]
         for j in range(n_near):
@@ -165,12 +178,10 @@ def _best_place(c, rt, ln, earliest, latest, load, r_hi, inst_arrays, capacity, 
                 m += 1
         work = n_near
     else:
-        for r in range(r_hi):
-            cand[m] = r
-            m += 1
+        m = r_hi
         work = r_hi
     for i in range(m):
-        r = cand[i]
+        r = cand[i] if n_near > 0 else i
         n = ln[r]
         if n == 0:
             continue
@@ -345,14 +356,7 @@ def _search(  # type: ignore[no-untyped-def]
     ruin_mark = np.zeros(n_routes_max, dtype=np.int64)
     removed = np.empty(n_c, dtype=np.int64)
     keep = np.empty(n_c + 2, dtype=np.int64)
-    near = (
-        adj,
-        n_near,
-        route_of,
-        np.empty(n_routes_max, dtype=np.int64),
-        np.zeros(n_routes_max, dtype=np.int64),
-        np.zeros(1, dtype=np.int64),
-    )
+    near = _near(adj, n_near, route_of, n_routes_max)
     current = state[0]
     best = state[1]
     r_hi = state[2]
@@ -474,14 +478,7 @@ def _construct(inst_arrays, capacity, fixed, sol, bak, removed):  # type: ignore
     touched = np.empty(n_routes_max, dtype=np.int64)
     touch_mark = np.zeros(n_routes_max, dtype=np.int64)
     # the first plan tries every route for every stop
-    near = (
-        np.zeros((1, 1), dtype=np.int64),
-        0,
-        sol[6],
-        np.empty(n_routes_max, dtype=np.int64),
-        np.zeros(n_routes_max, dtype=np.int64),
-        np.zeros(1, dtype=np.int64),
-    )
+    near = _near(np.zeros((1, 1), dtype=np.int64), 0, sol[6], n_routes_max)
     r_hi, _, _ = _recreate(
         removed,
         removed.shape[0],
@@ -683,6 +680,7 @@ KERNEL = (_seed, _construct, _search)
 _COMPILED = (
     _seed,
     _refresh,
+    _near,
     _best_place,
     _backup,
     _restore,
