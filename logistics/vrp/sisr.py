@@ -618,15 +618,19 @@ def search(
     # so that the search is cold, and its plan close to what it would reach, when it ends
     planned = work
     rate = WORK_PER_SECOND * FIRST_CHUNK_SHARE  # until measured
-    began = time.monotonic()
+    # The pace is measured from the end of the first chunk: that chunk may hold the
+    # compilation of the search loop, whose seconds say nothing of the pace to come (counted
+    # in, they shrank the schedule of a search with hours ahead of it, for good).
+    began: float | None = None
+    done_then = 0
     while done < work:
         now = time.monotonic()
         left = deadline - now - DEADLINE_MARGIN
         if left <= 0:
             on_clock = True
             break
-        if done > 0 and now > began:
-            rate = done / (now - began)
+        if began is not None and done > done_then and now > began:
+            rate = (done - done_then) / (now - began)
             projected = done + rate * left
             if projected < planned and (planned < work or projected < PACE_BELOW * work):
                 planned = max(done + 1, int(projected))
@@ -654,6 +658,8 @@ def search(
         done += spent
         iterations += its
         accepted += acc
+        if began is None:
+            began, done_then = time.monotonic(), done
         if on_improve is not None and state[1] < reported:
             reported = int(state[1])
             on_improve(reported)

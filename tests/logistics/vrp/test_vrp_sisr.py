@@ -205,6 +205,35 @@ def test_the_clock_ends_a_budget_too_large_for_it(square):
     assert 0 < out.work < sisr.work_for(100, 300)
 
 
+def test_a_slow_first_chunk_leaves_the_schedule_to_the_work(
+    square, monkeypatch: pytest.MonkeyPatch
+):
+    # the first chunk may hold the compilation of the search loop (a cold worker) or a burst
+    # of load: its seconds must not be taken for the pace of a search with time to spare
+    problem, provider = square(60, 6)
+    inst = kernel_instance(problem, provider)
+    work = 2_000_000
+    plain = sisr.search(inst, 9, time.monotonic() + 60, work)
+    kernel_search = sisr._search
+    calls: list[int] = []
+
+    def first_one_slow(*args):  # type: ignore[no-untyped-def]
+        if not calls:
+            time.sleep(1.0)
+        calls.append(1)
+        return kernel_search(*args)
+
+    monkeypatch.setattr(sisr, "_search", first_one_slow)
+    slowed = sisr.search(inst, 9, time.monotonic() + 20, work)
+    assert len(calls) > 2  # the pace was measured after the slow chunk
+    assert not slowed.on_clock
+    assert (slowed.routes, slowed.iterations, slowed.work) == (
+        plain.routes,
+        plain.iterations,
+        plain.work,
+    )
+
+
 def test_the_same_seed_and_work_give_the_same_plan(square):
     problem, provider = square(60, 6)
     inst = kernel_instance(problem, provider)
