@@ -14,15 +14,16 @@ class RowHeld:
     ``with`` block ends: a service run inside the block meets the lock as it would meet a
     concurrent writer. Needs a transactional test on PostgreSQL (the thread's own connection).
 
-    The lock is let go after ``hold_s`` seconds at the latest, so that a test which fails
+    The lock is let go after ``HOLD_S`` seconds at the latest, so that a test which fails
     inside the block does not leave a connection locked; a block that outlasts it fails on
     leaving, rather than letting the test believe the row stayed locked all along.
     """
 
-    def __init__(self, instance: Model, hold_s: float = 30) -> None:
+    HOLD_S = 30.0
+
+    def __init__(self, instance: Model) -> None:
         self.model = type(instance)
         self.pk = instance.pk
-        self.hold_s = hold_s
         self.locked = threading.Event()
         self.done = threading.Event()
         self.let_go_early = False
@@ -33,7 +34,7 @@ class RowHeld:
             with transaction.atomic():
                 self.model._default_manager.select_for_update().get(pk=self.pk)
                 self.locked.set()
-                self.let_go_early = not self.done.wait(timeout=self.hold_s)
+                self.let_go_early = not self.done.wait(timeout=self.HOLD_S)
         finally:
             connections.close_all()
 
@@ -46,7 +47,7 @@ class RowHeld:
         self.done.set()
         self.thread.join(timeout=10)
         if exc_type is None:
-            assert not self.let_go_early, f"the row lock was let go after {self.hold_s:g} s"
+            assert not self.let_go_early, f"the row lock was let go after {self.HOLD_S:g} s"
 
 
 def someone_waits_for_a_lock() -> bool:
