@@ -54,6 +54,15 @@ NEIGHBOURS = 100  # the ruin walks through this many nearest stops of its seed
 GRANULAR = 60
 GRANULAR_STOPS = 300
 GRANULAR_ROUTES = 20
+# Plans of few long routes under time windows (R2, RC2, C2: about 12 stops per route or
+# more in the first plan) hold one route too few: inserting a stop into a long route is
+# almost always cheaper than a route of its own, so the search never tries the count
+# above. There, a share of the recreates opens a route for its first stop, and a share of
+# the ruins empties the seed's whole route, so the count can rise and fall again
+# (logistics/README.md, "A route opened on purpose").
+LONG_ROUTE_STOPS = 12
+OPEN_RATE = 0.15
+ROUTE_RUIN = 0.1
 TEMP_START = 1.0  # times the mean arc of the first plan
 TEMP_END = 0.01
 CHUNK_SECONDS = 0.05  # the clock is read about this often
@@ -277,6 +286,7 @@ def _recreate(  # type: ignore[no-untyped-def]
     stamp,
     blink,
     near,
+    open_first,
 ):
     dist, _tm, _ready, _due, demand, s, e, _t0, _t1 = inst_arrays
     rt, ln, earliest, latest, load, rcost, route_of, pos_of = sol
@@ -301,8 +311,10 @@ def _recreate(  # type: ignore[no-untyped-def]
             c, rt, ln, earliest, latest, load, r_hi, inst_arrays, capacity, blink, near
         )
         # a route of its own is a candidate like any other place: with wide windows and
-        # roomy vehicles every stop fits somewhere, yet more, shorter routes may be cheaper
-        if r < 0 or dist[s, c] + dist[c, e] + fixed < delta:
+        # roomy vehicles every stop fits somewhere, yet more, shorter routes may be cheaper;
+        # ``open_first`` gives the first stop one whatever it costs (the stops after it may
+        # join it), so that a plan of few long routes can try one route more
+        if r < 0 or dist[s, c] + dist[c, e] + fixed < delta or (open_first and i == 0):
             r = 0
             while ln[r] > 0:
                 r += 1
@@ -339,6 +351,8 @@ def _search(  # type: ignore[no-untyped-def]
     best_rt,
     best_ln,
     state,
+    open_rate,
+    route_ruin,
 ):
     """Iterations from the current plan until ``work_limit`` units of work are done.
 
@@ -346,6 +360,9 @@ def _search(  # type: ignore[no-untyped-def]
     the whole budget done (``work_before`` + this call's, out of ``work_total``), so that
     the schedule depends on the work, never on the clock. Returns (accepted, iterations,
     work done); ``best_rt``/``best_ln`` receive the best plan whenever it improves.
+    ``open_rate`` and ``route_ruin`` are the shares of iterations whose recreate opens a
+    route for its first stop, and whose seed route loses all its stops (0: never; no random
+    number is drawn for them then, so the plans stay those of a search without them).
     """
     rt, ln, earliest, latest, load, rcost, route_of, pos_of = sol
     b_ln, b_rcost = bak[1], bak[5]
@@ -397,7 +414,10 @@ def _search(  # type: ignore[no-untyped-def]
             _backup(r, sol, bak)
             n = ln[r]
             done += 2 * n  # the backup and the refresh walk the route
-            size = int(np.random.random() * min(float(n), ls_max)) + 1
+            if n_ruined == 0 and route_ruin > 0.0 and np.random.random() < route_ruin:
+                size = n  # the whole route: the number of routes can fall
+            else:
+                size = int(np.random.random() * min(float(n), ls_max)) + 1
             p = pos_of[c]
             total = size
             kept_from = 0
@@ -428,6 +448,7 @@ def _search(  # type: ignore[no-untyped-def]
             ln[r] = w
             _refresh(r, rt, ln, earliest, latest, load, rcost, route_of, pos_of, inst_arrays)
             n_ruined += 1
+        open_first = open_rate > 0.0 and np.random.random() < open_rate
         r_hi_new, n_touched, work = _recreate(
             removed,
             n_removed,
@@ -443,6 +464,7 @@ def _search(  # type: ignore[no-untyped-def]
             stamp,
             BLINK,
             near,
+            open_first,
         )
         done += work + n_removed + 1
         delta = 0
@@ -494,6 +516,7 @@ def _construct(inst_arrays, capacity, fixed, sol, bak, removed):  # type: ignore
         1,
         0.0,
         near,
+        False,
     )
     return r_hi
 
@@ -606,6 +629,9 @@ def search(
     best_ln = ln.copy()
     windows = bool((inst.due[customers] < NO_WINDOW).any() or inst.ready[customers].any())
     n_near = granular(n_c, len(routes_now), windows)
+    long_routes = windows and n_c >= LONG_ROUTE_STOPS * len(routes_now)
+    open_rate = OPEN_RATE if long_routes else 0.0
+    route_ruin = ROUTE_RUIN if long_routes else 0.0
     state = np.asarray([first, first, r_hi], dtype=np.int64)
     mean_arc = first / max(1, n_c + len(routes_now))
     t_hot, t_cold = TEMP_START * mean_arc, TEMP_END * mean_arc
@@ -654,6 +680,8 @@ def search(
             best_rt,
             best_ln,
             state,
+            open_rate,
+            route_ruin,
         )
         done += spent
         iterations += its

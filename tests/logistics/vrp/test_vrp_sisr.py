@@ -32,6 +32,16 @@ def kernel_instance(problem: Problem, provider: MatrixProvider) -> sisr.Instance
     return view
 
 
+def assert_exact(problem: Problem, provider: MatrixProvider, out: sisr.Outcome) -> None:
+    assert out.kernel_cost == out.cost <= out.first_cost
+    n = len(problem.stops)
+    assert sorted(x for nodes in out.routes for x in nodes) == list(range(1, n + 1))
+    routes = [("v", k, [f"s{x}" for x in nodes]) for k, nodes in enumerate(out.routes)]
+    report = check_routes(problem, routes, provider)
+    assert report.ok, report
+    assert report.distance_m == out.cost
+
+
 def test_it_takes_plain_problems_only(square):
     problem, provider = square(60, 1)
     data, _, _ = compile_problem(problem, provider, SolveOptions())
@@ -128,14 +138,7 @@ def test_the_kernel_bookkeeping_matches_the_plan_it_returns(name: str, kwargs: d
     assert out.iterations > 1000, name
     assert out.accepted > 0
     assert not out.on_clock and out.work >= sisr.work_for(1.0, 70)
-    assert out.kernel_cost == out.cost
-    assert out.cost <= out.first_cost
-    served = sorted(x for nodes in out.routes for x in nodes)
-    assert served == list(range(1, 71))
-    routes = [("v", k, [f"s{x}" for x in nodes]) for k, nodes in enumerate(out.routes)]
-    report = check_routes(problem, routes, provider)
-    assert report.ok, (name, report)
-    assert report.distance_m == out.cost
+    assert_exact(problem, provider, out)
 
 
 @pytest.mark.solver
@@ -156,13 +159,8 @@ def test_a_plan_of_many_routes_is_recreated_granularly_and_holds(
     full = sisr.search(inst, 2, far, work)
     assert granular.iterations > 1.3 * full.iterations
     for out in (granular, full):
-        assert not out.on_clock
-        assert out.kernel_cost == out.cost < out.first_cost
-        assert sorted(x for nodes in out.routes for x in nodes) == list(range(1, 301))
-        routes = [("v", k, [f"s{x}" for x in nodes]) for k, nodes in enumerate(out.routes)]
-        report = check_routes(problem, routes, provider)
-        assert report.ok, report
-        assert report.distance_m == out.cost
+        assert not out.on_clock and out.cost < out.first_cost
+        assert_exact(problem, provider, out)
     # few routes, few stops or no windows: every route is tried
     assert sisr.granular(300, sisr.GRANULAR_ROUTES - 1, True) == 0
     assert sisr.granular(sisr.GRANULAR_STOPS - 1, 50, True) == 0
@@ -181,6 +179,77 @@ def test_without_windows_every_route_is_tried(square, monkeypatch: pytest.Monkey
     monkeypatch.setattr(sisr, "GRANULAR", 0)
     full = sisr.search(inst, 2, far, work)
     assert (default.routes, default.iterations) == (full.routes, full.iterations)
+
+
+def kernel_rates(monkeypatch: pytest.MonkeyPatch) -> list[tuple[float, float]]:
+    """The (open rate, route ruin) each call of the search loop is given, from now on."""
+    seen: list[tuple[float, float]] = []
+    kernel_search = sisr._search
+
+    def recording(*args):  # type: ignore[no-untyped-def]
+        seen.append((args[-2], args[-1]))
+        return kernel_search(*args)
+
+    monkeypatch.setattr(sisr, "_search", recording)
+    return seen
+
+
+@pytest.mark.solver
+def test_a_plan_of_few_long_routes_under_windows_may_open_and_empty_routes(
+    square, monkeypatch: pytest.MonkeyPatch
+):
+    # 100 stops, 4 routes under wide windows (the shape of R2, C2, RC2): a share of the
+    # recreates opens a route, a share of the ruins empties one, so that the route count
+    # can move (logistics/README.md); the kernel's totals and plan must stay exact
+    problem, provider = square(100, 4, capacity=200, window=(300, 800), horizon=2000)
+    inst = kernel_instance(problem, provider)
+    far = time.monotonic() + 120
+    work = sisr.work_for(0.3, 100)
+    rates = kernel_rates(monkeypatch)
+    default = sisr.search(inst, 3, far, work)
+    assert len(default.routes) * sisr.LONG_ROUTE_STOPS <= 100
+    assert sisr.OPEN_RATE > 0 and sisr.ROUTE_RUIN > 0
+    assert set(rates) == {(sisr.OPEN_RATE, sisr.ROUTE_RUIN)}
+    monkeypatch.setattr(sisr, "OPEN_RATE", 0.0)
+    monkeypatch.setattr(sisr, "ROUTE_RUIN", 0.0)
+    without = sisr.search(inst, 3, far, work)
+    assert (without.routes, without.iterations) != (default.routes, default.iterations)
+    # every iteration both opens a route and empties one: the hardest case for the totals
+    monkeypatch.setattr(sisr, "OPEN_RATE", 1.0)
+    monkeypatch.setattr(sisr, "ROUTE_RUIN", 1.0)
+    every = sisr.search(inst, 3, far, work)
+    for out in (default, without, every):
+        assert not out.on_clock and out.iterations > 1000
+        assert_exact(problem, provider, out)
+
+
+@pytest.mark.parametrize(
+    ("shape", "kwargs"),
+    [
+        ("short routes under windows", {}),
+        ("long routes without windows", {"capacity": 200, "window": None}),
+    ],
+)
+def test_other_plans_never_open_or_empty_a_route_on_purpose(
+    shape: str, kwargs: dict, square, monkeypatch: pytest.MonkeyPatch
+):
+    # measured worse there (logistics/README.md): the search is the one without those moves,
+    # to the plan and the iteration, whatever their rates
+    problem, provider = square(60, 6, **kwargs)
+    inst = kernel_instance(problem, provider)
+    far = time.monotonic() + 60
+    rates = kernel_rates(monkeypatch)
+    plain = sisr.search(inst, 9, far, 300_000)
+    assert set(rates) == {(0.0, 0.0)}, shape
+    monkeypatch.setattr(sisr, "OPEN_RATE", 0.9)
+    monkeypatch.setattr(sisr, "ROUTE_RUIN", 0.9)
+    again = sisr.search(inst, 9, far, 300_000)
+    assert (again.routes, again.iterations, again.work) == (
+        plain.routes,
+        plain.iterations,
+        plain.work,
+    ), shape
+    assert_exact(problem, provider, plain)
 
 
 def test_its_own_first_plan_serves_everyone_and_a_full_load_rides_alone(square):
