@@ -13,6 +13,11 @@ its goods, received by its kitchen); one stop of the first round is checked off 
 one "Votre panier vous attend" e-mail (the drivers' list shows the next days' rounds too).
 In the afternoon, the keeper of the Loos post office then hands one of its orders over
 ("Remis").
+
+The demo is loaded and planned on a fixed Tuesday of a school week (``LOADED``): the cycle
+is delivered the next day, and the canteens are delivered on school days only, so a load on
+a Friday (delivered on Saturday) or in the school holidays would rightly have no canteen
+order in it.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
@@ -57,6 +62,8 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
+PARIS = ZoneInfo("Europe/Paris")
+LOADED = datetime(2026, 12, 8, 10, 0, tzinfo=PARIS)  # a Tuesday: delivered on Wednesday
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 ARRIVAL = "Votre panier vous attend"
@@ -109,6 +116,7 @@ def coordinator_plans_and_publishes(
     browser: Any, base: str, cycle: OrderCycle, shots: Path, problems: list[str]
 ) -> DeliveryPlan:
     context = new_context(browser, DESKTOP, problems)
+    context.clock.install(time=datetime.now(tz=PARIS))  # the travelled time of the planning
     try:
         page = context.new_page()
         log_in(page, base, "coordination@demo.test", "/preparation/")
@@ -208,7 +216,7 @@ def driver_checks_off_the_round(
 ) -> None:
     context = new_context(browser, PHONE, problems)
     # The phone's clock stamps each check-off: it reads the (travelled) time of the round.
-    context.clock.install(time=datetime.now(tz=ZoneInfo("Europe/Paris")))
+    context.clock.install(time=datetime.now(tz=PARIS))
     name = f"journey-driver-{route.position}"
     try:
         page = context.new_page()
@@ -330,12 +338,13 @@ def test_the_whole_delivery_journey_on_the_demo(  # type: ignore[no-untyped-def]
     settings.LOGISTICS_PLAN_TIME_LIMIT_S = 4
     settings.LOGISTICS_TILE_URL = ""
     settings.MARCHE_SITE_URL = live_server.url
-    call_command("load_demo", stdout=io.StringIO())
-    cycle = OrderCycle.objects.get(schedule__isnull=True)
     base = live_server.url
     problems: list[str] = []
-
-    plan = coordinator_plans_and_publishes(browser, base, cycle, artifacts_dir, problems)
+    with time_machine.travel(LOADED, tick=True):
+        call_command("load_demo", stdout=io.StringIO())
+        cycle = OrderCycle.objects.get(schedule__isnull=True)
+        assert cycle.delivery_date == LOADED.date() + timedelta(days=1)
+        plan = coordinator_plans_and_publishes(browser, base, cycle, artifacts_dir, problems)
 
     routes = list(
         PlanRoute.objects.filter(plan=plan).select_related("driver", "vehicle").order_by("position")
