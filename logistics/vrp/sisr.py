@@ -11,7 +11,9 @@ Each iteration takes a few strings of consecutive stops out of nearby routes (th
 stop's neighbours, route by route), then puts every stop back at its cheapest feasible
 place, skipping a place now and then (a "blink"), in one of a few orders (random, largest
 demand, farthest from the depot, nearest); a route of its own is one candidate place, and
-the only one for a stop that fits nowhere else. The new
+the only one for a stop that fits nowhere else. On windowed plans of few long routes
+(``LONG_ROUTE_STOPS``), a share of the recreates also opens a route for their first stop
+and a share of the ruins empties a whole route, so that the route count can move. The new
 plan is kept when it is better than the current one, or worse by less than a random share
 of the temperature, which cools geometrically from ``TEMP_START`` to ``TEMP_END`` (times
 the mean arc of the first plan) over the work budget. This is the "slack induction by
