@@ -60,8 +60,8 @@ GRANULAR_ROUTES = 20
 # more in the first plan) hold one route too few: inserting a stop into a long route is
 # almost always cheaper than a route of its own, so the search never tries the count
 # above. There, a share of the recreates opens a route for its first stop, and a share of
-# the ruins empties the seed's whole route, so the count can rise and fall again
-# (logistics/README.md, "A route opened on purpose").
+# the ruins empties the whole of the first route it reaches (the seed's own), so the
+# count can rise and fall again (logistics/README.md, "A route opened on purpose").
 LONG_ROUTE_STOPS = 12
 OPEN_RATE = 0.15
 ROUTE_RUIN = 0.1

@@ -116,7 +116,6 @@ def coordinator_plans_and_publishes(
     browser: Any, base: str, cycle: OrderCycle, shots: Path, problems: list[str]
 ) -> DeliveryPlan:
     context = new_context(browser, DESKTOP, problems)
-    context.clock.install(time=datetime.now(tz=PARIS))  # the travelled time of the planning
     try:
         page = context.new_page()
         log_in(page, base, "coordination@demo.test", "/preparation/")

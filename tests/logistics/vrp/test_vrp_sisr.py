@@ -207,14 +207,13 @@ def test_a_plan_of_few_long_routes_under_windows_may_open_and_empty_routes(
     work = sisr.work_for(0.3, 100)
     rates = kernel_rates(monkeypatch)
     default = sisr.search(inst, 3, far, work)
-    assert len(default.routes) * sisr.LONG_ROUTE_STOPS <= 100
     assert sisr.OPEN_RATE > 0 and sisr.ROUTE_RUIN > 0
     assert set(rates) == {(sisr.OPEN_RATE, sisr.ROUTE_RUIN)}
     monkeypatch.setattr(sisr, "OPEN_RATE", 0.0)
     monkeypatch.setattr(sisr, "ROUTE_RUIN", 0.0)
     without = sisr.search(inst, 3, far, work)
     assert (without.routes, without.iterations) != (default.routes, default.iterations)
-    # every iteration both opens a route and empties one: the hardest case for the totals
+    # every iteration both opens a route and empties one: the totals must hold all along
     monkeypatch.setattr(sisr, "OPEN_RATE", 1.0)
     monkeypatch.setattr(sisr, "ROUTE_RUIN", 1.0)
     every = sisr.search(inst, 3, far, work)
