@@ -63,8 +63,8 @@ GRANULAR_ROUTES = 20
 # the ruins empties the whole of the first route it reaches (the seed's own), so the
 # count can rise and fall again (logistics/README.md, "A route opened on purpose").
 LONG_ROUTE_STOPS = 12
-OPEN_RATE = 0.15
-ROUTE_RUIN = 0.1
+ROUTE_OPEN_RATE = 0.15
+ROUTE_RUIN_RATE = 0.1
 TEMP_START = 1.0  # times the mean arc of the first plan
 TEMP_END = 0.01
 CHUNK_SECONDS = 0.05  # the clock is read about this often
@@ -353,8 +353,8 @@ def _search(  # type: ignore[no-untyped-def]
     best_rt,
     best_ln,
     state,
-    open_rate,
-    route_ruin,
+    route_open_rate,
+    route_ruin_rate,
 ):
     """Iterations from the current plan until ``work_limit`` units of work are done.
 
@@ -362,9 +362,9 @@ def _search(  # type: ignore[no-untyped-def]
     the whole budget done (``work_before`` + this call's, out of ``work_total``), so that
     the schedule depends on the work, never on the clock. Returns (accepted, iterations,
     work done); ``best_rt``/``best_ln`` receive the best plan whenever it improves.
-    ``open_rate`` and ``route_ruin`` are the shares of iterations whose recreate opens a
-    route for its first stop, and whose seed route loses all its stops (0: never; no random
-    number is drawn for them then, so the plans stay those of a search without them).
+    ``route_open_rate`` and ``route_ruin_rate`` are the shares of iterations whose recreate
+    opens a route for its first stop, and whose seed route loses all its stops (0: never; no
+    random number is drawn for them then, so the plans stay those of a search without them).
     """
     rt, ln, earliest, latest, load, rcost, route_of, pos_of = sol
     b_ln, b_rcost = bak[1], bak[5]
@@ -416,7 +416,7 @@ def _search(  # type: ignore[no-untyped-def]
             _backup(r, sol, bak)
             n = ln[r]
             done += 2 * n  # the backup and the refresh walk the route
-            if n_ruined == 0 and route_ruin > 0.0 and np.random.random() < route_ruin:
+            if n_ruined == 0 and route_ruin_rate > 0.0 and np.random.random() < route_ruin_rate:
                 size = n  # the whole route: the number of routes can fall
             else:
                 size = int(np.random.random() * min(float(n), ls_max)) + 1
@@ -450,7 +450,7 @@ def _search(  # type: ignore[no-untyped-def]
             ln[r] = w
             _refresh(r, rt, ln, earliest, latest, load, rcost, route_of, pos_of, inst_arrays)
             n_ruined += 1
-        open_first = open_rate > 0.0 and np.random.random() < open_rate
+        open_first = route_open_rate > 0.0 and np.random.random() < route_open_rate
         r_hi_new, n_touched, work = _recreate(
             removed,
             n_removed,
@@ -632,8 +632,8 @@ def search(
     windows = bool((inst.due[customers] < NO_WINDOW).any() or inst.ready[customers].any())
     n_near = granular(n_c, len(routes_now), windows)
     long_routes = windows and n_c >= LONG_ROUTE_STOPS * len(routes_now)
-    open_rate = OPEN_RATE if long_routes else 0.0
-    route_ruin = ROUTE_RUIN if long_routes else 0.0
+    route_open_rate = ROUTE_OPEN_RATE if long_routes else 0.0
+    route_ruin_rate = ROUTE_RUIN_RATE if long_routes else 0.0
     state = np.asarray([first, first, r_hi], dtype=np.int64)
     mean_arc = first / max(1, n_c + len(routes_now))
     t_hot, t_cold = TEMP_START * mean_arc, TEMP_END * mean_arc
@@ -682,8 +682,8 @@ def search(
             best_rt,
             best_ln,
             state,
-            open_rate,
-            route_ruin,
+            route_open_rate,
+            route_ruin_rate,
         )
         done += spent
         iterations += its
