@@ -53,15 +53,16 @@ def compiled_kernel() -> None:
 
 
 @pytest.fixture
-def calls_to(monkeypatch: pytest.MonkeyPatch) -> Callable[[object, str], list[int]]:
-    """``calls_to(module, name)`` wraps that function and returns the list of its calls."""
+def calls_to(monkeypatch: pytest.MonkeyPatch) -> Callable[[object, str], list[tuple[object, ...]]]:
+    """``calls_to(module, name)`` wraps that function and returns the list of its calls,
+    each as the tuple of its positional arguments."""
 
-    def watch(module: object, name: str) -> list[int]:
-        calls: list[int] = []
+    def watch(module: object, name: str) -> list[tuple[object, ...]]:
+        calls: list[tuple[object, ...]] = []
         real = getattr(module, name)
 
         def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
-            calls.append(1)
+            calls.append(args)
             return real(*args, **kwargs)
 
         monkeypatch.setattr(module, name, spy)

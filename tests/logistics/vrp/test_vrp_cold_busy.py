@@ -199,8 +199,8 @@ def test_a_routing_worker_warms_the_kernel_up_before_its_first_task(monkeypatch,
     from celery.signals import celeryd_after_setup
 
     celeryd_after_setup.send(sender="mail@host", instance=Worker(["celery"]), conf=None)
-    assert calls == []
+    assert len(calls) == 0
     celeryd_after_setup.send(sender="routing@host", instance=Worker(["routing"]), conf=None)
-    assert calls == [1]
+    assert len(calls) == 1
     assert sisr.ready()
     assert warmup.consumes_routing(["celery", "routing"])

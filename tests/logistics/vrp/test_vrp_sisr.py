@@ -101,7 +101,7 @@ def test_solve_goes_through_it_and_its_plan_is_checked_valid(
         SolveOptions(time_limit_s=2, workers=workers),
         progress=lambda cost, seconds: seen.append(cost),
     )
-    assert calls == [1]
+    assert len(calls) == 1
     assert solution.unserved == ()
     assert check_solution(problem, solution, provider).ok
     assert solution.stats.first_cost is not None
@@ -181,22 +181,14 @@ def test_without_windows_every_route_is_tried(square, monkeypatch: pytest.Monkey
     assert (default.routes, default.iterations) == (full.routes, full.iterations)
 
 
-def kernel_rates(monkeypatch: pytest.MonkeyPatch) -> list[tuple[float, float]]:
-    """The (open rate, route ruin) each call of the search loop is given, from now on."""
-    seen: list[tuple[float, float]] = []
-    kernel_search = sisr._search
-
-    def recording(*args):  # type: ignore[no-untyped-def]
-        seen.append((args[-2], args[-1]))
-        return kernel_search(*args)
-
-    monkeypatch.setattr(sisr, "_search", recording)
-    return seen
+def rates_of(calls: list[tuple[object, ...]]) -> set[tuple[object, ...]]:
+    """The (route open rate, route ruin rate) the search loop was given, over its calls."""
+    return {args[-2:] for args in calls}
 
 
 @pytest.mark.solver
 def test_a_plan_of_few_long_routes_under_windows_may_open_and_empty_routes(
-    square, monkeypatch: pytest.MonkeyPatch
+    square, calls_to, monkeypatch: pytest.MonkeyPatch
 ):
     # 100 stops, 4 routes under wide windows (the shape of R2, C2, RC2): a share of the
     # recreates opens a route, a share of the ruins empties one, so that the route count
@@ -205,17 +197,17 @@ def test_a_plan_of_few_long_routes_under_windows_may_open_and_empty_routes(
     inst = kernel_instance(problem, provider)
     far = time.monotonic() + 120
     work = sisr.work_for(0.3, 100)
-    rates = kernel_rates(monkeypatch)
+    calls = calls_to(sisr, "_search")
     default = sisr.search(inst, 3, far, work)
-    assert sisr.OPEN_RATE > 0 and sisr.ROUTE_RUIN > 0
-    assert set(rates) == {(sisr.OPEN_RATE, sisr.ROUTE_RUIN)}
-    monkeypatch.setattr(sisr, "OPEN_RATE", 0.0)
-    monkeypatch.setattr(sisr, "ROUTE_RUIN", 0.0)
+    assert sisr.ROUTE_OPEN_RATE > 0 and sisr.ROUTE_RUIN_RATE > 0
+    assert rates_of(calls) == {(sisr.ROUTE_OPEN_RATE, sisr.ROUTE_RUIN_RATE)}
+    monkeypatch.setattr(sisr, "ROUTE_OPEN_RATE", 0.0)
+    monkeypatch.setattr(sisr, "ROUTE_RUIN_RATE", 0.0)
     without = sisr.search(inst, 3, far, work)
     assert (without.routes, without.iterations) != (default.routes, default.iterations)
     # every iteration both opens a route and empties one: the totals must hold all along
-    monkeypatch.setattr(sisr, "OPEN_RATE", 1.0)
-    monkeypatch.setattr(sisr, "ROUTE_RUIN", 1.0)
+    monkeypatch.setattr(sisr, "ROUTE_OPEN_RATE", 1.0)
+    monkeypatch.setattr(sisr, "ROUTE_RUIN_RATE", 1.0)
     every = sisr.search(inst, 3, far, work)
     for out in (default, without, every):
         assert not out.on_clock and out.iterations > 1000
@@ -230,18 +222,18 @@ def test_a_plan_of_few_long_routes_under_windows_may_open_and_empty_routes(
     ],
 )
 def test_other_plans_never_open_or_empty_a_route_on_purpose(
-    shape: str, kwargs: dict, square, monkeypatch: pytest.MonkeyPatch
+    shape: str, kwargs: dict, square, calls_to, monkeypatch: pytest.MonkeyPatch
 ):
     # measured worse there (logistics/README.md): the search is the one without those moves,
     # to the plan and the iteration, whatever their rates
     problem, provider = square(60, 6, **kwargs)
     inst = kernel_instance(problem, provider)
     far = time.monotonic() + 60
-    rates = kernel_rates(monkeypatch)
+    calls = calls_to(sisr, "_search")
     plain = sisr.search(inst, 9, far, 300_000)
-    assert set(rates) == {(0.0, 0.0)}, shape
-    monkeypatch.setattr(sisr, "OPEN_RATE", 0.9)
-    monkeypatch.setattr(sisr, "ROUTE_RUIN", 0.9)
+    assert rates_of(calls) == {(0.0, 0.0)}, shape
+    monkeypatch.setattr(sisr, "ROUTE_OPEN_RATE", 0.9)
+    monkeypatch.setattr(sisr, "ROUTE_RUIN_RATE", 0.9)
     again = sisr.search(inst, 9, far, 300_000)
     assert (again.routes, again.iterations, again.work) == (
         plain.routes,
