@@ -562,27 +562,11 @@ def work_for(seconds: float, n_stops: int) -> int:
     return max(1, int(seconds * rate))
 
 
-def search(
-    inst: Instance,
-    seed: int,
-    deadline: float,
-    work: int,
-    on_improve: Callable[[int], None] | None = None,
-) -> Outcome:
-    """Ruin and recreate from a first plan built by the recreate itself.
-
-    The search ends when ``work`` units are done: the same instance, seed and work give the
-    same plan. ``deadline`` (``time.monotonic()``) is a guard that ends it earlier on a
-    machine slower or busier than ``WORK_PER_SECOND`` assumes. On such a machine the pace
-    is measured between chunks: when the deadline will come before ``PACE_BELOW`` of the
-    work, the cooling schedule is shortened to end at the deadline, so that a search the
-    clock ends is cold and hands back a plan close to what its whole budget would reach
-    (``on_clock`` then says the plan depends on the clock). The best plan is kept at every
-    moment; a search ended before its first iteration hands back its first plan.
-    """
+def _empty_plan(inst: Instance) -> tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]:
+    """The kernel's arrays for ``inst``: an empty plan (``sol``), room to back its routes
+    up (``bak``), and the instance as the kernel reads it (``inst_arrays``)."""
     n = inst.dist.shape[0]
-    customers = np.asarray(inst.customers, dtype=np.int64)
-    n_c = customers.shape[0]
+    n_c = len(inst.customers)
     dims = inst.demand.shape[1]
     n_routes = n_c + 1
     width = n_c + 1
@@ -614,6 +598,33 @@ def search(
         inst.shift_start,
         inst.shift_end,
     )
+    return sol, bak, arrays
+
+
+def search(
+    inst: Instance,
+    seed: int,
+    deadline: float,
+    work: int,
+    on_improve: Callable[[int], None] | None = None,
+) -> Outcome:
+    """Ruin and recreate from a first plan built by the recreate itself.
+
+    The search ends when ``work`` units are done: the same instance, seed and work give the
+    same plan. ``deadline`` (``time.monotonic()``) is a guard that ends it earlier on a
+    machine slower or busier than ``WORK_PER_SECOND`` assumes. On such a machine the pace
+    is measured between chunks: when the deadline will come before ``PACE_BELOW`` of the
+    work, the cooling schedule is shortened to end at the deadline, so that a search the
+    clock ends is cold and hands back a plan close to what its whole budget would reach
+    (``on_clock`` then says the plan depends on the clock). The best plan is kept at every
+    moment; a search ended before its first iteration hands back its first plan.
+    """
+    n = inst.dist.shape[0]
+    customers = np.asarray(inst.customers, dtype=np.int64)
+    n_c = customers.shape[0]
+    n_routes = n_c + 1
+    sol, bak, arrays = _empty_plan(inst)
+    rt, ln = sol[0], sol[1]
     use_cache()  # before the first call compiles the kernel
     _seed(seed)
     r_hi = _construct(arrays, inst.capacity, inst.fixed, sol, bak, customers.copy())

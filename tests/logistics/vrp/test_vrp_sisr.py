@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from logistics.vrp import (
@@ -212,6 +214,63 @@ def test_a_plan_of_few_long_routes_under_windows_may_open_and_empty_routes(
     for out in (default, without, every):
         assert not out.on_clock and out.iterations > 1000
         assert_exact(problem, provider, out)
+
+
+def recreate_one(inst: sisr.Instance, open_first: bool) -> tuple[int, list[list[int]]]:
+    """Take a stop out of a first plan and put it back with the kernel's recreate: the stop
+    and the plan's routes after it (each route's nodes, the route of the stop first)."""
+    sol, bak, arrays = sisr._empty_plan(inst)
+    rt, ln, rcost, route_of = sol[0], sol[1], sol[5], sol[6]
+    customers = np.asarray(inst.customers, dtype=np.int64)
+    sisr._seed(5)
+    r_hi = sisr._construct(arrays, inst.capacity, inst.fixed, sol, bak, customers.copy())
+    r = int(np.argmax(ln))  # the longest route: its middle stop costs little to put back
+    c = int(rt[r, ln[r] // 2])
+    keep = [int(x) for x in rt[r, : ln[r]] if x != c]
+    rt[r, : len(keep)] = keep
+    ln[r] = len(keep)
+    route_of[c] = -1
+    sisr._refresh(r, *sol, arrays)
+    n_routes = rt.shape[0]
+    sisr._recreate(
+        np.asarray([c], dtype=np.int64),
+        1,
+        arrays,
+        inst.capacity,
+        inst.fixed,
+        sol,
+        bak,
+        r_hi,
+        np.empty(n_routes, dtype=np.int64),
+        0,
+        np.zeros(n_routes, dtype=np.int64),
+        1,
+        0.0,  # no blink: the cheapest place is taken
+        sisr._near(np.zeros((1, 1), dtype=np.int64), 0, route_of, n_routes),
+        open_first,
+    )
+    home = int(route_of[c])
+    # the kernel's route totals hold: each equals its recomputed distance
+    for q in range(n_routes):
+        nodes = [inst.start, *rt[q, : ln[q]], inst.end] if ln[q] else []
+        assert rcost[q] == sum(inst.dist[a, b] for a, b in itertools.pairwise(nodes))
+    routes = [rt[home, : ln[home]].tolist()]
+    routes += [rt[q, : ln[q]].tolist() for q in range(n_routes) if ln[q] and q != home]
+    return c, routes
+
+
+def test_the_recreate_opens_a_route_for_its_first_stop_only_when_told(square):
+    # the move that lets a plan of few long routes try one route more (ROUTE_OPEN_RATE):
+    # told to, the recreate gives its first stop a route of its own although the stop
+    # fits, more cheaply, where it was; not told to, it puts it back there
+    problem, provider = square(40, 3, capacity=200, window=(300, 800), horizon=2000)
+    inst = kernel_instance(problem, provider)
+    c, kept = recreate_one(inst, open_first=False)
+    c_open, opened = recreate_one(inst, open_first=True)
+    assert c_open == c
+    assert c in kept[0] and len(kept[0]) > 1
+    assert opened[0] == [c] and len(opened) == len(kept) + 1
+    assert sorted(x for route in opened for x in route) == sorted(inst.customers)
 
 
 @pytest.mark.parametrize(
