@@ -76,15 +76,20 @@ PACE_BELOW = 0.9
 # A time limit becomes a budget of work (places examined, time checks, stops moved, route
 # steps), so that the same seed and time limit give the same plan. Measured with two
 # searches at once on the 2-core reference machine (python -m logistics.bench PATH
-# --time-limit 3 --calibrate): 48 to 109 million units a second up to 500 stops, the same
-# instance varying by up to 20 % from one run to the next; above CACHED_STOPS the matrices
-# outgrow the caches and the rate falls about as (CACHED_STOPS / n) ** CACHE_FALL (23 to 47
-# million at 1000 stops). WORK_PER_SECOND is set near the slowest rate, so that the budget
-# usually ends before the clock on an idle machine; on a slower or busier one the clock
-# ends the search and the plan is no longer reproducible.
-WORK_PER_SECOND = 50_000_000
+# --time-limit 3 --calibrate, 4 December 2026, every instance of ../shared/bench/vrp):
+# 77 to 111 million units a second from 100 to 500 stops, the same instance varying by up
+# to 20 % from one run to the next. Above CACHED_STOPS the matrices outgrow the caches and
+# the rate falls about as (CACHED_STOPS / n) ** CACHE_FALL (33 to 34 million at 1000 stops,
+# the slowest). The budget assumes 85 % of the slowest rate of each size, so that it ends
+# before the clock on an idle machine and the search has most of its time; on a slower or
+# busier one the clock ends the search (paced, see ``search``) and the plan is no longer
+# reproducible. Below SMALL_STOPS the cost of an iteration that the units do not count
+# weighs more (47 million units a second at 31 stops, 57 at 77): there the budget falls as
+# n / SMALL_STOPS, below those rates, for plans found in a fraction of it.
+WORK_PER_SECOND = 65_000_000
+SMALL_STOPS = 100
 CACHED_STOPS = 500
-CACHE_FALL = 1.4
+CACHE_FALL = 1.2
 
 _BIG = np.int64(2**62)
 NO_WINDOW = 2**40  # a stop's due time when it has no window (kernel.sisr_instance)
@@ -558,7 +563,8 @@ def granular(n_customers: int, n_routes: int, windows: bool) -> int:
 
 def work_for(seconds: float, n_stops: int) -> int:
     """The work budget of a time limit, for a problem of ``n_stops`` stops."""
-    rate = WORK_PER_SECOND * min(1.0, (CACHED_STOPS / max(1, n_stops)) ** CACHE_FALL)
+    n = max(1, n_stops)
+    rate = WORK_PER_SECOND * min(1.0, n / SMALL_STOPS, (CACHED_STOPS / n) ** CACHE_FALL)
     return max(1, int(seconds * rate))
 
 
