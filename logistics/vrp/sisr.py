@@ -74,20 +74,24 @@ DEADLINE_MARGIN = 0.01  # seconds: the search stops this long before its deadlin
 # the cooling schedule is shortened to end at the deadline (``search``).
 PACE_BELOW = 0.9
 # A time limit becomes a budget of work (places examined, time checks, stops moved, route
-# steps), so that the same seed and time limit give the same plan. Measured with two
-# searches at once on the 2-core reference machine (python -m logistics.bench PATH
-# --time-limit 3 --calibrate, 4 December 2026, every instance of ../shared/bench/vrp):
-# 77 to 111 million units a second from 100 to 500 stops, the same instance varying by up
-# to 20 % from one run to the next. Above CACHED_STOPS the matrices outgrow the caches and
-# the rate falls about as (CACHED_STOPS / n) ** CACHE_FALL (33 to 34 million at 1000 stops,
-# the slowest). The budget assumes 85 % of the slowest rate of each size, so that it ends
-# before the clock on an idle machine and the search has most of its time; on a slower or
-# busier one the clock ends the search (paced, see ``search``) and the plan is no longer
-# reproducible. Below SMALL_STOPS the cost of an iteration that the units do not count
-# weighs more (47 million units a second at 31 stops, 57 at 77): there the budget falls as
-# n / SMALL_STOPS, below those rates, for plans found in a fraction of it.
+# steps), so that the same seed and time limit give the same plan. The rate is measured
+# with two searches at once (python -m logistics.bench PATH --time-limit 3 --calibrate,
+# logistics/README.md, "The work budget re-measured"), and it moves with the host: on 4
+# December 77 to 111 million units a second from 100 to 500 stops and 33 to 34 million
+# at 1000 (--time-limit 10), where earlier sessions read 48 to 109 and 12.5 to 47; the same
+# search can take 5 s on one run and 9 s on the next. Above CACHED_STOPS the matrices
+# outgrow the caches and the rate falls about as (CACHED_STOPS / n) ** CACHE_FALL. The
+# budget assumes about 85 % of the slowest rate of 4 December (65 million a second from
+# 100 to 500 stops, 28 million at 1000): on an idle machine in a fast spell it ends before
+# the clock and the search has most of its time; in a slow spell, or on a busy machine,
+# the clock ends the search (paced, see ``search``) and the plan is not reproducible.
+# Below SMALL_STOPS the budget is SMALL_SHARE of that: 50 million a second, as before, the
+# budget on which the kernel was chosen for problems of 20 to 50 stops (logistics/README.md,
+# "the kernel takes problems of more than 10 stops"; 4 December read 47 million units a
+# second at 31 stops, 57 at 77).
 WORK_PER_SECOND = 65_000_000
 SMALL_STOPS = 100
+SMALL_SHARE = 50 / 65
 CACHED_STOPS = 500
 CACHE_FALL = 1.2
 
@@ -564,7 +568,10 @@ def granular(n_customers: int, n_routes: int, windows: bool) -> int:
 def work_for(seconds: float, n_stops: int) -> int:
     """The work budget of a time limit, for a problem of ``n_stops`` stops."""
     n = max(1, n_stops)
-    rate = WORK_PER_SECOND * min(1.0, n / SMALL_STOPS, (CACHED_STOPS / n) ** CACHE_FALL)
+    if n < SMALL_STOPS:
+        rate = WORK_PER_SECOND * SMALL_SHARE
+    else:
+        rate = WORK_PER_SECOND * min(1.0, (CACHED_STOPS / n) ** CACHE_FALL)
     return max(1, int(seconds * rate))
 
 
