@@ -635,7 +635,6 @@ def search(
     n = inst.dist.shape[0]
     customers = np.asarray(inst.customers, dtype=np.int64)
     n_c = customers.shape[0]
-    n_routes = n_c + 1
     sol, bak, arrays = _empty_plan(inst)
     rt, ln = sol[0], sol[1]
     use_cache()  # before the first call compiles the kernel
@@ -718,7 +717,7 @@ def search(
             reported = int(state[1])
             on_improve(reported)
     if state[1] < first:
-        routes = [best_rt[r, : best_ln[r]].tolist() for r in range(n_routes) if best_ln[r] > 0]
+        routes = [best_rt[r, : best_ln[r]].tolist() for r in range(len(rt)) if best_ln[r] > 0]
     else:
         routes = routes_now
     return Outcome(
