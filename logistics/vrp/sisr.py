@@ -65,6 +65,13 @@ GRANULAR_ROUTES = 20
 LONG_ROUTE_STOPS = 12
 ROUTE_OPEN_RATE = 0.15
 ROUTE_RUIN_RATE = 0.1
+# From this many stops the first plan is the best of five (``_first_plan``): at 1000 stops
+# the search has too little work per stop to make up for a poor first plan (X-n1001-k43
+# with the work of 4 s: +4.73 % from the recreate's plan, +3.36 % from savings'); from 100
+# to 400 stops, with the work of 10 s, a better first plan gave no better plans (0.44 to
+# 0.50 % over the 33 of the bench; logistics/README.md, "The first plan of a large
+# problem"). CACHED_STOPS, where the work rate starts to fall.
+FIRST_PLANS_STOPS = 500
 TEMP_START = 1.0  # times the mean arc of the first plan
 TEMP_END = 0.01
 CHUNK_SECONDS = 0.05  # the clock is read about this often
@@ -298,12 +305,18 @@ def _recreate(  # type: ignore[no-untyped-def]
     blink,
     near,
     open_first,
+    order_kind=-1,
 ):
+    """Puts the removed stops back, each at its cheapest place, in one of four orders:
+    random, largest demand first, farthest from the depot first, nearest first
+    (``order_kind`` 0 to 3; -1 draws one, 4 times in 11 random, 4 demand, 2 far, 1 near).
+    Returns (r_hi, routes touched, work done)."""
     dist, _tm, _ready, _due, demand, s, e, _t0, _t1 = inst_arrays
     rt, ln, earliest, latest, load, rcost, route_of, pos_of = sol
     keys = np.empty(n_removed, dtype=np.float64)
-    u = np.random.random() * 11.0
-    order_kind = 0 if u < 4.0 else (1 if u < 8.0 else (2 if u < 10.0 else 3))
+    if order_kind < 0:
+        u = np.random.random() * 11.0
+        order_kind = 0 if u < 4.0 else (1 if u < 8.0 else (2 if u < 10.0 else 3))
     for i in range(n_removed):
         c = removed[i]
         if order_kind == 0:
@@ -506,7 +519,7 @@ def _search(  # type: ignore[no-untyped-def]
 
 
 @numba.njit()
-def _construct(inst_arrays, capacity, fixed, sol, bak, removed):  # type: ignore[no-untyped-def]
+def _construct(inst_arrays, capacity, fixed, sol, bak, removed, order_kind=-1):  # type: ignore[no-untyped-def]
     n_routes_max = sol[0].shape[0]
     touched = np.empty(n_routes_max, dtype=np.int64)
     touch_mark = np.zeros(n_routes_max, dtype=np.int64)
@@ -528,7 +541,81 @@ def _construct(inst_arrays, capacity, fixed, sol, bak, removed):  # type: ignore
         0.0,
         near,
         False,
+        order_kind,
     )
+    return r_hi
+
+
+@numba.njit()
+def _savings(inst_arrays, capacity, sol, customers, pair_i, pair_j, reverse):  # type: ignore[no-untyped-def]
+    """A first plan by savings: every stop on a route of its own, then, pair by pair in the
+    order given (the largest saving first), the route ending at ``i`` and the route starting
+    at ``j`` become one when the load and the times allow it. With ``reverse`` (no windows,
+    symmetric matrices) a route may be turned round to put ``i`` and ``j`` at its ends.
+    The routes end at 0 .. r_hi - 1; returns r_hi."""
+    _dist, tm, ready, due, _demand, s, e, t0, t1 = inst_arrays
+    rt, ln, earliest, latest, load, rcost, route_of, pos_of = sol
+    n_c = customers.shape[0]
+    for q in range(n_c):
+        rt[q, 0] = customers[q]
+        ln[q] = 1
+        _refresh(q, rt, ln, earliest, latest, load, rcost, route_of, pos_of, inst_arrays)
+    buf = np.empty(n_c, dtype=np.int64)
+    for p in range(pair_i.shape[0]):
+        i = pair_i[p]
+        j = pair_j[p]
+        a = route_of[i]
+        b = route_of[j]
+        if a == b:
+            continue
+        na = ln[a]
+        nb = ln[b]
+        i_first = pos_of[i] == 0
+        i_last = pos_of[i] == na - 1
+        j_first = pos_of[j] == 0
+        j_last = pos_of[j] == nb - 1
+        if not (i_last and j_first) and not (
+            reverse and (i_first or i_last) and (j_first or j_last)
+        ):
+            continue
+        if (load[a] + load[b] > capacity).any():
+            continue
+        # a then b, each turned round when its end does not face the other
+        flip_a = not i_last
+        flip_b = not j_first
+        for k in range(na):
+            buf[k] = rt[a, na - 1 - k] if flip_a else rt[a, k]
+        for k in range(nb):
+            buf[na + k] = rt[b, nb - 1 - k] if flip_b else rt[b, k]
+        t = t0
+        prev = s
+        ok = True
+        for k in range(na + nb):
+            c = buf[k]
+            t = t + tm[prev, c]
+            if t < ready[c]:
+                t = ready[c]
+            if t > due[c]:
+                ok = False
+                break
+            prev = c
+        if not ok or t + tm[prev, e] > t1:
+            continue
+        for k in range(na + nb):
+            rt[a, k] = buf[k]
+        ln[a] = na + nb
+        ln[b] = 0
+        _refresh(a, rt, ln, earliest, latest, load, rcost, route_of, pos_of, inst_arrays)
+    r_hi = 0
+    for r in range(n_c):
+        if ln[r] > 0:
+            if r != r_hi:
+                for k in range(ln[r]):
+                    rt[r_hi, k] = rt[r, k]
+                ln[r_hi] = ln[r]
+                ln[r] = 0
+            _refresh(r_hi, rt, ln, earliest, latest, load, rcost, route_of, pos_of, inst_arrays)
+            r_hi += 1
     return r_hi
 
 
@@ -563,6 +650,26 @@ def granular(n_customers: int, n_routes: int, windows: bool) -> int:
     if n_customers < GRANULAR_STOPS or n_routes < GRANULAR_ROUTES:
         return 0
     return min(GRANULAR, n_customers, NEIGHBOURS)
+
+
+def _symmetric(m: IntArray) -> bool:
+    return bool(np.array_equal(m, m.T))
+
+
+def _savings_pairs(inst: Instance, customers: IntArray, adj: IntArray) -> tuple[IntArray, IntArray]:
+    """The pairs (i, j) the savings construction tries, i's route ending where j's begins:
+    each stop with its nearest stops, both ways, the largest saving first, those that save
+    nothing (a route's fixed cost included) left out."""
+    i = np.repeat(customers, adj.shape[1])
+    j = adj[customers].ravel()
+    i, j = np.concatenate([i, j]), np.concatenate([j, i])
+    keep = i != j
+    i, j = i[keep], j[keep]
+    d = inst.dist
+    saving = d[i, inst.end] + d[inst.start, j] - d[i, j] + inst.fixed
+    order = np.argsort(-saving, kind="stable")
+    order = order[saving[order] > 0]
+    return np.ascontiguousarray(i[order]), np.ascontiguousarray(j[order])
 
 
 def work_for(seconds: float, n_stops: int) -> int:
@@ -614,6 +721,68 @@ def _empty_plan(inst: Instance) -> tuple[tuple[Any, ...], tuple[Any, ...], tuple
     return sol, bak, arrays
 
 
+def _adjacency(inst: Instance) -> IntArray:
+    """Each customer's ``NEIGHBOURS`` nearest customers, nearest first (row per node; the
+    depots' rows are zeros): the ruin walks from a seed stop through them."""
+    customers = np.asarray(inst.customers, dtype=np.int64)
+    sym = inst.dist[np.ix_(customers, customers)] + inst.dist[np.ix_(customers, customers)].T
+    k = min(NEIGHBOURS, customers.shape[0])
+    nearest = np.argsort(sym, axis=1, kind="stable")[:, :k]
+    adj = np.zeros((inst.dist.shape[0], k), dtype=np.int64)
+    adj[customers] = customers[nearest]
+    return adj
+
+
+def _first_plan(
+    inst: Instance, adj: IntArray, windows: bool, every: bool
+) -> tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...], int, list[list[int]], int]:
+    """The plan the search starts from, in the kernel's arrays: (plan, backup, instance
+    arrays, r_hi, its routes, the number of routes of the recreate's plan in the order the
+    seed draws, which the gates on the moves read).
+
+    With ``every`` (from ``FIRST_PLANS_STOPS`` stops), the recreate also builds a plan in
+    each of its four orders, and a savings construction another; the search starts from
+    the one of fewest routes, then lowest cost (the seed's own first on a tie). The search
+    lowers the cost of a plan far more easily than its number of routes: on tight windows
+    the orders' plans differ by a fifth in routes, and on tight capacity savings may use a
+    route or two more than the recreate (logistics/README.md, "The first plan of a large
+    problem")."""
+    customers = np.asarray(inst.customers, dtype=np.int64)
+    sol, bak, arrays = _empty_plan(inst)
+    rt, ln, route_of = sol[0], sol[1], sol[6]
+    r_hi = _construct(arrays, inst.capacity, inst.fixed, sol, bak, customers.copy(), -1)
+    routes = [rt[r, : ln[r]].tolist() for r in range(r_hi) if ln[r] > 0]
+    drawn = len(routes)
+    if not every:
+        return sol, bak, arrays, r_hi, routes, drawn
+    best = (len(routes), _plan_cost(inst, routes))
+    chosen = routes
+    for kind in range(4):
+        ln[:] = 0
+        route_of[:] = -1
+        r_hi = _construct(arrays, inst.capacity, inst.fixed, sol, bak, customers.copy(), kind)
+        other = [rt[r, : ln[r]].tolist() for r in range(r_hi) if ln[r] > 0]
+        if (len(other), _plan_cost(inst, other)) < best:
+            best, chosen = (len(other), _plan_cost(inst, other)), other
+    ln[:] = 0
+    route_of[:] = -1
+    pair_i, pair_j = _savings_pairs(inst, customers, adj)
+    # a route turned round is checked like any other, but without windows it seldom fails
+    # and on a symmetric matrix it costs the same
+    reverse = not windows and _symmetric(inst.dist)
+    r_hi = _savings(arrays, inst.capacity, sol, customers, pair_i, pair_j, reverse)
+    other = [rt[r, : ln[r]].tolist() for r in range(r_hi)]
+    if (len(other), _plan_cost(inst, other)) < best:
+        return sol, bak, arrays, r_hi, other, drawn
+    ln[:] = 0
+    route_of[:] = -1
+    for r, route in enumerate(chosen):
+        rt[r, : len(route)] = route
+        ln[r] = len(route)
+        _refresh(r, rt, ln, sol[2], sol[3], sol[4], sol[5], route_of, sol[7], arrays)
+    return sol, bak, arrays, len(chosen), chosen, drawn
+
+
 def search(
     inst: Instance,
     seed: int,
@@ -632,29 +801,22 @@ def search(
     (``on_clock`` then says the plan depends on the clock). The best plan is kept at every
     moment; a search ended before its first iteration hands back its first plan.
     """
-    n = inst.dist.shape[0]
     customers = np.asarray(inst.customers, dtype=np.int64)
     n_c = customers.shape[0]
-    sol, bak, arrays = _empty_plan(inst)
-    rt, ln = sol[0], sol[1]
+    windows = bool((inst.due[customers] < NO_WINDOW).any() or inst.ready[customers].any())
+    adj = _adjacency(inst)
     use_cache()  # before the first call compiles the kernel
     _seed(seed)
-    r_hi = _construct(arrays, inst.capacity, inst.fixed, sol, bak, customers.copy())
-    routes_now = [rt[r, : ln[r]].tolist() for r in range(r_hi) if ln[r] > 0]
+    every = n_c >= FIRST_PLANS_STOPS
+    sol, bak, arrays, r_hi, routes_now, recreate_routes = _first_plan(inst, adj, windows, every)
+    rt, ln = sol[0], sol[1]
     first = _plan_cost(inst, routes_now)
     if on_improve is not None:
         on_improve(first)
-    # the ruin walks from a seed stop through its nearest stops (depots excluded)
-    sym = inst.dist[np.ix_(customers, customers)] + inst.dist[np.ix_(customers, customers)].T
-    k = min(NEIGHBOURS, n_c)
-    nearest = np.argsort(sym, axis=1, kind="stable")[:, :k]
-    adj = np.zeros((n, k), dtype=np.int64)
-    adj[customers] = customers[nearest]
     best_rt = rt.copy()
     best_ln = ln.copy()
-    windows = bool((inst.due[customers] < NO_WINDOW).any() or inst.ready[customers].any())
-    n_near = granular(n_c, len(routes_now), windows)
-    long_routes = windows and n_c >= LONG_ROUTE_STOPS * len(routes_now)
+    n_near = granular(n_c, recreate_routes, windows)
+    long_routes = windows and n_c >= LONG_ROUTE_STOPS * recreate_routes
     route_open_rate = ROUTE_OPEN_RATE if long_routes else 0.0
     route_ruin_rate = ROUTE_RUIN_RATE if long_routes else 0.0
     state = np.asarray([first, first, r_hi], dtype=np.int64)
@@ -732,7 +894,7 @@ def search(
     )
 
 
-KERNEL = (_seed, _construct, _search)
+KERNEL = (_seed, _construct, _savings, _search)
 """The kernel's entry points from Python (the others are compiled inside them)."""
 
 # Compiled without a cache at import; ``use_cache`` gives them one before they are compiled.
@@ -747,6 +909,7 @@ _COMPILED = (
     _recreate,
     _search,
     _construct,
+    _savings,
 )
 _caching = False  # whether ``use_cache`` has run in this process
 
@@ -806,4 +969,5 @@ def warm_up() -> float:
     # no deadline: a deadline set before the compilation would pass during it, and the
     # search it guards, never called, would be compiled by the first real solve instead
     search(inst, 0, math.inf, 1000)
+    _first_plan(inst, _adjacency(inst), False, True)  # the constructions of large problems
     return time.monotonic() - began

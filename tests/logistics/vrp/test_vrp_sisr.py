@@ -312,6 +312,140 @@ def test_its_own_first_plan_serves_everyone_and_a_full_load_rides_alone(square):
     assert all(sum(inst.demand[x, 0] for x in nodes) <= 30 for nodes in out.routes)
 
 
+def matrix_instance(
+    dist: list[list[int]],
+    capacity: int,
+    ready: list[int] | None = None,
+    due: list[int] | None = None,
+) -> sisr.Instance:
+    """A kernel instance from a matrix (node 0 the depot, travel time = distance, one unit
+    of demand per stop, no window unless given)."""
+    n = len(dist)
+    matrix = np.asarray(dist, dtype=np.int64)
+    return sisr.Instance(
+        dist=matrix,
+        time=matrix.copy(),
+        ready=np.asarray(ready or [0] * n, dtype=np.int64),
+        due=np.asarray(due or [sisr.NO_WINDOW] * n, dtype=np.int64),
+        demand=np.asarray([[0]] + [[1]] * (n - 1), dtype=np.int64),
+        capacity=np.asarray([capacity], dtype=np.int64),
+        start=0,
+        end=0,
+        shift_start=0,
+        shift_end=sisr.NO_WINDOW,
+        fixed=0,
+        customers=np.arange(1, n, dtype=np.int64),
+    )
+
+
+def savings_plan(inst: sisr.Instance, reverse: bool) -> tuple[list[list[int]], tuple]:
+    customers = np.asarray(inst.customers, dtype=np.int64)
+    sol, _, arrays = sisr._empty_plan(inst)
+    pair_i, pair_j = sisr._savings_pairs(inst, customers, sisr._adjacency(inst))
+    r_hi = sisr._savings(arrays, inst.capacity, sol, customers, pair_i, pair_j, reverse)
+    rt, ln = sol[0], sol[1]
+    assert all(ln[:r_hi] > 0) and not ln[r_hi:].any()  # the routes come first, packed
+    return [rt[r, : ln[r]].tolist() for r in range(r_hi)], sol
+
+
+def test_savings_joins_the_routes_the_loads_allow():
+    # four stops on a line from the depot, two to a vehicle: the far pair, the near pair
+    line = [0, 1, 2, 3, 4]
+    inst = matrix_instance([[abs(a - b) for b in line] for a in line], capacity=2)
+    routes, _ = savings_plan(inst, reverse=True)
+    assert sorted(sorted(route) for route in routes) == [[1, 2], [3, 4]]
+    assert sisr._plan_cost(inst, routes) == 12
+
+
+def test_savings_keeps_the_order_the_windows_need():
+    # two stops side by side: 2 must be served by 6, 1 from 10; 1 then 2 is too late for 2
+    dist = [[0, 5, 5], [5, 0, 1], [5, 1, 0]]
+    inst = matrix_instance(dist, capacity=2, ready=[0, 10, 0], due=[0, 20, 6])
+    routes, _ = savings_plan(inst, reverse=False)
+    assert routes == [[2, 1]]
+
+
+def test_savings_turns_a_route_round_only_when_allowed():
+    # 1-2 and 3-4 join first; the cheapest join then is 1 with 3, the two routes' first
+    # stops, which needs 1-2 turned round (2 1 3 4, 24); without, 25 at best
+    far = 10
+    near = {(1, 2): 1, (3, 4): 1, (1, 3): 2, (1, 4): 3, (2, 3): 3, (2, 4): 4}
+    dist = [[0 if a == b else far if 0 in (a, b) else 0 for b in range(5)] for a in range(5)]
+    for (a, b), d in near.items():
+        dist[a][b] = dist[b][a] = d
+    inst = matrix_instance(dist, capacity=4)
+    turned, _ = savings_plan(inst, reverse=True)
+    kept, _ = savings_plan(inst, reverse=False)
+    assert turned in ([[2, 1, 3, 4]], [[4, 3, 1, 2]])
+    assert sisr._plan_cost(inst, turned) == 24
+    assert len(kept) == 1 and sisr._plan_cost(inst, kept) == 25
+
+
+@pytest.mark.parametrize("window", [None, (100, 400), (30, 80)])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_savings_plan_holds_and_its_bookkeeping_matches(square, window, seed):
+    problem, provider = square(150, seed, capacity=30, window=window)
+    inst = kernel_instance(problem, provider)
+    reverse = window is None  # the square's matrices are symmetric
+    routes, sol = savings_plan(inst, reverse)
+    assert sorted(x for route in routes for x in route) == list(range(1, 151))
+    assert len(routes) < 75  # stops were joined
+    report = check_routes(
+        problem, [("v", k, [f"s{x}" for x in route]) for k, route in enumerate(routes)], provider
+    )
+    assert report.ok, report
+    assert report.distance_m == sisr._plan_cost(inst, routes)
+    assert_bookkeeping(inst, routes, sol)
+
+
+def assert_bookkeeping(inst: sisr.Instance, routes: list[list[int]], sol: tuple) -> None:
+    """The kernel's arrays hold ``routes`` as routes 0, 1, ..., with their loads, costs
+    and each stop's route and place."""
+    rt, ln, _, _, load, rcost, route_of, pos_of = sol
+    assert [rt[r, : ln[r]].tolist() for r in range(len(routes))] == routes
+    assert not ln[len(routes) :].any()
+    assert sisr._plan_cost(inst, routes) == int(rcost[: len(routes)].sum())
+    for r, route in enumerate(routes):
+        assert load[r, 0] == sum(inst.demand[x, 0] for x in route)
+        assert [route_of[x] for x in route] == [r] * len(route)
+        assert [pos_of[x] for x in route] == list(range(len(route)))
+
+
+def test_the_search_starts_from_the_first_plan_of_fewest_routes_then_lowest_cost(
+    square, monkeypatch: pytest.MonkeyPatch
+):
+    chosen = set()
+    for window, capacity in [(None, 40), (None, 12), ((100, 400), 40), ((30, 80), 40)]:
+        problem, provider = square(150, 3, capacity=capacity, window=window)
+        inst = kernel_instance(problem, provider)
+        windows = window is not None
+        adj = sisr._adjacency(inst)
+        sisr._seed(5)
+        candidates = [sisr._first_plan(inst, adj, windows, False)[4]]  # the seed's own
+        customers = np.asarray(inst.customers, dtype=np.int64)
+        for kind in range(4):
+            sol, bak, arrays = sisr._empty_plan(inst)
+            r_hi = sisr._construct(
+                arrays, inst.capacity, inst.fixed, sol, bak, customers.copy(), kind
+            )
+            candidates.append([sol[0][r, : sol[1][r]].tolist() for r in range(r_hi)])
+        candidates.append(savings_plan(inst, reverse=not windows)[0])
+        sisr._seed(5)
+        sol, _, _, r_hi, first, drawn = sisr._first_plan(inst, adj, windows, True)
+        assert drawn == len(candidates[0])
+        best = min(candidates, key=lambda plan: (len(plan), sisr._plan_cost(inst, plan)))
+        assert first == best and r_hi == len(first)
+        assert_bookkeeping(inst, first, sol)
+        monkeypatch.setattr(sisr, "FIRST_PLANS_STOPS", 150)  # the search takes it
+        out = sisr.search(inst, 5, time.monotonic() + 60, 1)  # one iteration
+        assert out.first_cost == sisr._plan_cost(inst, first)
+        monkeypatch.setattr(sisr, "FIRST_PLANS_STOPS", 151)  # it does not
+        out = sisr.search(inst, 5, time.monotonic() + 60, 1)
+        assert out.first_cost == sisr._plan_cost(inst, candidates[0])
+        chosen.add(candidates.index(best))
+    assert len(chosen) > 1  # not always the same construction
+
+
 @pytest.mark.solver
 def test_the_clock_ends_a_budget_too_large_for_it(square):
     problem, provider = square(300, 3, window=None)
