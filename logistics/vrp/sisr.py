@@ -65,13 +65,6 @@ GRANULAR_ROUTES = 20
 LONG_ROUTE_STOPS = 12
 ROUTE_OPEN_RATE = 0.15
 ROUTE_RUIN_RATE = 0.1
-# From this many stops the first plan is the best of five (``_first_plan``): at 1000 stops
-# the search has too little work per stop to make up for a poor first plan (X-n1001-k43
-# with the work of 4 s: +4.73 % from the recreate's plan, +3.36 % from savings'); from 100
-# to 400 stops, with the work of 10 s, a better first plan gave no better plans (0.44 to
-# 0.50 % over the 33 of the bench; logistics/README.md, "The first plan of a large
-# problem"). CACHED_STOPS, where the work rate starts to fall.
-FIRST_PLANS_STOPS = 500
 TEMP_START = 1.0  # times the mean arc of the first plan
 TEMP_END = 0.01
 CHUNK_SECONDS = 0.05  # the clock is read about this often
@@ -101,6 +94,15 @@ SMALL_STOPS = 100
 SMALL_SHARE = 50 / 65
 CACHED_STOPS = 500
 CACHE_FALL = 1.2
+# From this many stops the first plan is the best of five (``_first_plan``): at 1000 stops
+# the search has too little work per stop to make up for a poor first plan (X-n1001-k43
+# with the work of 4 s: +4.73 % from the recreate's plan, +3.36 % from savings'); from 100
+# to 400 stops, with the work of 10 s, a better first plan gave no better plans (0.44 to
+# 0.50 % over the 33 of the bench; logistics/README.md, "The first plan of a large
+# problem"). It starts where the work rate starts to fall. The constructions stop once
+# they have taken FIRST_PLANS_SHARE of the time limit (0.3 s of 10 at 1000 stops, idle).
+FIRST_PLANS_STOPS = CACHED_STOPS
+FIRST_PLANS_SHARE = 0.1
 
 _BIG = np.int64(2**62)
 NO_WINDOW = 2**40  # a stop's due time when it has no window (kernel.sisr_instance)
@@ -556,6 +558,7 @@ def _savings(inst_arrays, capacity, sol, customers, pair_i, pair_j, reverse):  #
     _dist, tm, ready, due, _demand, s, e, t0, t1 = inst_arrays
     rt, ln, earliest, latest, load, rcost, route_of, pos_of = sol
     n_c = customers.shape[0]
+    ln[:] = 0
     for q in range(n_c):
         rt[q, 0] = customers[q]
         ln[q] = 1
@@ -733,12 +736,23 @@ def _adjacency(inst: Instance) -> IntArray:
     return adj
 
 
+@dataclass(slots=True)
+class FirstPlan:
+    """The plan a search starts from, in the kernel's arrays (``_first_plan``)."""
+
+    sol: tuple[Any, ...]  # the plan's arrays
+    bak: tuple[Any, ...]  # room to back its routes up
+    arrays: tuple[Any, ...]  # the instance as the kernel reads it
+    r_hi: int  # its routes are among 0 .. r_hi - 1
+    routes: list[list[int]]
+    drawn: int  # routes of the recreate's plan in the seed's order: the moves' gates read it
+    cut: bool  # the clock left out some of the constructions
+
+
 def _first_plan(
-    inst: Instance, adj: IntArray, windows: bool, every: bool
-) -> tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...], int, list[list[int]], int]:
-    """The plan the search starts from, in the kernel's arrays: (plan, backup, instance
-    arrays, r_hi, its routes, the number of routes of the recreate's plan in the order the
-    seed draws, which the gates on the moves read).
+    inst: Instance, adj: IntArray, windows: bool, every: bool, deadline: float = math.inf
+) -> FirstPlan:
+    """The plan the search starts from: the recreate's, in the order the seed draws.
 
     With ``every`` (from ``FIRST_PLANS_STOPS`` stops), the recreate also builds a plan in
     each of its four orders, and a savings construction another; the search starts from
@@ -746,41 +760,49 @@ def _first_plan(
     lowers the cost of a plan far more easily than its number of routes: on tight windows
     the orders' plans differ by a fifth in routes, and on tight capacity savings may use a
     route or two more than the recreate (logistics/README.md, "The first plan of a large
-    problem")."""
+    problem"). The constructions stop once they have taken ``FIRST_PLANS_SHARE`` of the
+    time to ``deadline`` (``cut``: the plan then depends on the clock)."""
+    began = time.monotonic()
+    allowed = FIRST_PLANS_SHARE * (deadline - began)
     customers = np.asarray(inst.customers, dtype=np.int64)
     sol, bak, arrays = _empty_plan(inst)
     rt, ln, route_of = sol[0], sol[1], sol[6]
     r_hi = _construct(arrays, inst.capacity, inst.fixed, sol, bak, customers.copy(), -1)
-    routes = [rt[r, : ln[r]].tolist() for r in range(r_hi) if ln[r] > 0]
-    drawn = len(routes)
+    chosen = [rt[r, : ln[r]].tolist() for r in range(r_hi) if ln[r] > 0]
+    drawn = len(chosen)
     if not every:
-        return sol, bak, arrays, r_hi, routes, drawn
-    best = (len(routes), _plan_cost(inst, routes))
-    chosen = routes
-    for kind in range(4):
+        return FirstPlan(sol, bak, arrays, r_hi, chosen, drawn, False)
+    best = (len(chosen), _plan_cost(inst, chosen))
+    held = True  # the arrays hold the chosen plan
+    cut = False
+    for kind in range(5):
+        if time.monotonic() - began > allowed:
+            cut = True
+            break
         ln[:] = 0
         route_of[:] = -1
-        r_hi = _construct(arrays, inst.capacity, inst.fixed, sol, bak, customers.copy(), kind)
+        if kind < 4:
+            r_hi = _construct(arrays, inst.capacity, inst.fixed, sol, bak, customers.copy(), kind)
+        else:
+            pair_i, pair_j = _savings_pairs(inst, customers, adj)
+            # a route turned round is checked like any other; without windows it seldom
+            # fails, and with one depot on a symmetric matrix it costs the same
+            reverse = not windows and inst.start == inst.end and _symmetric(inst.dist)
+            r_hi = _savings(arrays, inst.capacity, sol, customers, pair_i, pair_j, reverse)
         other = [rt[r, : ln[r]].tolist() for r in range(r_hi) if ln[r] > 0]
-        if (len(other), _plan_cost(inst, other)) < best:
-            best, chosen = (len(other), _plan_cost(inst, other)), other
-    ln[:] = 0
-    route_of[:] = -1
-    pair_i, pair_j = _savings_pairs(inst, customers, adj)
-    # a route turned round is checked like any other, but without windows it seldom fails
-    # and on a symmetric matrix it costs the same
-    reverse = not windows and _symmetric(inst.dist)
-    r_hi = _savings(arrays, inst.capacity, sol, customers, pair_i, pair_j, reverse)
-    other = [rt[r, : ln[r]].tolist() for r in range(r_hi)]
-    if (len(other), _plan_cost(inst, other)) < best:
-        return sol, bak, arrays, r_hi, other, drawn
-    ln[:] = 0
-    route_of[:] = -1
-    for r, route in enumerate(chosen):
-        rt[r, : len(route)] = route
-        ln[r] = len(route)
-        _refresh(r, rt, ln, sol[2], sol[3], sol[4], sol[5], route_of, sol[7], arrays)
-    return sol, bak, arrays, len(chosen), chosen, drawn
+        key = (len(other), _plan_cost(inst, other))
+        held = key < best
+        if held:
+            best, chosen = key, other
+    if not held:
+        ln[:] = 0
+        route_of[:] = -1
+        for r, route in enumerate(chosen):
+            rt[r, : len(route)] = route
+            ln[r] = len(route)
+            _refresh(r, rt, ln, sol[2], sol[3], sol[4], sol[5], route_of, sol[7], arrays)
+        r_hi = len(chosen)
+    return FirstPlan(sol, bak, arrays, r_hi, chosen, drawn, cut)
 
 
 def search(
@@ -790,7 +812,7 @@ def search(
     work: int,
     on_improve: Callable[[int], None] | None = None,
 ) -> Outcome:
-    """Ruin and recreate from a first plan built by the recreate itself.
+    """Ruin and recreate from a first plan (``_first_plan``).
 
     The search ends when ``work`` units are done: the same instance, seed and work give the
     same plan. ``deadline`` (``time.monotonic()``) is a guard that ends it earlier on a
@@ -807,8 +829,10 @@ def search(
     adj = _adjacency(inst)
     use_cache()  # before the first call compiles the kernel
     _seed(seed)
-    every = n_c >= FIRST_PLANS_STOPS
-    sol, bak, arrays, r_hi, routes_now, recreate_routes = _first_plan(inst, adj, windows, every)
+    start = _first_plan(inst, adj, windows, n_c >= FIRST_PLANS_STOPS, deadline)
+    sol, bak, arrays = start.sol, start.bak, start.arrays
+    r_hi, routes_now = start.r_hi, start.routes
+    recreate_routes = start.drawn
     rt, ln = sol[0], sol[1]
     first = _plan_cost(inst, routes_now)
     if on_improve is not None:
@@ -823,7 +847,7 @@ def search(
     mean_arc = first / max(1, n_c + len(routes_now))
     t_hot, t_cold = TEMP_START * mean_arc, TEMP_END * mean_arc
     done = iterations = accepted = 0
-    on_clock = False
+    on_clock = start.cut
     reported = first
     # the cooling schedule spreads over ``planned`` units: the whole budget, unless the
     # measured pace says the clock will end the search before PACE_BELOW of it (a slow or
@@ -894,7 +918,7 @@ def search(
     )
 
 
-KERNEL = (_seed, _construct, _savings, _search)
+KERNEL = (_seed, _refresh, _construct, _savings, _search)
 """The kernel's entry points from Python (the others are compiled inside them)."""
 
 # Compiled without a cache at import; ``use_cache`` gives them one before they are compiled.
