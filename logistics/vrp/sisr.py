@@ -125,6 +125,33 @@ class Instance:
     fixed: int  # cost of each route used
     customers: IntArray  # the nodes to serve
 
+    @classmethod
+    def from_matrix(
+        cls,
+        dist: IntArray | list[list[int]],
+        capacity: int,
+        ready: list[int] | None = None,
+        due: list[int] | None = None,
+    ) -> Instance:
+        """A problem on a matrix: node 0 the depot, travel time equal to distance, one unit
+        of demand per stop, no window unless given, no shift, no fixed cost."""
+        matrix = np.asarray(dist, dtype=np.int64)
+        n = matrix.shape[0]
+        return cls(
+            dist=matrix,
+            time=matrix.copy(),
+            ready=np.asarray(ready or [0] * n, dtype=np.int64),
+            due=np.asarray(due or [NO_WINDOW] * n, dtype=np.int64),
+            demand=np.asarray([[0]] + [[1]] * (n - 1), dtype=np.int64),
+            capacity=np.asarray([capacity], dtype=np.int64),
+            start=0,
+            end=0,
+            shift_start=0,
+            shift_end=NO_WINDOW,
+            fixed=0,
+            customers=np.arange(1, n, dtype=np.int64),
+        )
+
 
 @numba.njit()
 def _seed(seed: int) -> None:
@@ -291,6 +318,13 @@ def _insert(c, r, k, rt, ln):  # type: ignore[no-untyped-def]
 
 
 @numba.njit()
+def _draw_order():  # type: ignore[no-untyped-def]
+    """One of the recreate's four orders, 4 times in 11 random, 4 demand, 2 far, 1 near."""
+    u = np.random.random() * 11.0
+    return 0 if u < 4.0 else (1 if u < 8.0 else (2 if u < 10.0 else 3))
+
+
+@numba.njit()
 def _recreate(  # type: ignore[no-untyped-def]
     removed,
     n_removed,
@@ -311,14 +345,13 @@ def _recreate(  # type: ignore[no-untyped-def]
 ):
     """Puts the removed stops back, each at its cheapest place, in one of four orders:
     random, largest demand first, farthest from the depot first, nearest first
-    (``order_kind`` 0 to 3; -1 draws one, 4 times in 11 random, 4 demand, 2 far, 1 near).
+    (``order_kind`` 0 to 3; -1 draws one, ``_draw_order``).
     Returns (r_hi, routes touched, work done)."""
     dist, _tm, _ready, _due, demand, s, e, _t0, _t1 = inst_arrays
     rt, ln, earliest, latest, load, rcost, route_of, pos_of = sol
     keys = np.empty(n_removed, dtype=np.float64)
     if order_kind < 0:
-        u = np.random.random() * 11.0
-        order_kind = 0 if u < 4.0 else (1 if u < 8.0 else (2 if u < 10.0 else 3))
+        order_kind = _draw_order()
     for i in range(n_removed):
         c = removed[i]
         if order_kind == 0:
@@ -522,6 +555,10 @@ def _search(  # type: ignore[no-untyped-def]
 
 @numba.njit()
 def _construct(inst_arrays, capacity, fixed, sol, bak, removed, order_kind=-1):  # type: ignore[no-untyped-def]
+    """The recreate on an empty plan, in the order given (-1: drawn); returns (r_hi, the
+    order it used)."""
+    if order_kind < 0:
+        order_kind = _draw_order()
     n_routes_max = sol[0].shape[0]
     touched = np.empty(n_routes_max, dtype=np.int64)
     touch_mark = np.zeros(n_routes_max, dtype=np.int64)
@@ -545,7 +582,7 @@ def _construct(inst_arrays, capacity, fixed, sol, bak, removed, order_kind=-1): 
         False,
         order_kind,
     )
-    return r_hi
+    return r_hi, order_kind
 
 
 @numba.njit()
@@ -553,7 +590,8 @@ def _savings(inst_arrays, capacity, sol, customers, pair_i, pair_j, reverse):  #
     """A first plan by savings: every stop on a route of its own, then, pair by pair in the
     order given (the largest saving first), the route ending at ``i`` and the route starting
     at ``j`` become one when the load and the times allow it. With ``reverse`` (no windows,
-    symmetric matrices) a route may be turned round to put ``i`` and ``j`` at its ends.
+    one depot, a symmetric matrix: a route then costs the same both ways) a route may be
+    turned round to put ``i`` and ``j`` at its ends.
     The routes end at 0 .. r_hi - 1; returns r_hi."""
     _dist, tm, ready, due, _demand, s, e, t0, t1 = inst_arrays
     rt, ln, earliest, latest, load, rcost, route_of, pos_of = sol
@@ -612,12 +650,12 @@ def _savings(inst_arrays, capacity, sol, customers, pair_i, pair_j, reverse):  #
     r_hi = 0
     for r in range(n_c):
         if ln[r] > 0:
-            if r != r_hi:
+            if r != r_hi:  # moved down: its bookkeeping follows (the others' is current)
                 for k in range(ln[r]):
                     rt[r_hi, k] = rt[r, k]
                 ln[r_hi] = ln[r]
                 ln[r] = 0
-            _refresh(r_hi, rt, ln, earliest, latest, load, rcost, route_of, pos_of, inst_arrays)
+                _refresh(r_hi, rt, ln, earliest, latest, load, rcost, route_of, pos_of, inst_arrays)
             r_hi += 1
     return r_hi
 
@@ -646,6 +684,12 @@ def _plan_cost(inst: Instance, routes: list[list[int]]) -> int:
     return cost
 
 
+def _arrays_cost(sol: tuple[Any, ...], r_hi: int, fixed: int) -> int:
+    """The cost of the plan the kernel's arrays hold (its routes among 0 .. r_hi - 1)."""
+    used = sol[1][:r_hi] > 0
+    return int(sol[5][:r_hi][used].sum()) + fixed * int(used.sum())
+
+
 def granular(n_customers: int, n_routes: int, windows: bool) -> int:
     """How many nearest stops choose the routes a removed stop may go back into (0: all)."""
     if not windows or GRANULAR <= 0:
@@ -668,6 +712,10 @@ def _savings_pairs(inst: Instance, customers: IntArray, adj: IntArray) -> tuple[
     i, j = np.concatenate([i, j]), np.concatenate([j, i])
     keep = i != j
     i, j = i[keep], j[keep]
+    # a pair of mutual neighbours comes up to four times: once is enough
+    _, first = np.unique(i * inst.dist.shape[0] + j, return_index=True)
+    first.sort()
+    i, j = i[first], j[first]
     d = inst.dist
     saving = d[i, inst.end] + d[inst.start, j] - d[i, j] + inst.fixed
     order = np.argsort(-saving, kind="stable")
@@ -767,33 +815,37 @@ def _first_plan(
     customers = np.asarray(inst.customers, dtype=np.int64)
     sol, bak, arrays = _empty_plan(inst)
     rt, ln, route_of = sol[0], sol[1], sol[6]
-    r_hi = _construct(arrays, inst.capacity, inst.fixed, sol, bak, customers.copy(), -1)
+    r_hi, own = _construct(arrays, inst.capacity, inst.fixed, sol, bak, customers.copy(), -1)
     chosen = [rt[r, : ln[r]].tolist() for r in range(r_hi) if ln[r] > 0]
     drawn = len(chosen)
     if not every:
         return FirstPlan(sol, bak, arrays, r_hi, chosen, drawn, False)
-    best = (len(chosen), _plan_cost(inst, chosen))
+    best = (len(chosen), _arrays_cost(sol, r_hi, inst.fixed))
     held = True  # the arrays hold the chosen plan
     cut = False
     for kind in range(5):
+        if kind == own:  # the seed's own order: that plan is the first one
+            continue
         if time.monotonic() - began > allowed:
             cut = True
             break
         ln[:] = 0
         route_of[:] = -1
         if kind < 4:
-            r_hi = _construct(arrays, inst.capacity, inst.fixed, sol, bak, customers.copy(), kind)
+            r_hi, _ = _construct(
+                arrays, inst.capacity, inst.fixed, sol, bak, customers.copy(), kind
+            )
         else:
             pair_i, pair_j = _savings_pairs(inst, customers, adj)
             # a route turned round is checked like any other; without windows it seldom
             # fails, and with one depot on a symmetric matrix it costs the same
             reverse = not windows and inst.start == inst.end and _symmetric(inst.dist)
             r_hi = _savings(arrays, inst.capacity, sol, customers, pair_i, pair_j, reverse)
-        other = [rt[r, : ln[r]].tolist() for r in range(r_hi) if ln[r] > 0]
-        key = (len(other), _plan_cost(inst, other))
+        key = (int(np.count_nonzero(ln[:r_hi])), _arrays_cost(sol, r_hi, inst.fixed))
         held = key < best
         if held:
-            best, chosen = key, other
+            best = key
+            chosen = [rt[r, : ln[r]].tolist() for r in range(r_hi) if ln[r] > 0]
     if not held:
         ln[:] = 0
         route_of[:] = -1
@@ -975,21 +1027,7 @@ def warm_up() -> float:
     if ready():
         return 0.0
     use_cache()
-    dist = np.asarray([[0, 2, 2, 3], [2, 0, 1, 2], [2, 1, 0, 2], [3, 2, 2, 0]], dtype=np.int64)
-    inst = Instance(
-        dist=dist,
-        time=dist.copy(),
-        ready=np.zeros(4, dtype=np.int64),
-        due=np.full(4, 100, dtype=np.int64),
-        demand=np.asarray([[0], [1], [1], [1]], dtype=np.int64),
-        capacity=np.asarray([2], dtype=np.int64),
-        start=0,
-        end=0,
-        shift_start=0,
-        shift_end=100,
-        fixed=0,
-        customers=np.asarray([1, 2, 3], dtype=np.int64),
-    )
+    inst = Instance.from_matrix([[0, 2, 2, 3], [2, 0, 1, 2], [2, 1, 0, 2], [3, 2, 2, 0]], 2)
     # no deadline: a deadline set before the compilation would pass during it, and the
     # search it guards, never called, would be compiled by the first real solve instead
     search(inst, 0, math.inf, 1000)

@@ -222,7 +222,7 @@ def recreate_two(inst: sisr.Instance, open_first: bool) -> tuple[list[int], list
     rt, ln, rcost, route_of = sol[0], sol[1], sol[5], sol[6]
     customers = np.asarray(inst.customers, dtype=np.int64)
     sisr._seed(5)
-    r_hi = sisr._construct(arrays, inst.capacity, inst.fixed, sol, bak, customers.copy())
+    r_hi, _ = sisr._construct(arrays, inst.capacity, inst.fixed, sol, bak, customers.copy())
     r = int(np.argmax(ln))  # its middle stops cost little to put back where they were
     out = [int(rt[r, ln[r] // 2]), int(rt[r, ln[r] // 2 + 1])]
     keep = [int(x) for x in rt[r, : ln[r]] if x not in out]
@@ -312,36 +312,14 @@ def test_its_own_first_plan_serves_everyone_and_a_full_load_rides_alone(square):
     assert all(sum(inst.demand[x, 0] for x in nodes) <= 30 for nodes in out.routes)
 
 
-def matrix_instance(
-    dist: list[list[int]],
-    capacity: int,
-    ready: list[int] | None = None,
-    due: list[int] | None = None,
-) -> sisr.Instance:
-    """A kernel instance from a matrix (node 0 the depot, travel time = distance, one unit
-    of demand per stop, no window unless given)."""
-    n = len(dist)
-    matrix = np.asarray(dist, dtype=np.int64)
-    return sisr.Instance(
-        dist=matrix,
-        time=matrix.copy(),
-        ready=np.asarray(ready or [0] * n, dtype=np.int64),
-        due=np.asarray(due or [sisr.NO_WINDOW] * n, dtype=np.int64),
-        demand=np.asarray([[0]] + [[1]] * (n - 1), dtype=np.int64),
-        capacity=np.asarray([capacity], dtype=np.int64),
-        start=0,
-        end=0,
-        shift_start=0,
-        shift_end=sisr.NO_WINDOW,
-        fixed=0,
-        customers=np.arange(1, n, dtype=np.int64),
-    )
+matrix_instance = sisr.Instance.from_matrix
 
 
 def savings_plan(inst: sisr.Instance, reverse: bool) -> tuple[list[list[int]], tuple]:
     customers = np.asarray(inst.customers, dtype=np.int64)
     sol, _, arrays = sisr._empty_plan(inst)
     pair_i, pair_j = sisr._savings_pairs(inst, customers, sisr._adjacency(inst))
+    assert len(set(zip(pair_i.tolist(), pair_j.tolist(), strict=True))) == len(pair_i)  # once each
     r_hi = sisr._savings(arrays, inst.capacity, sol, customers, pair_i, pair_j, reverse)
     rt, ln = sol[0], sol[1]
     assert all(ln[:r_hi] > 0) and not ln[r_hi:].any()  # the routes come first, packed
@@ -432,9 +410,10 @@ def test_the_search_starts_from_the_first_plan_of_fewest_routes_then_lowest_cost
         customers = np.asarray(inst.customers, dtype=np.int64)
         for kind in range(4):
             sol, bak, arrays = sisr._empty_plan(inst)
-            r_hi = sisr._construct(
+            r_hi, drawn = sisr._construct(
                 arrays, inst.capacity, inst.fixed, sol, bak, customers.copy(), kind
             )
+            assert drawn == kind
             candidates.append([sol[0][r, : sol[1][r]].tolist() for r in range(r_hi)])
         candidates.append(savings_plan(inst, reverse=not windows)[0])
         sisr._seed(5)
@@ -454,6 +433,31 @@ def test_the_search_starts_from_the_first_plan_of_fewest_routes_then_lowest_cost
     # savings won somewhere (its plan left in the arrays), and a recreate's order elsewhere
     # (rebuilt into them, or the seed's own)
     assert 5 in chosen and chosen - {5}
+
+
+def test_the_first_plans_build_each_order_of_the_recreate_once(
+    square, monkeypatch: pytest.MonkeyPatch
+):
+    problem, provider = square(150, 3, capacity=40, window=None)
+    inst = kernel_instance(problem, provider)
+    adj = sisr._adjacency(inst)
+    construct = sisr._construct
+    for seed in range(1, 9):
+        orders: list[int] = []
+
+        def counted(*args, calls=orders):  # type: ignore[no-untyped-def]
+            r_hi, kind = construct(*args)
+            calls.append(kind)
+            return r_hi, kind
+
+        monkeypatch.setattr(sisr, "_construct", counted)
+        sisr._seed(seed)
+        start = sisr._first_plan(inst, adj, False, True)
+        assert sorted(orders) == [0, 1, 2, 3], orders  # the seed's own, then the other three
+        assert start.routes  # and a plan came of them
+        monkeypatch.setattr(sisr, "_construct", construct)
+        sisr._seed(seed)
+        assert sisr._first_plan(inst, adj, False, False).drawn == start.drawn
 
 
 def test_the_first_plans_stop_when_they_have_taken_their_share_of_the_time(
