@@ -824,7 +824,7 @@ def _first_plan(
     held = True  # the arrays hold the chosen plan
     cut = False
     for kind in range(5):
-        if kind == own:  # the seed's own order: that plan is the first one
+        if kind == own and kind != 0:  # the seed's own plan again (random keys differ)
             continue
         if time.monotonic() - began > allowed:
             cut = True

@@ -442,6 +442,7 @@ def test_the_first_plans_build_each_order_of_the_recreate_once(
     inst = kernel_instance(problem, provider)
     adj = sisr._adjacency(inst)
     construct = sisr._construct
+    drawn: set[int] = set()
     for seed in range(1, 9):
         orders: list[int] = []
 
@@ -453,11 +454,15 @@ def test_the_first_plans_build_each_order_of_the_recreate_once(
         monkeypatch.setattr(sisr, "_construct", counted)
         sisr._seed(seed)
         start = sisr._first_plan(inst, adj, False, True)
-        assert sorted(orders) == [0, 1, 2, 3], orders  # the seed's own, then the other three
+        # the seed's own, then the others; the random order again, with other keys
+        own = orders[0]
+        assert sorted(orders) == ([0] if own == 0 else []) + [0, 1, 2, 3], orders
+        drawn.add(own)
         assert start.routes  # and a plan came of them
         monkeypatch.setattr(sisr, "_construct", construct)
         sisr._seed(seed)
         assert sisr._first_plan(inst, adj, False, False).drawn == start.drawn
+    assert 0 in drawn and drawn - {0}  # both cases came up
 
 
 def test_the_first_plans_stop_when_they_have_taken_their_share_of_the_time(
