@@ -712,7 +712,8 @@ def _savings_pairs(inst: Instance, customers: IntArray, adj: IntArray) -> tuple[
     i, j = np.concatenate([i, j]), np.concatenate([j, i])
     keep = i != j
     i, j = i[keep], j[keep]
-    # a pair of mutual neighbours comes up to four times: once is enough
+    # a pair (i, j) of mutual neighbours comes up twice, from i's list and from j's: once
+    # is enough (and (j, i) stays, a pair of its own)
     _, first = np.unique(i * inst.dist.shape[0] + j, return_index=True)
     first.sort()
     i, j = i[first], j[first]
@@ -803,7 +804,8 @@ def _first_plan(
     """The plan the search starts from: the recreate's, in the order the seed draws.
 
     With ``every`` (from ``FIRST_PLANS_STOPS`` stops), the recreate also builds a plan in
-    each of its four orders, and a savings construction another; the search starts from
+    each of its four orders (but the seed's own, unless random: that plan is the first),
+    and a savings construction another; the search starts from
     the one of fewest routes, then lowest cost (the seed's own first on a tie). The search
     lowers the cost of a plan far more easily than its number of routes: on tight windows
     the orders' plans differ by a fifth in routes, and on tight capacity savings may use a
@@ -982,6 +984,7 @@ _COMPILED = (
     _backup,
     _restore,
     _insert,
+    _draw_order,
     _recreate,
     _search,
     _construct,

@@ -435,6 +435,20 @@ def test_the_search_starts_from_the_first_plan_of_fewest_routes_then_lowest_cost
     assert 5 in chosen and chosen - {5}
 
 
+@pytest.mark.parametrize("fixed", [0, 7])
+def test_a_plan_in_the_arrays_costs_what_its_routes_cost(fixed):
+    dist = [[abs(a - b) + (a != b) for b in range(6)] for a in range(6)]
+    inst = dataclasses.replace(matrix_instance(dist, capacity=2), fixed=fixed)
+    sol, bak, arrays = sisr._empty_plan(inst)
+    customers = np.asarray(inst.customers, dtype=np.int64)
+    r_hi, _ = sisr._construct(arrays, inst.capacity, inst.fixed, sol, bak, customers, 1)
+    routes = [sol[0][r, : sol[1][r]].tolist() for r in range(r_hi) if sol[1][r] > 0]
+    assert len(routes) == 3  # two stops a vehicle
+    assert sisr._arrays_cost(sol, r_hi, inst.fixed) == sisr._plan_cost(inst, routes)
+    sol[1][0] = 0  # an emptied route costs nothing, whatever its stale figures
+    assert sisr._arrays_cost(sol, r_hi, inst.fixed) == sisr._plan_cost(inst, routes[1:])
+
+
 def test_the_first_plans_build_each_order_of_the_recreate_once(
     square, monkeypatch: pytest.MonkeyPatch
 ):
