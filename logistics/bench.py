@@ -32,7 +32,19 @@ from logistics.vrp.checker import check_routes
 from logistics.vrp.kernel import kernel_view
 from logistics.vrp.optimum import MAX_CUSTOMERS, cvrp_optimum
 
-COLUMNS = ["instance", "n", "bks", "cost", "gap_pct", "vehicles", "seconds", "feasible"]
+# stopped_by: work_limit when the budget ended the search (the plan is reproducible),
+# time_limit when the clock ended it or shaped its schedule (the plan depends on the host)
+COLUMNS = [
+    "instance",
+    "n",
+    "bks",
+    "cost",
+    "gap_pct",
+    "vehicles",
+    "seconds",
+    "feasible",
+    "stopped_by",
+]
 
 
 def find_instances(paths: list[str]) -> list[Path]:
@@ -111,8 +123,9 @@ def print_families(rows: list[Measured]) -> None:
         )
 
 
-def run_one(inst: Instance, args: argparse.Namespace) -> tuple[float, int, float, bool, list]:
-    """Solve and check one instance: (cost, vehicles, seconds, feasible, routes by label)."""
+def run_one(inst: Instance, args: argparse.Namespace) -> tuple[float, int, float, bool, str, list]:
+    """Solve and check one instance: (cost, vehicles, seconds, feasible, what ended the
+    search, routes by label)."""
     started = time.monotonic()
     options = SolveOptions(time_limit_s=args.time_limit, seed=args.seed, workers=args.workers)
     solution = solve(inst.problem, inst.provider, options)
@@ -126,7 +139,14 @@ def run_one(inst: Instance, args: argparse.Namespace) -> tuple[float, int, float
     )
     feasible = report.ok and not solution.unserved
     labelled = [[inst.customer_label[s] for s in stops] for _, _, stops in routes]
-    return report.distance_m / inst.scale, report.vehicles_used, seconds, feasible, labelled
+    return (
+        report.distance_m / inst.scale,
+        report.vehicles_used,
+        seconds,
+        feasible,
+        solution.stats.stopped_by,
+        labelled,
+    )
 
 
 def run_pyvrp(inst: Instance, seconds: float, seed: int) -> float:
@@ -253,12 +273,14 @@ def main(argv: list[str] | None = None) -> int:
     by_family: list[Measured] = []
     their_gaps: list[float] = []
     infeasible = 0
+    on_clock = 0
     # the budget is wall-clock time: on a shared machine the load changes the figures
     loads = [os.getloadavg()[0]]
     for path in files:
         inst = load_instance(path)
         n = len(inst.problem.stops)
-        cost, vehicles, seconds, feasible, labelled = run_one(inst, args)
+        cost, vehicles, seconds, feasible, stopped_by, labelled = run_one(inst, args)
+        on_clock += stopped_by == "time_limit"
         ref = bks.get(inst.name)
         source = "bks"
         if ref is None:
@@ -276,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
             vehicles,
             f"{seconds:.1f}",
             "yes" if feasible else "no",
+            stopped_by,
         ]
         ratio = None
         if args.compare:
@@ -311,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
             end="",
         )
         print(f", {infeasible} infeasible")
+    print(f"{on_clock} of {len(files)} ended or shaped by the clock (time_limit)")
     print(
         f"load average (1 min) {statistics.fmean(loads):.1f} on {os.cpu_count()} cores"
         f" (max {max(loads):.1f}), {args.workers} workers"
