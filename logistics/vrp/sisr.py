@@ -671,7 +671,8 @@ class Outcome:
     iterations: int
     accepted: int
     work: int  # units of work done
-    on_clock: bool  # the clock ended the search or shortened its schedule (not reproducible)
+    on_clock: bool  # the clock ended the search or shaped its schedule (not reproducible)
+    cooled_over: int = 0  # the work the cooling schedule spread over in the end
 
 
 def _plan_cost(inst: Instance, routes: list[list[int]]) -> int:
@@ -874,7 +875,8 @@ def search(
     is measured between chunks: when the deadline will come before ``PACE_BELOW`` of the
     work, the cooling schedule is shortened to end at the deadline, so that a search the
     clock ends is cold and hands back a plan close to what its whole budget would reach
-    (``on_clock`` then says the plan depends on the clock). The best plan is kept at every
+    (``on_clock`` then says the plan depends on the clock); when the pace recovers, the
+    schedule grows back, at most to the budget (``cooled_over``). The best plan is kept at every
     moment; a search ended before its first iteration hands back its first plan.
     """
     customers = np.asarray(inst.customers, dtype=np.int64)
@@ -926,6 +928,11 @@ def search(
             if projected < planned and (planned < work or projected < PACE_BELOW * work):
                 planned = max(done + 1, int(projected))
                 on_clock = True  # the clock shaped the schedule: not reproducible
+            elif planned < work and projected > planned:
+                # the pace recovered (a slow moment passed, the other processes ended):
+                # the schedule grows back towards the budget, so that a slow start does
+                # not leave a fast search cold for the rest of its budget
+                planned = min(work, int(projected))
         # chunks of about CHUNK_SECONDS at the measured pace, never longer than the time left
         chunk = max(1, min(work // 200, int(rate * min(CHUNK_SECONDS, left))))
         acc, its, spent = _search(
@@ -969,6 +976,7 @@ def search(
         accepted,
         done,
         on_clock,
+        planned,
     )
 
 

@@ -139,6 +139,41 @@ def test_the_kernel_bookkeeping_matches_the_plan_it_returns(name: str, kwargs: d
     assert out.iterations > 1000, name
     assert out.accepted > 0
     assert not out.on_clock and out.work >= sisr.work_for(1.0, 70)
+    assert out.cooled_over == sisr.work_for(1.0, 70)  # the budget's schedule
+    assert_exact(problem, provider, out)
+
+
+class SlowStartClock:
+    """``time.monotonic`` for the kernel, on a machine that is slow at first: the 4th to 6th
+    readings (the first paces measured) each find 5 s gone, the others a hundredth of the
+    real time (the machine then runs the budget well before the deadline)."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+        self.real = time.monotonic()
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        self.reads += 1
+        real = time.monotonic()
+        self.now += 5.0 if 4 <= self.reads <= 6 else (real - self.real) * 0.01
+        self.real = real
+        return self.now
+
+
+def test_a_schedule_shortened_by_a_slow_start_grows_back_when_the_pace_recovers(
+    square, monkeypatch: pytest.MonkeyPatch
+):
+    problem, provider = square(100, 4, capacity=30, window=None)
+    inst = kernel_instance(problem, provider)
+    work = sisr.work_for(0.3, 100)
+    clock = SlowStartClock()
+    monkeypatch.setattr(sisr, "time", clock)
+    out = sisr.search(inst, 3, clock.monotonic() + 20, work)
+    assert clock.reads > 7  # the slow readings were taken, and more after them
+    assert out.on_clock  # the clock shaped the schedule: not reproducible, and said so
+    assert out.work >= work  # the budget, not the clock, ended it
+    assert out.cooled_over == work  # the schedule grew back to the budget's
     assert_exact(problem, provider, out)
 
 
