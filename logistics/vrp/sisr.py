@@ -685,6 +685,11 @@ def _plan_cost(inst: Instance, routes: list[list[int]]) -> int:
     return cost
 
 
+def _routes_of(rt: IntArray, ln: IntArray, r_hi: int) -> list[list[int]]:
+    """The routes the kernel's arrays hold among 0 .. r_hi - 1, empty ones left out."""
+    return [rt[r, : ln[r]].tolist() for r in range(r_hi) if ln[r] > 0]
+
+
 def _arrays_cost(sol: tuple[Any, ...], r_hi: int, fixed: int) -> int:
     """The cost of the plan the kernel's arrays hold (its routes among 0 .. r_hi - 1)."""
     used = sol[1][:r_hi] > 0
@@ -819,7 +824,7 @@ def _first_plan(
     sol, bak, arrays = _empty_plan(inst)
     rt, ln, route_of = sol[0], sol[1], sol[6]
     r_hi, own = _construct(arrays, inst.capacity, inst.fixed, sol, bak, customers.copy(), -1)
-    chosen = [rt[r, : ln[r]].tolist() for r in range(r_hi) if ln[r] > 0]
+    chosen = _routes_of(rt, ln, r_hi)
     drawn = len(chosen)
     if not every:
         return FirstPlan(sol, bak, arrays, r_hi, chosen, drawn, False)
@@ -848,7 +853,7 @@ def _first_plan(
         held = key < best
         if held:
             best = key
-            chosen = [rt[r, : ln[r]].tolist() for r in range(r_hi) if ln[r] > 0]
+            chosen = _routes_of(rt, ln, r_hi)
     if not held:
         ln[:] = 0
         route_of[:] = -1
@@ -963,10 +968,7 @@ def search(
         if on_improve is not None and state[1] < reported:
             reported = int(state[1])
             on_improve(reported)
-    if state[1] < first:
-        routes = [best_rt[r, : best_ln[r]].tolist() for r in range(len(rt)) if best_ln[r] > 0]
-    else:
-        routes = routes_now
+    routes = _routes_of(best_rt, best_ln, len(rt)) if state[1] < first else routes_now
     return Outcome(
         routes,
         _plan_cost(inst, routes),
