@@ -73,6 +73,13 @@ DEADLINE_MARGIN = 0.01  # seconds: the search stops this long before its deadlin
 # When the measured pace says the deadline will come before this share of the work budget,
 # the cooling schedule is shortened to end at the deadline (``search``).
 PACE_BELOW = 0.9
+# ... but only from a pace measured over PACE_SPAN seconds, or PACE_SPAN_SHARE of the time
+# the search has if that is less: over a few chunks, one slow moment (a fork, a page fault
+# storm, another process's burst) reads as a slow machine, and shrank the schedules of
+# searches that then ran their whole budget well before the deadline (6 of the 33 of the
+# 10 s bench on c6f8e94, on an idle machine).
+PACE_SPAN = 0.5
+PACE_SPAN_SHARE = 0.05
 # A time limit becomes a budget of work (places examined, time checks, stops moved, route
 # steps), so that the same seed and time limit give the same plan. The rate is measured
 # with two searches at once (python -m logistics.bench PATH --time-limit 3 --calibrate,
@@ -877,7 +884,8 @@ def search(
     The search ends when ``work`` units are done: the same instance, seed and work give the
     same plan. ``deadline`` (``time.monotonic()``) is a guard that ends it earlier on a
     machine slower or busier than ``WORK_PER_SECOND`` assumes. On such a machine the pace
-    is measured between chunks: when the deadline will come before ``PACE_BELOW`` of the
+    is measured between chunks, over at least ``PACE_SPAN`` seconds (or ``PACE_SPAN_SHARE``
+    of the time): when the deadline will come before ``PACE_BELOW`` of the
     work, the cooling schedule is shortened to end at the deadline, so that a search the
     clock ends is cold and hands back a plan close to what its whole budget would reach
     (``on_clock`` then says the plan depends on the clock); when the pace recovers, the
@@ -921,6 +929,7 @@ def search(
     # in, they shrank the schedule of a search with hours ahead of it, for good).
     began: float | None = None
     done_then = 0
+    trusted = min(PACE_SPAN, PACE_SPAN_SHARE * (deadline - time.monotonic()))
     while done < work:
         now = time.monotonic()
         left = deadline - now - DEADLINE_MARGIN
@@ -930,7 +939,8 @@ def search(
         if began is not None and done > done_then and now > began:
             rate = (done - done_then) / (now - began)
             projected = done + rate * left
-            if projected < planned and (planned < work or projected < PACE_BELOW * work):
+            slow = projected < planned and (planned < work or projected < PACE_BELOW * work)
+            if slow and now - began >= trusted:  # a span long enough to shrink on
                 planned = max(done + 1, int(projected))
                 on_clock = True  # the clock shaped the schedule: not reproducible
             elif planned < work and projected > planned:

@@ -177,6 +177,39 @@ def test_a_schedule_shortened_by_a_slow_start_grows_back_when_the_pace_recovers(
     assert_exact(problem, provider, out)
 
 
+class StallClock:
+    """``time.monotonic`` for the kernel on a machine that stalls once: from the 5th
+    reading (the first pace measured) on, ``stall`` seconds more have gone; the clock runs
+    at its real pace otherwise."""
+
+    def __init__(self, stall: float) -> None:
+        self.reads = 0
+        self.stall = stall
+
+    def monotonic(self) -> float:
+        self.reads += 1
+        return time.monotonic() + (self.stall if self.reads >= 5 else 0.0)
+
+
+def test_one_slow_moment_at_the_start_of_a_search_does_not_shape_its_schedule(
+    square, monkeypatch: pytest.MonkeyPatch
+):
+    # Over the first chunks alone, a stall of 0.3 s reads as a machine that will do a
+    # fraction of the budget by a deadline 20 s away, and shrank the schedule; over
+    # PACE_SPAN it reads as what it is, and the budget's plan is kept.
+    problem, provider = square(100, 4, capacity=30, window=None)
+    inst = kernel_instance(problem, provider)
+    work = sisr.work_for(3.0, 100)
+    steady = sisr.search(inst, 3, time.monotonic() + 20, work)
+    clock = StallClock(0.3)
+    monkeypatch.setattr(sisr, "time", clock)
+    out = sisr.search(inst, 3, clock.monotonic() + 20, work)
+    assert clock.reads > 6  # the stalled readings were taken, and more after them
+    assert not out.on_clock and out.cooled_over == work
+    assert out.routes == steady.routes  # the plan of the budget, reproducible
+    assert_exact(problem, provider, out)
+
+
 @pytest.mark.solver
 def test_a_plan_of_many_routes_is_recreated_granularly_and_holds(
     square, monkeypatch: pytest.MonkeyPatch
