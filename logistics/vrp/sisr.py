@@ -932,7 +932,7 @@ def search(
     # in, they shrank the schedule of a search with hours ahead of it, for good).
     began: float | None = None
     done_then = 0
-    trusted = min(PACE_SPAN, PACE_SPAN_SHARE * (deadline - time.monotonic()))
+    trusted = PACE_SPAN  # the span a pace must be measured over to shrink the schedule
     while done < work:
         now = time.monotonic()
         left = deadline - now - DEADLINE_MARGIN
@@ -978,6 +978,7 @@ def search(
         accepted += acc
         if began is None:
             began, done_then = time.monotonic(), done
+            trusted = min(PACE_SPAN, PACE_SPAN_SHARE * (deadline - began))
         if on_improve is not None and state[1] < reported:
             reported = int(state[1])
             on_improve(reported)

@@ -178,36 +178,50 @@ def test_a_schedule_shortened_by_a_slow_start_grows_back_when_the_pace_recovers(
 
 
 class StallClock:
-    """``time.monotonic`` for the kernel on a machine that stalls once: from the 5th
-    reading (the first pace measured) on, ``stall`` seconds more have gone; the clock runs
-    at its real pace otherwise."""
+    """``time.monotonic`` for the kernel on a machine that stalls once, for ``stall``
+    seconds, during the second chunk of a search: inside the first span whose pace is
+    measured (from the end of the first chunk). The clock runs at its real pace otherwise."""
 
-    def __init__(self, stall: float) -> None:
-        self.reads = 0
-        self.stall = stall
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, stall: float) -> None:
+        self.lost = 0.0
+        self.chunks = 0
+        real_search = sisr._search
+
+        def chunk(*args):  # type: ignore[no-untyped-def]
+            self.chunks += 1
+            if self.chunks == 2:
+                self.lost += stall
+            return real_search(*args)
+
+        monkeypatch.setattr(sisr, "_search", chunk)
+        monkeypatch.setattr(sisr, "time", self)
 
     def monotonic(self) -> float:
-        self.reads += 1
-        return time.monotonic() + (self.stall if self.reads >= 5 else 0.0)
+        return time.monotonic() + self.lost
 
 
+@pytest.mark.solver
 def test_one_slow_moment_at_the_start_of_a_search_does_not_shape_its_schedule(
     square, monkeypatch: pytest.MonkeyPatch
 ):
     # Over the first chunks alone, a stall of 0.3 s reads as a machine that will do a
-    # fraction of the budget by a deadline 20 s away, and shrank the schedule; over
+    # fraction of the budget by a deadline 30 s away, and shrank the schedule; over
     # PACE_SPAN it reads as what it is, and the budget's plan is kept.
     problem, provider = square(100, 4, capacity=30, window=None)
     inst = kernel_instance(problem, provider)
     work = sisr.work_for(3.0, 100)
-    steady = sisr.search(inst, 3, time.monotonic() + 20, work)
-    clock = StallClock(0.3)
-    monkeypatch.setattr(sisr, "time", clock)
-    out = sisr.search(inst, 3, clock.monotonic() + 20, work)
-    assert clock.reads > 6  # the stalled readings were taken, and more after them
+    steady = sisr.search(inst, 3, time.monotonic() + 30, work)
+    clock = StallClock(monkeypatch, 0.3)
+    out = sisr.search(inst, 3, clock.monotonic() + 30, work)
+    assert clock.chunks > 3 and clock.lost == 0.3  # the stall was taken, and more chunks
     assert not out.on_clock and out.cooled_over == work
     assert out.routes == steady.routes  # the plan of the budget, reproducible
     assert_exact(problem, provider, out)
+    # the control: trusted from the first span measured, the same stall shrinks it
+    monkeypatch.setattr(sisr, "PACE_SPAN", 0.0)
+    clock = StallClock(monkeypatch, 0.3)
+    shaped = sisr.search(inst, 3, clock.monotonic() + 30, work)
+    assert shaped.on_clock
 
 
 @pytest.mark.solver
