@@ -77,10 +77,11 @@ DEADLINE_MARGIN = 0.01  # seconds: the search stops this long before its deadlin
 # the cooling schedule is shortened to end at the deadline (``search``).
 PACE_BELOW = 0.9
 # ... but only from a pace measured over PACE_SPAN seconds, or PACE_SPAN_SHARE of the time
-# the search has if that is less: over a few chunks, one slow moment (a fork, a page fault
-# storm, another process's burst) reads as a slow machine, and shrank the schedules of
-# searches that then ran their whole budget well before the deadline (6 of the 33 of the
-# 10 s bench on c6f8e94, on an idle machine).
+# left when the pace starts being measured (the end of the first chunk) if that is less:
+# over a few chunks, one slow moment (a fork, a page fault storm, another process's burst)
+# reads as a slow machine, and shrank the schedules of searches that then ran their whole
+# budget well before the deadline (6 of the 33 of the 10 s bench on c6f8e94, on an idle
+# machine).
 PACE_SPAN = 0.5
 PACE_SPAN_SHARE = 0.05
 # A time limit becomes a budget of work (places examined, time checks, stops moved, route
@@ -888,8 +889,9 @@ def search(
     same plan. ``deadline`` (``time.monotonic()``) is a guard that ends it earlier on a
     machine slower or busier than ``WORK_PER_SECOND`` assumes. On such a machine the pace
     is measured between chunks, over at least ``PACE_SPAN`` seconds (or ``PACE_SPAN_SHARE``
-    of the time): when the deadline will come before ``PACE_BELOW`` of the
-    work, the cooling schedule is shortened to end at the deadline, so that a search the
+    of the time left) before it may shorten the schedule: when the deadline will come
+    before ``PACE_BELOW`` of the work, the cooling schedule is shortened to end at the
+    deadline, so that a search the
     clock ends is cold and hands back a plan close to what its whole budget would reach
     (``on_clock`` then says the plan depends on the clock); when the pace recovers, the
     schedule grows back, at most to the budget (``cooled_over``). The best plan is kept at every
