@@ -26,14 +26,16 @@ import sys
 import time
 from pathlib import Path
 
-from logistics.vrp import SolveOptions, sisr, solve, warm_up
+from logistics.vrp import SearchStats, SolveOptions, sisr, solve, warm_up
 from logistics.vrp.benchmarks import Instance, format_sol, load_instance
 from logistics.vrp.checker import check_routes
 from logistics.vrp.kernel import kernel_view
 from logistics.vrp.optimum import MAX_CUSTOMERS, cvrp_optimum
 
 # stopped_by: work_limit when the budget ended the search (the plan is reproducible),
-# time_limit when the clock ended it or shaped its schedule (the plan depends on the host)
+# time_limit when the clock ended it or shaped its schedule (the plan depends on the host);
+# schedule: the share of its work budget the ruin and recreate's cooling schedule spread
+# over (1.00: the budget's; less: shortened by the clock), empty for OR-Tools
 COLUMNS = [
     "instance",
     "n",
@@ -44,6 +46,7 @@ COLUMNS = [
     "seconds",
     "feasible",
     "stopped_by",
+    "schedule",
 ]
 
 
@@ -123,9 +126,11 @@ def print_families(rows: list[Measured]) -> None:
         )
 
 
-def run_one(inst: Instance, args: argparse.Namespace) -> tuple[float, int, float, bool, str, list]:
-    """Solve and check one instance: (cost, vehicles, seconds, feasible, what ended the
-    search, routes by label)."""
+def run_one(
+    inst: Instance, args: argparse.Namespace
+) -> tuple[float, int, float, bool, SearchStats, list]:
+    """Solve and check one instance: (cost, vehicles, seconds, feasible, the search's
+    figures, routes by label)."""
     started = time.monotonic()
     options = SolveOptions(time_limit_s=args.time_limit, seed=args.seed, workers=args.workers)
     solution = solve(inst.problem, inst.provider, options)
@@ -144,7 +149,7 @@ def run_one(inst: Instance, args: argparse.Namespace) -> tuple[float, int, float
         report.vehicles_used,
         seconds,
         feasible,
-        solution.stats.stopped_by,
+        solution.stats,
         labelled,
     )
 
@@ -279,8 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     for path in files:
         inst = load_instance(path)
         n = len(inst.problem.stops)
-        cost, vehicles, seconds, feasible, stopped_by, labelled = run_one(inst, args)
-        on_clock += stopped_by == "time_limit"
+        cost, vehicles, seconds, feasible, stats, labelled = run_one(inst, args)
+        on_clock += stats.stopped_by == "time_limit"
         ref = bks.get(inst.name)
         source = "bks"
         if ref is None:
@@ -298,7 +303,8 @@ def main(argv: list[str] | None = None) -> int:
             vehicles,
             f"{seconds:.1f}",
             "yes" if feasible else "no",
-            stopped_by,
+            stats.stopped_by,
+            "" if stats.schedule_share is None else f"{stats.schedule_share:.2f}",
         ]
         ratio = None
         if args.compare:

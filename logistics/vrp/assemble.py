@@ -88,6 +88,7 @@ def assemble(
         stopped_by=result.stopped_by,
         workers=options.workers,
         fleet_size=result.fleet,
+        schedule_share=result.schedule_share,
         warm_up_s=warm_up_s,
     )
     return Solution(

@@ -77,6 +77,7 @@ class Result:
     stopped_by: str = "completed"
     fleet: int = 0
     work: int = 0  # calls of the OR-Tools limit check (the searches' measure of effort)
+    schedule_share: float | None = None  # the ruin and recreate's (SearchStats)
 
 
 def compile_problem(

@@ -160,4 +160,5 @@ def run_sisr(
         first_cost=min(o.first_cost for o in outcomes),
         stopped_by="time_limit" if any(o.on_clock for o in outcomes) else "work_limit",
         fleet=len(best.routes),
+        schedule_share=min(1.0, best.cooled_over / max(1, work)),
     )

@@ -206,6 +206,11 @@ class SearchStats:
     ``time_limit`` (the clock ended the search first)."""
     workers: int
     fleet_size: int
+    schedule_share: float | None = None
+    """For the ruin-and-recreate search, the share of its work budget its cooling schedule
+    spread over in the end: 1 when the budget shaped it; below 1 when the measured pace
+    shortened it to end at the deadline (a slow or busy machine; ``stopped_by`` then says
+    ``time_limit`` even when the search ran to its end). ``None`` for the other searches."""
     warm_up_s: float = 0.0
     """Seconds spent compiling the search kernel (or loading it from Numba's cache) before
     the clock started: 0 once the process holds it (``sisr.warm_up``). Not in ``seconds``,

@@ -68,6 +68,11 @@ GRANULAR_ROUTES = 20
 LONG_ROUTE_STOPS = 12
 ROUTE_OPEN_RATE = 0.5
 ROUTE_RUIN_RATE = 0.1
+# A recreate gives up as soon as the cost it has added leaves its plan above the threshold
+# of acceptance, which is drawn before it starts: with a matrix that keeps the triangle
+# inequality no insertion lowers the cost, so the plan would be refused anyway, and the
+# work left goes to the next iterations (logistics/README.md, "A recreate that gives up").
+GIVE_UP = True
 TEMP_START = 1.0  # times the mean arc of the first plan
 TEMP_END = 0.01
 CHUNK_SECONDS = 0.05  # the clock is read about this often
@@ -353,11 +358,16 @@ def _recreate(  # type: ignore[no-untyped-def]
     near,
     open_first,
     order_kind=-1,
+    slack=-1.0,
 ):
     """Puts the removed stops back, each at its cheapest place, in one of four orders:
     random, largest demand first, farthest from the depot first, nearest first
     (``order_kind`` 0 to 3; -1 draws one, ``_draw_order``).
-    Returns (r_hi, routes touched, work done)."""
+
+    With ``slack`` at zero or more, the recreate gives up as soon as the cost it has added
+    reaches ``slack`` (the plan could then no longer be accepted), leaving the rest of the
+    stops out; negative: never.
+    Returns (r_hi, routes touched, work done, whether it gave up)."""
     dist, _tm, _ready, _due, demand, s, e, _t0, _t1 = inst_arrays
     rt, ln, earliest, latest, load, rcost, route_of, pos_of = sol
     keys = np.empty(n_removed, dtype=np.float64)
@@ -375,6 +385,7 @@ def _recreate(  # type: ignore[no-untyped-def]
             keys[i] = float(dist[s, c] + dist[c, e])
     order = np.argsort(keys, kind="mergesort")
     work = 0
+    added = 0
     for i in range(n_removed):
         c = removed[order[i]]
         r, k, delta, w = _best_place(
@@ -384,7 +395,9 @@ def _recreate(  # type: ignore[no-untyped-def]
         # roomy vehicles every stop fits somewhere, yet more, shorter routes may be cheaper;
         # ``open_first`` gives the first stop one whatever it costs (the stops after it may
         # join it), so that a plan of few long routes can try one route more
-        if r < 0 or dist[s, c] + dist[c, e] + fixed < delta or (open_first and i == 0):
+        alone = dist[s, c] + dist[c, e] + fixed
+        if r < 0 or alone < delta or (open_first and i == 0):
+            delta = alone
             r = 0
             while ln[r] > 0:
                 r += 1
@@ -400,7 +413,10 @@ def _recreate(  # type: ignore[no-untyped-def]
         _insert(c, r, k, rt, ln)
         _refresh(r, rt, ln, earliest, latest, load, rcost, route_of, pos_of, inst_arrays)
         work += w + ln[r]
-    return r_hi, n_touched, work
+        added += delta
+        if slack >= 0.0 and added >= slack and i < n_removed - 1:
+            return r_hi, n_touched, work, True
+    return r_hi, n_touched, work, False
 
 
 @numba.njit()
@@ -423,6 +439,7 @@ def _search(  # type: ignore[no-untyped-def]
     state,
     route_open_rate,
     route_ruin_rate,
+    give_up,
 ):
     """Iterations from the current plan until ``work_limit`` units of work are done.
 
@@ -433,6 +450,8 @@ def _search(  # type: ignore[no-untyped-def]
     ``route_open_rate`` and ``route_ruin_rate`` are the shares of iterations whose recreate
     opens a route for its first stop, and whose seed route loses all its stops (0: never; no
     random number is drawn for them then, so the plans stay those of a search without them).
+    With ``give_up``, a recreate stops as soon as the plan can no longer be accepted
+    (``GIVE_UP``).
     """
     rt, ln, earliest, latest, load, rcost, route_of, pos_of = sol
     b_ln, b_rcost = bak[1], bak[5]
@@ -519,7 +538,15 @@ def _search(  # type: ignore[no-untyped-def]
             _refresh(r, rt, ln, earliest, latest, load, rcost, route_of, pos_of, inst_arrays)
             n_ruined += 1
         open_first = route_open_rate > 0.0 and np.random.random() < route_open_rate
-        r_hi_new, n_touched, work = _recreate(
+        # the plan is accepted below ``cut``: the ruin's change is known, so the recreate
+        # may give up once what it adds reaches the rest (every insertion adds to the cost
+        # when the matrix keeps the triangle inequality, as the benchmark's do)
+        cut = current - temp * math.log(np.random.random() + 1e-300)
+        ruined = current
+        for i in range(n_touched):
+            r = touched[i]
+            ruined += (rcost[r] + fixed if ln[r] > 0 else 0) - (b_rcost[r] + fixed)
+        r_hi_new, n_touched, work, gave_up = _recreate(
             removed,
             n_removed,
             inst_arrays,
@@ -535,6 +562,8 @@ def _search(  # type: ignore[no-untyped-def]
             BLINK,
             near,
             open_first,
+            -1,
+            max(0.0, cut - ruined) if give_up else -1.0,
         )
         done += work + n_removed + 1
         delta = 0
@@ -545,7 +574,7 @@ def _search(  # type: ignore[no-untyped-def]
             if ln[r] > 0:
                 delta += rcost[r] + fixed
         candidate = current + delta
-        if candidate < current - temp * math.log(np.random.random() + 1e-300):
+        if not gave_up and candidate < cut:
             current = candidate
             r_hi = r_hi_new
             accepted += 1
@@ -575,7 +604,7 @@ def _construct(inst_arrays, capacity, fixed, sol, bak, removed, order_kind=-1): 
     touch_mark = np.zeros(n_routes_max, dtype=np.int64)
     # the first plan tries every route for every stop
     near = _near(np.zeros((1, 1), dtype=np.int64), 0, sol[6], n_routes_max)
-    r_hi, _, _ = _recreate(
+    r_hi, _, _, _ = _recreate(
         removed,
         removed.shape[0],
         inst_arrays,
@@ -974,6 +1003,7 @@ def search(
             state,
             route_open_rate,
             route_ruin_rate,
+            GIVE_UP,
         )
         done += spent
         iterations += its

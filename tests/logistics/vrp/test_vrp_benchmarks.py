@@ -145,14 +145,16 @@ def test_the_bench_command_prints_its_table_writes_solutions_and_compares(
     assert code == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == (
-        "instance,n,bks,cost,gap_pct,vehicles,seconds,feasible,stopped_by,"
+        "instance,n,bks,cost,gap_pct,vehicles,seconds,feasible,stopped_by,schedule,"
         "pyvrp_cost,pyvrp_gap_pct,ratio"
     )
     row = lines[1].split(",")
     assert row[:6] == ["cross-n4", "4", "80", "80", "0.00", "2"]
-    assert row[7] == "yes" and row[9:] == ["80.0", "0.00", "1.0000"]
-    # four stops go to OR-Tools, whose search of them ends long before the clock
+    assert row[7] == "yes" and row[10:] == ["80.0", "0.00", "1.0000"]
+    # four stops go to OR-Tools, whose search of them ends long before the clock, and
+    # which has no cooling schedule
     assert row[8] in {"stall", "completed", "solution_limit", "work_limit"}
+    assert row[9] == ""
     assert lines[2] == "mean gap 0.00 % over 1 instances, 0 infeasible"
     assert lines[3] == "0 of 1 ended or shaped by the clock (time_limit)"
     assert lines[-1] == "pyvrp mean gap 0.00 % over 1"

@@ -266,7 +266,7 @@ def test_without_windows_every_route_is_tried(square, monkeypatch: pytest.Monkey
 
 def rates_of(calls: list[tuple[object, ...]]) -> set[tuple[object, ...]]:
     """The (route open rate, route ruin rate) the search loop was given, over its calls."""
-    return {args[-2:] for args in calls}
+    return {args[-3:-1] for args in calls}
 
 
 @pytest.mark.solver
@@ -297,6 +297,64 @@ def test_a_plan_of_few_long_routes_under_windows_may_open_and_empty_routes(
         assert_exact(problem, provider, out)
 
 
+def manhattan_instance(n: int, seed: int) -> sisr.Instance:
+    """``n`` stops on a grid, Manhattan distances (the triangle inequality holds exactly),
+    under windows of various widths, 8 units of capacity, 25 a route."""
+    rng = np.random.default_rng(seed)
+    points = rng.integers(0, 100, size=(n + 1, 2))
+    dist = np.abs(points[:, None, :] - points[None, :, :]).sum(axis=2)
+    ready = [0, *rng.integers(0, 300, size=n).tolist()]
+    widths = rng.integers(40, 400, size=n).tolist()
+    due = [sisr.NO_WINDOW, *(r + w for r, w in zip(ready[1:], widths, strict=True))]
+    inst = sisr.Instance.from_matrix(dist, capacity=8, ready=ready, due=due)
+    return dataclasses.replace(inst, fixed=25)
+
+
+def plan_cost(sol: tuple, fixed: int) -> int:
+    ln, rcost = sol[1], sol[5]
+    return int(sum(int(rcost[r]) + fixed for r in range(len(ln)) if ln[r] > 0))
+
+
+def ruined_copy(sol: tuple, out: list[int], arrays: tuple) -> tuple:
+    """A copy of the plan ``sol`` without the stops ``out``."""
+    sol = tuple(a.copy() for a in sol)
+    rt, ln, route_of = sol[0], sol[1], sol[6]
+    for r in {int(route_of[x]) for x in out}:
+        keep = [int(x) for x in rt[r, : ln[r]] if x not in out]
+        rt[r, : len(keep)] = keep
+        ln[r] = len(keep)
+        sisr._refresh(r, *sol, arrays)
+    route_of[out] = -1
+    return sol
+
+
+def put_back(inst, sol, bak, arrays, out, r_hi, slack=-1.0, open_first=False):  # type: ignore[no-untyped-def]
+    """The kernel's recreate of the stops ``out`` into ``sol``, in place, with no blink:
+    each stop goes to its cheapest place, and the same seed takes the same steps whatever
+    the slack."""
+    n_routes = sol[0].shape[0]
+    sisr._seed(17)
+    return sisr._recreate(
+        np.asarray(out, dtype=np.int64),
+        len(out),
+        arrays,
+        inst.capacity,
+        inst.fixed,
+        sol,
+        bak,
+        r_hi,
+        np.empty(n_routes, dtype=np.int64),
+        0,
+        np.zeros(n_routes, dtype=np.int64),
+        1,
+        0.0,
+        sisr._near(np.zeros((1, 1), dtype=np.int64), 0, sol[6], n_routes),
+        open_first,
+        -1,
+        slack,
+    )
+
+
 def recreate_two(inst: sisr.Instance, open_first: bool) -> tuple[list[int], list[list[int]]]:
     """Take two neighbouring stops out of a first plan's longest route and put them back
     with the kernel's recreate: the two stops and the plan's routes after it."""
@@ -312,24 +370,8 @@ def recreate_two(inst: sisr.Instance, open_first: bool) -> tuple[list[int], list
     ln[r] = len(keep)
     route_of[out] = -1
     sisr._refresh(r, *sol, arrays)
+    put_back(inst, sol, bak, arrays, out, r_hi, open_first=open_first)
     n_routes = rt.shape[0]
-    sisr._recreate(
-        np.asarray(out, dtype=np.int64),
-        len(out),
-        arrays,
-        inst.capacity,
-        inst.fixed,
-        sol,
-        bak,
-        r_hi,
-        np.empty(n_routes, dtype=np.int64),
-        0,
-        np.zeros(n_routes, dtype=np.int64),
-        1,
-        0.0,  # no blink: the cheapest place is taken
-        sisr._near(np.zeros((1, 1), dtype=np.int64), 0, route_of, n_routes),
-        open_first,
-    )
     # the kernel's route totals hold: each equals its recomputed distance
     for q in range(n_routes):
         route = rt[q, : ln[q]].tolist()
@@ -352,6 +394,64 @@ def test_the_recreate_opens_a_route_for_its_first_stop_only_when_told(square):
     new = [route for route in opened if set(route) <= set(out)]
     assert len(new) == 1 and len(new[0]) in (1, 2)
     assert sorted(x for route in opened for x in route) == sorted(inst.customers)
+
+
+def test_a_recreate_gives_up_only_on_a_plan_that_would_be_refused():
+    # the search draws its threshold of acceptance before the recreate, which stops once
+    # what it has added to the ruined plan's cost reaches the rest (GIVE_UP): on a matrix
+    # that keeps the triangle inequality no insertion lowers the cost, so a recreate that
+    # gives up must be one whose whole plan would have been refused, and the cost it had
+    # added when it stopped must reach the slack it was given
+    inst = manhattan_instance(60, 3)
+    sol, bak, arrays = sisr._empty_plan(inst)
+    customers = np.asarray(inst.customers, dtype=np.int64)
+    sisr._seed(5)
+    r_hi, _ = sisr._construct(arrays, inst.capacity, inst.fixed, sol, bak, customers.copy())
+    rng = np.random.default_rng(11)
+    gave_up = kept_on = 0
+    for _ in range(300):
+        out = rng.choice(customers, size=int(rng.integers(2, 15)), replace=False).tolist()
+        ruined = ruined_copy(sol, out, arrays)
+        before = plan_cost(ruined, inst.fixed)
+        whole = ruined_copy(ruined, [], arrays)
+        _, _, whole_work, stopped = put_back(inst, whole, bak, arrays, out, r_hi, -1.0)
+        assert not stopped
+        added = plan_cost(whole, inst.fixed) - before
+        assert added >= 0  # the triangle inequality: no insertion lowers the cost
+        slack = float(rng.uniform(0, 2 * added + 1))
+        part = ruined_copy(ruined, [], arrays)
+        _, _, work, stopped = put_back(inst, part, bak, arrays, out, r_hi, slack)
+        if stopped:
+            gave_up += 1
+            assert added >= slack  # the whole plan would have been refused
+            assert plan_cost(part, inst.fixed) - before >= slack  # and it knew so when it stopped
+            assert (part[1] > 0).sum() >= 1 and (part[6][out] < 0).any()  # stops left out
+            assert work < whole_work
+        else:
+            kept_on += 1
+            assert work == whole_work
+            assert [part[0][r, : part[1][r]].tolist() for r in range(len(part[1]))] == [
+                whole[0][r, : whole[1][r]].tolist() for r in range(len(whole[1]))
+            ]
+    assert gave_up > 50 and kept_on > 50  # both cases were met
+
+
+@pytest.mark.solver
+def test_a_search_whose_recreates_give_up_does_more_iterations_with_the_same_work(
+    square, monkeypatch: pytest.MonkeyPatch
+):
+    # the work a refused plan no longer costs goes to more iterations, and the plan holds
+    problem, provider = square(80, 8)
+    inst = kernel_instance(problem, provider)
+    work = sisr.work_for(1.0, 80)
+    far = time.monotonic() + 60
+    quick = sisr.search(inst, 3, far, work)
+    monkeypatch.setattr(sisr, "GIVE_UP", False)
+    full = sisr.search(inst, 3, far, work)
+    assert not quick.on_clock and not full.on_clock
+    assert quick.iterations > 1.1 * full.iterations
+    assert_exact(problem, provider, quick)
+    assert_exact(problem, provider, full)
 
 
 @pytest.mark.parametrize(
@@ -686,10 +786,26 @@ def test_solve_gives_the_same_plan_for_the_same_seed_and_time_limit(
     first = solve(problem, provider, options)
     second = solve(problem, provider, options)
     assert first.stats.stopped_by == second.stats.stopped_by == "work_limit"
+    assert first.stats.schedule_share == second.stats.schedule_share == 1.0
     assert [[v.stop_id for v in r.visits] for r in first.routes] == [
         [v.stop_id for v in r.visits] for r in second.routes
     ]
     assert first.cost == second.cost
+
+
+@pytest.mark.solver
+def test_a_schedule_the_clock_shortened_is_told_in_the_figures(
+    square, monkeypatch: pytest.MonkeyPatch
+):
+    # a budget far beyond what the machine does in the time limit: the measured pace
+    # shortens the cooling schedule to end at the deadline, and the figures say by how much
+    monkeypatch.setattr(sisr, "work_for", lambda seconds, n_stops: 10**13)
+    problem, provider = square(80, 4)
+    solution = solve(problem, provider, SolveOptions(time_limit_s=1, seed=2, workers=1))
+    assert solution.stats.stopped_by == "time_limit"
+    assert solution.stats.schedule_share is not None
+    assert 0 < solution.stats.schedule_share < 0.01
+    assert check_solution(problem, solution, provider).ok
 
 
 def test_importing_the_package_leaves_the_environment_alone(tmp_path):
