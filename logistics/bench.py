@@ -35,7 +35,8 @@ from logistics.vrp.optimum import MAX_CUSTOMERS, cvrp_optimum
 # stopped_by: work_limit when the budget ended the search (the plan is reproducible),
 # time_limit when the clock ended it or shaped its schedule (the plan depends on the host);
 # schedule: the share of its work budget the ruin and recreate's cooling schedule spread
-# over (1.00: the budget's; less: shortened by the clock), empty for OR-Tools
+# over, the least over the workers (1.000: the budget's, or grown back to it; less:
+# shortened by the clock), empty for OR-Tools
 COLUMNS = [
     "instance",
     "n",
@@ -304,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{seconds:.1f}",
             "yes" if feasible else "no",
             stats.stopped_by,
-            "" if stats.schedule_share is None else f"{stats.schedule_share:.2f}",
+            "" if stats.schedule_share is None else f"{stats.schedule_share:.3f}",
         ]
         ratio = None
         if args.compare:

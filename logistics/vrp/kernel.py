@@ -73,6 +73,7 @@ def sisr_instance(data: Data) -> sisr.Instance:
         shift_start=shift[0],
         shift_end=shift[1],
         fixed=data.base_fixed[0],
+        unit=max(1, int(data.base_km[0])),
         customers=np.arange(data.n_depots, n, dtype=np.int64),
     )
 
@@ -160,5 +161,5 @@ def run_sisr(
         first_cost=min(o.first_cost for o in outcomes),
         stopped_by="time_limit" if any(o.on_clock for o in outcomes) else "work_limit",
         fleet=len(best.routes),
-        schedule_share=min(1.0, best.cooled_over / max(1, work)),
+        schedule_share=min(1.0, min(o.cooled_over for o in outcomes) / max(1, work)),
     )

@@ -208,9 +208,10 @@ class SearchStats:
     fleet_size: int
     schedule_share: float | None = None
     """For the ruin-and-recreate search, the share of its work budget its cooling schedule
-    spread over in the end: 1 when the budget shaped it; below 1 when the measured pace
-    shortened it to end at the deadline (a slow or busy machine; ``stopped_by`` then says
-    ``time_limit`` even when the search ran to its end). ``None`` for the other searches."""
+    spread over in the end (the least over the workers' searches): below 1 when the
+    measured pace shortened it to end at the deadline (a slow or busy machine); 1 when it
+    was never shortened or grew back to the budget. ``stopped_by`` says whether the clock
+    ended or shaped a search. ``None`` for the other searches."""
     warm_up_s: float = 0.0
     """Seconds spent compiling the search kernel (or loading it from Numba's cache) before
     the clock started: 0 once the process holds it (``sisr.warm_up``). Not in ``seconds``,

@@ -16,8 +16,9 @@ the only one for a stop that fits nowhere else. On windowed plans of few long ro
 and a share of the ruins empties a whole route, so that the route count can move. The new
 plan is kept when it is better than the current one, or worse by less than a random share
 of the temperature, which cools geometrically from ``TEMP_START`` to ``TEMP_END`` (times
-the mean arc of the first plan) over the work budget. This is the "slack induction by
-string removals" of Christiaens and Vanden Berghe (2020).
+the mean arc of the first plan) over the work budget. That threshold is drawn before the
+recreate, which gives up once its plan can no longer pass it (``GIVE_UP``). This is the
+"slack induction by string removals" of Christiaens and Vanden Berghe (2020).
 
 The kernel works on integer matrices (the solver's own units) and counts its work; the
 time limit becomes a budget of work (``work_for``), so that the same seed and time limit
@@ -69,9 +70,12 @@ LONG_ROUTE_STOPS = 12
 ROUTE_OPEN_RATE = 0.5
 ROUTE_RUIN_RATE = 0.1
 # A recreate gives up as soon as the cost it has added leaves its plan above the threshold
-# of acceptance, which is drawn before it starts: with a matrix that keeps the triangle
-# inequality no insertion lowers the cost, so the plan would be refused anyway, and the
-# work left goes to the next iterations (logistics/README.md, "A recreate that gives up").
+# of acceptance, which is drawn before it starts: on a metric rounded to whole units
+# (``Instance.unit``), as the benchmark's and the great-circle matrices are, no insertion
+# lowers the cost by more than a unit, so the plan would be refused anyway, and the work
+# left goes to the next iterations. On a road matrix that breaks the triangle inequality
+# by more, a plan that would have been accepted may now and then be refused
+# (logistics/README.md, "A recreate that gives up").
 GIVE_UP = True
 TEMP_START = 1.0  # times the mean arc of the first plan
 TEMP_END = 0.01
@@ -140,6 +144,9 @@ class Instance:
     shift_end: int
     fixed: int  # cost of each route used
     customers: IntArray  # the nodes to serve
+    # the step of ``dist``: a metric rounded to whole steps breaks the triangle inequality
+    # by at most one step, so an insertion lowers the cost by at most this much (GIVE_UP)
+    unit: int = 1
 
     @classmethod
     def from_matrix(
@@ -359,14 +366,17 @@ def _recreate(  # type: ignore[no-untyped-def]
     open_first,
     order_kind=-1,
     slack=-1.0,
+    unit=1,
 ):
     """Puts the removed stops back, each at its cheapest place, in one of four orders:
     random, largest demand first, farthest from the depot first, nearest first
     (``order_kind`` 0 to 3; -1 draws one, ``_draw_order``).
 
-    With ``slack`` at zero or more, the recreate gives up as soon as the cost it has added
-    reaches ``slack`` (the plan could then no longer be accepted), leaving the rest of the
-    stops out; negative: never.
+    With ``slack`` at zero or more, the recreate gives up before the insertion that would
+    make what it has added reach ``slack`` even if each stop still to come lowered the cost
+    by ``unit`` (``Instance.unit``): the plan could no longer be accepted. It then leaves
+    that stop and the rest out, and the caller must restore the routes it touched. With
+    ``slack`` negative it never gives up.
     Returns (r_hi, routes touched, work done, whether it gave up)."""
     dist, _tm, _ready, _due, demand, s, e, _t0, _t1 = inst_arrays
     rt, ln, earliest, latest, load, rcost, route_of, pos_of = sol
@@ -398,6 +408,11 @@ def _recreate(  # type: ignore[no-untyped-def]
         alone = dist[s, c] + dist[c, e] + fixed
         if r < 0 or alone < delta or (open_first and i == 0):
             delta = alone
+            r = -1
+        if slack >= 0.0 and added + delta - unit * (n_removed - 1 - i) >= slack:
+            return r_hi, n_touched, work + w, True
+        added += delta
+        if r < 0:
             r = 0
             while ln[r] > 0:
                 r += 1
@@ -413,9 +428,6 @@ def _recreate(  # type: ignore[no-untyped-def]
         _insert(c, r, k, rt, ln)
         _refresh(r, rt, ln, earliest, latest, load, rcost, route_of, pos_of, inst_arrays)
         work += w + ln[r]
-        added += delta
-        if slack >= 0.0 and added >= slack and i < n_removed - 1:
-            return r_hi, n_touched, work, True
     return r_hi, n_touched, work, False
 
 
@@ -440,6 +452,7 @@ def _search(  # type: ignore[no-untyped-def]
     route_open_rate,
     route_ruin_rate,
     give_up,
+    unit,
 ):
     """Iterations from the current plan until ``work_limit`` units of work are done.
 
@@ -451,7 +464,7 @@ def _search(  # type: ignore[no-untyped-def]
     opens a route for its first stop, and whose seed route loses all its stops (0: never; no
     random number is drawn for them then, so the plans stay those of a search without them).
     With ``give_up``, a recreate stops as soon as the plan can no longer be accepted
-    (``GIVE_UP``).
+    (``GIVE_UP``; ``unit``: ``Instance.unit``).
     """
     rt, ln, earliest, latest, load, rcost, route_of, pos_of = sol
     b_ln, b_rcost = bak[1], bak[5]
@@ -538,9 +551,9 @@ def _search(  # type: ignore[no-untyped-def]
             _refresh(r, rt, ln, earliest, latest, load, rcost, route_of, pos_of, inst_arrays)
             n_ruined += 1
         open_first = route_open_rate > 0.0 and np.random.random() < route_open_rate
-        # the plan is accepted below ``cut``: the ruin's change is known, so the recreate
-        # may give up once what it adds reaches the rest (every insertion adds to the cost
-        # when the matrix keeps the triangle inequality, as the benchmark's do)
+        # the plan is accepted below ``cut``, drawn now: the ruin's change is known, so the
+        # recreate may give up once what it adds leaves the plan above it (no insertion
+        # lowers the cost by more than ``unit`` on a metric rounded to whole units)
         cut = current - temp * math.log(np.random.random() + 1e-300)
         ruined = current
         for i in range(n_touched):
@@ -564,6 +577,7 @@ def _search(  # type: ignore[no-untyped-def]
             open_first,
             -1,
             max(0.0, cut - ruined) if give_up else -1.0,
+            unit,
         )
         done += work + n_removed + 1
         delta = 0
@@ -1004,6 +1018,7 @@ def search(
             route_open_rate,
             route_ruin_rate,
             GIVE_UP,
+            inst.unit,
         )
         done += spent
         iterations += its
