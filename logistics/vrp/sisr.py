@@ -934,11 +934,11 @@ def search(
     is measured between chunks, over at least ``PACE_SPAN`` seconds (or ``PACE_SPAN_SHARE``
     of the time left) before it may shorten the schedule: when the deadline will come
     before ``PACE_BELOW`` of the work, the cooling schedule is shortened to end at the
-    deadline, so that a search the
-    clock ends is cold and hands back a plan close to what its whole budget would reach
-    (``on_clock`` then says the plan depends on the clock); when the pace recovers, the
-    schedule grows back, at most to the budget (``cooled_over``). The best plan is kept at every
-    moment; a search ended before its first iteration hands back its first plan.
+    deadline, so that a search the clock ends is cold and hands back a plan close to what
+    its whole budget would reach (``on_clock`` then says the plan depends on the clock);
+    when the pace recovers, the schedule grows back, at most to the budget
+    (``cooled_over``). The best plan is kept at every moment; a search ended before its
+    first iteration hands back its first plan.
     """
     customers = np.asarray(inst.customers, dtype=np.int64)
     n_c = customers.shape[0]

@@ -310,11 +310,6 @@ def manhattan_instance(n: int, seed: int) -> sisr.Instance:
     return dataclasses.replace(inst, fixed=25)
 
 
-def plan_cost(sol: tuple, fixed: int) -> int:
-    ln, rcost = sol[1], sol[5]
-    return int(sum(int(rcost[r]) + fixed for r in range(len(ln)) if ln[r] > 0))
-
-
 def ruined_copy(sol: tuple, out: list[int], arrays: tuple) -> tuple:
     """A copy of the plan ``sol`` without the stops ``out``."""
     sol = tuple(a.copy() for a in sol)
@@ -413,11 +408,11 @@ def test_a_recreate_gives_up_only_on_a_plan_that_would_be_refused(open_first: bo
     for _ in range(300):
         out = rng.choice(customers, size=int(rng.integers(2, 15)), replace=False).tolist()
         ruined = ruined_copy(sol, out, arrays)
-        before = plan_cost(ruined, inst.fixed)
+        before = sisr._arrays_cost(ruined, len(ruined[1]), inst.fixed)
         whole = ruined_copy(ruined, [], arrays)
         _, _, whole_work, stopped = put_back(inst, whole, bak, arrays, out, r_hi, -1.0, open_first)
         assert not stopped
-        added = plan_cost(whole, inst.fixed) - before
+        added = sisr._arrays_cost(whole, len(whole[1]), inst.fixed) - before
         assert added >= 0  # the triangle inequality: no insertion lowers the cost
         slack = float(rng.uniform(0, 2 * added + 1))
         part = ruined_copy(ruined, [], arrays)
